@@ -1,0 +1,289 @@
+//! Hyperparameters and the one routine that validates them, shared by the command line, the
+//! config file and the cockpit's form so all three give the same messages.
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::CorpusSource;
+
+/// Largest working set the trainer will try to allocate (estimated before allocating).
+pub const MEMORY_LIMIT_BYTES: u64 = 4 << 30;
+
+/// Everything that defines a training run. Defaults are d2l §9.5's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HParams {
+    pub hiddens: usize,
+    pub num_steps: usize,
+    pub batch_size: usize,
+    pub lr: f64,
+    pub clip: f64,
+    pub epochs: usize,
+    pub seed: u64,
+    pub num_train: usize,
+    pub num_val: usize,
+    #[serde(with = "corpus_serde")]
+    pub corpus: CorpusSource,
+}
+
+impl Default for HParams {
+    fn default() -> Self {
+        HParams {
+            hiddens: 32,
+            num_steps: 32,
+            batch_size: 1024,
+            lr: 1.0,
+            clip: 1.0,
+            epochs: 100,
+            seed: 0,
+            num_train: 10_000,
+            num_val: 5_000,
+            corpus: CorpusSource::TimeMachine,
+        }
+    }
+}
+
+/// The fields a user can edit, in the order the form shows them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Field {
+    Hiddens,
+    NumSteps,
+    BatchSize,
+    Lr,
+    Clip,
+    Epochs,
+    Seed,
+    Corpus,
+}
+
+impl Field {
+    pub const ALL: [Field; 8] = [
+        Field::Hiddens,
+        Field::NumSteps,
+        Field::BatchSize,
+        Field::Lr,
+        Field::Clip,
+        Field::Epochs,
+        Field::Seed,
+        Field::Corpus,
+    ];
+
+    /// The name used on the command line and in the config file.
+    pub fn key(self) -> &'static str {
+        match self {
+            Field::Hiddens => "hiddens",
+            Field::NumSteps => "num-steps",
+            Field::BatchSize => "batch-size",
+            Field::Lr => "lr",
+            Field::Clip => "clip",
+            Field::Epochs => "epochs",
+            Field::Seed => "seed",
+            Field::Corpus => "corpus",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Field::Hiddens => "hidden units",
+            Field::NumSteps => "time steps",
+            Field::BatchSize => "batch size",
+            Field::Lr => "learning rate",
+            Field::Clip => "clip threshold",
+            Field::Epochs => "epochs",
+            Field::Seed => "seed",
+            Field::Corpus => "corpus",
+        }
+    }
+
+    /// Whether a change needs a new model or dataset (a restart) rather than applying live.
+    pub fn needs_restart(self) -> bool {
+        !matches!(self, Field::Lr | Field::Clip)
+    }
+}
+
+fn parse_count(field: Field, text: &str, max: usize) -> Result<usize, String> {
+    let v: usize = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{} must be a whole number, got {:?}", field.key(), text.trim()))?;
+    if v == 0 {
+        return Err(format!("{} must be at least 1", field.key()));
+    }
+    if v > max {
+        return Err(format!("{} must be at most {max}, got {v}", field.key()));
+    }
+    Ok(v)
+}
+
+fn parse_positive(field: Field, text: &str) -> Result<f64, String> {
+    let v: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{} must be a number, got {:?}", field.key(), text.trim()))?;
+    check_positive(field, v)
+}
+
+fn check_positive(field: Field, v: f64) -> Result<f64, String> {
+    if !v.is_finite() || v <= 0.0 {
+        return Err(format!("{} must be a positive finite number, got {v}", field.key()));
+    }
+    Ok(v)
+}
+
+impl HParams {
+    /// The current value of a field as text (what the form shows).
+    pub fn get(&self, field: Field) -> String {
+        match field {
+            Field::Hiddens => self.hiddens.to_string(),
+            Field::NumSteps => self.num_steps.to_string(),
+            Field::BatchSize => self.batch_size.to_string(),
+            Field::Lr => self.lr.to_string(),
+            Field::Clip => self.clip.to_string(),
+            Field::Epochs => self.epochs.to_string(),
+            Field::Seed => self.seed.to_string(),
+            Field::Corpus => match &self.corpus {
+                CorpusSource::TimeMachine => "timemachine".into(),
+                CorpusSource::File(p) => p.display().to_string(),
+            },
+        }
+    }
+
+    /// Parse and check one field from text, then check the whole set; on error `self` is
+    /// unchanged and the message says what is wrong.
+    pub fn set(&mut self, field: Field, text: &str) -> Result<(), String> {
+        let mut next = self.clone();
+        match field {
+            Field::Hiddens => next.hiddens = parse_count(field, text, 4096)?,
+            Field::NumSteps => next.num_steps = parse_count(field, text, 10_000)?,
+            Field::BatchSize => next.batch_size = parse_count(field, text, 1 << 20)?,
+            Field::Lr => next.lr = parse_positive(field, text)?,
+            Field::Clip => next.clip = parse_positive(field, text)?,
+            Field::Epochs => next.epochs = parse_count(field, text, 1_000_000)?,
+            Field::Seed => {
+                next.seed = text
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("seed must be a whole number ≥ 0, got {:?}", text.trim()))?
+            }
+            Field::Corpus => {
+                if text.trim().is_empty() {
+                    return Err("corpus must be a file path or \"timemachine\"".into());
+                }
+                next.corpus = CorpusSource::parse(text)
+            }
+        }
+        next.validate()?;
+        *self = next;
+        Ok(())
+    }
+
+    /// Check every field and the estimated memory. Corpus-dependent checks (enough windows)
+    /// happen when the dataset is built.
+    pub fn validate(&self) -> Result<(), String> {
+        for (field, v, max) in [
+            (Field::Hiddens, self.hiddens, 4096),
+            (Field::NumSteps, self.num_steps, 10_000),
+            (Field::BatchSize, self.batch_size, 1 << 20),
+            (Field::Epochs, self.epochs, 1_000_000),
+        ] {
+            parse_count(field, &v.to_string(), max)?;
+        }
+        check_positive(Field::Lr, self.lr)?;
+        check_positive(Field::Clip, self.clip)?;
+        if self.num_train == 0 {
+            return Err("num-train must be at least 1".into());
+        }
+        let need = self.estimated_memory_bytes();
+        if need > MEMORY_LIMIT_BYTES {
+            return Err(format!(
+                "these sizes need about {:.1} GiB for training (batch-size {} x num-steps {} x hiddens {}); the limit is {} GiB",
+                need as f64 / (1u64 << 30) as f64,
+                self.batch_size,
+                self.num_steps,
+                self.hiddens,
+                MEMORY_LIMIT_BYTES >> 30
+            ));
+        }
+        Ok(())
+    }
+
+    /// A generous estimate of the training working set: per token, a few copies of the hidden
+    /// state and of the logits (forward values and their gradients), 4 bytes each, plus weights.
+    pub fn estimated_memory_bytes(&self) -> u64 {
+        const VOCAB: u64 = 28;
+        let tokens = (self.batch_size as u64).saturating_mul(self.num_steps as u64);
+        let h = self.hiddens as u64;
+        let per_token = 4 * (6 * h + 6 * VOCAB);
+        let weights = 4 * 4 * (h * h + 2 * h * VOCAB + h + VOCAB);
+        tokens.saturating_mul(per_token).saturating_add(weights)
+    }
+
+    pub fn tokens_per_batch(&self) -> usize {
+        self.batch_size * self.num_steps
+    }
+}
+
+mod corpus_serde {
+    use super::CorpusSource;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(c: &CorpusSource, s: S) -> Result<S::Ok, S::Error> {
+        match c {
+            CorpusSource::TimeMachine => s.serialize_str("timemachine"),
+            CorpusSource::File(p) => s.serialize_str(&p.display().to_string()),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<CorpusSource, D::Error> {
+        Ok(CorpusSource::parse(&String::deserialize(d)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_d2l_and_valid() {
+        let h = HParams::default();
+        assert_eq!((h.hiddens, h.num_steps, h.batch_size), (32, 32, 1024));
+        assert_eq!((h.lr, h.clip, h.epochs), (1.0, 1.0, 100));
+        h.validate().unwrap();
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_a_message_and_leave_state_alone() {
+        let mut h = HParams::default();
+        for (field, text, needle) in [
+            (Field::Hiddens, "0", "at least 1"),
+            (Field::Hiddens, "-3", "whole number"),
+            (Field::Hiddens, "abc", "whole number"),
+            (Field::Lr, "nan", "positive finite"),
+            (Field::Lr, "inf", "positive finite"),
+            (Field::Lr, "-1", "positive finite"),
+            (Field::Clip, "0", "positive finite"),
+            (Field::BatchSize, "1000000", "GiB"),
+            (Field::Seed, "-1", "seed"),
+            (Field::Corpus, "  ", "corpus"),
+        ] {
+            let err = h.set(field, text).unwrap_err();
+            assert!(err.contains(needle), "{field:?}={text}: {err}");
+            assert_eq!(h, HParams::default());
+        }
+        h.set(Field::Lr, " 0.5 ").unwrap();
+        assert_eq!(h.lr, 0.5);
+        h.set(Field::Corpus, "sample_texts/x.txt").unwrap();
+        assert_eq!(h.get(Field::Corpus), "sample_texts/x.txt");
+    }
+
+    #[test]
+    fn round_trips_through_toml() {
+        let mut h = HParams::default();
+        h.set(Field::Hiddens, "64").unwrap();
+        let text = toml::to_string(&h).unwrap();
+        let back: HParams = toml::from_str(&text).unwrap();
+        assert_eq!(back, h);
+        let partial: HParams = toml::from_str("lr = 0.25").unwrap();
+        assert_eq!(partial.lr, 0.25);
+        assert_eq!(partial.hiddens, 32);
+    }
+}

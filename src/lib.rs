@@ -3,6 +3,7 @@
 //! Data flows one way: [`data`] (corpus → vocab → dataset) → [`train`] (trainer thread) →
 //! [`train::protocol`] events → the cockpit or the headless printer.
 
+pub mod cli;
 pub mod data;
 pub mod device;
 pub mod model;

@@ -1,0 +1,118 @@
+//! The command line: argument parsing and the subcommands that need no terminal UI.
+
+pub mod headless;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::data::CorpusSource;
+use crate::device::DeviceChoice;
+use crate::train::HParams;
+
+/// Exit code for bad input from the user (flags, files, sizes).
+pub const EXIT_USAGE: i32 = 2;
+/// Exit code for a failure while running.
+pub const EXIT_FAILURE: i32 = 1;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rnn-tui",
+    version,
+    about = "Train the d2l §9.5 character RNN and watch it learn, in the terminal",
+    long_about = "Train the d2l §9.5 character-level RNN (from scratch, on candle) on The Time \
+                  Machine or any text, and watch perplexity, gradients, hidden states and live \
+                  completions in a terminal cockpit. With no subcommand the cockpit opens."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Commands>,
+    #[command(flatten)]
+    pub train: TrainArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Commands {
+    /// Train a model (the cockpit, or plain output with --headless).
+    Train(TrainCmd),
+}
+
+#[derive(Debug, Args)]
+pub struct TrainCmd {
+    /// No UI: print one line per epoch and a summary (also used when stdout is not a terminal).
+    #[arg(long)]
+    pub headless: bool,
+    /// With --headless: print one JSON object per event instead of plain lines.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Hyperparameters and where to run; every flag overrides the built-in default.
+#[derive(Debug, Args, Clone, Default)]
+pub struct TrainArgs {
+    /// Training epochs [default: 100]
+    #[arg(long, global = true)]
+    pub epochs: Option<usize>,
+    /// Windows per mini-batch [default: 1024]
+    #[arg(long, global = true)]
+    pub batch_size: Option<usize>,
+    /// Characters per window (time steps unrolled) [default: 32]
+    #[arg(long, global = true)]
+    pub num_steps: Option<usize>,
+    /// Hidden units [default: 32]
+    #[arg(long, global = true)]
+    pub hiddens: Option<usize>,
+    /// SGD learning rate [default: 1]
+    #[arg(long, global = true)]
+    pub lr: Option<f64>,
+    /// Gradient clipping threshold on the global L2 norm [default: 1]
+    #[arg(long, global = true)]
+    pub clip: Option<f64>,
+    /// Seed for initialisation and shuffling [default: 0]
+    #[arg(long, global = true)]
+    pub seed: Option<u64>,
+    /// Training windows [default: 10000]
+    #[arg(long, global = true)]
+    pub num_train: Option<usize>,
+    /// Validation windows [default: 5000]
+    #[arg(long, global = true)]
+    pub num_val: Option<usize>,
+    /// A UTF-8 text file to train on [default: the built-in Time Machine]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub corpus: Option<String>,
+    /// Where to train
+    #[arg(long, global = true, value_enum, default_value_t = DeviceChoice::Auto)]
+    pub device: DeviceChoice,
+    /// CPU threads for the math [default: all cores]
+    #[arg(long, global = true, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+}
+
+impl TrainArgs {
+    /// Apply the flags that were given on top of `base`, then validate the result.
+    pub fn hparams(&self, base: HParams) -> Result<HParams, String> {
+        let mut hp = base;
+        macro_rules! take {
+            ($($f:ident),*) => { $( if let Some(v) = self.$f.clone() { hp.$f = v; } )* };
+        }
+        take!(epochs, batch_size, num_steps, hiddens, lr, clip, seed, num_train, num_val);
+        if let Some(c) = &self.corpus {
+            if c.trim().is_empty() {
+                return Err("--corpus needs a file path".into());
+            }
+            hp.corpus = CorpusSource::parse(c);
+        }
+        hp.validate()?;
+        Ok(hp)
+    }
+
+    /// Honour `--threads` for candle's kernels and every rayon pool. Must run before any
+    /// thread pool exists.
+    pub fn apply_threads(&self) {
+        if let Some(n) = self.threads {
+            // Edition 2021: set_var is safe; nothing else runs yet.
+            std::env::set_var("RAYON_NUM_THREADS", n.to_string());
+            let _ = rayon::ThreadPoolBuilder::new()
+                .num_threads(n as usize)
+                .build_global();
+        }
+    }
+}

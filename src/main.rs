@@ -1,39 +1,50 @@
+use std::io::IsTerminal;
+
 use clap::Parser;
 
-use rnn_tui::cli::{headless, Cli, Commands, EXIT_USAGE};
+use rnn_tui::cli::{headless, Cli, Commands, TrainArgs, EXIT_USAGE};
 use rnn_tui::train::HParams;
+use rnn_tui::tui::{self, ColorMode, Theme};
 
 fn main() {
     let cli = Cli::parse();
-    let code = match cli.command {
-        Some(Commands::Train(cmd)) => {
-            let args = cli.train;
-            args.apply_threads();
-            match args.hparams(HParams::default()) {
-                Ok(hp) => {
-                    let format = if cmd.json {
-                        headless::Format::Json
-                    } else {
-                        headless::Format::Plain
-                    };
-                    headless::run(hp, args.device, format)
-                }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    EXIT_USAGE
-                }
-            }
-        }
-        None => {
-            cli.train.apply_threads();
-            match cli.train.hparams(HParams::default()) {
-                Ok(hp) => headless::run(hp, cli.train.device, headless::Format::Plain),
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    EXIT_USAGE
-                }
-            }
+    let (headless_flag, json) = match &cli.command {
+        Some(Commands::Train(cmd)) => (cmd.headless, cmd.json),
+        None => (false, false),
+    };
+    std::process::exit(run(cli.train, headless_flag || json, json));
+}
+
+/// The cockpit unless asked for plain output or stdout is not a terminal.
+fn run(args: TrainArgs, headless: bool, json: bool) -> i32 {
+    args.apply_threads();
+    // A bad theme is a usage error even when the cockpit will not open.
+    let theme = match args
+        .theme
+        .as_deref()
+        .map(|t| Theme::load(t, ColorMode::detect()))
+    {
+        None => Theme::default_for(ColorMode::detect()),
+        Some(Ok(t)) => t,
+        Some(Err(e)) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
         }
     };
-    std::process::exit(code);
+    let hp = match args.hparams(HParams::default()) {
+        Ok(hp) => hp,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    if headless || !std::io::stdout().is_terminal() {
+        let format = if json {
+            headless::Format::Json
+        } else {
+            headless::Format::Plain
+        };
+        return headless::run(hp, args.device, format);
+    }
+    tui::run::run(hp, args.device, theme)
 }

@@ -1,0 +1,140 @@
+//! Live completion: the user types a prefix, the newest snapshot continues it greedily, on every
+//! keystroke and again whenever a new snapshot arrives.
+
+use std::sync::Arc;
+
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::Frame;
+
+use crate::model::snapshot::Completion;
+use crate::model::ModelSnapshot;
+use crate::tui::app::{App, Focus};
+
+/// Characters generated after the prefix.
+pub const CONTINUATION_LEN: usize = 40;
+/// The prefix shown at start (d2l's own example).
+pub const DEFAULT_PREFIX: &str = "time traveller ";
+/// Longest prefix kept (the heatmap cannot show more anyway).
+pub const MAX_PREFIX: usize = 200;
+
+#[derive(Clone, Debug)]
+pub struct CompletionState {
+    pub prefix: String,
+    pub snapshot: Option<Arc<ModelSnapshot>>,
+    pub completion: Option<Completion>,
+    pub error: Option<String>,
+    /// Keys type into the prefix (the pane is focused and not left with Esc).
+    pub typing: bool,
+    /// Completions computed (for tests and the benchmark).
+    pub computed: u64,
+}
+
+impl Default for CompletionState {
+    fn default() -> Self {
+        CompletionState {
+            prefix: DEFAULT_PREFIX.to_owned(),
+            snapshot: None,
+            completion: None,
+            error: None,
+            typing: false,
+            computed: 0,
+        }
+    }
+}
+
+impl CompletionState {
+    pub fn set_snapshot(&mut self, s: Arc<ModelSnapshot>) {
+        self.snapshot = Some(s);
+        self.recompute();
+    }
+
+    /// Forget the model (a new run starts); the prefix stays.
+    pub fn clear_model(&mut self) {
+        self.snapshot = None;
+        self.completion = None;
+        self.error = None;
+    }
+
+    pub fn type_char(&mut self, c: char) {
+        if self.prefix.chars().count() < MAX_PREFIX && !c.is_control() {
+            self.prefix.push(c);
+            self.recompute();
+        }
+    }
+
+    pub fn backspace(&mut self) {
+        self.prefix.pop();
+        self.recompute();
+    }
+
+    pub fn recompute(&mut self) {
+        let Some(s) = &self.snapshot else { return };
+        self.computed += 1;
+        match s.complete(&self.prefix, CONTINUATION_LEN) {
+            Ok(c) => {
+                self.completion = Some(c);
+                self.error = None;
+            }
+            Err(e) => {
+                self.completion = None;
+                self.error = Some(e.to_string());
+            }
+        }
+    }
+}
+
+pub fn draw(f: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let c = &app.completion;
+    let focused = app.focus == Focus::Completion;
+    let hint = if focused && c.typing {
+        "typing · Esc leaves · Tab moves on"
+    } else if focused {
+        "Enter to type"
+    } else {
+        "Tab here to type"
+    };
+    let block = Block::bordered()
+        .title(Line::from(vec![
+            Span::styled(" Completion ", t.title_style()),
+            Span::styled(format!("({hint}) "), t.dim_style()),
+        ]))
+        .border_style(t.border_style(focused));
+    let prefix_style = Style::default().fg(t.prefix).add_modifier(Modifier::BOLD);
+    let cont_style = Style::default().fg(t.continuation);
+    let mut input = vec![
+        Span::styled("› ", t.dim_style()),
+        Span::styled(c.prefix.clone(), prefix_style),
+    ];
+    if focused && c.typing {
+        input.push(Span::styled(
+            "▏",
+            Style::default()
+                .fg(t.accent)
+                .add_modifier(Modifier::SLOW_BLINK),
+        ));
+    }
+    let mut lines = vec![Line::from(input)];
+    let output = match (&c.completion, &c.error, &c.snapshot) {
+        (_, Some(e), _) => Line::from(Span::styled(e.clone(), Style::default().fg(t.warn))),
+        (Some(comp), _, _) => Line::from(vec![
+            Span::styled(
+                comp.prefix(),
+                prefix_style.add_modifier(Modifier::UNDERLINED),
+            ),
+            Span::styled(comp.continuation(), cont_style),
+        ]),
+        (None, _, None) => Line::from(Span::styled("no model yet", t.dim_style())),
+        (None, _, Some(_)) => Line::from(Span::styled("…", t.dim_style())),
+    };
+    lines.push(output);
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        area,
+    );
+}

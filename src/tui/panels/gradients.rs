@@ -1,0 +1,141 @@
+//! Gradients: the global gradient norm per batch (before clipping), the clip threshold as a
+//! line, clipped batches marked, and the share of clipped batches.
+
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph};
+use ratatui::Frame;
+
+use super::perplexity::{batch_x, x_bounds, x_labels};
+use crate::train::BatchStats;
+use crate::tui::app::{App, Focus};
+use crate::tui::series::Series;
+
+#[derive(Clone, Debug)]
+pub struct GradientState {
+    /// Gradient norm per batch, x in epochs.
+    pub norms: Series,
+    /// The batches that were clipped (same coordinates).
+    pub clips: Series,
+    pub threshold: f64,
+    pub clipped: u64,
+    pub batches: u64,
+}
+
+impl GradientState {
+    pub fn new(threshold: f64) -> Self {
+        GradientState {
+            norms: Series::default(),
+            clips: Series::default(),
+            threshold,
+            clipped: 0,
+            batches: 0,
+        }
+    }
+
+    pub fn on_batch(&mut self, b: &BatchStats) {
+        let x = batch_x(b);
+        self.norms.push(x, b.grad_norm);
+        if b.clipped {
+            self.clips.push(x, b.grad_norm);
+            self.clipped += 1;
+        }
+        self.batches += 1;
+        self.threshold = b.clip_threshold;
+    }
+
+    pub fn clip_share(&self) -> Option<f64> {
+        (self.batches > 0).then(|| self.clipped as f64 / self.batches as f64)
+    }
+}
+
+fn fmt_norm(v: f64) -> String {
+    if v >= 100.0 {
+        format!("{v:.0}")
+    } else if v >= 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+pub fn draw(f: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let g = &app.gradients;
+    let share = g
+        .clip_share()
+        .map(|s| format!("clipped {:.0}% ({}/{})", s * 100.0, g.clipped, g.batches))
+        .unwrap_or_else(|| "clipped –".into());
+    let title = Line::from(vec![
+        Span::styled(" Gradient norm ", t.title_style()),
+        Span::styled(
+            format!("· clip at {} · ", fmt_norm(g.threshold)),
+            t.dim_style(),
+        ),
+        Span::styled(format!("{share} "), Style::default().fg(t.clip)),
+    ]);
+    let block = Block::bordered()
+        .title(title)
+        .border_style(t.border_style(app.focus == Focus::Gradients));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    if inner.width < 4 || inner.height < 1 {
+        return;
+    }
+    if g.norms.is_empty() {
+        f.render_widget(
+            Paragraph::new(Span::styled("no gradients yet", t.dim_style())),
+            inner,
+        );
+        return;
+    }
+    let norms = g.norms.points();
+    let clips = g.clips.points();
+    let xb = x_bounds(&[&norms]);
+    let threshold = vec![(xb[0], g.threshold), (xb[1], g.threshold)];
+    let ymax = norms
+        .iter()
+        .map(|p| p.1)
+        .fold(g.threshold, f64::max)
+        .max(1e-6)
+        * 1.1;
+    let datasets = vec![
+        Dataset::default()
+            .name("norm")
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(Style::default().fg(t.grad))
+            .data(&norms),
+        Dataset::default()
+            .name("clip threshold")
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(Style::default().fg(t.clip))
+            .data(&threshold),
+        Dataset::default()
+            .name("clipped")
+            .marker(Marker::Dot)
+            .graph_type(GraphType::Scatter)
+            .style(Style::default().fg(t.clip).add_modifier(Modifier::BOLD))
+            .data(&clips),
+    ];
+    let chart = Chart::new(datasets)
+        .x_axis(
+            Axis::default()
+                .title(Span::styled("epoch", t.dim_style()))
+                .style(t.dim_style())
+                .bounds(xb)
+                .labels(x_labels(xb)),
+        )
+        .y_axis(
+            Axis::default()
+                .title(Span::styled("‖g‖", t.dim_style()))
+                .style(t.dim_style())
+                .bounds([0.0, ymax])
+                .labels([fmt_norm(0.0), fmt_norm(ymax / 2.0), fmt_norm(ymax)]),
+        )
+        .hidden_legend_constraints((Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)));
+    f.render_widget(chart, inner);
+}

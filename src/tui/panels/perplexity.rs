@@ -1,0 +1,237 @@
+//! Perplexity: sparklines (train per batch, validation per epoch) and a log-scale chart of the
+//! raw and EMA-smoothed train curve with the validation points.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph, Sparkline};
+use ratatui::Frame;
+
+use super::status::fmt_ppl;
+use crate::train::{BatchStats, EpochStats};
+use crate::tui::app::{App, Focus};
+use crate::tui::series::Series;
+
+/// Weight of the newest batch in the smoothed curve.
+pub const EMA_ALPHA: f64 = 0.05;
+
+#[derive(Clone, Debug, Default)]
+pub struct PerplexityState {
+    /// Per-batch train perplexity, x in epochs (fractional).
+    pub train: Series,
+    /// EMA of the batch loss, shown as perplexity.
+    pub ema: Series,
+    ema_loss: Option<f64>,
+    /// Validation perplexity per epoch, x = epoch.
+    pub val: Series,
+}
+
+/// Position of a batch in epochs: batch k of epoch e is at `e - 1 + k / batches`.
+pub fn batch_x(b: &BatchStats) -> f64 {
+    (b.epoch - 1) as f64 + b.batch as f64 / b.batches_per_epoch.max(1) as f64
+}
+
+impl PerplexityState {
+    pub fn on_batch(&mut self, b: &BatchStats) {
+        if !b.loss.is_finite() {
+            return;
+        }
+        let x = batch_x(b);
+        self.train.push(x, b.loss.exp());
+        let ema = match self.ema_loss {
+            None => b.loss,
+            Some(prev) => EMA_ALPHA * b.loss + (1.0 - EMA_ALPHA) * prev,
+        };
+        self.ema_loss = Some(ema);
+        self.ema.push(x, ema.exp());
+    }
+
+    pub fn on_epoch(&mut self, e: &EpochStats) {
+        self.val.push(e.epoch as f64, e.val_ppl);
+    }
+
+    pub fn ema_ppl(&self) -> Option<f64> {
+        self.ema_loss.map(f64::exp)
+    }
+}
+
+/// Perplexities as sparkline bar heights: log scale relative to the smallest shown.
+fn spark_values(values: &[f64]) -> Vec<u64> {
+    let min = values
+        .iter()
+        .copied()
+        .fold(f64::INFINITY, f64::min)
+        .max(1e-9);
+    values
+        .iter()
+        .map(|&v| ((v.max(1e-9).ln() - min.ln()) * 1000.0) as u64 + 1)
+        .collect()
+}
+
+fn spark_row(
+    f: &mut Frame,
+    area: Rect,
+    app: &App,
+    name: &str,
+    values: &[f64],
+    color: ratatui::style::Color,
+) {
+    let t = &app.theme;
+    let label_w = 16u16.min(area.width);
+    let [label, spark] =
+        Layout::horizontal([Constraint::Length(label_w), Constraint::Fill(1)]).areas(area);
+    let last = values
+        .last()
+        .map(|&v| fmt_ppl(v))
+        .unwrap_or_else(|| "–".into());
+    f.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled(format!("{name:<6}"), t.dim_style()),
+            Span::styled(
+                last,
+                Style::default().fg(color).add_modifier(Modifier::BOLD),
+            ),
+        ])),
+        label,
+    );
+    let shown = &values[values.len().saturating_sub(spark.width as usize)..];
+    f.render_widget(
+        Sparkline::default()
+            .data(spark_values(shown))
+            .style(Style::default().fg(color)),
+        spark,
+    );
+}
+
+/// Axis bounds and three labels for log10-transformed values.
+pub fn log_axis(values: impl Iterator<Item = f64>) -> Option<([f64; 2], Vec<String>)> {
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for v in values.filter(|v| v.is_finite() && *v > 0.0) {
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    if !lo.is_finite() {
+        return None;
+    }
+    let (mut a, mut b) = (lo.log10(), hi.log10());
+    let pad = ((b - a) * 0.05).max(0.02);
+    a -= pad;
+    b += pad;
+    let labels = [a, (a + b) / 2.0, b]
+        .iter()
+        .map(|y| fmt_ppl(10f64.powf(*y)))
+        .collect();
+    Some(([a, b], labels))
+}
+
+pub fn x_bounds(points: &[&[(f64, f64)]]) -> [f64; 2] {
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for p in points.iter().flat_map(|s| s.iter()) {
+        lo = lo.min(p.0);
+        hi = hi.max(p.0);
+    }
+    if !lo.is_finite() {
+        return [0.0, 1.0];
+    }
+    let lo = lo.min(0.0).max(0.0);
+    if hi - lo < 1e-9 {
+        [lo, lo + 1.0]
+    } else {
+        [lo, hi]
+    }
+}
+
+pub fn x_labels(b: [f64; 2]) -> Vec<String> {
+    [b[0], (b[0] + b[1]) / 2.0, b[1]]
+        .iter()
+        .map(|x| format!("{x:.1}"))
+        .collect()
+}
+
+pub fn draw(f: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let st = &app.perplexity;
+    let focused = app.focus == Focus::Perplexity;
+    let block = Block::bordered()
+        .title(Span::styled(" Perplexity ", t.title_style()))
+        .border_style(t.border_style(focused));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    if inner.width < 4 || inner.height < 1 {
+        return;
+    }
+    if st.train.is_empty() {
+        let msg = if app.status.error.is_some() {
+            "no data"
+        } else {
+            "waiting for the first batch — press space to start"
+        };
+        f.render_widget(Paragraph::new(Span::styled(msg, t.dim_style())), inner);
+        return;
+    }
+    let chart_area = if inner.height >= 8 {
+        let [a, b, rest] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Fill(1),
+        ])
+        .areas(inner);
+        let train: Vec<f64> = st.train.recent().map(|p| p.1).collect();
+        let val: Vec<f64> = st.val.recent().map(|p| p.1).collect();
+        spark_row(f, a, app, "train", &train, t.train);
+        spark_row(f, b, app, "val", &val, t.val);
+        rest
+    } else {
+        inner
+    };
+    let train = st.train.points();
+    let ema = st.ema.points();
+    let val = st.val.points();
+    let log = |v: &[(f64, f64)]| -> Vec<(f64, f64)> {
+        v.iter().map(|&(x, y)| (x, y.max(1e-9).log10())).collect()
+    };
+    let (train_l, ema_l, val_l) = (log(&train), log(&ema), log(&val));
+    let Some((ybounds, ylabels)) = log_axis(train.iter().chain(&ema).chain(&val).map(|p| p.1))
+    else {
+        return;
+    };
+    let xb = x_bounds(&[&train, &val]);
+    let datasets = vec![
+        Dataset::default()
+            .name("train")
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(Style::default().fg(t.train))
+            .data(&train_l),
+        Dataset::default()
+            .name("EMA")
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(Style::default().fg(t.train_ema))
+            .data(&ema_l),
+        Dataset::default()
+            .name("val")
+            .marker(Marker::Dot)
+            .graph_type(GraphType::Scatter)
+            .style(Style::default().fg(t.val).add_modifier(Modifier::BOLD))
+            .data(&val_l),
+    ];
+    let chart = Chart::new(datasets)
+        .x_axis(
+            Axis::default()
+                .title(Span::styled("epoch", t.dim_style()))
+                .style(t.dim_style())
+                .bounds(xb)
+                .labels(x_labels(xb)),
+        )
+        .y_axis(
+            Axis::default()
+                .title(Span::styled("ppl (log)", t.dim_style()))
+                .style(t.dim_style())
+                .bounds(ybounds)
+                .labels(ylabels),
+        )
+        .hidden_legend_constraints((Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)));
+    f.render_widget(chart, chart_area);
+}

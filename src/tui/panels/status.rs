@@ -1,0 +1,261 @@
+//! The status bar: state, device, progress with ETA, perplexities, throughput, clip rate.
+//! Every figure derives from event data (no wall clock), so it is deterministic under test.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Gauge, Paragraph};
+use ratatui::Frame;
+
+use crate::train::{BatchStats, Event, Summary, TrainerState};
+use crate::tui::app::App;
+use crate::tui::theme::ColorMode;
+
+#[derive(Clone, Debug)]
+pub struct StatusState {
+    pub state: TrainerState,
+    /// The trainer stopped with this error.
+    pub error: Option<String>,
+    pub device: String,
+    pub params: usize,
+    pub vocab_size: usize,
+    pub batches_per_epoch: usize,
+    pub epochs: usize,
+    pub last_batch: Option<BatchStats>,
+    pub train_ppl: Option<f64>,
+    pub val_ppl: Option<f64>,
+    pub epochs_done: usize,
+    pub batches_seen: u64,
+    pub clipped_seen: u64,
+    pub summary: Option<Summary>,
+}
+
+impl StatusState {
+    pub fn new(epochs: usize) -> Self {
+        StatusState {
+            state: TrainerState::Ready,
+            error: None,
+            device: "…".into(),
+            params: 0,
+            vocab_size: 0,
+            batches_per_epoch: 0,
+            epochs,
+            last_batch: None,
+            train_ppl: None,
+            val_ppl: None,
+            epochs_done: 0,
+            batches_seen: 0,
+            clipped_seen: 0,
+            summary: None,
+        }
+    }
+
+    /// `ema_ppl`: the smoothed per-batch train perplexity, shown until an epoch reports.
+    pub fn on_event(&mut self, ev: &Event, ema_ppl: Option<f64>) {
+        match ev {
+            Event::Ready {
+                device,
+                params,
+                vocab_size,
+                batches_per_epoch,
+                ..
+            } => {
+                self.device = device.clone();
+                self.params = *params;
+                self.vocab_size = *vocab_size;
+                self.batches_per_epoch = *batches_per_epoch;
+            }
+            Event::State { state } => self.state = *state,
+            Event::Batch(b) => {
+                self.batches_seen += 1;
+                self.clipped_seen += b.clipped as u64;
+                self.batches_per_epoch = b.batches_per_epoch;
+                self.last_batch = Some(b.clone());
+                if self.epochs_done == 0 {
+                    self.train_ppl = ema_ppl;
+                }
+            }
+            Event::Epoch(e) => {
+                self.epochs_done = e.epoch;
+                self.epochs = e.epochs;
+                self.train_ppl = Some(e.train_ppl);
+                self.val_ppl = Some(e.val_ppl);
+            }
+            Event::Finished(s) => self.summary = Some(s.clone()),
+            Event::Error { message } => self.error = Some(message.clone()),
+            _ => {}
+        }
+    }
+
+    /// Batches done in this run, counted from the last batch's position.
+    pub fn batches_done(&self) -> usize {
+        self.last_batch
+            .as_ref()
+            .map(|b| (b.epoch - 1) * b.batches_per_epoch + b.batch)
+            .unwrap_or(0)
+    }
+
+    pub fn progress(&self) -> f64 {
+        let total = self.epochs * self.batches_per_epoch;
+        if total == 0 {
+            return 0.0;
+        }
+        if self.state == TrainerState::Done && self.summary.as_ref().is_some_and(|s| s.completed) {
+            return 1.0;
+        }
+        (self.batches_done() as f64 / total as f64).clamp(0.0, 1.0)
+    }
+
+    /// Training tokens per second so far (batch time only, as the trainer measures it).
+    pub fn tokens_per_s(&self) -> Option<f64> {
+        if let Some(s) = &self.summary {
+            return Some(s.tokens_per_s);
+        }
+        let b = self.last_batch.as_ref()?;
+        (b.elapsed > 0.0).then(|| self.batches_done() as f64 * b.tokens as f64 / b.elapsed)
+    }
+
+    /// Seconds left at the current pace (validation excluded).
+    pub fn eta_seconds(&self) -> Option<f64> {
+        let b = self.last_batch.as_ref()?;
+        let done = self.batches_done();
+        if done == 0 || b.elapsed <= 0.0 {
+            return None;
+        }
+        let total = self.epochs * self.batches_per_epoch;
+        Some(total.saturating_sub(done) as f64 * b.elapsed / done as f64)
+    }
+
+    pub fn clip_rate(&self) -> Option<f64> {
+        (self.batches_seen > 0).then(|| self.clipped_seen as f64 / self.batches_seen as f64)
+    }
+
+    pub fn label(&self) -> &'static str {
+        if self.error.is_some() {
+            return "ERROR";
+        }
+        match self.state {
+            TrainerState::Ready => "READY",
+            TrainerState::Training => "TRAINING",
+            TrainerState::Paused => "PAUSED",
+            TrainerState::Done => "DONE",
+        }
+    }
+}
+
+pub fn fmt_duration(s: f64) -> String {
+    if !s.is_finite() {
+        return "?".into();
+    }
+    let s = s.round() as u64;
+    if s >= 3600 {
+        format!("{}h{:02}m", s / 3600, (s % 3600) / 60)
+    } else if s >= 60 {
+        format!("{}m{:02}s", s / 60, s % 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
+pub fn fmt_rate(v: f64) -> String {
+    if v >= 1e6 {
+        format!("{:.2}M", v / 1e6)
+    } else if v >= 1e3 {
+        format!("{:.1}k", v / 1e3)
+    } else {
+        format!("{v:.0}")
+    }
+}
+
+pub fn fmt_ppl(v: f64) -> String {
+    if !v.is_finite() {
+        "–".into()
+    } else if v >= 1000.0 {
+        format!("{v:.0}")
+    } else if v >= 100.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+pub fn draw(f: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let s = &app.status;
+    let [line_area, gauge_area] =
+        Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
+    let state_color = if s.error.is_some() {
+        t.error
+    } else {
+        match s.state {
+            TrainerState::Ready => t.accent,
+            TrainerState::Training => t.ok,
+            TrainerState::Paused => t.warn,
+            TrainerState::Done => t.title,
+        }
+    };
+    let mut state_style = Style::default()
+        .fg(state_color)
+        .add_modifier(Modifier::BOLD);
+    if t.mode == ColorMode::NoColor {
+        state_style = state_style.add_modifier(Modifier::REVERSED);
+    }
+    let sep = Span::styled(" │ ", t.dim_style());
+    let val =
+        |text: String| Span::styled(text, Style::default().fg(t.fg).add_modifier(Modifier::BOLD));
+    let key = |text: &str| Span::styled(text.to_owned(), t.dim_style());
+    let mut spans = vec![
+        Span::styled(format!(" ● {} ", s.label()), state_style),
+        sep.clone(),
+        val(s.device.clone()),
+    ];
+    let (epoch, batch) = s
+        .last_batch
+        .as_ref()
+        .map(|b| (b.epoch, b.batch))
+        .unwrap_or((0, 0));
+    spans.extend([
+        sep.clone(),
+        key("epoch "),
+        val(format!("{epoch}/{}", s.epochs)),
+        key(" batch "),
+        val(format!("{batch}/{}", s.batches_per_epoch)),
+        sep.clone(),
+        key("train ppl "),
+        val(s.train_ppl.map(fmt_ppl).unwrap_or_else(|| "–".into())),
+        sep.clone(),
+        key("val ppl "),
+        val(s.val_ppl.map(fmt_ppl).unwrap_or_else(|| "–".into())),
+        sep.clone(),
+        val(s.tokens_per_s().map(fmt_rate).unwrap_or_else(|| "–".into())),
+        key(" tok/s"),
+        sep.clone(),
+        key("clipped "),
+        val(s
+            .clip_rate()
+            .map(|r| format!("{:.0}%", r * 100.0))
+            .unwrap_or_else(|| "–".into())),
+    ]);
+    f.render_widget(Paragraph::new(Line::from(spans)).style(t.base()), line_area);
+
+    let progress = s.progress();
+    let eta = match (s.state, s.eta_seconds()) {
+        (TrainerState::Done, _) => "done".to_owned(),
+        (_, Some(e)) => format!("ETA {}", fmt_duration(e)),
+        _ => "ETA –".to_owned(),
+    };
+    let label = format!("{:.0}% of {} epochs · {eta}", progress * 100.0, s.epochs);
+    let mut gauge_style = Style::default().fg(t.accent).bg(t.border);
+    if t.mode == ColorMode::NoColor {
+        gauge_style = Style::default().add_modifier(Modifier::REVERSED);
+    }
+    let gauge = Gauge::default()
+        .gauge_style(gauge_style)
+        .ratio(progress)
+        .label(Span::styled(
+            label,
+            Style::default().fg(t.fg).add_modifier(Modifier::BOLD),
+        ))
+        .use_unicode(true);
+    f.render_widget(gauge, gauge_area);
+}

@@ -1,0 +1,262 @@
+//! The event loop and the terminal's life: raw mode and the alternate screen on the way in,
+//! restored on the way out whatever happens (quit, Ctrl-C, a panic, a failed trainer).
+//!
+//! One thread reads the terminal, the trainer sends events, a ticker paces frames; the loop
+//! `select!`s over the three (as gitui does), drains bursts of trainer events, and draws at
+//! most ~30 frames a second (input is drawn at once).
+
+use std::io::{stdout, Stdout};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use candle_core::Device;
+use crossbeam_channel::{never, select, tick, Receiver};
+use ratatui::backend::CrosstermBackend;
+use ratatui::crossterm::event::{
+    self, DisableMouseCapture, EnableMouseCapture, Event as TermEvent,
+};
+use ratatui::crossterm::execute;
+use ratatui::crossterm::terminal::{
+    disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
+};
+use ratatui::Terminal;
+
+use super::app::{Action, App, Msg};
+use super::theme::Theme;
+use super::{log, view};
+use crate::cli::{EXIT_FAILURE, EXIT_USAGE};
+use crate::device::{self, DeviceChoice};
+use crate::train::{Command, Event, HParams, Trainer, TrainerHandle};
+
+/// Minimum time between two frames drawn for trainer events (~30 frames/s).
+pub const FRAME: Duration = Duration::from_millis(33);
+/// Most trainer events handled before a frame is considered.
+const DRAIN_LIMIT: usize = 8192;
+
+static TERMINAL_ACTIVE: AtomicBool = AtomicBool::new(false);
+
+type Term = Terminal<CrosstermBackend<Stdout>>;
+
+fn setup() -> std::io::Result<Term> {
+    enable_raw_mode()?;
+    TERMINAL_ACTIVE.store(true, Ordering::SeqCst);
+    execute!(stdout(), EnterAlternateScreen, EnableMouseCapture)?;
+    let mut t = Terminal::new(CrosstermBackend::new(stdout()))?;
+    t.hide_cursor()?;
+    t.clear()?;
+    Ok(t)
+}
+
+/// Leave the alternate screen, raw mode and mouse capture. Safe to call more than once.
+pub fn restore() {
+    if TERMINAL_ACTIVE.swap(false, Ordering::SeqCst) {
+        let _ = disable_raw_mode();
+        let _ = execute!(
+            stdout(),
+            DisableMouseCapture,
+            LeaveAlternateScreen,
+            ratatui::crossterm::cursor::Show
+        );
+    }
+}
+
+/// Restore the terminal before any panic message is printed. A panic on the trainer thread is
+/// caught there and shown in the cockpit as an error, so it only goes to the log.
+fn install_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let name = std::thread::current()
+            .name()
+            .unwrap_or("unnamed")
+            .to_owned();
+        log::line(format!("panic on thread {name}: {info}"));
+        if name == "trainer" {
+            return;
+        }
+        restore();
+        previous(info);
+    }));
+}
+
+fn spawn_input() -> Receiver<Msg> {
+    let (tx, rx) = crossbeam_channel::bounded(256);
+    std::thread::Builder::new()
+        .name("input".into())
+        .spawn(move || loop {
+            let msg = match event::read() {
+                Ok(TermEvent::Key(k)) => Msg::Key(k),
+                Ok(TermEvent::Mouse(m)) => Msg::Mouse(m),
+                Ok(TermEvent::Resize(w, h)) => Msg::Resize(w, h),
+                Ok(_) => continue,
+                Err(_) => break,
+            };
+            if tx.send(msg).is_err() {
+                break;
+            }
+        })
+        .expect("spawning the input thread");
+    rx
+}
+
+/// Open the cockpit and run until the user quits. Returns the process exit code.
+pub fn run(hp: HParams, choice: DeviceChoice, theme: Theme) -> i32 {
+    let (dev, dev_name) = match device::select(choice) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let trainer = match Trainer::new(hp.clone(), &dev, &dev_name) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return if e.is_usage() {
+                EXIT_USAGE
+            } else {
+                EXIT_FAILURE
+            };
+        }
+    };
+    let log_path = log::init();
+    log::line(format!("cockpit start on {dev_name}: {hp:?}"));
+    let handle = trainer.spawn();
+    let mut app = App::new(hp, theme);
+    app.attach(handle.commands.clone());
+    install_panic_hook();
+    let mut terminal = match setup() {
+        Ok(t) => t,
+        Err(e) => {
+            restore();
+            eprintln!("error: cannot set up the terminal: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    let result = event_loop(&mut terminal, &mut app, handle, &dev, &dev_name);
+    restore();
+    match result {
+        Ok(()) => {
+            log::line("cockpit quit");
+            0
+        }
+        Err(e) => {
+            log::line(format!("cockpit failed: {e}"));
+            eprintln!("error: {e}");
+            if let Some(p) = log_path {
+                eprintln!("log: {}", p.display());
+            }
+            EXIT_FAILURE
+        }
+    }
+}
+
+fn log_event(ev: &Event) {
+    match ev {
+        Event::Ready {
+            device,
+            params,
+            batches_per_epoch,
+            ..
+        } => log::line(format!("ready on {device}: {params} params, {batches_per_epoch} batches/epoch")),
+        Event::State { state } => log::line(format!("state {state:?}")),
+        Event::Epoch(e) => log::line(format!(
+            "epoch {} train_ppl {:.3} val_ppl {:.3} tokens/s {:.0}",
+            e.epoch, e.train_ppl, e.val_ppl, e.tokens_per_s
+        )),
+        Event::Finished(s) => log::line(format!(
+            "finished epochs={} completed={} train_ppl={:.3} val_ppl={:.3} tokens_per_s={:.0} seconds={:.2} sample={:?}",
+            s.epochs, s.completed, s.train_ppl, s.val_ppl, s.tokens_per_s, s.seconds, s.sample
+        )),
+        Event::Error { message } => log::line(format!("trainer error: {message}")),
+        Event::Settings { lr, clip } => log::line(format!("settings lr={lr} clip={clip}")),
+        _ => {}
+    }
+}
+
+fn event_loop(
+    terminal: &mut Term,
+    app: &mut App,
+    handle: TrainerHandle,
+    dev: &Device,
+    dev_name: &str,
+) -> std::io::Result<()> {
+    let input = spawn_input();
+    let ticker = tick(FRAME);
+    let mut handle = Some(handle);
+    let mut events = handle
+        .as_ref()
+        .map(|h| h.events.clone())
+        .unwrap_or_else(never);
+    let size = terminal.size()?;
+    app.update(Msg::Resize(size.width, size.height));
+    let mut dirty = true;
+    let mut urgent = true;
+    let mut last_draw = Instant::now();
+    loop {
+        if dirty && (urgent || last_draw.elapsed() >= FRAME) {
+            terminal.draw(|f| view::draw(f, app))?;
+            last_draw = Instant::now();
+            dirty = false;
+            urgent = false;
+        }
+        let mut actions = Vec::new();
+        select! {
+            recv(input) -> msg => match msg {
+                Ok(msg) => {
+                    if let Msg::Resize(..) = msg {
+                        terminal.autoresize()?;
+                    }
+                    actions.push(app.update(msg));
+                    while let Ok(more) = input.try_recv() {
+                        actions.push(app.update(more));
+                    }
+                    dirty = true;
+                    urgent = true;
+                }
+                // The input thread is gone (it panicked or the terminal closed): leave.
+                Err(_) => return Ok(()),
+            },
+            recv(events) -> ev => match ev {
+                Ok(ev) => {
+                    log_event(&ev);
+                    app.update(Msg::Trainer(ev));
+                    for ev in events.try_iter().take(DRAIN_LIMIT) {
+                        log_event(&ev);
+                        app.update(Msg::Trainer(ev));
+                    }
+                    dirty = true;
+                }
+                Err(_) => events = never(),
+            },
+            recv(ticker) -> _ => {}
+        }
+        for action in actions {
+            match action {
+                Action::None => {}
+                Action::Quit => {
+                    // Give the terminal back first; the trainer may take a batch to stop.
+                    restore();
+                    if let Some(h) = handle.take() {
+                        h.send(Command::Stop);
+                    }
+                    return Ok(());
+                }
+                Action::Restart(hp) => match Trainer::new(hp.clone(), dev, dev_name) {
+                    Ok(t) => {
+                        drop(handle.take());
+                        let h = t.spawn();
+                        h.send(Command::Start);
+                        log::line(format!("restart: {hp:?}"));
+                        app.start_run(hp, h.commands.clone());
+                        events = h.events.clone();
+                        handle = Some(h);
+                    }
+                    Err(e) => {
+                        log::line(format!("restart failed: {e}"));
+                        app.restart_failed(e.to_string());
+                    }
+                },
+            }
+        }
+    }
+}

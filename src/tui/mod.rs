@@ -5,6 +5,8 @@
 //! [`crate::train::Command`]s. The cockpit never touches a tensor; the trainer never draws.
 
 pub mod app;
+#[doc(hidden)]
+pub mod fixtures;
 pub mod log;
 pub mod panels;
 pub mod run;

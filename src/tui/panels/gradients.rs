@@ -1,7 +1,7 @@
 //! Gradients: the global gradient norm per batch (before clipping), the clip threshold as a
 //! line, clipped batches marked, and the share of clipped batches.
 
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
@@ -136,6 +136,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                 .bounds([0.0, ymax])
                 .labels([fmt_norm(0.0), fmt_norm(ymax / 2.0), fmt_norm(ymax)]),
         )
-        .hidden_legend_constraints((Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)));
+        // The title names the three series; a legend would cover the curve.
+        .legend_position(None);
     f.render_widget(chart, inner);
 }

@@ -141,7 +141,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     let mut note = legend;
     if units < hiddens || chars < comp.tokens.len() {
         note = format!(
-            "{note} · showing {units}/{hiddens} units, {chars}/{} chars",
+            "{note} · {units}/{hiddens} units · {chars}/{} chars",
             comp.tokens.len()
         );
     }

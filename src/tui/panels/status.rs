@@ -204,38 +204,65 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     let val =
         |text: String| Span::styled(text, Style::default().fg(t.fg).add_modifier(Modifier::BOLD));
     let key = |text: &str| Span::styled(text.to_owned(), t.dim_style());
-    let mut spans = vec![
-        Span::styled(format!(" ● {} ", s.label()), state_style),
-        sep.clone(),
-        val(s.device.clone()),
-    ];
     let (epoch, batch) = s
         .last_batch
         .as_ref()
         .map(|b| (b.epoch, b.batch))
         .unwrap_or((0, 0));
-    spans.extend([
+    let dash = || "–".to_owned();
+    let train = s.train_ppl.map(fmt_ppl).unwrap_or_else(dash);
+    let valid = s.val_ppl.map(fmt_ppl).unwrap_or_else(dash);
+    let rate = s.tokens_per_s().map(fmt_rate).unwrap_or_else(dash);
+    let clip = s
+        .clip_rate()
+        .map(|r| format!("{:.0}%", r * 100.0))
+        .unwrap_or_else(dash);
+    let mut spans = vec![
+        Span::styled(format!(" ● {} ", s.label()), state_style),
         sep.clone(),
-        key("epoch "),
-        val(format!("{epoch}/{}", s.epochs)),
-        key(" batch "),
-        val(format!("{batch}/{}", s.batches_per_epoch)),
-        sep.clone(),
-        key("train ppl "),
-        val(s.train_ppl.map(fmt_ppl).unwrap_or_else(|| "–".into())),
-        sep.clone(),
-        key("val ppl "),
-        val(s.val_ppl.map(fmt_ppl).unwrap_or_else(|| "–".into())),
-        sep.clone(),
-        val(s.tokens_per_s().map(fmt_rate).unwrap_or_else(|| "–".into())),
-        key(" tok/s"),
-        sep.clone(),
-        key("clipped "),
-        val(s
-            .clip_rate()
-            .map(|r| format!("{:.0}%", r * 100.0))
-            .unwrap_or_else(|| "–".into())),
-    ]);
+    ];
+    if area.width >= 110 {
+        spans.extend([
+            val(s.device.clone()),
+            sep.clone(),
+            key("epoch "),
+            val(format!("{epoch}/{}", s.epochs)),
+            key(" batch "),
+            val(format!("{batch}/{}", s.batches_per_epoch)),
+            sep.clone(),
+            key("train ppl "),
+            val(train),
+            sep.clone(),
+            key("val ppl "),
+            val(valid),
+            sep.clone(),
+            val(rate),
+            key(" tok/s"),
+            sep.clone(),
+            key("clipped "),
+            val(clip),
+        ]);
+    } else {
+        // Narrow terminals: the same figures, shorter labels.
+        spans.extend([
+            val(s.device.split(' ').next().unwrap_or("").to_owned()),
+            sep.clone(),
+            key("ep "),
+            val(format!(
+                "{epoch}/{} {batch}/{}",
+                s.epochs, s.batches_per_epoch
+            )),
+            sep.clone(),
+            key("ppl "),
+            val(format!("{train}/{valid}")),
+            sep.clone(),
+            val(rate),
+            key(" tok/s"),
+            sep.clone(),
+            key("clip "),
+            val(clip),
+        ]);
+    }
     f.render_widget(Paragraph::new(Line::from(spans)).style(t.base()), line_area);
 
     let progress = s.progress();

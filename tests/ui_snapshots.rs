@@ -1,0 +1,125 @@
+//! Whole-screen snapshots (TestBackend + insta) in every state at three sizes, from synthetic
+//! events, plus "no size panics".
+
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+
+use rnn_tui::train::{Event, HParams, TrainerState};
+use rnn_tui::tui::{fixtures, view, App, ColorMode, Msg, Theme};
+
+const SIZES: [(u16, u16); 3] = [(120, 40), (80, 24), (30, 8)];
+
+fn key(code: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn hp() -> HParams {
+    let mut hp = HParams::default();
+    hp.set(rnn_tui::train::Field::Epochs, "10").unwrap();
+    hp.set(rnn_tui::train::Field::BatchSize, "256").unwrap();
+    hp.set(rnn_tui::train::Field::Hiddens, "16").unwrap();
+    hp
+}
+
+fn app() -> App {
+    App::new(hp(), Theme::default_for(ColorMode::TrueColor))
+}
+
+fn training() -> App {
+    let mut a = app();
+    fixtures::ready_app(&mut a);
+    fixtures::feed_training(&mut a, 47);
+    a
+}
+
+fn states() -> Vec<(&'static str, App)> {
+    let mut ready = app();
+    fixtures::ready_app(&mut ready);
+
+    let mut paused = training();
+    paused.update(Msg::Trainer(Event::State {
+        state: TrainerState::Paused,
+    }));
+
+    let mut help = training();
+    help.update(key(KeyCode::Char('?')));
+
+    let mut form = training();
+    for _ in 0..4 {
+        form.update(key(KeyCode::Tab));
+    }
+    form.update(key(KeyCode::Enter));
+    form.update(key(KeyCode::Backspace));
+    form.update(key(KeyCode::Backspace));
+    form.update(key(KeyCode::Char('0')));
+
+    let mut error = training();
+    error.update(Msg::Trainer(Event::Error {
+        message: "tensor error: out of memory allocating 4.0 GiB".into(),
+    }));
+
+    vec![
+        ("ready", ready),
+        ("training", training()),
+        ("paused", paused),
+        ("help", help),
+        ("form_editing", form),
+        ("error", error),
+    ]
+}
+
+fn screen(app: &mut App, w: u16, h: u16) -> String {
+    app.update(Msg::Resize(w, h));
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.draw(|f| view::draw(f, app)).unwrap();
+    let buf = term.backend().buffer();
+    let mut out = String::new();
+    for y in 0..h {
+        let mut line = String::new();
+        for x in 0..w {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn whole_screen_in_every_state_and_size() {
+    for (name, mut app) in states() {
+        for (w, h) in SIZES {
+            let text = screen(&mut app, w, h);
+            insta::assert_snapshot!(format!("{name}_{w}x{h}"), text);
+        }
+    }
+}
+
+#[test]
+fn no_size_panics_down_to_1x1() {
+    for (_, mut app) in states() {
+        for w in (1..=130).step_by(7).chain([1, 2, 59, 60, 61]) {
+            for h in (1..=45).step_by(4).chain([1, 2, 17, 18, 19]) {
+                screen(&mut app, w, h);
+            }
+        }
+    }
+}
+
+#[test]
+fn themes_and_colour_modes_all_draw() {
+    for (name, _) in rnn_tui::tui::theme::SHIPPED {
+        for mode in [
+            ColorMode::TrueColor,
+            ColorMode::Indexed256,
+            ColorMode::NoColor,
+        ] {
+            let mut a = App::new(hp(), Theme::shipped(name, mode).unwrap());
+            fixtures::ready_app(&mut a);
+            fixtures::feed_training(&mut a, 30);
+            let text = screen(&mut a, 120, 40);
+            assert!(text.contains("Hidden state"), "{name} {mode:?}");
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! The cockpit in a real terminal: the built binary inside a detached tmux session.
+//! Skipped (with a message) only when tmux is not installed.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: String,
+    session: &'static str,
+}
+
+impl Tmux {
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("running tmux")
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", self.session];
+        args.extend(keys);
+        assert!(self.run(&args).status.success());
+        std::thread::sleep(Duration::from_millis(150));
+    }
+
+    fn text(&self, text: &str) {
+        assert!(self
+            .run(&["send-keys", "-t", self.session, "-l", text])
+            .status
+            .success());
+        std::thread::sleep(Duration::from_millis(150));
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", self.session]).stdout)
+            .into_owned()
+    }
+
+    fn alternate_on(&self) -> bool {
+        let out = self.run(&[
+            "display-message",
+            "-p",
+            "-t",
+            self.session,
+            "#{alternate_on}",
+        ]);
+        String::from_utf8_lossy(&out.stdout).trim() == "1"
+    }
+
+    /// Poll the screen until `cond` holds; a generous timeout, not a speed assertion.
+    fn wait_for(&self, what: &str, cond: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if cond(&s) {
+                return s;
+            }
+            if start.elapsed() > Duration::from_secs(120) {
+                panic!("timed out waiting for {what}; screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.run(&["kill-server"]);
+    }
+}
+
+fn has_tmux() -> bool {
+    Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// "val ppl 12.34" (wide status bar) with a number after the label.
+fn shows_number_after(screen: &str, label: &str) -> bool {
+    screen.match_indices(label).any(|(i, _)| {
+        screen[i + label.len()..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_digit())
+    })
+}
+
+#[test]
+fn the_cockpit_trains_completes_helps_quits_and_restores_the_terminal() {
+    if !has_tmux() {
+        eprintln!("skipping the tmux test: tmux is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("cockpit.log");
+    let bin = env!("CARGO_BIN_EXE_rnn-tui");
+    assert!(Path::new(bin).exists());
+    let script = format!(
+        "RNN_TUI_LOG='{}' COLORTERM=truecolor '{}' --epochs 1000 --num-train 2000 --num-val 500 --batch-size 256 --threads 1; echo COCKPIT-EXITED-$?; sleep 600",
+        log.display(),
+        bin
+    );
+    let t = Tmux {
+        socket: format!("rnn-tui-test-{}", std::process::id()),
+        session: "cockpit",
+    };
+    let out = t.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        t.session,
+        "-x",
+        "120",
+        "-y",
+        "40",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    t.wait_for("the cockpit, ready", |s| {
+        s.contains("READY") && s.contains("Perplexity")
+    });
+    assert!(t.alternate_on(), "the cockpit uses the alternate screen");
+
+    // Space starts training; wait for a validation perplexity (an epoch end).
+    t.keys(&["Space"]);
+    t.wait_for("a validation perplexity", |s| {
+        shows_number_after(s, "val ppl ")
+    });
+    assert!(t.screen().contains("TRAINING"));
+
+    // Focus the completion pane (Tab twice), replace the prefix, see a continuation of
+    // 8 + 40 characters in the heatmap that follows it.
+    t.keys(&["Tab", "Tab"]);
+    t.wait_for("typing mode", |s| s.contains("typing · Esc leaves"));
+    for _ in 0..20 {
+        t.keys(&["BSpace"]);
+    }
+    t.text("the time");
+    let s = t.wait_for("the continuation", |s| {
+        s.contains("› the time") && s.contains("units × 48 chars")
+    });
+    let line = s
+        .lines()
+        .find(|l| l.contains("the time") && !l.contains('›'))
+        .expect("the completion line");
+    assert!(line.contains("the time"), "{s}");
+
+    // Esc leaves typing mode; ? shows the help; any key closes it.
+    t.keys(&["Escape"]);
+    t.keys(&["?"]);
+    t.wait_for("the help overlay", |s| {
+        s.contains("Keys — press any key") && s.contains("Ctrl-C")
+    });
+    t.keys(&["Escape"]);
+    t.wait_for("the help closed", |s| !s.contains("Keys — press any key"));
+
+    // q asks while training; y confirms.
+    t.keys(&["q"]);
+    t.wait_for("the quit question", |s| s.contains("Quit anyway?"));
+    t.keys(&["y"]);
+    let s = t.wait_for("the shell again", |s| s.contains("COCKPIT-EXITED-0"));
+    assert!(
+        !s.contains("Perplexity"),
+        "the alternate screen was left:\n{s}"
+    );
+    assert!(!t.alternate_on(), "the alternate screen was left");
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        logged.contains("state Training") && logged.contains("cockpit quit"),
+        "{logged}"
+    );
+}
+
+#[test]
+fn the_cockpit_shows_a_size_message_in_a_tiny_terminal_and_quits_cleanly() {
+    if !has_tmux() {
+        eprintln!("skipping the tmux test: tmux is not installed");
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_rnn-tui");
+    let script = format!(
+        "RNN_TUI_LOG=/dev/null '{bin}' --epochs 1 --num-train 500 --num-val 100; echo COCKPIT-EXITED-$?; sleep 600"
+    );
+    let t = Tmux {
+        socket: format!("rnn-tui-test-small-{}", std::process::id()),
+        session: "small",
+    };
+    let out = t.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        t.session,
+        "-x",
+        "40",
+        "-y",
+        "10",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    t.wait_for("the size message", |s| s.contains("Terminal too small"));
+    t.keys(&["q"]);
+    t.wait_for("the shell again", |s| s.contains("COCKPIT-EXITED-0"));
+    assert!(!t.alternate_on());
+}

@@ -1,1 +1,83 @@
-fn main() {}
+//! Keystroke → updated completion latency while a real trainer runs on the CPU.
+//!
+//! `cargo bench --bench cockpit` prints p50/p95/max of
+//! - `update`: the App handling one key in the completion pane (greedy completion of prefix +
+//!   40 characters from the newest snapshot, heatmap data included);
+//! - `update+draw`: the same plus drawing the whole 120×40 screen into a TestBackend.
+//!
+//! Target: p95 < 20 ms. No assertions: it reports.
+
+use std::time::{Duration, Instant};
+
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+
+use rnn_tui::train::{Command, Event, HParams, Trainer};
+use rnn_tui::tui::{view, App, ColorMode, Msg, Theme};
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn report(name: &str, mut v: Vec<f64>) {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    println!(
+        "{name:<14} n={} p50={:.3} ms p95={:.3} ms max={:.3} ms",
+        v.len(),
+        percentile(&v, 0.5),
+        percentile(&v, 0.95),
+        v[v.len() - 1]
+    );
+}
+
+fn main() {
+    let keystrokes: usize = std::env::var("KEYSTROKES").ok().and_then(|v| v.parse().ok()).unwrap_or(400);
+    let mut hp = HParams::default();
+    hp.epochs = 1000;
+    let (dev, name) = rnn_tui::device::select(rnn_tui::device::DeviceChoice::Cpu).unwrap();
+    let handle = Trainer::new(hp.clone(), &dev, &name).unwrap().spawn();
+    handle.send(Command::Start);
+    let mut app = App::new(hp, Theme::default_for(ColorMode::TrueColor));
+    app.attach(handle.commands.clone());
+    let key = |c: KeyCode| Msg::Key(KeyEvent::new(c, KeyModifiers::NONE));
+    app.update(key(KeyCode::Tab));
+    app.update(key(KeyCode::Tab));
+    let mut term = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    // Wait until training is under way and a snapshot has arrived.
+    let start = Instant::now();
+    let mut batches = 0;
+    while batches < 3 && start.elapsed() < Duration::from_secs(60) {
+        if let Ok(ev) = handle.events.recv_timeout(Duration::from_millis(100)) {
+            batches += matches!(ev, Event::Batch(_)) as usize;
+            app.update(Msg::Trainer(ev));
+        }
+    }
+    assert!(app.completion.snapshot.is_some(), "no snapshot arrived");
+    println!("training on {name} ({batches}+ batches seen), typing {keystrokes} keys into the completion pane");
+    let text: Vec<char> = "the time traveller for so it will be convenient to speak of him ".chars().collect();
+    let (mut update, mut frame) = (Vec::new(), Vec::new());
+    for i in 0..keystrokes {
+        for ev in handle.events.try_iter() {
+            app.update(Msg::Trainer(ev));
+        }
+        let msg = if app.completion.prefix.chars().count() > 60 && i % 2 == 0 {
+            key(KeyCode::Backspace)
+        } else {
+            key(KeyCode::Char(text[i % text.len()]))
+        };
+        let before = app.completion.computed;
+        let t0 = Instant::now();
+        app.update(msg);
+        let t1 = Instant::now();
+        term.draw(|f| view::draw(f, &app)).unwrap();
+        let t2 = Instant::now();
+        assert_eq!(app.completion.computed, before + 1);
+        update.push((t1 - t0).as_secs_f64() * 1e3);
+        frame.push((t2 - t0).as_secs_f64() * 1e3);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    report("update", update);
+    report("update+draw", frame);
+    println!("batches trained meanwhile: {}", app.status.batches_seen);
+}

@@ -60,6 +60,8 @@ mod tests {
         assert_eq!(select(DeviceChoice::Cpu).unwrap().1, "cpu");
         assert!(select(DeviceChoice::Auto).unwrap().1.contains("auto"));
         #[cfg(not(feature = "cuda"))]
-        assert!(select(DeviceChoice::Cuda).unwrap_err().contains("--features cuda"));
+        assert!(select(DeviceChoice::Cuda)
+            .unwrap_err()
+            .contains("--features cuda"));
     }
 }

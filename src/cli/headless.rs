@@ -25,7 +25,11 @@ pub fn run(hp: HParams, device: device::DeviceChoice, format: Format) -> i32 {
         Ok(t) => t,
         Err(e) => {
             eprintln!("error: {e}");
-            return if e.is_usage() { EXIT_USAGE } else { EXIT_FAILURE };
+            return if e.is_usage() {
+                EXIT_USAGE
+            } else {
+                EXIT_FAILURE
+            };
         }
     };
     let handle = trainer.spawn();

@@ -50,7 +50,11 @@ pub enum CorpusError {
     #[error("cannot read corpus {path}: {reason}")]
     Unreadable { path: PathBuf, reason: String },
     #[error("corpus {path} is {size} bytes; the limit is {limit} bytes")]
-    TooLarge { path: PathBuf, size: u64, limit: u64 },
+    TooLarge {
+        path: PathBuf,
+        size: u64,
+        limit: u64,
+    },
     #[error("corpus {0} is not valid UTF-8 text (binary file?)")]
     NotUtf8(PathBuf),
     #[error("corpus {0} contains no letters A-Z/a-z, so there is nothing to learn")]
@@ -139,7 +143,10 @@ mod tests {
 
     #[test]
     fn preprocess_matches_d2l_regex() {
-        assert_eq!(preprocess("The Time-Machine, 1895!\n\nIt"), "the time machine it");
+        assert_eq!(
+            preprocess("The Time-Machine, 1895!\n\nIt"),
+            "the time machine it"
+        );
         assert_eq!(preprocess("  héllo"), " h llo");
         assert_eq!(preprocess(""), "");
     }

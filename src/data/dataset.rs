@@ -150,7 +150,10 @@ mod tests {
         let mut b = Batch::default();
         d.fill_batch(&[0, 5], &mut b);
         assert_eq!(b.x.len(), 64);
-        assert_eq!(d.vocab.decode(&b.x[..32]), "the time machine by h g wells i ");
+        assert_eq!(
+            d.vocab.decode(&b.x[..32]),
+            "the time machine by h g wells i "
+        );
         assert_eq!(&b.x[1..32], &b.y[..31]);
         assert_eq!(b.x[32], d.ids()[5]);
         let val: Vec<Batch> = d.val_batches(1024).collect();

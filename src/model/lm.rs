@@ -20,7 +20,11 @@ impl Gradients {
     pub fn global_norm(&self) -> Result<f64> {
         let mut sum = 0f64;
         for g in &self.0 {
-            sum += g.to_dtype(DType::F64)?.sqr()?.sum_all()?.to_scalar::<f64>()?;
+            sum += g
+                .to_dtype(DType::F64)?
+                .sqr()?
+                .sum_all()?
+                .to_scalar::<f64>()?;
         }
         Ok(sum.sqrt())
     }
@@ -168,7 +172,13 @@ mod tests {
             }
         }
         // Each generated character is the argmax of the logits one step earlier.
-        let am = logits.argmax(2).unwrap().flatten_all().unwrap().to_vec1::<u32>().unwrap();
+        let am = logits
+            .argmax(2)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<u32>()
+            .unwrap();
         for t in 6..16 {
             assert_eq!(ids[t], am[t - 1], "step {t}");
         }
@@ -203,7 +213,12 @@ mod tests {
         lm.sgd_step(&g, 0.5).unwrap();
         let after = lm.params().unwrap();
         let expect = (&before[1] - g.0[1].affine(0.5, 0.0).unwrap()).unwrap();
-        let d = (after[1].clone() - expect).unwrap().abs().unwrap().max_all().unwrap();
+        let d = (after[1].clone() - expect)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .max_all()
+            .unwrap();
         assert!(d.to_scalar::<f32>().unwrap() < 1e-7);
         assert!(lm.loss(&batch).unwrap() < l0);
     }

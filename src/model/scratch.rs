@@ -51,10 +51,11 @@ impl RnnScratch {
         let (batch, steps) = x.dims2()?;
         // x_t W_xh for every step at once: gathering rows of W_xh is the one-hot matmul.
         let ids = x.t()?.contiguous()?.flatten_all()?;
-        let inputs = w_xh
-            .index_select(&ids, 0)?
-            .broadcast_add(b_h)?
-            .reshape((steps, batch, self.hiddens))?;
+        let inputs = w_xh.index_select(&ids, 0)?.broadcast_add(b_h)?.reshape((
+            steps,
+            batch,
+            self.hiddens,
+        ))?;
         let mut h = match state {
             Some(s) => s.clone(),
             None => Tensor::zeros((batch, self.hiddens), self.dtype(), self.device())?,
@@ -78,10 +79,7 @@ impl RnnScratch {
         let logits = logits.reshape(((), self.vocab))?;
         let y = y.flatten_all()?;
         let log_sm = candle_nn::ops::log_softmax(&logits, D::Minus1)?;
-        log_sm
-            .gather(&y.unsqueeze(1)?, 1)?
-            .neg()?
-            .mean_all()
+        log_sm.gather(&y.unsqueeze(1)?, 1)?.neg()?.mean_all()
     }
 
     /// Loss and the gradient of every parameter, in canonical order.

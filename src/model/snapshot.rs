@@ -118,7 +118,10 @@ impl ModelSnapshot {
             hidden.push(h.clone());
         }
         Ok(Completion {
-            tokens: out.iter().map(|&i| self.vocab.token(i).to_owned()).collect(),
+            tokens: out
+                .iter()
+                .map(|&i| self.vocab.token(i).to_owned())
+                .collect(),
             prefix_len: ids.len(),
             hidden,
         })

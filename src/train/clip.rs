@@ -28,13 +28,21 @@ mod tests {
     use candle_core::{Device, Tensor};
 
     fn grads(scale: f32) -> Gradients {
-        let t = |v: &[f32]| Tensor::new(v.iter().map(|x| x * scale).collect::<Vec<_>>(), &Device::Cpu).unwrap();
+        let t = |v: &[f32]| {
+            Tensor::new(
+                v.iter().map(|x| x * scale).collect::<Vec<_>>(),
+                &Device::Cpu,
+            )
+            .unwrap()
+        };
         // Norm over all five tensors: sqrt(9 + 16 + 0 + 144 + 0) = 13 (times scale).
         Gradients([t(&[3.0]), t(&[4.0]), t(&[0.0]), t(&[12.0, 0.0]), t(&[0.0])])
     }
 
     fn values(g: &Gradients) -> Vec<f32> {
-        g.0.iter().flat_map(|t| t.to_vec1::<f32>().unwrap()).collect()
+        g.0.iter()
+            .flat_map(|t| t.to_vec1::<f32>().unwrap())
+            .collect()
     }
 
     #[test]

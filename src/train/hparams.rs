@@ -101,10 +101,13 @@ impl Field {
 }
 
 fn parse_count(field: Field, text: &str, max: usize) -> Result<usize, String> {
-    let v: usize = text
-        .trim()
-        .parse()
-        .map_err(|_| format!("{} must be a whole number, got {:?}", field.key(), text.trim()))?;
+    let v: usize = text.trim().parse().map_err(|_| {
+        format!(
+            "{} must be a whole number, got {:?}",
+            field.key(),
+            text.trim()
+        )
+    })?;
     if v == 0 {
         return Err(format!("{} must be at least 1", field.key()));
     }
@@ -124,7 +127,10 @@ fn parse_positive(field: Field, text: &str) -> Result<f64, String> {
 
 fn check_positive(field: Field, v: f64) -> Result<f64, String> {
     if !v.is_finite() || v <= 0.0 {
-        return Err(format!("{} must be a positive finite number, got {v}", field.key()));
+        return Err(format!(
+            "{} must be a positive finite number, got {v}",
+            field.key()
+        ));
     }
     Ok(v)
 }
@@ -159,10 +165,9 @@ impl HParams {
             Field::Clip => next.clip = parse_positive(field, text)?,
             Field::Epochs => next.epochs = parse_count(field, text, 1_000_000)?,
             Field::Seed => {
-                next.seed = text
-                    .trim()
-                    .parse()
-                    .map_err(|_| format!("seed must be a whole number ≥ 0, got {:?}", text.trim()))?
+                next.seed = text.trim().parse().map_err(|_| {
+                    format!("seed must be a whole number ≥ 0, got {:?}", text.trim())
+                })?
             }
             Field::Corpus => {
                 if text.trim().is_empty() {

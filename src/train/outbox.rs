@@ -133,8 +133,18 @@ mod tests {
         assert_eq!(got.len(), EVENT_CAPACITY);
         out.finish();
         let tail: Vec<Event> = rx.try_iter().collect();
-        assert!(matches!(tail[0], Event::State { state: TrainerState::Paused }));
-        assert!(matches!(tail[1], Event::State { state: TrainerState::Done }));
+        assert!(matches!(
+            tail[0],
+            Event::State {
+                state: TrainerState::Paused
+            }
+        ));
+        assert!(matches!(
+            tail[1],
+            Event::State {
+                state: TrainerState::Done
+            }
+        ));
     }
 
     #[test]

@@ -109,11 +109,17 @@ impl Trainer {
         hp.validate().map_err(TrainError::HParams)?;
         let corpus = Corpus::load(&hp.corpus)?;
         let vocab = Vocab::from_text(&corpus.text);
-        let dataset = Dataset::new(vocab.clone(), &corpus.text, hp.num_steps, hp.num_train, hp.num_val)?;
+        let dataset = Dataset::new(
+            vocab.clone(),
+            &corpus.text,
+            hp.num_steps,
+            hp.num_train,
+            hp.num_val,
+        )?;
         let model = LanguageModel::new(vocab, hp.hiddens, hp.seed, device)?;
         Ok(Trainer {
             // The shuffling stream is separate from the initialisation stream.
-            rng: ChaCha8Rng::seed_from_u64(hp.seed ^ 0x5eed_0f_ba7c4e5),
+            rng: ChaCha8Rng::seed_from_u64(hp.seed ^ 0x0005_eed0_fba7_c4e5),
             dataset,
             model,
             device_name: device_name.to_owned(),
@@ -155,9 +161,8 @@ impl Trainer {
 
     fn run_thread(mut self, cmds: Receiver<Command>, mut out: Outbox) {
         // A panic must reach the front end as an error, not vanish with the thread.
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.run(&cmds, &mut out)
-        }));
+        let result =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run(&cmds, &mut out)));
         let message = match result {
             Ok(Ok(())) => None,
             Ok(Err(e)) => Some(e.to_string()),
@@ -241,7 +246,8 @@ impl Trainer {
                 if out.is_disconnected() {
                     return Ok(false);
                 }
-                self.dataset.train_batch(&order, k, self.hp.batch_size, &mut batch);
+                self.dataset
+                    .train_batch(&order, k, self.hp.batch_size, &mut batch);
                 let t0 = Instant::now();
                 let (loss, mut grads) = self.model.loss_and_grads(&batch)?;
                 let clip = clip_gradients(&mut grads, self.clip)?;
@@ -308,7 +314,9 @@ impl Trainer {
             Command::SetClip(c) if valid(c) => self.clip = c,
             Command::SetLearningRate(v) | Command::SetClip(v) => {
                 out.send(Event::Error {
-                    message: format!("ignored a setting of {v}: it must be a positive finite number"),
+                    message: format!(
+                        "ignored a setting of {v}: it must be a positive finite number"
+                    ),
                 });
                 return;
             }

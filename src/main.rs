@@ -16,7 +16,7 @@ fn main() {
                     } else {
                         headless::Format::Plain
                     };
-                    headless::run(hp, args.device, format)
+                    headless::run(hp, args.device, args.kernel, format)
                 }
                 Err(e) => {
                     eprintln!("error: {e}");
@@ -24,10 +24,19 @@ fn main() {
                 }
             }
         }
+        Some(Commands::Bench(cmd)) => {
+            cli.train.apply_threads();
+            rnn_tui::cli::bench::run(&cmd, cli.train.device)
+        }
         None => {
             cli.train.apply_threads();
             match cli.train.hparams(HParams::default()) {
-                Ok(hp) => headless::run(hp, cli.train.device, headless::Format::Plain),
+                Ok(hp) => headless::run(
+                    hp,
+                    cli.train.device,
+                    cli.train.kernel,
+                    headless::Format::Plain,
+                ),
                 Err(e) => {
                     eprintln!("error: {e}");
                     EXIT_USAGE

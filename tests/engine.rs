@@ -115,19 +115,24 @@ fn commands_pause_resume_and_change_settings_between_batches() {
     handle.send(Command::SetLearningRate(0.5));
     handle.send(Command::Start);
     let mut seen_settings = false;
-    let mut batches = 0;
+    let (mut batches, mut clip_applied, mut resumed_batches) = (0, false, 0);
     for ev in handle.events.iter() {
         match &ev {
-            Event::Settings { lr, .. } if *lr == 0.5 => seen_settings = true,
+            Event::Settings { lr, clip } => {
+                seen_settings |= *lr == 0.5;
+                clip_applied |= *clip == 0.25;
+            }
             Event::Batch(b) => {
                 assert_eq!(b.lr, 0.5);
+                // Settings echo in order: every batch after the echo uses the new threshold.
+                assert_eq!(b.clip_threshold == 0.25, clip_applied);
                 batches += 1;
                 if batches == 3 {
                     handle.send(Command::SetClip(0.25));
                     handle.send(Command::Pause);
                 }
-                if batches > 3 {
-                    assert_eq!(b.clip_threshold, 0.25);
+                if clip_applied {
+                    resumed_batches += 1;
                 }
             }
             Event::State { state } if *state == rnn_tui::train::TrainerState::Paused => {
@@ -141,7 +146,7 @@ fn commands_pause_resume_and_change_settings_between_batches() {
             }
             _ => {}
         }
-        if batches >= 6 {
+        if resumed_batches == 3 {
             handle.send(Command::Stop);
         }
         if let Event::Finished(s) = &ev {
@@ -149,5 +154,6 @@ fn commands_pause_resume_and_change_settings_between_batches() {
             break;
         }
     }
+    assert!(clip_applied);
     assert!(seen_settings);
 }

@@ -340,7 +340,14 @@ impl<F: FusedFloat> FusedRnn<F> {
     }
 
     /// Forward only (validation): mean cross-entropy, no gradient work.
-    pub fn loss(&mut self, p: &ParamsRef<F>, x: &[u32], y: &[u32], batch: usize, steps: usize) -> F {
+    pub fn loss(
+        &mut self,
+        p: &ParamsRef<F>,
+        x: &[u32],
+        y: &[u32],
+        batch: usize,
+        steps: usize,
+    ) -> F {
         self.run(p, x, y, batch, steps, None)
     }
 
@@ -374,7 +381,10 @@ impl<F: FusedFloat> FusedRnn<F> {
 
         // Shared: W_xh + b_h.
         ensure(&mut self.wxb, v * h);
-        for (row_out, row_in) in self.wxb[..v * h].chunks_exact_mut(h.max(1)).zip(p.w_xh.chunks_exact(h.max(1))) {
+        for (row_out, row_in) in self.wxb[..v * h]
+            .chunks_exact_mut(h.max(1))
+            .zip(p.w_xh.chunks_exact(h.max(1)))
+        {
             for ((o, &w), &b) in row_out.iter_mut().zip(row_in).zip(p.b_h) {
                 *o = w + b;
             }
@@ -476,7 +486,20 @@ fn chunk_pass<F: FusedFloat>(
             let hp = &prev[(t - 1) * step_len..];
             // a_t += h_{t-1} · W_hh
             unsafe {
-                mm(nb, h, h, cur.as_mut_ptr(), h, true, hp.as_ptr(), h, 1, p.w_hh.as_ptr(), h, 1);
+                mm(
+                    nb,
+                    h,
+                    h,
+                    cur.as_mut_ptr(),
+                    h,
+                    true,
+                    hp.as_ptr(),
+                    h,
+                    1,
+                    p.w_hh.as_ptr(),
+                    h,
+                    1,
+                );
             }
         }
         F::tanh_inplace(cur);
@@ -485,7 +508,20 @@ fn chunk_pass<F: FusedFloat>(
     // ---------------- output layer over all steps at once ----------------
     let o = &mut ch.o[..rows * v];
     unsafe {
-        mm(rows, v, h, o.as_mut_ptr(), v, false, hs.as_ptr(), h, 1, p.w_hq.as_ptr(), v, 1);
+        mm(
+            rows,
+            v,
+            h,
+            o.as_mut_ptr(),
+            v,
+            false,
+            hs.as_ptr(),
+            h,
+            1,
+            p.w_hq.as_ptr(),
+            v,
+            1,
+        );
     }
 
     // ---------------- fused softmax + cross-entropy (+ dL/do) ----------------
@@ -553,9 +589,35 @@ fn chunk_pass<F: FusedFloat>(
     let o: &[F] = o;
     unsafe {
         // dW_hq = Hsᵀ · dO   (H×V, k = rows)
-        mm(h, v, rows, g.w_hq.as_mut_ptr(), v, false, hs.as_ptr(), 1, h, o.as_ptr(), v, 1);
+        mm(
+            h,
+            v,
+            rows,
+            g.w_hq.as_mut_ptr(),
+            v,
+            false,
+            hs.as_ptr(),
+            1,
+            h,
+            o.as_ptr(),
+            v,
+            1,
+        );
         // dH = dO · W_hqᵀ    (rows×H, k = V)
-        mm(rows, h, v, dh.as_mut_ptr(), h, false, o.as_ptr(), v, 1, p.w_hq.as_ptr(), 1, v);
+        mm(
+            rows,
+            h,
+            v,
+            dh.as_mut_ptr(),
+            h,
+            false,
+            o.as_ptr(),
+            v,
+            1,
+            p.w_hq.as_ptr(),
+            1,
+            v,
+        );
     }
     // db_q = column sums of dO
     for row in o.chunks_exact(v) {
@@ -568,7 +630,20 @@ fn chunk_pass<F: FusedFloat>(
         let cur = &mut cur[t * step_len..];
         if t + 1 < steps {
             unsafe {
-                mm(nb, h, h, cur.as_mut_ptr(), h, true, next.as_ptr(), h, 1, p.w_hh.as_ptr(), 1, h);
+                mm(
+                    nb,
+                    h,
+                    h,
+                    cur.as_mut_ptr(),
+                    h,
+                    true,
+                    next.as_ptr(),
+                    h,
+                    1,
+                    p.w_hh.as_ptr(),
+                    1,
+                    h,
+                );
             }
         }
         let ht = &hs[t * step_len..(t + 1) * step_len];
@@ -581,7 +656,20 @@ fn chunk_pass<F: FusedFloat>(
     // dW_hh = Σ_t h_{t-1}ᵀ dA_t  (one gemm over all steps, k = (T-1)·nb)
     unsafe {
         let k = (steps - 1) * nb;
-        mm(h, h, k, g.w_hh.as_mut_ptr(), h, false, hs.as_ptr(), 1, h, da[step_len..].as_ptr(), h, 1);
+        mm(
+            h,
+            h,
+            k,
+            g.w_hh.as_mut_ptr(),
+            h,
+            false,
+            hs.as_ptr(),
+            1,
+            h,
+            da[step_len..].as_ptr(),
+            h,
+            1,
+        );
     }
     // db_h = column sums of dA; dW_xh[x] += dA (row scatter)
     for t in 0..steps {
@@ -617,15 +705,39 @@ mod tests {
 
     impl P {
         fn random(v: usize, h: usize, sigma: f64, rng: &mut ChaCha8Rng) -> P {
-            let mut r = |n: usize| -> Vec<f64> { (0..n).map(|_| sigma * (rng.random::<f64>() * 2.0 - 1.0) * 1.7).collect() };
-            P { w_xh: r(v * h), w_hh: r(h * h), b_h: r(h), w_hq: r(h * v), b_q: r(v), v, h }
+            let mut r = |n: usize| -> Vec<f64> {
+                (0..n)
+                    .map(|_| sigma * (rng.random::<f64>() * 2.0 - 1.0) * 1.7)
+                    .collect()
+            };
+            P {
+                w_xh: r(v * h),
+                w_hh: r(h * h),
+                b_h: r(h),
+                w_hq: r(h * v),
+                b_q: r(v),
+                v,
+                h,
+            }
         }
         fn cast<F: FusedFloat>(&self) -> (Vec<F>, Vec<F>, Vec<F>, Vec<F>, Vec<F>) {
             let c = |a: &Vec<f64>| a.iter().map(|&x| F::from_f64(x)).collect::<Vec<F>>();
-            (c(&self.w_xh), c(&self.w_hh), c(&self.b_h), c(&self.w_hq), c(&self.b_q))
+            (
+                c(&self.w_xh),
+                c(&self.w_hh),
+                c(&self.b_h),
+                c(&self.w_hq),
+                c(&self.b_q),
+            )
         }
         fn tensors_mut(&mut self) -> [&mut Vec<f64>; 5] {
-            [&mut self.w_xh, &mut self.w_hh, &mut self.b_h, &mut self.w_hq, &mut self.b_q]
+            [
+                &mut self.w_xh,
+                &mut self.w_hh,
+                &mut self.b_h,
+                &mut self.w_hq,
+                &mut self.b_q,
+            ]
         }
     }
 
@@ -673,7 +785,13 @@ mod tests {
         }
         loss /= n;
         // backward
-        let mut g = [vec![0.0; v * h], vec![0.0; h * h], vec![0.0; h], vec![0.0; h * v], vec![0.0; v]];
+        let mut g = [
+            vec![0.0; v * h],
+            vec![0.0; h * h],
+            vec![0.0; h],
+            vec![0.0; h * v],
+            vec![0.0; v],
+        ];
         for b in 0..bsz {
             let mut dh_next = vec![0.0; h]; // dL/dh_t coming from step t+1
             for t in (0..steps).rev() {
@@ -711,20 +829,47 @@ mod tests {
         (loss, g)
     }
 
-    fn run_fused<F: FusedFloat>(rnn: &mut FusedRnn<F>, p: &P, x: &[u32], y: &[u32], b: usize, t: usize) -> (f64, [Vec<f64>; 5]) {
+    fn run_fused<F: FusedFloat>(
+        rnn: &mut FusedRnn<F>,
+        p: &P,
+        x: &[u32],
+        y: &[u32],
+        b: usize,
+        t: usize,
+    ) -> (f64, [Vec<f64>; 5]) {
         let (a, bb, c, d, e) = p.cast::<F>();
-        let pr = ParamsRef { w_xh: &a, w_hh: &bb, b_h: &c, w_hq: &d, b_q: &e, vocab: p.v, hiddens: p.h };
+        let pr = ParamsRef {
+            w_xh: &a,
+            w_hh: &bb,
+            b_h: &c,
+            w_hq: &d,
+            b_q: &e,
+            vocab: p.v,
+            hiddens: p.h,
+        };
         let mut g = GradsBuf::default();
         let l = rnn.loss_and_grads(&pr, x, y, b, t, &mut g);
         let back = |a: &Vec<F>| a.iter().map(|z| z.to_f64()).collect::<Vec<f64>>();
-        (l.to_f64(), [back(&g.w_xh), back(&g.w_hh), back(&g.b_h), back(&g.w_hq), back(&g.b_q)])
+        (
+            l.to_f64(),
+            [
+                back(&g.w_xh),
+                back(&g.w_hh),
+                back(&g.b_h),
+                back(&g.w_hq),
+                back(&g.b_q),
+            ],
+        )
     }
 
     /// max |a-b| / max(max |b|, tiny)
     fn rel_err(a: &[f64], b: &[f64]) -> f64 {
         assert_eq!(a.len(), b.len());
         let scale = b.iter().fold(0.0f64, |m, &z| m.max(z.abs())).max(1e-30);
-        a.iter().zip(b).fold(0.0f64, |m, (x, y)| m.max((x - y).abs())) / scale
+        a.iter()
+            .zip(b)
+            .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()))
+            / scale
     }
 
     const NAMES: [&str; 5] = ["w_xh", "w_hh", "b_h", "w_hq", "b_q"];
@@ -742,7 +887,10 @@ mod tests {
             (3, 1, 2, 3, 0.5),
             (28, 64, 9, 5, 0.1),
         ];
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
         let mut rnn = FusedRnn::<F>::new();
         for &(v, h, b, t, s) in &shapes {
             let p = P::random(v, h, s, &mut rng);
@@ -751,10 +899,19 @@ mod tests {
             let (lr, gr) = reference(&p, &x, &y, b, t);
             let (lf, gf) = pool.install(|| run_fused(&mut rnn, &p, &x, &y, b, t));
             let el = (lf - lr).abs() / lr.abs();
-            assert!(el < tol, "loss mismatch {lf} vs {lr} (rel {el}) shape {:?}", (v, h, b, t));
+            assert!(
+                el < tol,
+                "loss mismatch {lf} vs {lr} (rel {el}) shape {:?}",
+                (v, h, b, t)
+            );
             for i in 0..5 {
                 let e = rel_err(&gf[i], &gr[i]);
-                assert!(e < tol, "grad {} rel err {e} shape {:?} threads {threads}", NAMES[i], (v, h, b, t));
+                assert!(
+                    e < tol,
+                    "grad {} rel err {e} shape {:?} threads {threads}",
+                    NAMES[i],
+                    (v, h, b, t)
+                );
             }
         }
     }
@@ -796,7 +953,11 @@ mod tests {
                 let an = g[ti][i];
                 let e = (fd - an).abs() / fd.abs().max(an.abs()).max(1e-6);
                 worst = worst.max(e);
-                assert!(e < 1e-4, "{}[{i}]: fd {fd} vs analytic {an} (rel {e})", NAMES[ti]);
+                assert!(
+                    e < 1e-4,
+                    "{}[{i}]: fd {fd} vs analytic {an} (rel {e})",
+                    NAMES[ti]
+                );
             }
         }
         eprintln!("finite differences: worst rel err {worst:e}");
@@ -810,7 +971,15 @@ mod tests {
             let x = ids(b * t, v, &mut rng);
             let y = ids(b * t, v, &mut rng);
             let (a, bb, c, d, e) = p.cast::<f32>();
-            let pr = ParamsRef { w_xh: &a, w_hh: &bb, b_h: &c, w_hq: &d, b_q: &e, vocab: v, hiddens: h };
+            let pr = ParamsRef {
+                w_xh: &a,
+                w_hh: &bb,
+                b_h: &c,
+                w_hq: &d,
+                b_q: &e,
+                vocab: v,
+                hiddens: h,
+            };
             let mut rnn = FusedRnn::<f32>::new();
             let mut g = GradsBuf::default();
             let l1 = rnn.loss_and_grads(&pr, &x, &y, b, t, &mut g);
@@ -819,7 +988,15 @@ mod tests {
             let mut rnn64 = FusedRnn::<f64>::new();
             let (l3, _) = run_fused(&mut rnn64, &p, &x, &y, b, t);
             let (a, bb, c, d, e) = p.cast::<f64>();
-            let pr = ParamsRef { w_xh: &a, w_hh: &bb, b_h: &c, w_hq: &d, b_q: &e, vocab: v, hiddens: h };
+            let pr = ParamsRef {
+                w_xh: &a,
+                w_hh: &bb,
+                b_h: &c,
+                w_hq: &d,
+                b_q: &e,
+                vocab: v,
+                hiddens: h,
+            };
             assert_eq!(l3, rnn64.loss(&pr, &x, &y, b, t));
         }
     }
@@ -833,7 +1010,10 @@ mod tests {
             let y = ids(b * t, v, &mut rng);
             let mut res = Vec::new();
             for n in [1, 2] {
-                let pool = rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap();
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(n)
+                    .build()
+                    .unwrap();
                 let mut rnn = FusedRnn::<f32>::new();
                 res.push(pool.install(|| run_fused(&mut rnn, &p, &x, &y, b, t)));
             }
@@ -851,7 +1031,12 @@ mod tests {
         // Shrinking and growing shapes on the same workspace must give the same answers as fresh ones.
         let mut rng = ChaCha8Rng::seed_from_u64(5);
         let mut rnn = FusedRnn::<f64>::new();
-        for &(v, h, b, t) in &[(9, 16, 20, 6), (5, 3, 2, 2), (9, 16, 20, 6), (12, 20, 33, 7)] {
+        for &(v, h, b, t) in &[
+            (9, 16, 20, 6),
+            (5, 3, 2, 2),
+            (9, 16, 20, 6),
+            (12, 20, 33, 7),
+        ] {
             let p = P::random(v, h, 0.4, &mut rng);
             let x = ids(b * t, v, &mut rng);
             let y = ids(b * t, v, &mut rng);

@@ -16,7 +16,7 @@ use super::outbox::Outbox;
 use super::protocol::{BatchStats, Command, EpochStats, Event, Summary, TrainerState};
 use crate::data::{Batch, Corpus, CorpusError, Dataset, DatasetError, Vocab};
 use crate::model::params::param_count;
-use crate::model::LanguageModel;
+use crate::model::{ComputePath, LanguageModel};
 
 /// The prefix d2l completes to show what the model learned.
 pub const SAMPLE_PREFIX: &str = "it has";
@@ -116,7 +116,8 @@ impl Trainer {
             hp.num_train,
             hp.num_val,
         )?;
-        let model = LanguageModel::new(vocab, hp.hiddens, hp.seed, device)?;
+        let model =
+            LanguageModel::with_path(vocab, hp.hiddens, hp.seed, device, ComputePath::Auto)?;
         Ok(Trainer {
             // The shuffling stream is separate from the initialisation stream.
             rng: ChaCha8Rng::seed_from_u64(hp.seed ^ 0x0005_eed0_fba7_c4e5),
@@ -133,6 +134,11 @@ impl Trainer {
             last_val_ppl: f64::NAN,
             hp,
         })
+    }
+
+    /// Choose the implementation that computes loss and gradients (before training starts).
+    pub fn set_compute_path(&mut self, path: ComputePath) -> Result<(), TrainError> {
+        Ok(self.model.set_compute_path(path)?)
     }
 
     pub fn model(&self) -> &LanguageModel {
@@ -178,7 +184,7 @@ impl Trainer {
     pub fn run(&mut self, cmds: &Receiver<Command>, out: &mut Outbox) -> Result<(), TrainError> {
         out.send(Event::Ready {
             device: self.device_name.clone(),
-            compute_path: "candle".into(),
+            compute_path: self.model.compute_path().name().into(),
             vocab_size: self.dataset.vocab.len(),
             corpus_chars: self.corpus_chars,
             params: param_count(self.dataset.vocab.len(), self.hp.hiddens),

@@ -157,3 +157,73 @@ fn commands_pause_resume_and_change_settings_between_batches() {
     assert!(clip_applied);
     assert!(seen_settings);
 }
+
+#[test]
+fn divergence_is_caught_within_a_batch_rolled_back_and_paused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut hp = small_hparams(slice_corpus(dir.path()), 0);
+    hp.lr = 100.0;
+    hp.epochs = 50;
+    let handle = Trainer::new(hp, &Device::Cpu, "cpu").unwrap().spawn();
+    handle.send(Command::Start);
+    let mut last_batch = None;
+    let mut snapshot = None;
+    for ev in handle.events.iter() {
+        match ev {
+            Event::Batch(b) => last_batch = Some(b),
+            Event::Snapshot(s) => snapshot = Some(s),
+            Event::Diverged {
+                epoch,
+                batch,
+                loss,
+                message,
+                ..
+            } => {
+                let b = last_batch.take().expect("a good batch came first");
+                // The diverging batch is the one right after the last reported batch.
+                assert_eq!((epoch, batch), (b.epoch, b.batch + 1));
+                assert!(rnn_tui::train::trainer::is_divergent(loss, 1.0, 28));
+                assert!(
+                    message.contains("restored the last good weights"),
+                    "{message}"
+                );
+                break;
+            }
+            Event::Finished(_) => panic!("lr 100 should diverge"),
+            _ => {}
+        }
+    }
+    // The rolled-back weights come next: all finite, and they still predict sensibly.
+    let Event::Snapshot(restored) = handle.events.recv().unwrap() else {
+        panic!("expected the restored weights");
+    };
+    for w in [
+        &restored.w_xh,
+        &restored.w_hh,
+        &restored.b_h,
+        &restored.w_hq,
+        &restored.b_q,
+    ] {
+        assert!(w.iter().all(|v| v.is_finite()));
+    }
+    assert_ne!(Some(&restored), snapshot.as_ref());
+    match handle.events.recv().unwrap() {
+        Event::State { state } => assert_eq!(state, rnn_tui::train::TrainerState::Paused),
+        other => panic!("expected the paused state, got {other:?}"),
+    }
+    // Paused: nothing more arrives until told.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(handle.events.try_recv().is_err());
+    assert!(snapshot.is_some());
+    handle.stop();
+}
+
+#[test]
+fn divergence_rule() {
+    use rnn_tui::train::trainer::is_divergent;
+    assert!(is_divergent(f64::NAN, 1.0, 28));
+    assert!(is_divergent(2.0, f64::INFINITY, 28));
+    assert!(is_divergent(34.0, 1.0, 28));
+    assert!(!is_divergent(3.4, 1.0, 28));
+    assert!(!is_divergent(23.0, 50.0, 28));
+}

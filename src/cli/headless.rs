@@ -41,10 +41,20 @@ pub fn run(hp: HParams, device: device::DeviceChoice, kernel: ComputePath, forma
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut code = EXIT_FAILURE;
+    let mut diverged = false;
     for event in handle.events.iter() {
-        if let Event::Error { message } = &event {
-            eprintln!("error: {message}");
-            code = EXIT_FAILURE;
+        match &event {
+            Event::Error { message } => {
+                eprintln!("error: {message}");
+                code = EXIT_FAILURE;
+            }
+            Event::Diverged { message, .. } => {
+                // Nobody is there to lower the rate and resume: end the run, and say why.
+                eprintln!("error: {message}");
+                handle.send(Command::Stop);
+                diverged = true;
+            }
+            _ => {}
         }
         let line = match format {
             Format::Json => json_line(&event),
@@ -56,7 +66,7 @@ pub fn run(hp: HParams, device: device::DeviceChoice, kernel: ComputePath, forma
                 return 0;
             }
         }
-        if matches!(event, Event::Finished(_)) {
+        if matches!(event, Event::Finished(_)) && !diverged {
             code = 0;
         }
     }

@@ -101,6 +101,8 @@ pub struct Trainer {
     train_seconds: f64,
     last_train_ppl: f64,
     last_val_ppl: f64,
+    /// Weights before the last update whose loss and gradients were finite.
+    last_good: Option<[Tensor; 5]>,
 }
 
 impl Trainer {
@@ -132,6 +134,7 @@ impl Trainer {
             train_seconds: 0.0,
             last_train_ppl: f64::NAN,
             last_val_ppl: f64::NAN,
+            last_good: None,
             hp,
         })
     }
@@ -257,6 +260,13 @@ impl Trainer {
                 let t0 = Instant::now();
                 let (loss, mut grads) = self.model.loss_and_grads(&batch)?;
                 let clip = clip_gradients(&mut grads, self.clip)?;
+                if is_divergent(loss, clip.norm, self.dataset.vocab.len()) {
+                    self.train_seconds += t0.elapsed().as_secs_f64();
+                    self.diverged(k + 1, loss, clip.norm, out)?;
+                    continue;
+                }
+                // These weights gave a finite loss and gradient: the point to roll back to.
+                self.last_good = Some(self.model.params()?);
                 self.model.sgd_step(&grads, self.lr)?;
                 self.train_seconds += t0.elapsed().as_secs_f64();
                 loss_sum += loss * batch.batch_size as f64;
@@ -294,6 +304,37 @@ impl Trainer {
             last_snapshot = Instant::now();
         }
         Ok(true)
+    }
+
+    /// The loss or norm is not finite: roll back to the last good weights and pause.
+    fn diverged(
+        &mut self,
+        batch: usize,
+        loss: f64,
+        grad_norm: f64,
+        out: &mut Outbox,
+    ) -> Result<(), TrainError> {
+        if let Some(good) = &self.last_good {
+            self.model.set_params(good)?;
+        }
+        self.paused = true;
+        out.send(Event::Diverged {
+            epoch: self.epoch + 1,
+            batch,
+            loss,
+            grad_norm,
+            message: format!(
+                "training diverged at epoch {} batch {batch} (loss {loss}, gradient norm {grad_norm}): \
+                 restored the last good weights and paused; lower the learning rate (now {}) before resuming",
+                self.epoch + 1,
+                self.lr
+            ),
+        });
+        self.send_snapshot(out)?;
+        out.send(Event::State {
+            state: TrainerState::Paused,
+        });
+        Ok(())
     }
 
     /// `exp` of the mean loss over every validation token.
@@ -373,6 +414,15 @@ impl Trainer {
     pub fn params(&self) -> Result<[Tensor; 5], TrainError> {
         Ok(self.model.params()?)
     }
+}
+
+/// A loss above this many times `ln(vocab)` (the loss of uniform guessing) means the run has
+/// blown up: perplexity beyond `vocab^10`. Healthy runs start at 1x and fall.
+pub const DIVERGENCE_FACTOR: f64 = 10.0;
+
+/// NaN or infinite loss or gradient norm, or a loss beyond [`DIVERGENCE_FACTOR`] x uniform.
+pub fn is_divergent(loss: f64, grad_norm: f64, vocab: usize) -> bool {
+    !loss.is_finite() || !grad_norm.is_finite() || loss > DIVERGENCE_FACTOR * (vocab as f64).ln()
 }
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {

@@ -227,3 +227,37 @@ fn divergence_rule() {
     assert!(!is_divergent(3.4, 1.0, 28));
     assert!(!is_divergent(23.0, 50.0, 28));
 }
+
+#[test]
+fn a_panic_in_the_trainer_thread_arrives_as_an_error_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut trainer = Trainer::new(
+        small_hparams(slice_corpus(dir.path()), 0),
+        &Device::Cpu,
+        "cpu",
+    )
+    .unwrap();
+    trainer.inject_panic_after_batches(3);
+    let handle = trainer.spawn();
+    handle.send(Command::Start);
+    let mut batches = 0;
+    let message = loop {
+        match handle
+            .events
+            .recv()
+            .expect("an error event before the channel closes")
+        {
+            Event::Batch(_) => batches += 1,
+            Event::Error { message } => break message,
+            Event::Finished(_) => panic!("should have crashed"),
+            _ => {}
+        }
+    };
+    assert_eq!(batches, 2);
+    assert!(
+        message.starts_with("trainer crashed: injected fault"),
+        "{message}"
+    );
+    // The thread is gone and the channel closes cleanly.
+    assert!(handle.events.recv().is_err());
+}

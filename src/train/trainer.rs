@@ -22,6 +22,10 @@ use crate::model::{ComputePath, LanguageModel};
 pub const SAMPLE_PREFIX: &str = "it has";
 pub const SAMPLE_LEN: usize = 20;
 
+/// Testing aid: set to N to make the trainer thread panic at its N-th batch, so tests can
+/// check that a crash reaches the front end as an error and the terminal is restored.
+pub const PANIC_ENV: &str = "RNN_TUI_TEST_PANIC_AFTER_BATCHES";
+
 /// Send the newest weights at most this often (they are also sent at every epoch end).
 const SNAPSHOT_INTERVAL: Duration = Duration::from_millis(100);
 
@@ -103,6 +107,9 @@ pub struct Trainer {
     last_val_ppl: f64,
     /// Weights before the last update whose loss and gradients were finite.
     last_good: Option<[Tensor; 5]>,
+    /// Fault injection for tests: panic when this many batches have run.
+    panic_after_batches: Option<usize>,
+    batches_run: usize,
 }
 
 impl Trainer {
@@ -135,6 +142,8 @@ impl Trainer {
             last_train_ppl: f64::NAN,
             last_val_ppl: f64::NAN,
             last_good: None,
+            panic_after_batches: std::env::var(PANIC_ENV).ok().and_then(|v| v.parse().ok()),
+            batches_run: 0,
             hp,
         })
     }
@@ -254,6 +263,13 @@ impl Trainer {
                 }
                 if out.is_disconnected() {
                     return Ok(false);
+                }
+                self.batches_run += 1;
+                if self.panic_after_batches == Some(self.batches_run) {
+                    panic!(
+                        "injected fault ({PANIC_ENV}) after {} batches",
+                        self.batches_run
+                    );
                 }
                 self.dataset
                     .train_batch(&order, k, self.hp.batch_size, &mut batch);
@@ -408,6 +424,12 @@ impl Trainer {
                 other => self.apply_setting(other, out),
             }
         }
+    }
+
+    /// Make the trainer panic at its `n`-th batch (fault-injection tests).
+    #[doc(hidden)]
+    pub fn inject_panic_after_batches(&mut self, n: usize) {
+        self.panic_after_batches = Some(n);
     }
 
     /// Current weights (for tests and checkpoints).

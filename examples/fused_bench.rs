@@ -1,6 +1,6 @@
 //! Throughput benchmark of the fused CPU RNN kernel.
 //!
-//! `cargo run --release --example fused_bench [iters]`
+//! `cargo run --release --example fused_bench [iters] [H] [threads]`
 //! Prints training tokens/s (batch*steps / time of one `loss_and_grads`) for
 //! H=32 and H=256 (V=28, B=1024, T=32), on 1 and 2 threads, median over iterations.
 
@@ -10,18 +10,28 @@ use rnn_tui::model::fused::{FusedRnn, GradsBuf, ParamsRef};
 use std::time::Instant;
 
 fn main() {
-    let iters: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(15);
+    let args: Vec<String> = std::env::args().collect();
+    let iters: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(15);
+    // Optional filters (for profiling): [iters] [H] [threads]
+    let only_h: Option<usize> = args.get(2).and_then(|s| s.parse().ok());
+    let only_t: Option<usize> = args.get(3).and_then(|s| s.parse().ok());
     let (v, b, t) = (28usize, 1024usize, 32usize);
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     println!("V={v} B={b} T={t}, median of {iters} iterations after warm-up");
     println!("{:>5} {:>8} {:>12} {:>14} {:>14}", "H", "threads", "ms/step", "train tok/s", "eval tok/s");
     for h in [32usize, 256] {
+        if only_h.is_some_and(|x| x != h) {
+            continue;
+        }
         let mut r = |n: usize| -> Vec<f32> { (0..n).map(|_| 0.01 * (rng.random::<f32>() * 2.0 - 1.0) * 1.73).collect() };
         let (w_xh, w_hh, b_h, w_hq, b_q) = (r(v * h), r(h * h), r(h), r(h * v), r(v));
         let x: Vec<u32> = (0..b * t).map(|_| rng.random_range(0..v as u32)).collect();
         let y: Vec<u32> = (0..b * t).map(|_| rng.random_range(0..v as u32)).collect();
         let p = ParamsRef { w_xh: &w_xh, w_hh: &w_hh, b_h: &b_h, w_hq: &w_hq, b_q: &b_q, vocab: v, hiddens: h };
         for threads in [1usize, 2] {
+            if only_t.is_some_and(|x| x != threads) {
+                continue;
+            }
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
             let (train, eval) = pool.install(|| {
                 let mut rnn = FusedRnn::<f32>::new();

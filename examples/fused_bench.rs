@@ -1,6 +1,6 @@
 //! Throughput benchmark of the fused CPU RNN kernel.
 //!
-//! `cargo run --release --example fused_bench [iters] [H] [threads]`
+//! `cargo run --release --example fused_bench [iters] [H] [threads] [batch]`
 //! Prints training tokens/s (batch*steps / time of one `loss_and_grads`) for
 //! H=32 and H=256 (V=28, B=1024, T=32), on 1 and 2 threads, median over iterations.
 
@@ -12,10 +12,11 @@ use std::time::Instant;
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let iters: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(15);
-    // Optional filters (for profiling): [iters] [H] [threads]
+    // Optional filters (for profiling): [iters] [H] [threads] [batch]
     let only_h: Option<usize> = args.get(2).and_then(|s| s.parse().ok());
     let only_t: Option<usize> = args.get(3).and_then(|s| s.parse().ok());
-    let (v, b, t) = (28usize, 1024usize, 32usize);
+    let b: usize = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(1024);
+    let (v, t) = (28usize, 32usize);
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     println!("V={v} B={b} T={t}, median of {iters} iterations after warm-up");
     println!("{:>5} {:>8} {:>12} {:>14} {:>14}", "H", "threads", "ms/step", "train tok/s", "eval tok/s");

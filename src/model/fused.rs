@@ -268,7 +268,7 @@ fn row_sum<F: FusedFloat>(row: &[F]) -> F {
     ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
 }
 
-/// Per-thread workspace for one contiguous chunk of batch rows.
+/// Per-thread workspace, reused for each work item the thread processes.
 #[derive(Default)]
 struct Chunk<F> {
     /// Hidden states, T×nb×H (pre-activation during the forward step).
@@ -281,9 +281,14 @@ struct Chunk<F> {
     zy: Vec<F>,
     /// Per-row target id for one softmax block.
     tg: Vec<u32>,
-    /// Partial gradients of this chunk.
+}
+
+/// Output of one work item (a contiguous range of batch rows).
+#[derive(Default)]
+struct Item<F> {
+    /// Partial gradients of this item.
     g: GradsBuf<F>,
-    /// Sum of per-token losses of this chunk.
+    /// Sum of per-token losses of this item.
     loss_sum: f64,
 }
 
@@ -291,6 +296,7 @@ struct Chunk<F> {
 /// shapes grow; no per-step allocation.
 pub struct FusedRnn<F> {
     chunks: Vec<Chunk<F>>,
+    items: Vec<Item<F>>,
     /// W_xh + b_h (V×H): the embedding row plus hidden bias, gathered per token.
     wxb: Vec<F>,
 }
@@ -300,6 +306,9 @@ impl<F: FusedFloat> Default for FusedRnn<F> {
         Self::new()
     }
 }
+
+/// Target batch rows per work item.
+const CHUNK_ROWS: usize = 256;
 
 /// Rows per softmax block (keeps the block in L1).
 const SM_BLOCK: usize = 64;
@@ -361,6 +370,7 @@ impl<F: FusedFloat> FusedRnn<F> {
     pub fn new() -> Self {
         FusedRnn {
             chunks: Vec::new(),
+            items: Vec::new(),
             wxb: Vec::new(),
         }
     }
@@ -420,9 +430,21 @@ impl<F: FusedFloat> FusedRnn<F> {
             }
         }
 
-        let n_chunks = rayon::current_num_threads().clamp(1, batch);
-        if self.chunks.len() < n_chunks {
-            self.chunks.resize_with(n_chunks, Chunk::default);
+        // Work items of at most ~CHUNK_ROWS batch rows (keeps a chunk's T-step working set
+        // close to L2), as a multiple of the thread count so threads stay balanced.
+        // For the usual sizes (e.g. B=1024 → 4 items on 1 or 2 threads) the decomposition,
+        // and hence the result, is independent of the thread count.
+        let threads = rayon::current_num_threads().max(1);
+        let n_chunks = (batch.div_ceil(CHUNK_ROWS).div_ceil(threads) * threads).clamp(1, batch);
+        // Items are processed in contiguous runs, one run per thread, each run reusing one
+        // workspace (so a thread's buffers stay warm in cache from item to item).
+        let per_thread = n_chunks.div_ceil(threads);
+        let n_ws = n_chunks.div_ceil(per_thread);
+        if self.chunks.len() < n_ws {
+            self.chunks.resize_with(n_ws, Chunk::default);
+        }
+        if self.items.len() < n_chunks {
+            self.items.resize_with(n_chunks, Item::default);
         }
         let scale = F::from_f64(1.0 / n_tok as f64);
         let wxb = &self.wxb[..v * h];
@@ -433,39 +455,43 @@ impl<F: FusedFloat> FusedRnn<F> {
             let len = per + usize::from(c < rem);
             (start, len)
         };
-        let work = |c: usize, ch: &mut Chunk<F>| {
-            let (b0, nb) = bounds(c);
-            chunk_pass(
-                ch,
-                p,
-                wxb,
-                &x[b0 * steps..(b0 + nb) * steps],
-                &y[b0 * steps..(b0 + nb) * steps],
-                nb,
-                steps,
-                scale,
-                want_grads,
-            );
+        let run_items = |first: usize, ws: &mut Chunk<F>, items: &mut [Item<F>]| {
+            for (j, item) in items.iter_mut().enumerate() {
+                let (b0, nb) = bounds(first + j);
+                chunk_pass(
+                    ws,
+                    item,
+                    p,
+                    wxb,
+                    &x[b0 * steps..(b0 + nb) * steps],
+                    &y[b0 * steps..(b0 + nb) * steps],
+                    nb,
+                    steps,
+                    scale,
+                    want_grads,
+                );
+            }
         };
-        if n_chunks == 1 {
-            work(0, &mut self.chunks[0]);
+        if n_ws == 1 {
+            run_items(0, &mut self.chunks[0], &mut self.items[..n_chunks]);
         } else {
-            self.chunks[..n_chunks]
+            self.chunks[..n_ws]
                 .par_iter_mut()
+                .zip(self.items[..n_chunks].par_chunks_mut(per_thread))
                 .enumerate()
-                .for_each(|(c, ch)| work(c, ch));
+                .for_each(|(c, (ws, items))| run_items(c * per_thread, ws, items));
         }
 
-        let chunks = &self.chunks[..n_chunks];
-        let loss_sum: f64 = chunks.iter().map(|c| c.loss_sum).sum();
+        let items = &self.items[..n_chunks];
+        let loss_sum: f64 = items.iter().map(|c| c.loss_sum).sum();
         if let Some(g) = grads {
             g.resize_zero(v, h);
-            for ch in chunks {
-                add_into(&mut g.w_xh, &ch.g.w_xh);
-                add_into(&mut g.w_hh, &ch.g.w_hh);
-                add_into(&mut g.b_h, &ch.g.b_h);
-                add_into(&mut g.w_hq, &ch.g.w_hq);
-                add_into(&mut g.b_q, &ch.g.b_q);
+            for it in items {
+                add_into(&mut g.w_xh, &it.g.w_xh);
+                add_into(&mut g.w_hh, &it.g.w_hh);
+                add_into(&mut g.b_h, &it.g.b_h);
+                add_into(&mut g.w_hq, &it.g.w_hq);
+                add_into(&mut g.b_q, &it.g.b_q);
             }
         }
         F::from_f64(loss_sum / n_tok as f64)
@@ -488,6 +514,7 @@ fn add_into<F: FusedFloat>(dst: &mut [F], src: &[F]) {
 #[allow(clippy::too_many_arguments)]
 fn chunk_pass<F: FusedFloat>(
     ch: &mut Chunk<F>,
+    out: &mut Item<F>,
     p: &ParamsRef<F>,
     wxb: &[F],
     x: &[u32],
@@ -501,11 +528,11 @@ fn chunk_pass<F: FusedFloat>(
     {
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
             // SAFETY: the required CPU features were just detected.
-            unsafe { chunk_pass_avx2(ch, p, wxb, x, y, nb, steps, scale, want_grads) };
+            unsafe { chunk_pass_avx2(ch, out, p, wxb, x, y, nb, steps, scale, want_grads) };
             return;
         }
     }
-    chunk_pass_impl(ch, p, wxb, x, y, nb, steps, scale, want_grads)
+    chunk_pass_impl(ch, out, p, wxb, x, y, nb, steps, scale, want_grads)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -513,6 +540,7 @@ fn chunk_pass<F: FusedFloat>(
 #[allow(clippy::too_many_arguments)]
 unsafe fn chunk_pass_avx2<F: FusedFloat>(
     ch: &mut Chunk<F>,
+    out: &mut Item<F>,
     p: &ParamsRef<F>,
     wxb: &[F],
     x: &[u32],
@@ -522,13 +550,14 @@ unsafe fn chunk_pass_avx2<F: FusedFloat>(
     scale: F,
     want_grads: bool,
 ) {
-    chunk_pass_impl(ch, p, wxb, x, y, nb, steps, scale, want_grads)
+    chunk_pass_impl(ch, out, p, wxb, x, y, nb, steps, scale, want_grads)
 }
 
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn chunk_pass_impl<F: FusedFloat>(
     ch: &mut Chunk<F>,
+    out: &mut Item<F>,
     p: &ParamsRef<F>,
     wxb: &[F],
     x: &[u32],
@@ -625,13 +654,13 @@ fn chunk_pass_impl<F: FusedFloat>(
         loss_sum += prod.ln();
         r0 = r1;
     }
-    ch.loss_sum = loss_sum;
+    out.loss_sum = loss_sum;
     if !want_grads {
         return;
     }
 
     // ---------------- backward ----------------
-    let g = &mut ch.g;
+    let g = &mut out.g;
     g.resize_zero(v, h);
     let dh = &mut ch.dh[..rows * h];
     let hs: &[F] = hs;

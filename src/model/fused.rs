@@ -275,8 +275,10 @@ struct Chunk<F> {
     hs: Vec<F>,
     /// dL/dh_t from the output layer, then overwritten in place by dL/da_t. T×nb×H.
     dh: Vec<F>,
-    /// Logits, then dL/do. T×nb×V.
+    /// Logits, then dL/do. T×nb×Vp (V padded to a multiple of 8).
     o: Vec<F>,
+    /// Padded output bias (forward), then the db_q accumulator (backward). Vp.
+    bq: Vec<F>,
     /// Per-row z_y (logit of the target minus row max) for one softmax block.
     zy: Vec<F>,
     /// Per-row target id for one softmax block.
@@ -570,7 +572,8 @@ fn chunk_pass_impl<F: FusedFloat>(
     let (v, h) = (p.vocab, p.hiddens);
     let rows = steps * nb; // all (t, b) rows
     ensure(&mut ch.hs, rows * h);
-    ensure(&mut ch.o, rows * v);
+    ensure(&mut ch.o, rows * v.div_ceil(8) * 8);
+    ensure(&mut ch.bq, v.div_ceil(8) * 8);
     ensure(&mut ch.zy, SM_BLOCK);
     if ch.tg.len() < SM_BLOCK {
         ch.tg.resize(SM_BLOCK, 0);
@@ -601,10 +604,21 @@ fn chunk_pass_impl<F: FusedFloat>(
     }
 
     // ---------------- output layer over all steps at once ----------------
-    let o = &mut ch.o[..rows * v];
+    // Logit rows are padded to `vp` (a multiple of 8) so every row loop below runs on
+    // whole vectors. gemm writes only the first `v` columns; the padding columns hold
+    // stale finite values (0 after the first pass) and get a -1e30 "bias", so they
+    // become ≈-1e30 logits, exp to exactly 0 and carry zero gradient.
+    let vp = v.div_ceil(8) * 8;
+    let o = &mut ch.o[..rows * vp];
     unsafe {
-        mm(rows, v, h, o.as_mut_ptr(), v, false, hs.as_ptr(), h, 1, p.w_hq.as_ptr(), v, 1);
+        mm(rows, v, h, o.as_mut_ptr(), vp, false, hs.as_ptr(), h, 1, p.w_hq.as_ptr(), v, 1);
     }
+    let bq = &mut ch.bq[..vp];
+    bq[..v].copy_from_slice(p.b_q);
+    for b in &mut bq[v..] {
+        *b = F::from_f64(-1e30);
+    }
+    let bq: &[F] = bq;
 
     // ---------------- fused softmax + cross-entropy (+ dL/do) ----------------
     let mut loss_sum = 0.0f64;
@@ -613,13 +627,13 @@ fn chunk_pass_impl<F: FusedFloat>(
     let mut r0 = 0;
     while r0 < rows {
         let r1 = (r0 + SM_BLOCK).min(rows);
-        let blk = &mut o[r0 * v..r1 * v];
+        let blk = &mut o[r0 * vp..r1 * vp];
         // bias, max-subtract, remember target logit
         let (t0, b0) = (r0 / nb, r0 % nb);
         let (mut t, mut b) = (t0, b0);
-        for (i, row) in blk.chunks_exact_mut(v).enumerate() {
+        for (i, row) in blk.chunks_exact_mut(vp).enumerate() {
             let tgt = y[b * steps + t] as usize;
-            add_into(row, p.b_q);
+            add_into(row, bq);
             let m = row_max(row);
             for z in row.iter_mut() {
                 *z -= m;
@@ -634,7 +648,7 @@ fn chunk_pass_impl<F: FusedFloat>(
         }
         F::exp_nonpos_inplace(blk);
         let mut prod = 1.0f64;
-        for (i, row) in blk.chunks_exact_mut(v).enumerate() {
+        for (i, row) in blk.chunks_exact_mut(vp).enumerate() {
             let s = row_sum(row);
             // loss_row = ln(s) - z_y; accumulate ln(s) via products (s in [1, V]).
             prod *= s.to_f64();
@@ -667,14 +681,17 @@ fn chunk_pass_impl<F: FusedFloat>(
     let o: &[F] = o;
     unsafe {
         // dW_hq = Hsᵀ · dO   (H×V, k = rows)
-        mm(h, v, rows, g.w_hq.as_mut_ptr(), v, false, hs.as_ptr(), 1, h, o.as_ptr(), v, 1);
+        mm(h, v, rows, g.w_hq.as_mut_ptr(), v, false, hs.as_ptr(), 1, h, o.as_ptr(), vp, 1);
         // dH = dO · W_hqᵀ    (rows×H, k = V)
-        mm(rows, h, v, dh.as_mut_ptr(), h, false, o.as_ptr(), v, 1, p.w_hq.as_ptr(), 1, v);
+        mm(rows, h, v, dh.as_mut_ptr(), h, false, o.as_ptr(), vp, 1, p.w_hq.as_ptr(), 1, v);
     }
-    // db_q = column sums of dO
-    for row in o.chunks_exact(v) {
-        add_into(&mut g.b_q, row);
+    // db_q = column sums of dO (padding columns are exactly 0)
+    let dbq = &mut ch.bq[..vp];
+    dbq.fill(F::ZERO);
+    for row in o.chunks_exact(vp) {
+        add_into(dbq, row);
     }
+    g.b_q.copy_from_slice(&dbq[..v]);
 
     // BPTT recurrence: dA_t = (dH_t + dA_{t+1} · W_hhᵀ) ⊙ (1 - h_t²)
     for t in (0..steps).rev() {

@@ -126,6 +126,7 @@ impl FusedFloat for f32 {
 /// Rational approximation of tanh for f32 (the one used by Eigen / XLA),
 /// max relative error a few ulp. Branch-free so loops over it vectorise.
 #[inline(always)]
+#[allow(clippy::excessive_precision)]
 fn fast_tanh_f32(x_in: f32) -> f32 {
     const CLAMP: f32 = 7.905_311;
     let x = if x_in > CLAMP { CLAMP } else { x_in };
@@ -730,6 +731,8 @@ fn chunk_pass_impl<F: FusedFloat>(
 
 #[cfg(test)]
 mod tests {
+    // The reference implementation is deliberately written as plain indexed loops.
+    #![allow(clippy::needless_range_loop, clippy::type_complexity)]
     use super::*;
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;

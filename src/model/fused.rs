@@ -274,10 +274,12 @@ fn row_sum<F: FusedFloat>(row: &[F]) -> F {
 struct Chunk<F> {
     /// Hidden states, T×nb×H (pre-activation during the forward step).
     hs: Vec<F>,
-    /// dL/dh_t from the output layer, then overwritten in place by dL/da_t. T×nb×H.
-    dh: Vec<F>,
-    /// Logits, then dL/do. T×nb×Vp (V padded to a multiple of 8).
-    o: Vec<F>,
+    /// Per row (t, b): [logits, then dL/do_t (Vp = V padded to a multiple of 8) | dL/da_{t+1} (H)].
+    c: Vec<F>,
+    /// dL/dh_t, then dL/da_t, for one step. nb×H.
+    scratch: Vec<F>,
+    /// [dW_hq | pad | dW_hh] accumulator, H×(Vp+H).
+    gw: Vec<F>,
     /// Padded output bias (forward), then the db_q accumulator (backward). Vp.
     bq: Vec<F>,
     /// Per-row z_y (logit of the target minus row max) for one softmax block.
@@ -300,7 +302,8 @@ struct Item<F> {
 pub struct FusedRnn<F> {
     chunks: Vec<Chunk<F>>,
     items: Vec<Item<F>>,
-    /// W_xh + b_h (V×H): the embedding row plus hidden bias, gathered per token.
+    /// [W_xh + b_h (V×H): embedding row plus hidden bias, gathered per token |
+    ///  stacked backward weight [W_hqᵀ ; 0 ; W_hhᵀ] ((Vp+H)×H)].
     wxb: Vec<F>,
 }
 
@@ -425,11 +428,28 @@ impl<F: FusedFloat> FusedRnn<F> {
             return F::ZERO;
         }
 
-        // Shared: W_xh + b_h.
-        ensure(&mut self.wxb, v * h);
-        for (row_out, row_in) in self.wxb[..v * h].chunks_exact_mut(h.max(1)).zip(p.w_xh.chunks_exact(h.max(1))) {
+        // Shared, read-only per call: [W_xh + b_h (V×H) | Wc ((Vp+H)×H)] where
+        // Wc = [W_hqᵀ ; 0 (padding rows) ; W_hhᵀ] is the stacked backward weight.
+        let vp = v.div_ceil(8) * 8;
+        let shared_len = v * h + if want_grads { (vp + h) * h } else { 0 };
+        ensure(&mut self.wxb, shared_len);
+        let (wxb, wc) = self.wxb[..shared_len].split_at_mut(v * h);
+        for (row_out, row_in) in wxb.chunks_exact_mut(h.max(1)).zip(p.w_xh.chunks_exact(h.max(1))) {
             for ((o, &w), &b) in row_out.iter_mut().zip(row_in).zip(p.b_h) {
                 *o = w + b;
+            }
+        }
+        if want_grads {
+            for i in 0..v {
+                for j in 0..h {
+                    wc[i * h + j] = p.w_hq[j * v + i];
+                }
+            }
+            wc[v * h..vp * h].fill(F::ZERO);
+            for i in 0..h {
+                for j in 0..h {
+                    wc[(vp + i) * h + j] = p.w_hh[j * h + i];
+                }
             }
         }
 
@@ -450,7 +470,7 @@ impl<F: FusedFloat> FusedRnn<F> {
             self.items.resize_with(n_chunks, Item::default);
         }
         let scale = F::from_f64(1.0 / n_tok as f64);
-        let wxb = &self.wxb[..v * h];
+        let shared = &self.wxb[..shared_len];
         let per = batch / n_chunks;
         let rem = batch % n_chunks;
         let bounds = move |c: usize| {
@@ -465,7 +485,7 @@ impl<F: FusedFloat> FusedRnn<F> {
                     ws,
                     item,
                     p,
-                    wxb,
+                    shared,
                     &x[b0 * steps..(b0 + nb) * steps],
                     &y[b0 * steps..(b0 + nb) * steps],
                     nb,
@@ -519,7 +539,7 @@ fn chunk_pass<F: FusedFloat>(
     ch: &mut Chunk<F>,
     out: &mut Item<F>,
     p: &ParamsRef<F>,
-    wxb: &[F],
+    shared: &[F],
     x: &[u32],
     y: &[u32],
     nb: usize,
@@ -531,11 +551,11 @@ fn chunk_pass<F: FusedFloat>(
     {
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
             // SAFETY: the required CPU features were just detected.
-            unsafe { chunk_pass_avx2(ch, out, p, wxb, x, y, nb, steps, scale, want_grads) };
+            unsafe { chunk_pass_avx2(ch, out, p, shared, x, y, nb, steps, scale, want_grads) };
             return;
         }
     }
-    chunk_pass_impl(ch, out, p, wxb, x, y, nb, steps, scale, want_grads)
+    chunk_pass_impl(ch, out, p, shared, x, y, nb, steps, scale, want_grads)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -545,7 +565,7 @@ unsafe fn chunk_pass_avx2<F: FusedFloat>(
     ch: &mut Chunk<F>,
     out: &mut Item<F>,
     p: &ParamsRef<F>,
-    wxb: &[F],
+    shared: &[F],
     x: &[u32],
     y: &[u32],
     nb: usize,
@@ -553,7 +573,7 @@ unsafe fn chunk_pass_avx2<F: FusedFloat>(
     scale: F,
     want_grads: bool,
 ) {
-    chunk_pass_impl(ch, out, p, wxb, x, y, nb, steps, scale, want_grads)
+    chunk_pass_impl(ch, out, p, shared, x, y, nb, steps, scale, want_grads)
 }
 
 #[inline(always)]
@@ -562,7 +582,7 @@ fn chunk_pass_impl<F: FusedFloat>(
     ch: &mut Chunk<F>,
     out: &mut Item<F>,
     p: &ParamsRef<F>,
-    wxb: &[F],
+    shared: &[F],
     x: &[u32],
     y: &[u32],
     nb: usize,
@@ -573,14 +593,18 @@ fn chunk_pass_impl<F: FusedFloat>(
     let (v, h) = (p.vocab, p.hiddens);
     let rows = steps * nb; // all (t, b) rows
     ensure(&mut ch.hs, rows * h);
-    ensure(&mut ch.o, rows * v.div_ceil(8) * 8);
-    ensure(&mut ch.bq, v.div_ceil(8) * 8);
+    let vp = v.div_ceil(8) * 8;
+    let cs = if want_grads { vp + h } else { vp };
+    let (wxb, wc) = shared.split_at(v * h);
+    ensure(&mut ch.c, rows * cs);
+    ensure(&mut ch.bq, vp);
     ensure(&mut ch.zy, SM_BLOCK);
     if ch.tg.len() < SM_BLOCK {
         ch.tg.resize(SM_BLOCK, 0);
     }
     if want_grads {
-        ensure(&mut ch.dh, rows * h);
+        ensure(&mut ch.scratch, nb * h);
+        ensure(&mut ch.gw, h * cs);
     }
     let hs = &mut ch.hs[..rows * h];
     let step_len = nb * h;
@@ -605,14 +629,16 @@ fn chunk_pass_impl<F: FusedFloat>(
     }
 
     // ---------------- output layer over all steps at once ----------------
-    // Logit rows are padded to `vp` (a multiple of 8) so every row loop below runs on
-    // whole vectors. gemm writes only the first `v` columns; the padding columns hold
-    // stale finite values (0 after the first pass) and get a -1e30 "bias", so they
-    // become ≈-1e30 logits, exp to exactly 0 and carry zero gradient.
-    let vp = v.div_ceil(8) * 8;
-    let o = &mut ch.o[..rows * vp];
+    // Logits go into `c`, whose rows have stride `cs`. The first `vp` columns of a row hold
+    // the logits (then dL/do) padded to a multiple of 8 so every row loop below runs on
+    // whole vectors; with gradients, the next `h` columns of row (t, b) receive dL/da_{t+1}
+    // during BPTT so that [dO_t | dA_{t+1}] is one contiguous lhs for the combined products.
+    // gemm writes only the first `v` columns; the padding columns hold stale finite values
+    // (0 after the first pass) and get a -1e30 "bias", so they become ≈-1e30 logits,
+    // exp to exactly 0 and carry zero gradient.
+    let c = &mut ch.c[..rows * cs];
     unsafe {
-        mm(rows, v, h, o.as_mut_ptr(), vp, false, hs.as_ptr(), h, 1, p.w_hq.as_ptr(), v, 1);
+        mm(rows, v, h, c.as_mut_ptr(), cs, false, hs.as_ptr(), h, 1, p.w_hq.as_ptr(), v, 1);
     }
     let bq = &mut ch.bq[..vp];
     bq[..v].copy_from_slice(p.b_q);
@@ -628,11 +654,11 @@ fn chunk_pass_impl<F: FusedFloat>(
     let mut r0 = 0;
     while r0 < rows {
         let r1 = (r0 + SM_BLOCK).min(rows);
-        let blk = &mut o[r0 * vp..r1 * vp];
-        // bias, max-subtract, remember target logit
-        let (t0, b0) = (r0 / nb, r0 % nb);
-        let (mut t, mut b) = (t0, b0);
-        for (i, row) in blk.chunks_exact_mut(vp).enumerate() {
+        let blk = &mut c[r0 * cs..r1 * cs];
+        // bias, max-subtract, remember target logit, exp
+        let (mut t, mut b) = (r0 / nb, r0 % nb);
+        for (i, row) in blk.chunks_exact_mut(cs).enumerate() {
+            let row = &mut row[..vp];
             let tgt = y[b * steps + t] as usize;
             add_into(row, bq);
             let m = row_max(row);
@@ -641,15 +667,16 @@ fn chunk_pass_impl<F: FusedFloat>(
             }
             zy[i] = row[tgt];
             tg[i] = tgt as u32;
+            F::exp_nonpos_inplace(row);
             b += 1;
             if b == nb {
                 b = 0;
                 t += 1;
             }
         }
-        F::exp_nonpos_inplace(blk);
         let mut prod = 1.0f64;
-        for (i, row) in blk.chunks_exact_mut(vp).enumerate() {
+        for (i, row) in blk.chunks_exact_mut(cs).enumerate() {
+            let row = &mut row[..vp];
             let s = row_sum(row);
             // loss_row = ln(s) - z_y; accumulate ln(s) via products (s in [1, V]).
             prod *= s.to_f64();
@@ -677,52 +704,48 @@ fn chunk_pass_impl<F: FusedFloat>(
     // ---------------- backward ----------------
     let g = &mut out.g;
     g.resize_zero(v, h);
-    let dh = &mut ch.dh[..rows * h];
     let hs: &[F] = hs;
-    let o: &[F] = o;
+    let scratch = &mut ch.scratch[..step_len];
+    // dA_T = 0
+    for row in c[(steps - 1) * nb * cs..].chunks_exact_mut(cs) {
+        row[vp..].fill(F::ZERO);
+    }
+    // BPTT: dh_t = [dO_t | dA_{t+1}] · [W_hqᵀ ; 0 ; W_hhᵀ]   (one gemm per step, k = vp + h)
+    //       dA_t = dh_t ⊙ (1 - h_t²)  → stored next to dO_{t-1}; scattered into dW_xh.
+    for t in (0..steps).rev() {
+        let (c_prev, c_cur) = c.split_at_mut(t * nb * cs);
+        unsafe {
+            mm(nb, h, cs, scratch.as_mut_ptr(), h, false, c_cur.as_ptr(), cs, 1, wc.as_ptr(), h, 1);
+        }
+        let ht = &hs[t * step_len..(t + 1) * step_len];
+        for (b, (d, hrow)) in scratch.chunks_exact_mut(h).zip(ht.chunks_exact(h)).enumerate() {
+            for (dv, &hv) in d.iter_mut().zip(hrow) {
+                *dv *= F::ONE - hv * hv;
+            }
+            let id = x[b * steps + t] as usize;
+            add_into(&mut g.w_xh[id * h..id * h + h], d);
+            if t > 0 {
+                c_prev[(t - 1) * nb * cs + b * cs + vp..][..h].copy_from_slice(d);
+            }
+        }
+    }
+
+    // [dW_hq | · | dW_hh] = Hsᵀ · [dO | dA_next]   (one gemm over all steps, k = T·nb)
+    let gw = &mut ch.gw[..h * cs];
     unsafe {
-        // dW_hq = Hsᵀ · dO   (H×V, k = rows)
-        mm(h, v, rows, g.w_hq.as_mut_ptr(), v, false, hs.as_ptr(), 1, h, o.as_ptr(), vp, 1);
-        // dH = dO · W_hqᵀ    (rows×H, k = V)
-        mm(rows, h, v, dh.as_mut_ptr(), h, false, o.as_ptr(), vp, 1, p.w_hq.as_ptr(), 1, v);
+        mm(h, cs, rows, gw.as_mut_ptr(), cs, false, hs.as_ptr(), 1, h, c.as_ptr(), cs, 1);
+    }
+    for (i, grow) in gw.chunks_exact(cs).enumerate() {
+        g.w_hq[i * v..(i + 1) * v].copy_from_slice(&grow[..v]);
+        g.w_hh[i * h..(i + 1) * h].copy_from_slice(&grow[vp..]);
     }
     // db_q = column sums of dO (padding columns are exactly 0)
     let dbq = &mut ch.bq[..vp];
     dbq.fill(F::ZERO);
-    for row in o.chunks_exact(vp) {
-        add_into(dbq, row);
+    for row in c.chunks_exact(cs) {
+        add_into(dbq, &row[..vp]);
     }
     g.b_q.copy_from_slice(&dbq[..v]);
-
-    // BPTT recurrence: dA_t = (dH_t + dA_{t+1} · W_hhᵀ) ⊙ (1 - h_t²)
-    for t in (0..steps).rev() {
-        let (cur, next) = dh.split_at_mut((t + 1) * step_len);
-        let cur = &mut cur[t * step_len..];
-        if t + 1 < steps {
-            unsafe {
-                mm(nb, h, h, cur.as_mut_ptr(), h, true, next.as_ptr(), h, 1, p.w_hh.as_ptr(), 1, h);
-            }
-        }
-        let ht = &hs[t * step_len..(t + 1) * step_len];
-        for (d, &hv) in cur.iter_mut().zip(ht) {
-            *d *= F::ONE - hv * hv;
-        }
-    }
-    let da: &[F] = dh;
-
-    // dW_hh = Σ_t h_{t-1}ᵀ dA_t  (one gemm over all steps, k = (T-1)·nb)
-    unsafe {
-        let k = (steps - 1) * nb;
-        mm(h, h, k, g.w_hh.as_mut_ptr(), h, false, hs.as_ptr(), 1, h, da[step_len..].as_ptr(), h, 1);
-    }
-    // db_h = column sums of dA; dW_xh[x] += dA (row scatter)
-    for t in 0..steps {
-        for b in 0..nb {
-            let row = &da[(t * nb + b) * h..(t * nb + b + 1) * h];
-            let id = x[b * steps + t] as usize;
-            add_into(&mut g.w_xh[id * h..id * h + h], row);
-        }
-    }
     // db_h = Σ_v dW_xh[v] (every dA row is scattered into exactly one W_xh row)
     for row in g.w_xh.chunks_exact(h.max(1)) {
         add_into(&mut g.b_h, row);

@@ -15,17 +15,26 @@
 //! `b_q` V. Token ids are laid out `x[b * steps + t]`.
 //!
 //! Design:
-//! * The batch is split into one contiguous chunk of rows per rayon thread
-//!   (`rayon::current_num_threads()`); each chunk runs the whole recurrence
-//!   with its own workspace and gradient accumulators, which are summed at the
-//!   end. At these sizes this beats parallelising the individual matmuls.
-//! * Each chunk keeps all hidden states in one contiguous `T×nb×H` buffer so
-//!   the output layer and all weight-gradient products are single large
-//!   `gemm` calls over every step at once; only `h·W_hh` (forward) and
-//!   `dA·W_hhᵀ` (backward) are per-step.
+//! * The batch is split into work items of ≤ ~256 rows (a multiple of the
+//!   rayon thread count, `rayon::current_num_threads()`); each thread runs the
+//!   whole recurrence for its items one after another in one reusable
+//!   workspace (warm in L2), and each item has its own gradient accumulators,
+//!   summed in item order at the end. At these sizes this beats parallelising
+//!   the individual matmuls, and for B=1024 the result does not depend on the
+//!   thread count.
+//! * Hidden states for all steps live in one contiguous `T×nb×H` buffer, so
+//!   the output layer is one `gemm` over every step at once. In the backward
+//!   pass each row (t, b) of a second buffer holds `[dO_t | dA_{t+1}]`, so one
+//!   gemm per step computes `dh_t = dO_t·W_hqᵀ + dA_{t+1}·W_hhᵀ` (against the
+//!   stacked `[W_hqᵀ; W_hhᵀ]`), and a single gemm over all steps afterwards
+//!   gives `[dW_hq | dW_hh] = Hᵀ·[dO | dA_next]`. `dW_xh`/`b_h` come from a
+//!   row scatter of `dA_t` done while it is still in cache.
 //! * Softmax, cross-entropy and its gradient are fused into one pass over
-//!   blocks of rows; `exp` and `tanh` for `f32` use vectorisable polynomial /
-//!   rational approximations (~1e-7 relative error); `f64` uses `std`.
+//!   blocks of rows (logit rows padded to a multiple of 8); `exp` and `tanh`
+//!   for `f32` use branch-free polynomial / rational approximations (≤ 5e-7
+//!   relative error, tested); `f64` uses `std`. The per-chunk code is compiled
+//!   twice and dispatched at runtime to an AVX2+FMA copy when available (the
+//!   crate itself targets baseline x86_64); `gemm` dispatches on its own.
 //! * Workspaces are allocated once and only grown when shapes grow: no
 //!   allocation in steady state.
 //!
@@ -109,11 +118,13 @@ impl FusedFloat for f32 {
     fn to_f64(self) -> f64 {
         self as f64
     }
+    #[inline(always)]
     fn tanh_inplace(a: &mut [Self]) {
         for v in a {
             *v = fast_tanh_f32(*v);
         }
     }
+    #[inline(always)]
     fn exp_nonpos_inplace(a: &mut [Self]) {
         for v in a {
             *v = fast_exp_nonpos_f32(*v);
@@ -124,6 +135,7 @@ impl FusedFloat for f32 {
 /// Rational approximation of tanh for f32 (the one used by Eigen / XLA),
 /// max relative error a few ulp. Branch-free so loops over it vectorise.
 #[inline(always)]
+#[allow(clippy::excessive_precision)]
 fn fast_tanh_f32(x_in: f32) -> f32 {
     const CLAMP: f32 = 7.905_311;
     let x = if x_in > CLAMP { CLAMP } else { x_in };
@@ -230,20 +242,67 @@ fn ensure<F: FusedFloat>(a: &mut Vec<F>, n: usize) {
     }
 }
 
-/// Per-thread workspace for one contiguous chunk of batch rows.
+/// Max of a row, with 8 independent lanes so it vectorises (rows are short: V≈28).
+#[inline(always)]
+fn row_max<F: FusedFloat>(row: &[F]) -> F {
+    let mut acc = [row[0]; 8];
+    let mut it = row.chunks_exact(8);
+    for c in &mut it {
+        for j in 0..8 {
+            acc[j] = if c[j] > acc[j] { c[j] } else { acc[j] };
+        }
+    }
+    for (j, &z) in it.remainder().iter().enumerate() {
+        acc[j] = if z > acc[j] { z } else { acc[j] };
+    }
+    let mut m = acc[0];
+    for &a in &acc[1..] {
+        m = if a > m { a } else { m };
+    }
+    m
+}
+
+/// Sum of a row with 8 independent accumulators (vectorisable, short dependency chain).
+#[inline(always)]
+fn row_sum<F: FusedFloat>(row: &[F]) -> F {
+    let mut acc = [F::ZERO; 8];
+    let mut it = row.chunks_exact(8);
+    for c in &mut it {
+        for j in 0..8 {
+            acc[j] += c[j];
+        }
+    }
+    for (j, &z) in it.remainder().iter().enumerate() {
+        acc[j] += z;
+    }
+    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
+}
+
+/// Per-thread workspace, reused for each work item the thread processes.
 #[derive(Default)]
 struct Chunk<F> {
     /// Hidden states, T×nb×H (pre-activation during the forward step).
     hs: Vec<F>,
-    /// dL/dh_t from the output layer, then overwritten in place by dL/da_t. T×nb×H.
-    dh: Vec<F>,
-    /// Logits, then dL/do. T×nb×V.
-    o: Vec<F>,
+    /// Per row (t, b): [logits, then dL/do_t (Vp = V padded to a multiple of 8) | dL/da_{t+1} (H)].
+    c: Vec<F>,
+    /// dL/dh_t, then dL/da_t, for one step. nb×H.
+    scratch: Vec<F>,
+    /// [dW_hq | pad | dW_hh] accumulator, H×(Vp+H).
+    gw: Vec<F>,
+    /// Padded output bias (forward), then the db_q accumulator (backward). Vp.
+    bq: Vec<F>,
     /// Per-row z_y (logit of the target minus row max) for one softmax block.
     zy: Vec<F>,
-    /// Partial gradients of this chunk.
+    /// Per-row target id for one softmax block.
+    tg: Vec<u32>,
+}
+
+/// Output of one work item (a contiguous range of batch rows).
+#[derive(Default)]
+struct Item<F> {
+    /// Partial gradients of this item.
     g: GradsBuf<F>,
-    /// Sum of per-token losses of this chunk.
+    /// Sum of per-token losses of this item.
     loss_sum: f64,
 }
 
@@ -251,7 +310,9 @@ struct Chunk<F> {
 /// shapes grow; no per-step allocation.
 pub struct FusedRnn<F> {
     chunks: Vec<Chunk<F>>,
-    /// W_xh + b_h (V×H): the embedding row plus hidden bias, gathered per token.
+    items: Vec<Item<F>>,
+    /// [W_xh + b_h (V×H): embedding row plus hidden bias, gathered per token |
+    ///  stacked backward weight [W_hqᵀ ; 0 ; W_hhᵀ] ((Vp+H)×H)].
     wxb: Vec<F>,
 }
 
@@ -260,6 +321,9 @@ impl<F: FusedFloat> Default for FusedRnn<F> {
         Self::new()
     }
 }
+
+/// Target batch rows per work item.
+const CHUNK_ROWS: usize = 256;
 
 /// Rows per softmax block (keeps the block in L1).
 const SM_BLOCK: usize = 64;
@@ -321,6 +385,7 @@ impl<F: FusedFloat> FusedRnn<F> {
     pub fn new() -> Self {
         FusedRnn {
             chunks: Vec::new(),
+            items: Vec::new(),
             wxb: Vec::new(),
         }
     }
@@ -361,6 +426,7 @@ impl<F: FusedFloat> FusedRnn<F> {
         grads: Option<&mut GradsBuf<F>>,
     ) -> F {
         let (v, h) = (p.vocab, p.hiddens);
+        assert!(v > 0 && h > 0, "vocab and hiddens must be non-zero");
         assert_eq!(p.w_xh.len(), v * h, "w_xh must be vocab×hiddens");
         assert_eq!(p.w_hh.len(), h * h, "w_hh must be hiddens×hiddens");
         assert_eq!(p.b_h.len(), h, "b_h must be hiddens");
@@ -379,9 +445,13 @@ impl<F: FusedFloat> FusedRnn<F> {
             return F::ZERO;
         }
 
-        // Shared: W_xh + b_h.
-        ensure(&mut self.wxb, v * h);
-        for (row_out, row_in) in self.wxb[..v * h]
+        // Shared, read-only per call: [W_xh + b_h (V×H) | Wc ((Vp+H)×H)] where
+        // Wc = [W_hqᵀ ; 0 (padding rows) ; W_hhᵀ] is the stacked backward weight.
+        let vp = v.div_ceil(8) * 8;
+        let shared_len = v * h + if want_grads { (vp + h) * h } else { 0 };
+        ensure(&mut self.wxb, shared_len);
+        let (wxb, wc) = self.wxb[..shared_len].split_at_mut(v * h);
+        for (row_out, row_in) in wxb
             .chunks_exact_mut(h.max(1))
             .zip(p.w_xh.chunks_exact(h.max(1)))
         {
@@ -389,13 +459,38 @@ impl<F: FusedFloat> FusedRnn<F> {
                 *o = w + b;
             }
         }
+        if want_grads {
+            for i in 0..v {
+                for j in 0..h {
+                    wc[i * h + j] = p.w_hq[j * v + i];
+                }
+            }
+            wc[v * h..vp * h].fill(F::ZERO);
+            for i in 0..h {
+                for j in 0..h {
+                    wc[(vp + i) * h + j] = p.w_hh[j * h + i];
+                }
+            }
+        }
 
-        let n_chunks = rayon::current_num_threads().clamp(1, batch);
-        if self.chunks.len() < n_chunks {
-            self.chunks.resize_with(n_chunks, Chunk::default);
+        // Work items of at most ~CHUNK_ROWS batch rows (keeps a chunk's T-step working set
+        // close to L2), as a multiple of the thread count so threads stay balanced.
+        // For the usual sizes (e.g. B=1024 → 4 items on 1 or 2 threads) the decomposition,
+        // and hence the result, is independent of the thread count.
+        let threads = rayon::current_num_threads().max(1);
+        let n_chunks = (batch.div_ceil(CHUNK_ROWS).div_ceil(threads) * threads).clamp(1, batch);
+        // Items are processed in contiguous runs, one run per thread, each run reusing one
+        // workspace (so a thread's buffers stay warm in cache from item to item).
+        let per_thread = n_chunks.div_ceil(threads);
+        let n_ws = n_chunks.div_ceil(per_thread);
+        if self.chunks.len() < n_ws {
+            self.chunks.resize_with(n_ws, Chunk::default);
+        }
+        if self.items.len() < n_chunks {
+            self.items.resize_with(n_chunks, Item::default);
         }
         let scale = F::from_f64(1.0 / n_tok as f64);
-        let wxb = &self.wxb[..v * h];
+        let shared = &self.wxb[..shared_len];
         let per = batch / n_chunks;
         let rem = batch % n_chunks;
         let bounds = move |c: usize| {
@@ -403,46 +498,50 @@ impl<F: FusedFloat> FusedRnn<F> {
             let len = per + usize::from(c < rem);
             (start, len)
         };
-        let work = |c: usize, ch: &mut Chunk<F>| {
-            let (b0, nb) = bounds(c);
-            chunk_pass(
-                ch,
-                p,
-                wxb,
-                &x[b0 * steps..(b0 + nb) * steps],
-                &y[b0 * steps..(b0 + nb) * steps],
-                nb,
-                steps,
-                scale,
-                want_grads,
-            );
+        let run_items = |first: usize, ws: &mut Chunk<F>, items: &mut [Item<F>]| {
+            for (j, item) in items.iter_mut().enumerate() {
+                let (b0, nb) = bounds(first + j);
+                chunk_pass(
+                    ws,
+                    item,
+                    p,
+                    shared,
+                    &x[b0 * steps..(b0 + nb) * steps],
+                    &y[b0 * steps..(b0 + nb) * steps],
+                    nb,
+                    steps,
+                    scale,
+                    want_grads,
+                );
+            }
         };
-        if n_chunks == 1 {
-            work(0, &mut self.chunks[0]);
+        if n_ws == 1 {
+            run_items(0, &mut self.chunks[0], &mut self.items[..n_chunks]);
         } else {
-            self.chunks[..n_chunks]
+            self.chunks[..n_ws]
                 .par_iter_mut()
+                .zip(self.items[..n_chunks].par_chunks_mut(per_thread))
                 .enumerate()
-                .for_each(|(c, ch)| work(c, ch));
+                .for_each(|(c, (ws, items))| run_items(c * per_thread, ws, items));
         }
 
-        let chunks = &self.chunks[..n_chunks];
-        let loss_sum: f64 = chunks.iter().map(|c| c.loss_sum).sum();
+        let items = &self.items[..n_chunks];
+        let loss_sum: f64 = items.iter().map(|c| c.loss_sum).sum();
         if let Some(g) = grads {
             g.resize_zero(v, h);
-            for ch in chunks {
-                add_into(&mut g.w_xh, &ch.g.w_xh);
-                add_into(&mut g.w_hh, &ch.g.w_hh);
-                add_into(&mut g.b_h, &ch.g.b_h);
-                add_into(&mut g.w_hq, &ch.g.w_hq);
-                add_into(&mut g.b_q, &ch.g.b_q);
+            for it in items {
+                add_into(&mut g.w_xh, &it.g.w_xh);
+                add_into(&mut g.w_hh, &it.g.w_hh);
+                add_into(&mut g.b_h, &it.g.b_h);
+                add_into(&mut g.w_hq, &it.g.w_hq);
+                add_into(&mut g.b_q, &it.g.b_q);
             }
         }
         F::from_f64(loss_sum / n_tok as f64)
     }
 }
 
-#[inline]
+#[inline(always)]
 fn add_into<F: FusedFloat>(dst: &mut [F], src: &[F]) {
     for (d, &s) in dst.iter_mut().zip(src) {
         *d += s;
@@ -450,11 +549,61 @@ fn add_into<F: FusedFloat>(dst: &mut [F], src: &[F]) {
 }
 
 /// Forward (and optionally backward) over one chunk of `nb` batch rows.
+///
+/// Dispatches at runtime to a copy compiled with AVX2+FMA when the CPU has them
+/// (the binary itself targets baseline x86_64), so the elementwise loops
+/// (tanh, exp, softmax, dtanh, scatters) vectorise 8-wide. The matmuls go
+/// through `gemm`, which does its own runtime dispatch.
 #[allow(clippy::too_many_arguments)]
 fn chunk_pass<F: FusedFloat>(
     ch: &mut Chunk<F>,
+    out: &mut Item<F>,
     p: &ParamsRef<F>,
-    wxb: &[F],
+    shared: &[F],
+    x: &[u32],
+    y: &[u32],
+    nb: usize,
+    steps: usize,
+    scale: F,
+    want_grads: bool,
+) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the required CPU features were just detected.
+            unsafe { chunk_pass_avx2(ch, out, p, shared, x, y, nb, steps, scale, want_grads) };
+            return;
+        }
+    }
+    chunk_pass_impl(ch, out, p, shared, x, y, nb, steps, scale, want_grads)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn chunk_pass_avx2<F: FusedFloat>(
+    ch: &mut Chunk<F>,
+    out: &mut Item<F>,
+    p: &ParamsRef<F>,
+    shared: &[F],
+    x: &[u32],
+    y: &[u32],
+    nb: usize,
+    steps: usize,
+    scale: F,
+    want_grads: bool,
+) {
+    chunk_pass_impl(ch, out, p, shared, x, y, nb, steps, scale, want_grads)
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn chunk_pass_impl<F: FusedFloat>(
+    ch: &mut Chunk<F>,
+    out: &mut Item<F>,
+    p: &ParamsRef<F>,
+    shared: &[F],
     x: &[u32],
     y: &[u32],
     nb: usize,
@@ -465,10 +614,18 @@ fn chunk_pass<F: FusedFloat>(
     let (v, h) = (p.vocab, p.hiddens);
     let rows = steps * nb; // all (t, b) rows
     ensure(&mut ch.hs, rows * h);
-    ensure(&mut ch.o, rows * v);
+    let vp = v.div_ceil(8) * 8;
+    let cs = if want_grads { vp + h } else { vp };
+    let (wxb, wc) = shared.split_at(v * h);
+    ensure(&mut ch.c, rows * cs);
+    ensure(&mut ch.bq, vp);
     ensure(&mut ch.zy, SM_BLOCK);
+    if ch.tg.len() < SM_BLOCK {
+        ch.tg.resize(SM_BLOCK, 0);
+    }
     if want_grads {
-        ensure(&mut ch.dh, rows * h);
+        ensure(&mut ch.scratch, nb * h);
+        ensure(&mut ch.gw, h * cs);
     }
     let hs = &mut ch.hs[..rows * h];
     let step_len = nb * h;
@@ -506,14 +663,21 @@ fn chunk_pass<F: FusedFloat>(
     }
 
     // ---------------- output layer over all steps at once ----------------
-    let o = &mut ch.o[..rows * v];
+    // Logits go into `c`, whose rows have stride `cs`. The first `vp` columns of a row hold
+    // the logits (then dL/do) padded to a multiple of 8 so every row loop below runs on
+    // whole vectors; with gradients, the next `h` columns of row (t, b) receive dL/da_{t+1}
+    // during BPTT so that [dO_t | dA_{t+1}] is one contiguous lhs for the combined products.
+    // gemm writes only the first `v` columns; the padding columns hold stale finite values
+    // (0 after the first pass) and get a -1e30 "bias", so they become ≈-1e30 logits,
+    // exp to exactly 0 and carry zero gradient.
+    let c = &mut ch.c[..rows * cs];
     unsafe {
         mm(
             rows,
             v,
             h,
-            o.as_mut_ptr(),
-            v,
+            c.as_mut_ptr(),
+            cs,
             false,
             hs.as_ptr(),
             h,
@@ -523,38 +687,44 @@ fn chunk_pass<F: FusedFloat>(
             1,
         );
     }
+    let bq = &mut ch.bq[..vp];
+    bq[..v].copy_from_slice(p.b_q);
+    for b in &mut bq[v..] {
+        *b = F::from_f64(-1e30);
+    }
+    let bq: &[F] = bq;
 
     // ---------------- fused softmax + cross-entropy (+ dL/do) ----------------
     let mut loss_sum = 0.0f64;
     let zy = &mut ch.zy[..SM_BLOCK];
+    let tg = &mut ch.tg[..SM_BLOCK];
     let mut r0 = 0;
     while r0 < rows {
         let r1 = (r0 + SM_BLOCK).min(rows);
-        let blk = &mut o[r0 * v..r1 * v];
-        // bias, max-subtract, remember target logit
-        for (i, row) in blk.chunks_exact_mut(v).enumerate() {
-            let r = r0 + i;
-            let (t, b) = (r / nb, r % nb);
+        let blk = &mut c[r0 * cs..r1 * cs];
+        // bias, max-subtract, remember target logit, exp
+        let (mut t, mut b) = (r0 / nb, r0 % nb);
+        for (i, row) in blk.chunks_exact_mut(cs).enumerate() {
+            let row = &mut row[..vp];
             let tgt = y[b * steps + t] as usize;
-            let mut m = row[0] + p.b_q[0];
-            for (z, &bq) in row.iter_mut().zip(p.b_q) {
-                *z += bq;
-                if *z > m {
-                    m = *z;
-                }
-            }
+            add_into(row, bq);
+            let m = row_max(row);
             for z in row.iter_mut() {
                 *z -= m;
             }
             zy[i] = row[tgt];
-        }
-        F::exp_nonpos_inplace(blk);
-        let mut prod = 1.0f64;
-        for (i, row) in blk.chunks_exact_mut(v).enumerate() {
-            let mut s = F::ZERO;
-            for &e in row.iter() {
-                s += e;
+            tg[i] = tgt as u32;
+            F::exp_nonpos_inplace(row);
+            b += 1;
+            if b == nb {
+                b = 0;
+                t += 1;
             }
+        }
+        let mut prod = 1.0f64;
+        for (i, row) in blk.chunks_exact_mut(cs).enumerate() {
+            let row = &mut row[..vp];
+            let s = row_sum(row);
             // loss_row = ln(s) - z_y; accumulate ln(s) via products (s in [1, V]).
             prod *= s.to_f64();
             if prod > 1e200 {
@@ -567,118 +737,92 @@ fn chunk_pass<F: FusedFloat>(
                 for e in row.iter_mut() {
                     *e *= k;
                 }
-                let r = r0 + i;
-                let (t, b) = (r / nb, r % nb);
-                let tgt = y[b * steps + t] as usize;
-                row[tgt] -= scale;
+                row[tg[i] as usize] -= scale;
             }
         }
         loss_sum += prod.ln();
         r0 = r1;
     }
-    ch.loss_sum = loss_sum;
+    out.loss_sum = loss_sum;
     if !want_grads {
         return;
     }
 
     // ---------------- backward ----------------
-    let g = &mut ch.g;
+    let g = &mut out.g;
     g.resize_zero(v, h);
-    let dh = &mut ch.dh[..rows * h];
     let hs: &[F] = hs;
-    let o: &[F] = o;
-    unsafe {
-        // dW_hq = Hsᵀ · dO   (H×V, k = rows)
-        mm(
-            h,
-            v,
-            rows,
-            g.w_hq.as_mut_ptr(),
-            v,
-            false,
-            hs.as_ptr(),
-            1,
-            h,
-            o.as_ptr(),
-            v,
-            1,
-        );
-        // dH = dO · W_hqᵀ    (rows×H, k = V)
-        mm(
-            rows,
-            h,
-            v,
-            dh.as_mut_ptr(),
-            h,
-            false,
-            o.as_ptr(),
-            v,
-            1,
-            p.w_hq.as_ptr(),
-            1,
-            v,
-        );
+    let scratch = &mut ch.scratch[..step_len];
+    // dA_T = 0
+    for row in c[(steps - 1) * nb * cs..].chunks_exact_mut(cs) {
+        row[vp..].fill(F::ZERO);
     }
-    // db_q = column sums of dO
-    for row in o.chunks_exact(v) {
-        add_into(&mut g.b_q, row);
-    }
-
-    // BPTT recurrence: dA_t = (dH_t + dA_{t+1} · W_hhᵀ) ⊙ (1 - h_t²)
+    // BPTT: dh_t = [dO_t | dA_{t+1}] · [W_hqᵀ ; 0 ; W_hhᵀ]   (one gemm per step, k = vp + h)
+    //       dA_t = dh_t ⊙ (1 - h_t²)  → stored next to dO_{t-1}; scattered into dW_xh.
     for t in (0..steps).rev() {
-        let (cur, next) = dh.split_at_mut((t + 1) * step_len);
-        let cur = &mut cur[t * step_len..];
-        if t + 1 < steps {
-            unsafe {
-                mm(
-                    nb,
-                    h,
-                    h,
-                    cur.as_mut_ptr(),
-                    h,
-                    true,
-                    next.as_ptr(),
-                    h,
-                    1,
-                    p.w_hh.as_ptr(),
-                    1,
-                    h,
-                );
-            }
+        let (c_prev, c_cur) = c.split_at_mut(t * nb * cs);
+        unsafe {
+            mm(
+                nb,
+                h,
+                cs,
+                scratch.as_mut_ptr(),
+                h,
+                false,
+                c_cur.as_ptr(),
+                cs,
+                1,
+                wc.as_ptr(),
+                h,
+                1,
+            );
         }
         let ht = &hs[t * step_len..(t + 1) * step_len];
-        for (d, &hv) in cur.iter_mut().zip(ht) {
-            *d *= F::ONE - hv * hv;
+        for (b, (d, hrow)) in scratch
+            .chunks_exact_mut(h)
+            .zip(ht.chunks_exact(h))
+            .enumerate()
+        {
+            for (dv, &hv) in d.iter_mut().zip(hrow) {
+                *dv *= F::ONE - hv * hv;
+            }
+            let id = x[b * steps + t] as usize;
+            add_into(&mut g.w_xh[id * h..id * h + h], d);
+            if t > 0 {
+                c_prev[(t - 1) * nb * cs + b * cs + vp..][..h].copy_from_slice(d);
+            }
         }
     }
-    let da: &[F] = dh;
 
-    // dW_hh = Σ_t h_{t-1}ᵀ dA_t  (one gemm over all steps, k = (T-1)·nb)
+    // [dW_hq | · | dW_hh] = Hsᵀ · [dO | dA_next]   (one gemm over all steps, k = T·nb)
+    let gw = &mut ch.gw[..h * cs];
     unsafe {
-        let k = (steps - 1) * nb;
         mm(
             h,
-            h,
-            k,
-            g.w_hh.as_mut_ptr(),
-            h,
+            cs,
+            rows,
+            gw.as_mut_ptr(),
+            cs,
             false,
             hs.as_ptr(),
             1,
             h,
-            da[step_len..].as_ptr(),
-            h,
+            c.as_ptr(),
+            cs,
             1,
         );
     }
-    // db_h = column sums of dA; dW_xh[x] += dA (row scatter)
-    for t in 0..steps {
-        for b in 0..nb {
-            let row = &da[(t * nb + b) * h..(t * nb + b + 1) * h];
-            let id = x[b * steps + t] as usize;
-            add_into(&mut g.w_xh[id * h..id * h + h], row);
-        }
+    for (i, grow) in gw.chunks_exact(cs).enumerate() {
+        g.w_hq[i * v..(i + 1) * v].copy_from_slice(&grow[..v]);
+        g.w_hh[i * h..(i + 1) * h].copy_from_slice(&grow[vp..]);
     }
+    // db_q = column sums of dO (padding columns are exactly 0)
+    let dbq = &mut ch.bq[..vp];
+    dbq.fill(F::ZERO);
+    for row in c.chunks_exact(cs) {
+        add_into(dbq, &row[..vp]);
+    }
+    g.b_q.copy_from_slice(&dbq[..v]);
     // db_h = Σ_v dW_xh[v] (every dA row is scattered into exactly one W_xh row)
     for row in g.w_xh.chunks_exact(h.max(1)) {
         add_into(&mut g.b_h, row);
@@ -687,6 +831,8 @@ fn chunk_pass<F: FusedFloat>(
 
 #[cfg(test)]
 mod tests {
+    // The reference implementation is deliberately written as plain indexed loops.
+    #![allow(clippy::needless_range_loop, clippy::type_complexity)]
     use super::*;
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;

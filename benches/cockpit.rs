@@ -32,7 +32,10 @@ fn report(name: &str, mut v: Vec<f64>) {
 }
 
 fn main() {
-    let keystrokes: usize = std::env::var("KEYSTROKES").ok().and_then(|v| v.parse().ok()).unwrap_or(400);
+    let keystrokes: usize = std::env::var("KEYSTROKES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(400);
     let mut hp = HParams::default();
     hp.epochs = 1000;
     let (dev, name) = rnn_tui::device::select(rnn_tui::device::DeviceChoice::Cpu).unwrap();
@@ -55,7 +58,9 @@ fn main() {
     }
     assert!(app.completion.snapshot.is_some(), "no snapshot arrived");
     println!("training on {name} ({batches}+ batches seen), typing {keystrokes} keys into the completion pane");
-    let text: Vec<char> = "the time traveller for so it will be convenient to speak of him ".chars().collect();
+    let text: Vec<char> = "the time traveller for so it will be convenient to speak of him "
+        .chars()
+        .collect();
     let (mut update, mut frame) = (Vec::new(), Vec::new());
     for i in 0..keystrokes {
         for ev in handle.events.try_iter() {

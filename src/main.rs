@@ -8,14 +8,18 @@ use rnn_tui::tui::{self, ColorMode, Theme};
 
 fn main() {
     let cli = Cli::parse();
-    let (headless_flag, json) = match &cli.command {
-        Some(Commands::Train(cmd)) => (cmd.headless, cmd.json),
-        None => (false, false),
+    let code = match &cli.command {
+        Some(Commands::Bench(cmd)) => {
+            cli.train.apply_threads();
+            rnn_tui::cli::bench::run(cmd, cli.train.device)
+        }
+        Some(Commands::Train(cmd)) => run(cli.train, cmd.headless || cmd.json, cmd.json),
+        None => run(cli.train, false, false),
     };
-    std::process::exit(run(cli.train, headless_flag || json, json));
+    std::process::exit(code);
 }
 
-/// The cockpit unless asked for plain output or stdout is not a terminal.
+/// The cockpit, unless asked for plain output or stdout is not a terminal.
 fn run(args: TrainArgs, headless: bool, json: bool) -> i32 {
     args.apply_threads();
     // A bad theme is a usage error even when the cockpit will not open.
@@ -44,7 +48,7 @@ fn run(args: TrainArgs, headless: bool, json: bool) -> i32 {
         } else {
             headless::Format::Plain
         };
-        return headless::run(hp, args.device, format);
+        return headless::run(hp, args.device, args.kernel, format);
     }
-    tui::run::run(hp, args.device, theme)
+    tui::run::run(hp, args.device, args.kernel, theme)
 }

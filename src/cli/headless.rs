@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use crate::device;
+use crate::model::ComputePath;
 use crate::train::{Command, Event, HParams, Trainer};
 
 use super::{EXIT_FAILURE, EXIT_USAGE};
@@ -13,7 +14,7 @@ pub enum Format {
 }
 
 /// Train to the end, printing as it goes. Returns the process exit code.
-pub fn run(hp: HParams, device: device::DeviceChoice, format: Format) -> i32 {
+pub fn run(hp: HParams, device: device::DeviceChoice, kernel: ComputePath, format: Format) -> i32 {
     let (dev, dev_name) = match device::select(device) {
         Ok(d) => d,
         Err(e) => {
@@ -21,7 +22,10 @@ pub fn run(hp: HParams, device: device::DeviceChoice, format: Format) -> i32 {
             return EXIT_USAGE;
         }
     };
-    let trainer = match Trainer::new(hp, &dev, &dev_name) {
+    let trainer = match Trainer::new(hp, &dev, &dev_name).and_then(|mut t| {
+        t.set_compute_path(kernel)?;
+        Ok(t)
+    }) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("error: {e}");
@@ -37,10 +41,20 @@ pub fn run(hp: HParams, device: device::DeviceChoice, format: Format) -> i32 {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut code = EXIT_FAILURE;
+    let mut diverged = false;
     for event in handle.events.iter() {
-        if let Event::Error { message } = &event {
-            eprintln!("error: {message}");
-            code = EXIT_FAILURE;
+        match &event {
+            Event::Error { message } => {
+                eprintln!("error: {message}");
+                code = EXIT_FAILURE;
+            }
+            Event::Diverged { message, .. } => {
+                // Nobody is there to lower the rate and resume: end the run, and say why.
+                eprintln!("error: {message}");
+                handle.send(Command::Stop);
+                diverged = true;
+            }
+            _ => {}
         }
         let line = match format {
             Format::Json => json_line(&event),
@@ -52,7 +66,7 @@ pub fn run(hp: HParams, device: device::DeviceChoice, format: Format) -> i32 {
                 return 0;
             }
         }
-        if matches!(event, Event::Finished(_)) {
+        if matches!(event, Event::Finished(_)) && !diverged {
             code = 0;
         }
     }

@@ -1,11 +1,13 @@
 //! The command line: argument parsing and the subcommands that need no terminal UI.
 
+pub mod bench;
 pub mod headless;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::data::CorpusSource;
 use crate::device::DeviceChoice;
+use crate::model::ComputePath;
 use crate::train::HParams;
 
 /// Exit code for bad input from the user (flags, files, sizes).
@@ -33,6 +35,8 @@ pub struct Cli {
 pub enum Commands {
     /// Train a model (the cockpit, or plain output with --headless).
     Train(TrainCmd),
+    /// Measure training tokens/s of both compute paths and completion latency.
+    Bench(bench::BenchCmd),
 }
 
 #[derive(Debug, Args)]
@@ -81,6 +85,9 @@ pub struct TrainArgs {
     /// Where to train
     #[arg(long, global = true, value_enum, default_value_t = DeviceChoice::Auto)]
     pub device: DeviceChoice,
+    /// Which implementation computes loss and gradients: the fused CPU kernel or candle ops
+    #[arg(long, global = true, value_enum, default_value_t = ComputePath::Auto)]
+    pub kernel: ComputePath,
     /// CPU threads for the math [default: all cores]
     #[arg(long, global = true, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
@@ -119,4 +126,9 @@ impl TrainArgs {
                 .build_global();
         }
     }
+}
+
+/// Threads the math runs on (rayon's global pool, which `--threads` sizes).
+pub fn current_threads() -> usize {
+    rayon::current_num_threads()
 }

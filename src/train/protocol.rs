@@ -111,6 +111,15 @@ pub enum Event {
         lr: f64,
         clip: f64,
     },
+    /// The loss or gradient norm became NaN or infinite. The trainer restored the weights of
+    /// the last good batch and paused; resuming continues from them.
+    Diverged {
+        epoch: usize,
+        batch: usize,
+        loss: f64,
+        grad_norm: f64,
+        message: String,
+    },
     Finished(Summary),
     /// Something went wrong; the trainer has stopped.
     Error {

@@ -16,11 +16,15 @@ use super::outbox::Outbox;
 use super::protocol::{BatchStats, Command, EpochStats, Event, Summary, TrainerState};
 use crate::data::{Batch, Corpus, CorpusError, Dataset, DatasetError, Vocab};
 use crate::model::params::param_count;
-use crate::model::LanguageModel;
+use crate::model::{ComputePath, LanguageModel};
 
 /// The prefix d2l completes to show what the model learned.
 pub const SAMPLE_PREFIX: &str = "it has";
 pub const SAMPLE_LEN: usize = 20;
+
+/// Testing aid: set to N to make the trainer thread panic at its N-th batch, so tests can
+/// check that a crash reaches the front end as an error and the terminal is restored.
+pub const PANIC_ENV: &str = "RNN_TUI_TEST_PANIC_AFTER_BATCHES";
 
 /// Send the newest weights at most this often (they are also sent at every epoch end).
 const SNAPSHOT_INTERVAL: Duration = Duration::from_millis(100);
@@ -101,6 +105,11 @@ pub struct Trainer {
     train_seconds: f64,
     last_train_ppl: f64,
     last_val_ppl: f64,
+    /// Weights before the last update whose loss and gradients were finite.
+    last_good: Option<[Tensor; 5]>,
+    /// Fault injection for tests: panic when this many batches have run.
+    panic_after_batches: Option<usize>,
+    batches_run: usize,
 }
 
 impl Trainer {
@@ -116,10 +125,11 @@ impl Trainer {
             hp.num_train,
             hp.num_val,
         )?;
-        let model = LanguageModel::new(vocab, hp.hiddens, hp.seed, device)?;
+        let model =
+            LanguageModel::with_path(vocab, hp.hiddens, hp.seed, device, ComputePath::Auto)?;
         Ok(Trainer {
             // The shuffling stream is separate from the initialisation stream.
-            rng: ChaCha8Rng::seed_from_u64(hp.seed ^ 0x5eed_0f_ba7c4e5),
+            rng: ChaCha8Rng::seed_from_u64(hp.seed ^ 0x0005_eed0_fba7_c4e5),
             dataset,
             model,
             device_name: device_name.to_owned(),
@@ -131,8 +141,16 @@ impl Trainer {
             train_seconds: 0.0,
             last_train_ppl: f64::NAN,
             last_val_ppl: f64::NAN,
+            last_good: None,
+            panic_after_batches: std::env::var(PANIC_ENV).ok().and_then(|v| v.parse().ok()),
+            batches_run: 0,
             hp,
         })
+    }
+
+    /// Choose the implementation that computes loss and gradients (before training starts).
+    pub fn set_compute_path(&mut self, path: ComputePath) -> Result<(), TrainError> {
+        Ok(self.model.set_compute_path(path)?)
     }
 
     pub fn model(&self) -> &LanguageModel {
@@ -178,7 +196,7 @@ impl Trainer {
     pub fn run(&mut self, cmds: &Receiver<Command>, out: &mut Outbox) -> Result<(), TrainError> {
         out.send(Event::Ready {
             device: self.device_name.clone(),
-            compute_path: "candle".into(),
+            compute_path: self.model.compute_path().name().into(),
             vocab_size: self.dataset.vocab.len(),
             corpus_chars: self.corpus_chars,
             params: param_count(self.dataset.vocab.len(), self.hp.hiddens),
@@ -246,11 +264,25 @@ impl Trainer {
                 if out.is_disconnected() {
                     return Ok(false);
                 }
+                self.batches_run += 1;
+                if self.panic_after_batches == Some(self.batches_run) {
+                    panic!(
+                        "injected fault ({PANIC_ENV}) after {} batches",
+                        self.batches_run
+                    );
+                }
                 self.dataset
                     .train_batch(&order, k, self.hp.batch_size, &mut batch);
                 let t0 = Instant::now();
                 let (loss, mut grads) = self.model.loss_and_grads(&batch)?;
                 let clip = clip_gradients(&mut grads, self.clip)?;
+                if is_divergent(loss, clip.norm, self.dataset.vocab.len()) {
+                    self.train_seconds += t0.elapsed().as_secs_f64();
+                    self.diverged(k + 1, loss, clip.norm, out)?;
+                    continue;
+                }
+                // These weights gave a finite loss and gradient: the point to roll back to.
+                self.last_good = Some(self.model.params()?);
                 self.model.sgd_step(&grads, self.lr)?;
                 self.train_seconds += t0.elapsed().as_secs_f64();
                 loss_sum += loss * batch.batch_size as f64;
@@ -288,6 +320,37 @@ impl Trainer {
             last_snapshot = Instant::now();
         }
         Ok(true)
+    }
+
+    /// The loss or norm is not finite: roll back to the last good weights and pause.
+    fn diverged(
+        &mut self,
+        batch: usize,
+        loss: f64,
+        grad_norm: f64,
+        out: &mut Outbox,
+    ) -> Result<(), TrainError> {
+        if let Some(good) = &self.last_good {
+            self.model.set_params(good)?;
+        }
+        self.paused = true;
+        out.send(Event::Diverged {
+            epoch: self.epoch + 1,
+            batch,
+            loss,
+            grad_norm,
+            message: format!(
+                "training diverged at epoch {} batch {batch} (loss {loss}, gradient norm {grad_norm}): \
+                 restored the last good weights and paused; lower the learning rate (now {}) before resuming",
+                self.epoch + 1,
+                self.lr
+            ),
+        });
+        self.send_snapshot(out)?;
+        out.send(Event::State {
+            state: TrainerState::Paused,
+        });
+        Ok(())
     }
 
     /// `exp` of the mean loss over every validation token.
@@ -363,10 +426,25 @@ impl Trainer {
         }
     }
 
+    /// Make the trainer panic at its `n`-th batch (fault-injection tests).
+    #[doc(hidden)]
+    pub fn inject_panic_after_batches(&mut self, n: usize) {
+        self.panic_after_batches = Some(n);
+    }
+
     /// Current weights (for tests and checkpoints).
     pub fn params(&self) -> Result<[Tensor; 5], TrainError> {
         Ok(self.model.params()?)
     }
+}
+
+/// A loss above this many times `ln(vocab)` (the loss of uniform guessing) means the run has
+/// blown up: perplexity beyond `vocab^10`. Healthy runs start at 1x and fall.
+pub const DIVERGENCE_FACTOR: f64 = 10.0;
+
+/// NaN or infinite loss or gradient norm, or a loss beyond [`DIVERGENCE_FACTOR`] x uniform.
+pub fn is_divergent(loss: f64, grad_norm: f64, vocab: usize) -> bool {
+    !loss.is_finite() || !grad_norm.is_finite() || loss > DIVERGENCE_FACTOR * (vocab as f64).ln()
 }
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {

@@ -200,6 +200,14 @@ impl App {
             Event::Error { message } => {
                 self.notice = Some((Level::Error, message.clone()));
             }
+            Event::Diverged { message, .. } => {
+                self.notice = Some((
+                    Level::Warn,
+                    format!(
+                        "{message} — weights restored, paused: lower the learning rate, then space"
+                    ),
+                ));
+            }
             _ => {}
         }
         self.status.on_event(&ev, self.perplexity.ema_ppl());

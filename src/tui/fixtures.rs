@@ -47,7 +47,7 @@ pub const TOKENS_PER_BATCH: usize = 256 * 32;
 pub fn ready() -> Event {
     Event::Ready {
         device: "cpu".into(),
-        compute_path: "candle".into(),
+        compute_path: "fused".into(),
         vocab_size: 28,
         corpus_chars: 170_580,
         params: 3_740,

@@ -26,7 +26,8 @@ use super::theme::Theme;
 use super::{log, view};
 use crate::cli::{EXIT_FAILURE, EXIT_USAGE};
 use crate::device::{self, DeviceChoice};
-use crate::train::{Command, Event, HParams, Trainer, TrainerHandle};
+use crate::model::ComputePath;
+use crate::train::{Command, Event, HParams, TrainError, Trainer, TrainerHandle};
 
 /// Minimum time between two frames drawn for trainer events (~30 frames/s).
 pub const FRAME: Duration = Duration::from_millis(33);
@@ -99,7 +100,7 @@ fn spawn_input() -> Receiver<Msg> {
 }
 
 /// Open the cockpit and run until the user quits. Returns the process exit code.
-pub fn run(hp: HParams, choice: DeviceChoice, theme: Theme) -> i32 {
+pub fn run(hp: HParams, choice: DeviceChoice, kernel: ComputePath, theme: Theme) -> i32 {
     let (dev, dev_name) = match device::select(choice) {
         Ok(d) => d,
         Err(e) => {
@@ -107,7 +108,7 @@ pub fn run(hp: HParams, choice: DeviceChoice, theme: Theme) -> i32 {
             return EXIT_USAGE;
         }
     };
-    let trainer = match Trainer::new(hp.clone(), &dev, &dev_name) {
+    let trainer = match build(hp.clone(), &dev, &dev_name, kernel) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("error: {e}");
@@ -132,7 +133,7 @@ pub fn run(hp: HParams, choice: DeviceChoice, theme: Theme) -> i32 {
             return EXIT_FAILURE;
         }
     };
-    let result = event_loop(&mut terminal, &mut app, handle, &dev, &dev_name);
+    let result = event_loop(&mut terminal, &mut app, handle, (&dev, &dev_name, kernel));
     restore();
     match result {
         Ok(()) => {
@@ -148,6 +149,18 @@ pub fn run(hp: HParams, choice: DeviceChoice, theme: Theme) -> i32 {
             EXIT_FAILURE
         }
     }
+}
+
+/// A trainer for `hp` on the chosen device and compute path.
+fn build(
+    hp: HParams,
+    dev: &Device,
+    dev_name: &str,
+    kernel: ComputePath,
+) -> Result<Trainer, TrainError> {
+    let mut t = Trainer::new(hp, dev, dev_name)?;
+    t.set_compute_path(kernel)?;
+    Ok(t)
 }
 
 fn log_event(ev: &Event) {
@@ -168,6 +181,7 @@ fn log_event(ev: &Event) {
             s.epochs, s.completed, s.train_ppl, s.val_ppl, s.tokens_per_s, s.seconds, s.sample
         )),
         Event::Error { message } => log::line(format!("trainer error: {message}")),
+        Event::Diverged { message, .. } => log::line(format!("diverged: {message}")),
         Event::Settings { lr, clip } => log::line(format!("settings lr={lr} clip={clip}")),
         _ => {}
     }
@@ -177,8 +191,7 @@ fn event_loop(
     terminal: &mut Term,
     app: &mut App,
     handle: TrainerHandle,
-    dev: &Device,
-    dev_name: &str,
+    (dev, dev_name, kernel): (&Device, &str, ComputePath),
 ) -> std::io::Result<()> {
     let input = spawn_input();
     let ticker = tick(FRAME);
@@ -241,7 +254,7 @@ fn event_loop(
                     }
                     return Ok(());
                 }
-                Action::Restart(hp) => match Trainer::new(hp.clone(), dev, dev_name) {
+                Action::Restart(hp) => match build(hp.clone(), dev, dev_name, kernel) {
                     Ok(t) => {
                         drop(handle.take());
                         let h = t.spawn();

@@ -134,7 +134,8 @@ pub fn x_bounds(points: &[&[(f64, f64)]]) -> [f64; 2] {
     if !lo.is_finite() {
         return [0.0, 1.0];
     }
-    let lo = lo.min(0.0).max(0.0);
+    // Training curves start at epoch 0.
+    let lo = lo.min(0.0);
     if hi - lo < 1e-9 {
         [lo, lo + 1.0]
     } else {

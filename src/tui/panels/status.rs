@@ -55,12 +55,13 @@ impl StatusState {
         match ev {
             Event::Ready {
                 device,
+                compute_path,
                 params,
                 vocab_size,
                 batches_per_epoch,
                 ..
             } => {
-                self.device = device.clone();
+                self.device = format!("{device} · {compute_path}");
                 self.params = *params;
                 self.vocab_size = *vocab_size;
                 self.batches_per_epoch = *batches_per_epoch;

@@ -220,3 +220,58 @@ fn the_cockpit_shows_a_size_message_in_a_tiny_terminal_and_quits_cleanly() {
     t.wait_for("the shell again", |s| s.contains("COCKPIT-EXITED-0"));
     assert!(!t.alternate_on());
 }
+
+#[test]
+fn a_failing_trainer_is_shown_in_the_cockpit_not_printed_over_it() {
+    if !has_tmux() {
+        eprintln!("skipping the tmux test: tmux is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("cockpit.log");
+    let bin = env!("CARGO_BIN_EXE_rnn-tui");
+    let script = format!(
+        "RNN_TUI_LOG='{}' {}=3 '{bin}' --epochs 5 --num-train 2000 --num-val 500 --batch-size 128 --threads 1; echo COCKPIT-EXITED-$?; sleep 600",
+        log.display(),
+        rnn_tui::train::trainer::PANIC_ENV
+    );
+    let t = Tmux {
+        socket: format!("rnn-tui-test-fail-{}", std::process::id()),
+        session: "fail",
+    };
+    let out = t.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        t.session,
+        "-x",
+        "120",
+        "-y",
+        "40",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    t.wait_for("the cockpit", |s| s.contains("READY"));
+    t.keys(&["Space"]);
+    let s = t.wait_for("the error in the status bar", |s| {
+        s.contains("ERROR") && s.contains("injected fault")
+    });
+    assert!(t.alternate_on(), "the cockpit is still up:\n{s}");
+    assert!(
+        !s.contains("panicked at"),
+        "nothing printed over the screen:\n{s}"
+    );
+    // Not training any more: q quits without asking.
+    t.keys(&["q"]);
+    let s = t.wait_for("the shell again", |s| s.contains("COCKPIT-EXITED-0"));
+    assert!(!s.contains("Perplexity"));
+    assert!(!t.alternate_on());
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.contains("injected fault"), "{logged}");
+}

@@ -36,8 +36,10 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(400);
-    let mut hp = HParams::default();
-    hp.epochs = 1000;
+    let hp = HParams {
+        epochs: 1000,
+        ..HParams::default()
+    };
     let (dev, name) = rnn_tui::device::select(rnn_tui::device::DeviceChoice::Cpu).unwrap();
     let handle = Trainer::new(hp.clone(), &dev, &name).unwrap().spawn();
     handle.send(Command::Start);

@@ -2,12 +2,13 @@
 //! restored on the way out whatever happens (quit, Ctrl-C, a panic, a failed trainer).
 //!
 //! One thread reads the terminal, the trainer sends events, a ticker paces frames; the loop
-//! `select!`s over the three (as gitui does), drains bursts of trainer events, and draws at
-//! most ~30 frames a second (input is drawn at once).
+//! `select!`s over input and the ticker (as gitui does), drains the trainer's events on each
+//! tick (a burst becomes one update), and draws at most ~30 frames a second (input is drawn
+//! at once).
 
 use std::io::{stdout, Stdout};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use candle_core::Device;
 use crossbeam_channel::{never, select, tick, Receiver};
@@ -204,14 +205,15 @@ fn event_loop(
     app.update(Msg::Resize(size.width, size.height));
     let mut dirty = true;
     let mut urgent = true;
-    let mut last_draw = Instant::now();
+    let mut frame_due = false;
     loop {
-        if dirty && (urgent || last_draw.elapsed() >= FRAME) {
+        // Input is drawn at once; everything else on the next tick (at most ~30 frames/s).
+        if dirty && (urgent || frame_due) {
             terminal.draw(|f| view::draw(f, app))?;
-            last_draw = Instant::now();
             dirty = false;
             urgent = false;
         }
+        frame_due = false;
         let mut actions = Vec::new();
         select! {
             recv(input) -> msg => match msg {
@@ -229,19 +231,19 @@ fn event_loop(
                 // The input thread is gone (it panicked or the terminal closed): leave.
                 Err(_) => return Ok(()),
             },
-            recv(events) -> ev => match ev {
-                Ok(ev) => {
+            // Trainer events are collected on the frame tick rather than one wake-up per
+            // event: a few hundred batches a second would otherwise wake this thread (and
+            // preempt the trainer on a busy machine) for every one of them.
+            recv(ticker) -> _ => {
+                let mut got = false;
+                for ev in events.try_iter().take(DRAIN_LIMIT) {
                     log_event(&ev);
                     app.update(Msg::Trainer(ev));
-                    for ev in events.try_iter().take(DRAIN_LIMIT) {
-                        log_event(&ev);
-                        app.update(Msg::Trainer(ev));
-                    }
-                    dirty = true;
+                    got = true;
                 }
-                Err(_) => events = never(),
-            },
-            recv(ticker) -> _ => {}
+                dirty |= got;
+                frame_due = true;
+            }
         }
         for action in actions {
             match action {

@@ -184,14 +184,14 @@ fn the_cockpit_trains_completes_helps_quits_and_restores_the_terminal() {
 }
 
 #[test]
-fn the_cockpit_shows_a_size_message_in_a_tiny_terminal_and_quits_cleanly() {
+fn the_cockpit_shows_a_size_message_in_a_tiny_terminal_and_ctrl_c_quits_cleanly() {
     if !has_tmux() {
         eprintln!("skipping the tmux test: tmux is not installed");
         return;
     }
     let bin = env!("CARGO_BIN_EXE_rnn-tui");
     let script = format!(
-        "RNN_TUI_LOG=/dev/null '{bin}' --epochs 1 --num-train 500 --num-val 100; echo COCKPIT-EXITED-$?; sleep 600"
+        "RNN_TUI_LOG=/dev/null '{bin}' --epochs 100000 --num-train 500 --num-val 100 --threads 1; echo COCKPIT-EXITED-$?; sleep 600"
     );
     let t = Tmux {
         socket: format!("rnn-tui-test-small-{}", std::process::id()),
@@ -216,7 +216,9 @@ fn the_cockpit_shows_a_size_message_in_a_tiny_terminal_and_quits_cleanly() {
         String::from_utf8_lossy(&out.stderr)
     );
     t.wait_for("the size message", |s| s.contains("Terminal too small"));
-    t.keys(&["q"]);
+    // Training, so q would ask; Ctrl-C quits at once.
+    t.keys(&["Space"]);
+    t.keys(&["C-c"]);
     t.wait_for("the shell again", |s| s.contains("COCKPIT-EXITED-0"));
     assert!(!t.alternate_on());
 }
@@ -274,4 +276,47 @@ fn a_failing_trainer_is_shown_in_the_cockpit_not_printed_over_it() {
     assert!(!t.alternate_on());
     let logged = std::fs::read_to_string(&log).unwrap();
     assert!(logged.contains("injected fault"), "{logged}");
+}
+
+#[test]
+fn a_panic_in_the_cockpit_gives_the_terminal_back_before_the_message() {
+    if !has_tmux() {
+        eprintln!("skipping the tmux test: tmux is not installed");
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_rnn-tui");
+    let script = format!(
+        "RNN_TUI_LOG=/dev/null {}=1 '{bin}' --epochs 1 --num-train 500 --num-val 100; echo COCKPIT-EXITED-$?; sleep 600",
+        rnn_tui::tui::run::UI_PANIC_ENV
+    );
+    let t = Tmux {
+        socket: format!("rnn-tui-test-panic-{}", std::process::id()),
+        session: "panic",
+    };
+    let out = t.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        t.session,
+        "-x",
+        "120",
+        "-y",
+        "40",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = t.wait_for("the process to end", |s| s.contains("COCKPIT-EXITED-"));
+    assert!(s.contains("COCKPIT-EXITED-101"), "{s}");
+    assert!(
+        s.contains("injected UI fault"),
+        "the panic message is readable:\n{s}"
+    );
+    assert!(!s.contains("Perplexity"), "{s}");
+    assert!(!t.alternate_on());
 }

@@ -35,6 +35,10 @@ pub const FRAME: Duration = Duration::from_millis(33);
 /// Most trainer events handled before a frame is considered.
 const DRAIN_LIMIT: usize = 8192;
 
+/// Fault injection for tests: with this set, the cockpit's own thread panics on its first
+/// frame tick (to check that the panic hook gives the terminal back).
+pub const UI_PANIC_ENV: &str = "RNN_TUI_TEST_PANIC_UI";
+
 static TERMINAL_ACTIVE: AtomicBool = AtomicBool::new(false);
 
 type Term = Terminal<CrosstermBackend<Stdout>>;
@@ -206,6 +210,7 @@ fn event_loop(
     let mut dirty = true;
     let mut urgent = true;
     let mut frame_due = false;
+    let inject_panic = std::env::var_os(UI_PANIC_ENV).is_some();
     loop {
         // Input is drawn at once; everything else on the next tick (at most ~30 frames/s).
         if dirty && (urgent || frame_due) {
@@ -243,6 +248,9 @@ fn event_loop(
                 }
                 dirty |= got;
                 frame_due = true;
+                if inject_panic {
+                    panic!("injected UI fault ({UI_PANIC_ENV})");
+                }
             }
         }
         for action in actions {

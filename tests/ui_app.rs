@@ -157,6 +157,10 @@ fn the_completion_pane_types_command_keys_as_text() {
     assert_eq!(after.prefix(), a.completion.prefix);
     a.update(key(KeyCode::Backspace));
     assert!(a.completion.prefix.ends_with("q r"));
+    // Capitals are lower-cased, as the corpus was.
+    a.update(ch('T'));
+    assert!(a.completion.prefix.ends_with("q rt"));
+    a.update(key(KeyCode::Backspace));
     // Esc leaves typing mode: keys are commands again.
     a.update(key(KeyCode::Esc));
     assert!(!a.completion.typing);

@@ -58,9 +58,11 @@ impl CompletionState {
         self.error = None;
     }
 
+    /// Append a typed character. Letters are lower-cased, as the corpus was (d2l's
+    /// preprocessing); anything else outside the vocabulary shows as `<unk>`.
     pub fn type_char(&mut self, c: char) {
         if self.prefix.chars().count() < MAX_PREFIX && !c.is_control() {
-            self.prefix.push(c);
+            self.prefix.push(c.to_ascii_lowercase());
             self.recompute();
         }
     }

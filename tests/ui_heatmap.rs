@@ -109,3 +109,17 @@ fn under_no_color_shade_glyphs_show_magnitude_and_sign() {
         }
     }
 }
+
+#[test]
+fn no_color_glyph_steps() {
+    use rnn_tui::tui::panels::heatmap::glyph;
+    assert_eq!(glyph(0.0), " ");
+    assert_eq!(glyph(0.04), " ");
+    assert_eq!(glyph(0.1), "░");
+    assert_eq!(glyph(-0.1), "·");
+    assert_eq!(glyph(0.3), "▒");
+    assert_eq!(glyph(-0.6), "○");
+    assert_eq!(glyph(0.99), "█");
+    assert_eq!(glyph(-1.0), "●");
+    assert_eq!(glyph(f32::NAN), " ");
+}

@@ -22,14 +22,19 @@ pub const POSITIVE_GLYPHS: [&str; 5] = [" ", "░", "▒", "▓", "█"];
 /// Glyphs for |v| in five steps, negative values.
 pub const NEGATIVE_GLYPHS: [&str; 5] = [" ", "·", "∘", "○", "●"];
 
-/// The NO_COLOR glyph for a value in -1..1.
+/// The NO_COLOR glyph for a value in -1..1: |v| < 0.05 blank, then steps of 0.25.
 pub fn glyph(v: f32) -> &'static str {
     let v = if v.is_finite() {
         v.clamp(-1.0, 1.0)
     } else {
         0.0
     };
-    let step = ((v.abs() * 4.0).round() as usize).min(4);
+    // Blank only near 0, so small but real activity still shows.
+    let step = if v.abs() < 0.05 {
+        0
+    } else {
+        1 + ((v.abs() * 4.0) as usize).min(3)
+    };
     if v < 0.0 {
         NEGATIVE_GLYPHS[step]
     } else {

@@ -59,8 +59,13 @@ fn states() -> Vec<(&'static str, App)> {
         message: "tensor error: out of memory allocating 4.0 GiB".into(),
     }));
 
+    // A rebuild refused (missing corpus): the old run goes on, the reason in the status bar.
+    let mut refused = training();
+    refused.restart_failed("corpus file not found: /nope.txt".into());
+
     vec![
         ("ready", ready),
+        ("rebuild_refused", refused),
         ("training", training()),
         ("paused", paused),
         ("help", help),

@@ -8,7 +8,7 @@ use ratatui::widgets::{Gauge, Paragraph};
 use ratatui::Frame;
 
 use crate::train::{BatchStats, Event, Summary, TrainerState};
-use crate::tui::app::App;
+use crate::tui::app::{App, Level};
 use crate::tui::theme::ColorMode;
 
 #[derive(Clone, Debug)]
@@ -266,6 +266,24 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     }
     f.render_widget(Paragraph::new(Line::from(spans)).style(t.base()), line_area);
 
+    // Errors (a failed trainer, a refused rebuild) take the gauge's row until dismissed.
+    let error = match (&s.error, &app.notice) {
+        (Some(e), _) => Some((e.clone(), "  (r restarts)")),
+        (None, Some((Level::Error, msg))) => Some((msg.clone(), "  (Esc dismisses)")),
+        _ => None,
+    };
+    if let Some((msg, hint)) = error {
+        let line = Line::from(vec![
+            Span::styled(
+                " ✗ ",
+                Style::default().fg(t.error).add_modifier(Modifier::BOLD),
+            ),
+            Span::styled(msg, Style::default().fg(t.error)),
+            Span::styled(hint, t.dim_style()),
+        ]);
+        f.render_widget(Paragraph::new(line), gauge_area);
+        return;
+    }
     let progress = s.progress();
     let eta = match (s.state, s.eta_seconds()) {
         (TrainerState::Done, _) => "done".to_owned(),

@@ -320,3 +320,59 @@ fn a_panic_in_the_cockpit_gives_the_terminal_back_before_the_message() {
     assert!(!s.contains("Perplexity"), "{s}");
     assert!(!t.alternate_on());
 }
+
+#[test]
+fn sigterm_gives_the_terminal_back() {
+    if !has_tmux() {
+        eprintln!("skipping the tmux test: tmux is not installed");
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_rnn-tui");
+    let script = format!(
+        "RNN_TUI_LOG=/dev/null '{bin}' --epochs 100000 --num-train 500 --num-val 100 --threads 1; echo COCKPIT-EXITED-$?; sleep 600"
+    );
+    let t = Tmux {
+        socket: format!("rnn-tui-test-term-{}", std::process::id()),
+        session: "term",
+    };
+    let out = t.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        t.session,
+        "-x",
+        "100",
+        "-y",
+        "30",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    t.wait_for("the cockpit", |s| s.contains("READY"));
+    t.keys(&["Space"]);
+    t.wait_for("training", |s| s.contains("TRAINING"));
+    // The cockpit is the child of the pane's shell.
+    let pane = t.run(&["display-message", "-p", "-t", t.session, "#{pane_pid}"]);
+    let pane = String::from_utf8_lossy(&pane.stdout).trim().to_owned();
+    let child = Command::new("pgrep").args(["-P", &pane]).output().unwrap();
+    let pid = String::from_utf8_lossy(&child.stdout)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_owned();
+    assert!(!pid.is_empty(), "no child of pane {pane}");
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let s = t.wait_for("the shell again", |s| s.contains("COCKPIT-EXITED-"));
+    assert!(s.contains("COCKPIT-EXITED-0"), "{s}");
+    assert!(!t.alternate_on());
+}

@@ -84,6 +84,16 @@ fn install_panic_hook() {
     }));
 }
 
+/// Set when SIGTERM or SIGHUP arrives, so the loop can give the terminal back and leave.
+fn termination_flag() -> std::sync::Arc<AtomicBool> {
+    let flag = std::sync::Arc::new(AtomicBool::new(false));
+    #[cfg(unix)]
+    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
+        let _ = signal_hook::flag::register(sig, flag.clone());
+    }
+    flag
+}
+
 fn spawn_input() -> Receiver<Msg> {
     let (tx, rx) = crossbeam_channel::bounded(256);
     std::thread::Builder::new()
@@ -211,6 +221,7 @@ fn event_loop(
     let mut urgent = true;
     let mut frame_due = false;
     let inject_panic = std::env::var_os(UI_PANIC_ENV).is_some();
+    let terminate = termination_flag();
     loop {
         // Input is drawn at once; everything else on the next tick (at most ~30 frames/s).
         if dirty && (urgent || frame_due) {
@@ -248,6 +259,11 @@ fn event_loop(
                 }
                 dirty |= got;
                 frame_due = true;
+                if terminate.load(Ordering::Relaxed) {
+                    log::line("terminated by a signal");
+                    restore();
+                    return Ok(());
+                }
                 if inject_panic {
                     panic!("injected UI fault ({UI_PANIC_ENV})");
                 }

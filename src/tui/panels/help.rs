@@ -16,7 +16,7 @@ pub const KEYS: [(&str, &str); 17] = [
     ("r", "restart: new model, new run (asks while training)"),
     ("?", "show this help (any key closes it)"),
     ("q", "quit (asks first while training)"),
-    ("Ctrl-C", "quit at once"),
+    ("Ctrl-C", "quit at once (so do SIGTERM and SIGHUP)"),
     ("Esc", "cancel: close a dialog, an edit, or typing mode"),
     (
         "— Completion pane",

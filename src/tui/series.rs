@@ -146,3 +146,48 @@ mod tests {
         assert_eq!(s.points(), vec![(0.0, 1.0), (2.0, 3.0)]);
     }
 }
+
+/// At most about `2 * buckets` points with the same shape: the points split into `buckets`
+/// runs along x, each run kept as its minimum and maximum (in x order), so spikes survive.
+/// Charts get no more points than they have pixel columns.
+pub fn decimate(points: &[(f64, f64)], buckets: usize) -> Vec<(f64, f64)> {
+    let buckets = buckets.max(1);
+    if points.len() <= 2 * buckets {
+        return points.to_vec();
+    }
+    let mut out = Vec::with_capacity(2 * buckets + 1);
+    let per = points.len().div_ceil(buckets);
+    for chunk in points.chunks(per) {
+        let (mut lo, mut hi) = (0, 0);
+        for (i, p) in chunk.iter().enumerate() {
+            if p.1 < chunk[lo].1 {
+                lo = i;
+            }
+            if p.1 > chunk[hi].1 {
+                hi = i;
+            }
+        }
+        let (a, b) = if lo <= hi { (lo, hi) } else { (hi, lo) };
+        out.push(chunk[a]);
+        if b != a {
+            out.push(chunk[b]);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod decimate_tests {
+    use super::decimate;
+
+    #[test]
+    fn keeps_spikes_and_bounds_the_count() {
+        let mut pts: Vec<(f64, f64)> = (0..10_000).map(|i| (i as f64, 1.0)).collect();
+        pts[5_000].1 = 50.0;
+        let d = decimate(&pts, 100);
+        assert!(d.len() <= 200);
+        assert!(d.iter().any(|p| p.1 == 50.0));
+        assert!(d.windows(2).all(|w| w[0].0 <= w[1].0));
+        assert_eq!(decimate(&pts[..10], 100).len(), 10);
+    }
+}

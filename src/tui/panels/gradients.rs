@@ -11,7 +11,7 @@ use ratatui::Frame;
 use super::perplexity::{batch_x, x_bounds, x_labels};
 use crate::train::BatchStats;
 use crate::tui::app::{App, Focus};
-use crate::tui::series::Series;
+use crate::tui::series::{decimate, Series};
 
 #[derive(Clone, Debug)]
 pub struct GradientState {
@@ -91,8 +91,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         );
         return;
     }
-    let norms = g.norms.points();
-    let clips = g.clips.points();
+    // No more points than the chart has braille columns.
+    let cols = 2 * inner.width as usize;
+    let norms = decimate(&g.norms.points(), cols);
+    let clips = decimate(&g.clips.points(), cols);
     let xb = x_bounds(&[&norms]);
     let threshold = vec![(xb[0], g.threshold), (xb[1], g.threshold)];
     let ymax = norms

@@ -11,7 +11,7 @@ use ratatui::Frame;
 use super::status::fmt_ppl;
 use crate::train::{BatchStats, EpochStats};
 use crate::tui::app::{App, Focus};
-use crate::tui::series::Series;
+use crate::tui::series::{decimate, Series};
 
 /// Weight of the newest batch in the smoothed curve.
 pub const EMA_ALPHA: f64 = 0.05;
@@ -186,8 +186,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     } else {
         inner
     };
-    let train = st.train.points();
-    let ema = st.ema.points();
+    // No more points than the chart has braille columns.
+    let cols = 2 * chart_area.width as usize;
+    let train = decimate(&st.train.points(), cols);
+    let ema = decimate(&st.ema.points(), cols);
     let val = st.val.points();
     let log = |v: &[(f64, f64)]| -> Vec<(f64, f64)> {
         v.iter().map(|&(x, y)| (x, y.max(1e-9).log10())).collect()

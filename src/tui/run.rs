@@ -118,7 +118,11 @@ fn spawn_input() -> Receiver<Msg> {
     rx
 }
 
-/// Open the cockpit and run until the user quits. Returns the process exit code.
+/// Builds the trainer for a new run (`r`, or a form change that needs a rebuild).
+pub type Rebuild = Box<dyn FnMut(HParams) -> Result<Trainer, TrainError>>;
+
+/// Open the cockpit on a new run with `hp` and run until the user quits. Returns the process
+/// exit code.
 pub fn run(hp: HParams, choice: DeviceChoice, kernel: ComputePath, theme: Theme) -> i32 {
     let (dev, dev_name) = match device::select(choice) {
         Ok(d) => d,
@@ -138,8 +142,16 @@ pub fn run(hp: HParams, choice: DeviceChoice, kernel: ComputePath, theme: Theme)
             };
         }
     };
+    let rebuild: Rebuild = Box::new(move |hp| build(hp, &dev, &dev_name, kernel));
+    run_trainer(trainer, rebuild, theme)
+}
+
+/// Open the cockpit on a trainer built by the caller (new or resumed, recording or not);
+/// `rebuild` makes the trainers of later runs. Returns the process exit code.
+pub fn run_trainer(trainer: Trainer, rebuild: Rebuild, theme: Theme) -> i32 {
+    let hp = trainer.hp.clone();
     let log_path = log::init();
-    log::line(format!("cockpit start on {dev_name}: {hp:?}"));
+    log::line(format!("cockpit start: {hp:?}"));
     let handle = trainer.spawn();
     let mut app = App::new(hp, theme);
     app.attach(handle.commands.clone());
@@ -152,7 +164,7 @@ pub fn run(hp: HParams, choice: DeviceChoice, kernel: ComputePath, theme: Theme)
             return EXIT_FAILURE;
         }
     };
-    let result = event_loop(&mut terminal, &mut app, handle, (&dev, &dev_name, kernel));
+    let result = event_loop(&mut terminal, &mut app, handle, rebuild);
     restore();
     match result {
         Ok(()) => {
@@ -210,7 +222,7 @@ fn event_loop(
     terminal: &mut Term,
     app: &mut App,
     handle: TrainerHandle,
-    (dev, dev_name, kernel): (&Device, &str, ComputePath),
+    mut rebuild: Rebuild,
 ) -> std::io::Result<()> {
     let input = spawn_input();
     let ticker = tick(TRAINING_FRAME);
@@ -292,7 +304,7 @@ fn event_loop(
                     }
                     return Ok(());
                 }
-                Action::Restart(hp) => match build(hp.clone(), dev, dev_name, kernel) {
+                Action::Restart(hp) => match rebuild(hp.clone()) {
                     Ok(t) => {
                         drop(handle.take());
                         let h = t.spawn();

@@ -1,38 +1,32 @@
 use clap::Parser;
 
-use rnn_tui::cli::{headless, Cli, Commands, EXIT_USAGE};
-use rnn_tui::train::HParams;
+use rnn_tui::cli::{self, Cli, Commands, TrainCmd};
 
 fn main() {
     let cli = Cli::parse();
-    let code = match cli.command {
-        Some(Commands::Train(cmd)) => {
-            let args = cli.train;
-            args.apply_threads();
-            match args.hparams(HParams::default()) {
-                Ok(hp) => {
-                    let format = if cmd.json {
-                        headless::Format::Json
-                    } else {
-                        headless::Format::Plain
-                    };
-                    headless::run(hp, args.device, format)
-                }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    EXIT_USAGE
-                }
-            }
-        }
-        None => {
+    let data_dir = cli.data_dir.as_deref();
+    let code = match &cli.command {
+        Some(Commands::Train(cmd)) => cli::train::run(&cli.train, data_dir, cmd),
+        Some(Commands::Sample(cmd)) => {
             cli.train.apply_threads();
-            match cli.train.hparams(HParams::default()) {
-                Ok(hp) => headless::run(hp, cli.train.device, headless::Format::Plain),
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    EXIT_USAGE
-                }
-            }
+            cli::sample::run(data_dir, cmd, cli.train.seed)
+        }
+        Some(Commands::Eval(cmd)) => {
+            cli.train.apply_threads();
+            cli::eval::run(data_dir, cmd, cli.train.corpus.as_deref())
+        }
+        Some(Commands::Runs(_)) => cli::runs::run(data_dir),
+        Some(Commands::Export(cmd)) => cli::export::run(data_dir, cmd),
+        Some(Commands::Config(cmd)) => cli::config::run(cmd),
+        None => {
+            let cmd = TrainCmd {
+                headless: true,
+                json: false,
+                resume: None,
+                save_every: None,
+                no_save: false,
+            };
+            cli::train::run(&cli.train, data_dir, &cmd)
         }
     };
     std::process::exit(code);

@@ -372,6 +372,7 @@ impl Recorder {
             Some((meta, p)) => (meta.created.clone(), Some(p.metrics_bytes)),
             None => (time::rfc3339(time::now_secs()), None),
         };
+        remove_stale_temporaries(&dir.path);
         let metrics = MetricsWriter::open(&dir.metrics_path(), keep.unwrap_or(0))?;
         Ok(Recorder {
             dir,
@@ -419,6 +420,18 @@ impl Recorder {
         };
         meta.save(&self.dir.meta_path())?;
         Ok(self.dir.path.clone())
+    }
+}
+
+/// Temporary files a killed saver left behind (see [`write_atomic`]).
+fn remove_stale_temporaries(dir: &Path) {
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') && name.contains(".tmp-") {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
     }
 }
 

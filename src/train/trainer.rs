@@ -270,6 +270,14 @@ impl Trainer {
         self.recorder.as_ref().map(|r| r.dir())
     }
 
+    /// Where a restored trainer picked up (completed epochs, batches into the next), if it
+    /// was restored from a checkpoint.
+    pub fn resumed_position(&self) -> Option<(usize, usize)> {
+        self.resumed
+            .as_ref()
+            .map(|c| (c.meta.progress.epoch, c.meta.progress.batch))
+    }
+
     /// Completed epochs, and batches done in the epoch in progress.
     pub fn position(&self) -> (usize, usize) {
         (self.epoch, self.batch_in_epoch)

@@ -50,7 +50,16 @@ pub fn run(data_dir: Option<&Path>) -> i32 {
     }
     println!(
         "{:<20}  {:<16}  {:<24}  {:>7} {:>5} {:>5} {:>6} {:>6}  {:>9}  {:>8}",
-        "ID", "CREATED (UTC)", "CORPUS", "HIDDENS", "STEPS", "BATCH", "LR", "CLIP", "EPOCHS", "BEST VAL"
+        "ID",
+        "CREATED (UTC)",
+        "CORPUS",
+        "HIDDENS",
+        "STEPS",
+        "BATCH",
+        "LR",
+        "CLIP",
+        "EPOCHS",
+        "BEST VAL"
     );
     for r in &list {
         match &r.meta {

@@ -52,7 +52,8 @@ fn build(args: &TrainArgs, data_dir: Option<&Path>, cmd: &TrainCmd) -> Result<Tr
                     "{flag} cannot change when resuming: a run keeps its hyperparameters (only --epochs, --lr and --clip can change)"
                 )));
             }
-            let root = runs::runs_root(&runs::data_dir(data_dir).map_err(|e| usage(e.to_string()))?);
+            let root =
+                runs::runs_root(&runs::data_dir(data_dir).map_err(|e| usage(e.to_string()))?);
             let dir = runs::resolve(&root, spec).map_err(|e| usage(e.to_string()))?;
             let mut ckpt = Checkpoint::load(&dir).map_err(|e| usage(e.to_string()))?;
             let hp = &mut ckpt.meta.hparams;

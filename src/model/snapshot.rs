@@ -247,12 +247,18 @@ mod tests {
         let s = snap();
         let greedy = s.complete("the", 30).unwrap();
         let mut rng = ChaCha8Rng::seed_from_u64(1);
-        assert_eq!(s.sample("the", 30, &Sampling::greedy(), &mut rng).unwrap(), greedy);
+        assert_eq!(
+            s.sample("the", 30, &Sampling::greedy(), &mut rng).unwrap(),
+            greedy
+        );
         let top1 = Sampling {
             temperature: Some(2.0),
             top_k: Some(1),
         };
-        assert_eq!(s.sample("the", 30, &top1, &mut rng).unwrap().text(), greedy.text());
+        assert_eq!(
+            s.sample("the", 30, &top1, &mut rng).unwrap().text(),
+            greedy.text()
+        );
         let hot = Sampling {
             temperature: Some(5.0),
             top_k: None,

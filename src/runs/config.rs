@@ -85,7 +85,9 @@ impl Config {
             match key.as_str() {
                 "theme" => match value.as_str() {
                     Some(s) => config.theme = Some(s.to_owned()),
-                    None => return Err(err("theme must be a string, e.g. theme = \"light\"".into())),
+                    None => {
+                        return Err(err("theme must be a string, e.g. theme = \"light\"".into()))
+                    }
                 },
                 "train" => {
                     let Some(t) = value.as_table() else {

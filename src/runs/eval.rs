@@ -78,8 +78,8 @@ mod tests {
     fn untrained_model_is_uniform_and_every_character_counts() {
         let vocab = Vocab::from_text("ab c");
         // Zero weights: every prediction is uniform over the vocabulary.
-        let params = crate::model::init_params(vocab.len(), 4, 1e-30, 0, &Device::Cpu, DType::F32)
-            .unwrap();
+        let params =
+            crate::model::init_params(vocab.len(), 4, 1e-30, 0, &Device::Cpu, DType::F32).unwrap();
         let mut lm = LanguageModel::from_params(vocab.clone(), params).unwrap();
         let r = evaluate(&mut lm, &vocab, "abc abz cab", 4).unwrap();
         assert_eq!(r.chars, 11);

@@ -102,7 +102,10 @@ pub fn read_metrics(path: &Path) -> Result<Vec<MetricRecord>, RunError> {
                 })
             }
         };
-        if !matches!(value.get("event").and_then(|e| e.as_str()), Some("batch" | "epoch")) {
+        if !matches!(
+            value.get("event").and_then(|e| e.as_str()),
+            Some("batch" | "epoch")
+        ) {
             continue;
         }
         match serde_json::from_value::<MetricRecord>(value) {
@@ -209,6 +212,9 @@ mod tests {
         write_csv(&again, &mut csv).unwrap();
         let csv = String::from_utf8(csv).unwrap();
         assert!(csv.starts_with(CSV_HEADER));
-        assert!(csv.contains("\nbatch,1,2,4,3.25,0.5,false,1,1,64,0.125,,,\n"), "{csv}");
+        assert!(
+            csv.contains("\nbatch,1,2,4,3.25,0.5,false,1,1,64,0.125,,,\n"),
+            "{csv}"
+        );
     }
 }

@@ -19,8 +19,8 @@ pub mod time;
 use std::path::{Path, PathBuf};
 
 pub use checkpoint::{
-    corpus_sha256, Checkpoint, CorpusInfo, Progress, Recorder, RunMeta, FORMAT_VERSION,
-    META_FILE, METRICS_FILE, MODEL_FILE,
+    corpus_sha256, Checkpoint, CorpusInfo, Progress, Recorder, RunMeta, FORMAT_VERSION, META_FILE,
+    METRICS_FILE, MODEL_FILE,
 };
 pub use config::{Config, ConfigError, CONFIG_DIR_ENV};
 pub use eval::{evaluate, EvalReport};
@@ -32,7 +32,9 @@ pub const DATA_DIR_ENV: &str = "RNN_TUI_DATA_DIR";
 /// Why a run could not be found, read or written. Every message is one line.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error("cannot find a home directory for the data dir: pass --data-dir or set {DATA_DIR_ENV}")]
+    #[error(
+        "cannot find a home directory for the data dir: pass --data-dir or set {DATA_DIR_ENV}"
+    )]
     NoDataDir,
     #[error("{path}: {reason}")]
     Io { path: PathBuf, reason: String },
@@ -48,7 +50,9 @@ pub enum RunError {
     NotARun { path: PathBuf },
     #[error("checkpoint {path} is damaged (truncated or corrupt): {reason}")]
     Damaged { path: PathBuf, reason: String },
-    #[error("checkpoint {path} has format version {found}; this rnn-tui reads version {FORMAT_VERSION}")]
+    #[error(
+        "checkpoint {path} has format version {found}; this rnn-tui reads version {FORMAT_VERSION}"
+    )]
     Version { path: PathBuf, found: u64 },
     #[error("checkpoint {path} does not fit its run: {reason}")]
     Mismatch { path: PathBuf, reason: String },

@@ -144,7 +144,14 @@ impl Trainer {
         )?;
         let model = LanguageModel::new(vocab, hp.hiddens, hp.seed, device)?;
         let progress = Progress::start(&hp);
-        Ok(Self::assemble(hp, dataset, model, device_name, corpus.len(), progress))
+        Ok(Self::assemble(
+            hp,
+            dataset,
+            model,
+            device_name,
+            corpus.len(),
+            progress,
+        ))
     }
 
     /// Continue a saved run exactly where it stopped. Refuses a run whose corpus changed.
@@ -247,13 +254,7 @@ impl Trainer {
             .as_ref()
             .filter(|c| c.dir.path == dir.path)
             .map(|c| (&c.meta, &c.meta.progress));
-        let recorder = Recorder::open(
-            dir,
-            &self.hp,
-            self.corpus_chars,
-            &self.device_name,
-            resume,
-        )?;
+        let recorder = Recorder::open(dir, &self.hp, self.corpus_chars, &self.device_name, resume)?;
         self.recorder = Some(recorder);
         self.save()?;
         Ok(())
@@ -485,7 +486,7 @@ impl Trainer {
                 });
                 self.log_and_send(event, out);
                 let done = self.epoch * batches + k + 1;
-                if self.save_every.is_some_and(|n| done % n == 0) && k + 1 < batches {
+                if self.save_every.is_some_and(|n| done.is_multiple_of(n)) && k + 1 < batches {
                     self.save_and_report(out, false);
                 }
                 if last_snapshot.elapsed() >= SNAPSHOT_INTERVAL {

@@ -131,6 +131,9 @@ fn save_and_load_round_trip_bit_exactly() {
     let list = runs::list_runs(tmp.path()).unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].dir, dir);
+    assert_eq!(list[0].meta.as_ref().unwrap().progress.epoch, 2);
+    assert_eq!(dir.metrics().unwrap(), records);
+    assert_eq!(dir.checkpoint().unwrap().meta, ckpt.meta);
     assert_eq!(runs::resolve(tmp.path(), "latest").unwrap(), dir);
     assert_eq!(runs::resolve(tmp.path(), &dir.id[..10]).unwrap(), dir);
 }

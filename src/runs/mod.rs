@@ -156,6 +156,21 @@ impl RunDir {
     pub fn metrics_path(&self) -> PathBuf {
         self.path.join(METRICS_FILE)
     }
+
+    /// The run's `run.json` (what a listing shows).
+    pub fn meta(&self) -> Result<RunMeta, RunError> {
+        RunMeta::load(&self.meta_path())
+    }
+
+    /// The run's weights and progress, ready for [`crate::train::Trainer::from_checkpoint`].
+    pub fn checkpoint(&self) -> Result<Checkpoint, RunError> {
+        Checkpoint::load(self)
+    }
+
+    /// Every batch and epoch record of the run, in order (e.g. to overlay its curve).
+    pub fn metrics(&self) -> Result<Vec<MetricRecord>, RunError> {
+        read_metrics(&self.metrics_path())
+    }
 }
 
 /// Find a run: a path to a run directory, an id, a unique prefix of an id, or `latest`.

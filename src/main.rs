@@ -7,6 +7,10 @@ fn main() {
     let data_dir = cli.data_dir.as_deref();
     let code = match &cli.command {
         Some(Commands::Train(cmd)) => cli::train::run(&cli.train, data_dir, cmd),
+        Some(Commands::Bench(cmd)) => {
+            cli.train.apply_threads();
+            cli::bench::run(cmd, cli.train.device)
+        }
         Some(Commands::Sample(cmd)) => {
             cli.train.apply_threads();
             cli::sample::run(data_dir, cmd, cli.train.seed)

@@ -171,6 +171,16 @@ fn bad_input_exits_non_zero_with_a_message() {
         2,
         "corpus too short",
     );
+    assert_one_line_error(
+        &["train", "--headless", "--batch-size", "1000000"],
+        2,
+        "GiB",
+    );
+    assert_one_line_error(
+        &["train", "--headless", "--lr", "100", "--threads", "1"],
+        1,
+        "training diverged",
+    );
     #[cfg(not(feature = "cuda"))]
     assert_one_line_error(
         &["train", "--headless", "--device", "cuda"],

@@ -115,19 +115,24 @@ fn commands_pause_resume_and_change_settings_between_batches() {
     handle.send(Command::SetLearningRate(0.5));
     handle.send(Command::Start);
     let mut seen_settings = false;
-    let mut batches = 0;
+    let (mut batches, mut clip_applied, mut resumed_batches) = (0, false, 0);
     for ev in handle.events.iter() {
         match &ev {
-            Event::Settings { lr, .. } if *lr == 0.5 => seen_settings = true,
+            Event::Settings { lr, clip } => {
+                seen_settings |= *lr == 0.5;
+                clip_applied |= *clip == 0.25;
+            }
             Event::Batch(b) => {
                 assert_eq!(b.lr, 0.5);
+                // Settings echo in order: every batch after the echo uses the new threshold.
+                assert_eq!(b.clip_threshold == 0.25, clip_applied);
                 batches += 1;
                 if batches == 3 {
                     handle.send(Command::SetClip(0.25));
                     handle.send(Command::Pause);
                 }
-                if batches > 3 {
-                    assert_eq!(b.clip_threshold, 0.25);
+                if clip_applied {
+                    resumed_batches += 1;
                 }
             }
             Event::State { state } if *state == rnn_tui::train::TrainerState::Paused => {
@@ -141,7 +146,7 @@ fn commands_pause_resume_and_change_settings_between_batches() {
             }
             _ => {}
         }
-        if batches >= 6 {
+        if resumed_batches == 3 {
             handle.send(Command::Stop);
         }
         if let Event::Finished(s) = &ev {
@@ -149,5 +154,110 @@ fn commands_pause_resume_and_change_settings_between_batches() {
             break;
         }
     }
+    assert!(clip_applied);
     assert!(seen_settings);
+}
+
+#[test]
+fn divergence_is_caught_within_a_batch_rolled_back_and_paused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut hp = small_hparams(slice_corpus(dir.path()), 0);
+    hp.lr = 100.0;
+    hp.epochs = 50;
+    let handle = Trainer::new(hp, &Device::Cpu, "cpu").unwrap().spawn();
+    handle.send(Command::Start);
+    let mut last_batch = None;
+    let mut snapshot = None;
+    for ev in handle.events.iter() {
+        match ev {
+            Event::Batch(b) => last_batch = Some(b),
+            Event::Snapshot(s) => snapshot = Some(s),
+            Event::Diverged {
+                epoch,
+                batch,
+                loss,
+                message,
+                ..
+            } => {
+                let b = last_batch.take().expect("a good batch came first");
+                // The diverging batch is the one right after the last reported batch.
+                assert_eq!((epoch, batch), (b.epoch, b.batch + 1));
+                assert!(rnn_tui::train::trainer::is_divergent(loss, 1.0, 28));
+                assert!(
+                    message.contains("restored the last good weights"),
+                    "{message}"
+                );
+                break;
+            }
+            Event::Finished(_) => panic!("lr 100 should diverge"),
+            _ => {}
+        }
+    }
+    // The rolled-back weights come next: all finite, and they still predict sensibly.
+    let Event::Snapshot(restored) = handle.events.recv().unwrap() else {
+        panic!("expected the restored weights");
+    };
+    for w in [
+        &restored.w_xh,
+        &restored.w_hh,
+        &restored.b_h,
+        &restored.w_hq,
+        &restored.b_q,
+    ] {
+        assert!(w.iter().all(|v| v.is_finite()));
+    }
+    assert_ne!(Some(&restored), snapshot.as_ref());
+    match handle.events.recv().unwrap() {
+        Event::State { state } => assert_eq!(state, rnn_tui::train::TrainerState::Paused),
+        other => panic!("expected the paused state, got {other:?}"),
+    }
+    // Paused: nothing more arrives until told.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(handle.events.try_recv().is_err());
+    assert!(snapshot.is_some());
+    handle.stop();
+}
+
+#[test]
+fn divergence_rule() {
+    use rnn_tui::train::trainer::is_divergent;
+    assert!(is_divergent(f64::NAN, 1.0, 28));
+    assert!(is_divergent(2.0, f64::INFINITY, 28));
+    assert!(is_divergent(34.0, 1.0, 28));
+    assert!(!is_divergent(3.4, 1.0, 28));
+    assert!(!is_divergent(23.0, 50.0, 28));
+}
+
+#[test]
+fn a_panic_in_the_trainer_thread_arrives_as_an_error_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut trainer = Trainer::new(
+        small_hparams(slice_corpus(dir.path()), 0),
+        &Device::Cpu,
+        "cpu",
+    )
+    .unwrap();
+    trainer.inject_panic_after_batches(3);
+    let handle = trainer.spawn();
+    handle.send(Command::Start);
+    let mut batches = 0;
+    let message = loop {
+        match handle
+            .events
+            .recv()
+            .expect("an error event before the channel closes")
+        {
+            Event::Batch(_) => batches += 1,
+            Event::Error { message } => break message,
+            Event::Finished(_) => panic!("should have crashed"),
+            _ => {}
+        }
+    };
+    assert_eq!(batches, 2);
+    assert!(
+        message.starts_with("trainer crashed: injected fault"),
+        "{message}"
+    );
+    // The thread is gone and the channel closes cleanly.
+    assert!(handle.events.recv().is_err());
 }

@@ -40,20 +40,18 @@ struct Seen {
     saved: Vec<(usize, usize)>,
 }
 
-/// Start and drive a trainer; `on_batch(n, handle)` runs after the n-th batch (1-based).
+/// Start and drive a trainer; `on_event(event, handle)` sees every event first.
 fn drive(
     trainer: Trainer,
-    mut on_batch: impl FnMut(usize, &rnn_tui::train::TrainerHandle),
+    mut on_event: impl FnMut(&Event, &rnn_tui::train::TrainerHandle),
 ) -> Seen {
     let handle = trainer.spawn();
     handle.send(Command::Start);
     let mut seen = Seen::default();
     for ev in handle.events.iter() {
+        on_event(&ev, &handle);
         match ev {
-            Event::Batch(b) => {
-                seen.losses.push(b.loss);
-                on_batch(seen.losses.len(), &handle);
-            }
+            Event::Batch(b) => seen.losses.push(b.loss),
             Event::Epoch(e) => seen.epochs.push((e.train_ppl, e.val_ppl)),
             Event::Snapshot(s) => {
                 let mut all = s.w_xh.clone();
@@ -138,9 +136,9 @@ fn save_and_load_round_trip_bit_exactly() {
     assert_eq!(runs::resolve(tmp.path(), &dir.id[..10]).unwrap(), dir);
 }
 
-/// Train `epochs` without stopping; then again, stopping where `stop_at` says, and resuming
-/// from the checkpoint: the losses and perplexities must be identical.
-fn resume_matches_uninterrupted(stop_after_batch: usize, expect_mid_epoch: bool) {
+/// Train 3 epochs without stopping; then again, stopping after batch `batch` of epoch `epoch`
+/// and resuming from the checkpoint: the losses and perplexities must be identical.
+fn resume_matches_uninterrupted(epoch: usize, batch: usize) {
     let tmp = tempfile::tempdir().unwrap();
     let corpus = slice_corpus(tmp.path());
     let reference = drive(
@@ -149,20 +147,15 @@ fn resume_matches_uninterrupted(stop_after_batch: usize, expect_mid_epoch: bool)
     );
     assert_eq!(reference.losses.len(), 3 * 8);
 
-    let (trainer, dir) = new_recording(tiny(corpus, 3), tmp.path());
-    // Pause as soon as the chosen batch is reported, then stop: the trainer saves where it
-    // actually stopped (maybe a batch or two later), which is what the checkpoint records.
+    let (mut trainer, dir) = new_recording(tiny(corpus, 3), tmp.path());
+    // A breakpoint pauses right after the chosen batch; then Stop, which saves.
+    trainer.pause_at(epoch, batch);
     let handle = trainer.spawn();
     handle.send(Command::Start);
     let mut first = Seen::default();
     for ev in handle.events.iter() {
         match ev {
-            Event::Batch(b) => {
-                first.losses.push(b.loss);
-                if first.losses.len() == stop_after_batch {
-                    handle.send(Command::Pause);
-                }
-            }
+            Event::Batch(b) => first.losses.push(b.loss),
             Event::Epoch(e) => first.epochs.push((e.train_ppl, e.val_ppl)),
             Event::State {
                 state: TrainerState::Paused,
@@ -179,13 +172,14 @@ fn resume_matches_uninterrupted(stop_after_batch: usize, expect_mid_epoch: bool)
     drop(handle);
     let ckpt = Checkpoint::load(&dir).unwrap();
     let p = &ckpt.meta.progress;
+    let expected = if batch == 8 {
+        (epoch, 0)
+    } else {
+        (epoch - 1, batch)
+    };
+    assert_eq!((p.epoch, p.batch), expected);
     assert_eq!(p.epoch * 8 + p.batch, first.losses.len(), "{p:?}");
     assert_eq!(first.saved.last(), Some(&(p.epoch, p.batch)));
-    if expect_mid_epoch {
-        assert!(p.batch > 0, "meant to stop mid-epoch: {p:?}");
-    } else {
-        assert_eq!(p.batch, 0, "meant to stop at an epoch boundary: {p:?}");
-    }
 
     let mut resumed = Trainer::from_checkpoint(ckpt, &Device::Cpu, "cpu").unwrap();
     resumed.record_to(dir.clone()).unwrap();
@@ -207,8 +201,9 @@ fn resume_matches_uninterrupted(stop_after_batch: usize, expect_mid_epoch: bool)
 
 #[test]
 fn resuming_mid_epoch_equals_uninterrupted_training() {
-    // Epoch 2, batch 3 of 8.
-    resume_matches_uninterrupted(11, true);
+    // Epoch 2, batch 3 of 8; and the last batch of epoch 1 (the epoch ends, then it stops).
+    resume_matches_uninterrupted(2, 3);
+    resume_matches_uninterrupted(1, 8);
 }
 
 #[test]
@@ -241,16 +236,18 @@ fn save_command_and_save_every() {
     let tmp = tempfile::tempdir().unwrap();
     let (mut trainer, _dir) = new_recording(tiny(slice_corpus(tmp.path()), 1), tmp.path());
     trainer.set_save_every(Some(3));
-    let seen = drive(trainer, |n, h| {
-        if n == 1 {
+    trainer.pause_at(1, 1);
+    let seen = drive(trainer, |ev, h| {
+        if let Event::State {
+            state: TrainerState::Paused,
+        } = ev
+        {
             h.send(Command::Save);
+            h.send(Command::Resume);
         }
     });
-    // After batches 3 and 6, the epoch end, and one more somewhere after batch 1.
-    assert!(seen.saved.contains(&(0, 3)), "{:?}", seen.saved);
-    assert!(seen.saved.contains(&(0, 6)), "{:?}", seen.saved);
-    assert_eq!(seen.saved.last(), Some(&(1, 0)));
-    assert_eq!(seen.saved.len(), 4, "{:?}", seen.saved);
+    // Asked for after batch 1; every 3 batches; at the epoch end.
+    assert_eq!(seen.saved, vec![(0, 1), (0, 3), (0, 6), (1, 0)]);
 
     // Without a run directory, Save is answered with an error and training goes on.
     let t = Trainer::new(tiny(slice_corpus(tmp.path()), 1), &Device::Cpu, "cpu").unwrap();

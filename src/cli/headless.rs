@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use crate::device;
+use crate::model::ComputePath;
 use crate::runs::RunDir;
 use crate::train::{Command, Event, HParams, Trainer};
 
@@ -14,7 +15,7 @@ pub enum Format {
 }
 
 /// Train to the end without saving, printing as it goes. Returns the process exit code.
-pub fn run(hp: HParams, device: device::DeviceChoice, format: Format) -> i32 {
+pub fn run(hp: HParams, device: device::DeviceChoice, kernel: ComputePath, format: Format) -> i32 {
     let (dev, dev_name) = match device::select(device) {
         Ok(d) => d,
         Err(e) => {
@@ -22,7 +23,10 @@ pub fn run(hp: HParams, device: device::DeviceChoice, format: Format) -> i32 {
             return EXIT_USAGE;
         }
     };
-    let trainer = match Trainer::new(hp, &dev, &dev_name) {
+    let trainer = match Trainer::new(hp, &dev, &dev_name).and_then(|mut t| {
+        t.set_compute_path(kernel)?;
+        Ok(t)
+    }) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("error: {e}");
@@ -72,9 +76,18 @@ pub fn run_trainer(trainer: Trainer, format: Format) -> i32 {
     let mut out = stdout.lock();
     let (mut finished, mut failed) = (false, false);
     for event in handle.events.iter() {
-        if let Event::Error { message } = &event {
-            eprintln!("error: {message}");
-            failed = true;
+        match &event {
+            Event::Error { message } => {
+                eprintln!("error: {message}");
+                failed = true;
+            }
+            Event::Diverged { message, .. } => {
+                // Nobody is there to lower the rate and resume: end the run, and say why.
+                eprintln!("error: {message}");
+                handle.send(Command::Stop);
+                failed = true;
+            }
+            _ => {}
         }
         let line = match format {
             Format::Json => json_line(&event),

@@ -1,5 +1,6 @@
 //! The command line: argument parsing and the subcommands that need no terminal UI.
 
+pub mod bench;
 pub mod config;
 pub mod eval;
 pub mod export;
@@ -14,6 +15,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::data::CorpusSource;
 use crate::device::DeviceChoice;
+use crate::model::ComputePath;
 use crate::train::HParams;
 
 /// Exit code for bad input from the user (flags, files, sizes).
@@ -54,6 +56,8 @@ pub enum Commands {
     Export(ExportCmd),
     /// Show where the config file is and what it sets.
     Config(ConfigCmd),
+    /// Measure training tokens/s of both compute paths and completion latency.
+    Bench(bench::BenchCmd),
 }
 
 #[derive(Debug, Args)]
@@ -164,6 +168,9 @@ pub struct TrainArgs {
     /// Where to train
     #[arg(long, global = true, value_enum, default_value_t = DeviceChoice::Auto)]
     pub device: DeviceChoice,
+    /// Which implementation computes loss and gradients: the fused CPU kernel or candle ops
+    #[arg(long, global = true, value_enum, default_value_t = ComputePath::Auto)]
+    pub kernel: ComputePath,
     /// CPU threads for the math [default: all cores]
     #[arg(long, global = true, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
@@ -215,4 +222,9 @@ impl TrainArgs {
                 .build_global();
         }
     }
+}
+
+/// Threads the math runs on (rayon's global pool, which `--threads` sizes).
+pub fn current_threads() -> usize {
+    rayon::current_num_threads()
 }

@@ -89,6 +89,9 @@ fn build(args: &TrainArgs, data_dir: Option<&Path>, cmd: &TrainCmd) -> Result<Tr
             t
         }
     };
+    trainer
+        .set_compute_path(args.kernel)
+        .map_err(|e| fail(&e))?;
     trainer.set_save_every(cmd.save_every.map(|n| n as usize));
     Ok(trainer)
 }

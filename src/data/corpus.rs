@@ -57,6 +57,8 @@ pub enum CorpusError {
     },
     #[error("corpus {0} is not valid UTF-8 text (binary file?)")]
     NotUtf8(PathBuf),
+    #[error("corpus {0} is empty")]
+    Empty(PathBuf),
     #[error("corpus {0} contains no letters A-Z/a-z, so there is nothing to learn")]
     NoLetters(String),
 }
@@ -113,6 +115,9 @@ fn read_text(path: &Path) -> Result<String, CorpusError> {
             size: meta.len(),
             limit: MAX_CORPUS_BYTES,
         });
+    }
+    if meta.len() == 0 {
+        return Err(CorpusError::Empty(path.to_owned()));
     }
     let bytes = std::fs::read(path).map_err(|e| CorpusError::Unreadable {
         path: path.to_owned(),
@@ -178,6 +183,29 @@ mod tests {
             Corpus::load(&CorpusSource::File(bin)),
             Err(CorpusError::NotUtf8(_))
         ));
+        let empty = dir.path().join("empty.txt");
+        std::fs::write(&empty, "").unwrap();
+        assert_eq!(
+            Corpus::load(&CorpusSource::File(empty.clone()))
+                .unwrap_err()
+                .to_string(),
+            format!("corpus {} is empty", empty.display())
+        );
+        // A path through a regular file cannot be opened (ENOTDIR); root ignores permission
+        // bits, so this is how the tests reach the "cannot read" branch.
+        let through = empty.join("x.txt");
+        let err = Corpus::load(&CorpusSource::File(through)).unwrap_err();
+        assert!(err.to_string().starts_with("cannot read corpus"), "{err}");
+        let huge = dir.path().join("huge.txt");
+        std::fs::File::create(&huge)
+            .unwrap()
+            .set_len(100 << 20)
+            .unwrap();
+        let err = Corpus::load(&CorpusSource::File(huge)).unwrap_err();
+        assert!(
+            err.to_string().contains("the limit is 67108864 bytes"),
+            "{err}"
+        );
         let digits = dir.path().join("digits");
         std::fs::write(&digits, "123 456 !!").unwrap();
         let err = Corpus::load(&CorpusSource::File(digits)).unwrap_err();

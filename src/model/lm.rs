@@ -3,6 +3,7 @@
 
 use candle_core::{DType, Device, Result, Tensor};
 
+use super::fused::{FusedRnn, GradsBuf, ParamsRef};
 use super::params::init_params;
 use super::scratch::RnnScratch;
 use super::snapshot::ModelSnapshot;
@@ -38,9 +39,40 @@ impl Gradients {
     }
 }
 
+/// Which implementation computes the loss and gradients.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ComputePath {
+    /// The fused kernel on CPU, candle ops elsewhere.
+    #[default]
+    Auto,
+    /// candle ops and autograd (any device): the reference.
+    Candle,
+    /// The fused CPU kernel (CPU only).
+    Fused,
+}
+
+impl ComputePath {
+    pub fn name(self) -> &'static str {
+        match self {
+            ComputePath::Auto => "auto",
+            ComputePath::Candle => "candle",
+            ComputePath::Fused => "fused",
+        }
+    }
+}
+
+/// The fused kernel's reusable buffers: host copies of the weights and the gradients.
+struct FusedState {
+    kernel: FusedRnn<f32>,
+    weights: [Vec<f32>; 5],
+    grads: GradsBuf<f32>,
+}
+
 pub struct LanguageModel {
     pub vocab: Vocab,
     net: RnnScratch,
+    /// `Some` when the fused CPU kernel computes the loss and gradients.
+    fused: Option<Box<FusedState>>,
 }
 
 impl LanguageModel {
@@ -50,6 +82,52 @@ impl LanguageModel {
         Self::from_params(vocab, params)
     }
 
+    /// Like [`LanguageModel::new`], computing with `path`.
+    pub fn with_path(
+        vocab: Vocab,
+        hiddens: usize,
+        seed: u64,
+        device: &Device,
+        path: ComputePath,
+    ) -> Result<Self> {
+        let mut lm = Self::new(vocab, hiddens, seed, device)?;
+        lm.set_compute_path(path)?;
+        Ok(lm)
+    }
+
+    /// Switch implementation. `Auto` picks the fused kernel for f32 weights on the CPU.
+    pub fn set_compute_path(&mut self, path: ComputePath) -> Result<()> {
+        let fusable = self.device().is_cpu() && self.net.dtype() == DType::F32;
+        let fused = match path {
+            ComputePath::Candle => false,
+            ComputePath::Auto => fusable,
+            ComputePath::Fused if fusable => true,
+            ComputePath::Fused => {
+                candle_core::bail!("the fused kernel runs on the CPU only: use --kernel candle")
+            }
+        };
+        self.fused = if fused {
+            Some(Box::new(FusedState {
+                kernel: FusedRnn::new(),
+                weights: Default::default(),
+                grads: GradsBuf::default(),
+            }))
+        } else {
+            None
+        };
+        Ok(())
+    }
+
+    /// The implementation in use: `ComputePath::Candle` or `ComputePath::Fused`.
+    pub fn compute_path(&self) -> ComputePath {
+        if self.fused.is_some() {
+            ComputePath::Fused
+        } else {
+            ComputePath::Candle
+        }
+    }
+
+    /// Computes with the candle path; call [`LanguageModel::set_compute_path`] to change.
     pub fn from_params(vocab: Vocab, params: [Tensor; 5]) -> Result<Self> {
         let net = RnnScratch::from_tensors(params)?;
         if net.vocab != vocab.len() {
@@ -59,7 +137,11 @@ impl LanguageModel {
                 vocab.len()
             );
         }
-        Ok(LanguageModel { vocab, net })
+        Ok(LanguageModel {
+            vocab,
+            net,
+            fused: None,
+        })
     }
 
     pub fn hiddens(&self) -> usize {
@@ -82,8 +164,52 @@ impl LanguageModel {
         ))
     }
 
+    /// Copy the weights into the fused kernel's host buffers.
+    fn load_host_weights(net: &RnnScratch, fused: &mut FusedState) -> Result<()> {
+        for (dst, p) in fused.weights.iter_mut().zip(net.params()) {
+            *dst = p.as_tensor().flatten_all()?.to_vec1::<f32>()?;
+        }
+        Ok(())
+    }
+
+    fn params_ref<'a>(net: &RnnScratch, w: &'a [Vec<f32>; 5]) -> ParamsRef<'a, f32> {
+        ParamsRef {
+            w_xh: &w[0],
+            w_hh: &w[1],
+            b_h: &w[2],
+            w_hq: &w[3],
+            b_q: &w[4],
+            vocab: net.vocab,
+            hiddens: net.hiddens,
+        }
+    }
+
     /// Mean cross-entropy of the batch and the gradient of every parameter.
     pub fn loss_and_grads(&mut self, batch: &Batch) -> Result<(f64, Gradients)> {
+        if let Some(fused) = self.fused.as_deref_mut() {
+            Self::load_host_weights(&self.net, fused)?;
+            let p = Self::params_ref(&self.net, &fused.weights);
+            let loss = fused.kernel.loss_and_grads(
+                &p,
+                &batch.x,
+                &batch.y,
+                batch.batch_size,
+                batch.num_steps,
+                &mut fused.grads,
+            );
+            let g = &fused.grads;
+            let dev = self.net.device();
+            let shapes = super::params::param_shapes(self.net.vocab, self.net.hiddens);
+            let t = |v: &Vec<f32>, i: usize| Tensor::from_slice(v, shapes[i].as_slice(), dev);
+            let grads = [
+                t(&g.w_xh, 0)?,
+                t(&g.w_hh, 1)?,
+                t(&g.b_h, 2)?,
+                t(&g.w_hq, 3)?,
+                t(&g.b_q, 4)?,
+            ];
+            return Ok((loss as f64, Gradients(grads)));
+        }
         let (x, y) = self.batch_tensors(batch)?;
         let (loss, grads) = self.net.loss_and_grads(&x, &y)?;
         Ok((scalar(&loss)?, Gradients(grads)))
@@ -91,6 +217,14 @@ impl LanguageModel {
 
     /// Mean cross-entropy of the batch, no gradients (validation).
     pub fn loss(&mut self, batch: &Batch) -> Result<f64> {
+        if let Some(fused) = self.fused.as_deref_mut() {
+            Self::load_host_weights(&self.net, fused)?;
+            let p = Self::params_ref(&self.net, &fused.weights);
+            let loss = fused
+                .kernel
+                .loss(&p, &batch.x, &batch.y, batch.batch_size, batch.num_steps);
+            return Ok(loss as f64);
+        }
         let (x, y) = self.batch_tensors(batch)?;
         let (logits, _) = self.net.forward(&x, None)?;
         scalar(&self.net.loss(&logits, &y)?)

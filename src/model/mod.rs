@@ -7,12 +7,13 @@
 //!
 //! [`LanguageModel`] picks one; nothing outside this module knows which ran.
 
+pub mod fused;
 pub mod lm;
 pub mod params;
 pub mod scratch;
 pub mod snapshot;
 
-pub use lm::{Gradients, LanguageModel};
+pub use lm::{ComputePath, Gradients, LanguageModel};
 pub use params::{init_params, PARAM_NAMES};
 pub use scratch::RnnScratch;
 pub use snapshot::{Completion, ModelSnapshot, Sampling};

@@ -124,6 +124,15 @@ pub enum Event {
         lr: f64,
         clip: f64,
     },
+    /// The loss or gradient norm became NaN or infinite. The trainer restored the weights of
+    /// the last good batch and paused; resuming continues from them.
+    Diverged {
+        epoch: usize,
+        batch: usize,
+        loss: f64,
+        grad_norm: f64,
+        message: String,
+    },
     Finished(Summary),
     /// A checkpoint was written to `run_dir` after `epoch` completed epochs and `batch`
     /// batches of the next.

@@ -16,12 +16,16 @@ use super::outbox::Outbox;
 use super::protocol::{BatchStats, Command, EpochStats, Event, Summary, TrainerState};
 use crate::data::{Batch, Corpus, CorpusError, Dataset, DatasetError, Vocab};
 use crate::model::params::param_count;
-use crate::model::LanguageModel;
+use crate::model::{ComputePath, LanguageModel};
 use crate::runs::{Checkpoint, Progress, Recorder, RunDir, RunError};
 
 /// The prefix d2l completes to show what the model learned.
 pub const SAMPLE_PREFIX: &str = "it has";
 pub const SAMPLE_LEN: usize = 20;
+
+/// Testing aid: set to N to make the trainer thread panic at its N-th batch, so tests can
+/// check that a crash reaches the front end as an error and the terminal is restored.
+pub const PANIC_ENV: &str = "RNN_TUI_TEST_PANIC_AFTER_BATCHES";
 
 /// Send the newest weights at most this often (they are also sent at every epoch end).
 const SNAPSHOT_INTERVAL: Duration = Duration::from_millis(100);
@@ -127,6 +131,13 @@ pub struct Trainer {
     dirty: bool,
     /// What this trainer was restored from, if anything.
     resumed: Option<Checkpoint>,
+    /// Pause after this (1-based epoch, 1-based batch).
+    breakpoint: Option<(usize, usize)>,
+    /// Weights before the last update whose loss and gradients were finite.
+    last_good: Option<[Tensor; 5]>,
+    /// Fault injection for tests: panic when this many batches have run.
+    panic_after_batches: Option<usize>,
+    batches_run: usize,
 }
 
 impl Trainer {
@@ -142,7 +153,8 @@ impl Trainer {
             hp.num_train,
             hp.num_val,
         )?;
-        let model = LanguageModel::new(vocab, hp.hiddens, hp.seed, device)?;
+        let model =
+            LanguageModel::with_path(vocab, hp.hiddens, hp.seed, device, ComputePath::Auto)?;
         let progress = Progress::start(&hp);
         Ok(Self::assemble(
             hp,
@@ -189,7 +201,8 @@ impl Trainer {
         for p in params.iter_mut() {
             *p = p.to_device(device)?;
         }
-        let model = LanguageModel::from_params(vocab, params)?;
+        let mut model = LanguageModel::from_params(vocab, params)?;
+        model.set_compute_path(ComputePath::Auto)?;
         let progress = meta.progress.clone();
         let batches = dataset.train_batches(hp.batch_size);
         if progress.batch > batches {
@@ -241,6 +254,10 @@ impl Trainer {
             save_every: None,
             dirty: false,
             resumed: None,
+            breakpoint: None,
+            last_good: None,
+            panic_after_batches: std::env::var(PANIC_ENV).ok().and_then(|v| v.parse().ok()),
+            batches_run: 0,
             hp,
         }
     }
@@ -264,6 +281,12 @@ impl Trainer {
     /// on `Command::Save` and when training stops).
     pub fn set_save_every(&mut self, n: Option<usize>) {
         self.save_every = n.filter(|&n| n > 0);
+    }
+
+    /// Pause right after batch `batch` of epoch `epoch` (both 1-based, as [`BatchStats`]
+    /// numbers them), as if `Command::Pause` had arrived then: a breakpoint.
+    pub fn pause_at(&mut self, epoch: usize, batch: usize) {
+        self.breakpoint = Some((epoch, batch));
     }
 
     /// The run directory checkpoints go to, if any.
@@ -347,6 +370,11 @@ impl Trainer {
         out.send(event);
     }
 
+    /// Choose the implementation that computes loss and gradients (before training starts).
+    pub fn set_compute_path(&mut self, path: ComputePath) -> Result<(), TrainError> {
+        Ok(self.model.set_compute_path(path)?)
+    }
+
     pub fn model(&self) -> &LanguageModel {
         &self.model
     }
@@ -390,7 +418,7 @@ impl Trainer {
     pub fn run(&mut self, cmds: &Receiver<Command>, out: &mut Outbox) -> Result<(), TrainError> {
         out.send(Event::Ready {
             device: self.device_name.clone(),
-            compute_path: "candle".into(),
+            compute_path: self.model.compute_path().name().into(),
             vocab_size: self.dataset.vocab.len(),
             corpus_chars: self.corpus_chars,
             params: param_count(self.dataset.vocab.len(), self.hp.hiddens),
@@ -461,11 +489,25 @@ impl Trainer {
                 if out.is_disconnected() {
                     return Ok(false);
                 }
+                self.batches_run += 1;
+                if self.panic_after_batches == Some(self.batches_run) {
+                    panic!(
+                        "injected fault ({PANIC_ENV}) after {} batches",
+                        self.batches_run
+                    );
+                }
                 self.dataset
                     .train_batch(&order, k, self.hp.batch_size, &mut batch);
                 let t0 = Instant::now();
                 let (loss, mut grads) = self.model.loss_and_grads(&batch)?;
                 let clip = clip_gradients(&mut grads, self.clip)?;
+                if is_divergent(loss, clip.norm, self.dataset.vocab.len()) {
+                    self.train_seconds += t0.elapsed().as_secs_f64();
+                    self.diverged(k + 1, loss, clip.norm, out)?;
+                    continue;
+                }
+                // These weights gave a finite loss and gradient: the point to roll back to.
+                self.last_good = Some(self.model.params()?);
                 self.model.sgd_step(&grads, self.lr)?;
                 self.train_seconds += t0.elapsed().as_secs_f64();
                 self.epoch_loss_sum += loss * batch.batch_size as f64;
@@ -492,6 +534,13 @@ impl Trainer {
                 if last_snapshot.elapsed() >= SNAPSHOT_INTERVAL {
                     self.send_snapshot(out)?;
                     last_snapshot = Instant::now();
+                }
+                if self.breakpoint == Some((self.epoch + 1, k + 1)) {
+                    self.breakpoint = None;
+                    self.paused = true;
+                    out.send(Event::State {
+                        state: TrainerState::Paused,
+                    });
                 }
             }
             let epoch_seconds = self.train_seconds - self.epoch_start_seconds;
@@ -523,6 +572,37 @@ impl Trainer {
             last_snapshot = Instant::now();
         }
         Ok(true)
+    }
+
+    /// The loss or norm is not finite: roll back to the last good weights and pause.
+    fn diverged(
+        &mut self,
+        batch: usize,
+        loss: f64,
+        grad_norm: f64,
+        out: &mut Outbox,
+    ) -> Result<(), TrainError> {
+        if let Some(good) = &self.last_good {
+            self.model.set_params(good)?;
+        }
+        self.paused = true;
+        out.send(Event::Diverged {
+            epoch: self.epoch + 1,
+            batch,
+            loss,
+            grad_norm,
+            message: format!(
+                "training diverged at epoch {} batch {batch} (loss {loss}, gradient norm {grad_norm}): \
+                 restored the last good weights and paused; lower the learning rate (now {}) before resuming",
+                self.epoch + 1,
+                self.lr
+            ),
+        });
+        self.send_snapshot(out)?;
+        out.send(Event::State {
+            state: TrainerState::Paused,
+        });
+        Ok(())
     }
 
     /// `exp` of the mean loss over every validation token.
@@ -602,10 +682,25 @@ impl Trainer {
         }
     }
 
+    /// Make the trainer panic at its `n`-th batch (fault-injection tests).
+    #[doc(hidden)]
+    pub fn inject_panic_after_batches(&mut self, n: usize) {
+        self.panic_after_batches = Some(n);
+    }
+
     /// Current weights (for tests and checkpoints).
     pub fn params(&self) -> Result<[Tensor; 5], TrainError> {
         Ok(self.model.params()?)
     }
+}
+
+/// A loss above this many times `ln(vocab)` (the loss of uniform guessing) means the run has
+/// blown up: perplexity beyond `vocab^10`. Healthy runs start at 1x and fall.
+pub const DIVERGENCE_FACTOR: f64 = 10.0;
+
+/// NaN or infinite loss or gradient norm, or a loss beyond [`DIVERGENCE_FACTOR`] x uniform.
+pub fn is_divergent(loss: f64, grad_norm: f64, vocab: usize) -> bool {
+    !loss.is_finite() || !grad_norm.is_finite() || loss > DIVERGENCE_FACTOR * (vocab as f64).ln()
 }
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {

@@ -1,0 +1,188 @@
+//! `rnn-tui bench`: training throughput of both compute paths and live-completion latency.
+//!
+//! Thread counts are process-wide (rayon's global pool, candle's `RAYON_NUM_THREADS`), so each
+//! configuration runs in a child process of this binary started with `--threads N`.
+
+use std::process::Command as Process;
+use std::time::Instant;
+
+use candle_core::Device;
+use clap::Args;
+use rand::SeedableRng;
+
+use crate::data::{Batch, Corpus, CorpusSource, Dataset, Vocab};
+use crate::model::{ComputePath, LanguageModel};
+use crate::train::clip_gradients;
+
+use super::{EXIT_FAILURE, EXIT_USAGE};
+
+#[derive(Debug, Args)]
+pub struct BenchCmd {
+    /// Hidden sizes to measure
+    #[arg(long, value_delimiter = ',', default_value = "32,256")]
+    pub sizes: Vec<usize>,
+    /// Thread counts to measure
+    #[arg(long, value_delimiter = ',', default_value = "1,2")]
+    pub thread_counts: Vec<u16>,
+    /// Compute paths to measure
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_enum,
+        default_value = "candle,fused"
+    )]
+    pub kernels: Vec<ComputePath>,
+    /// Timed training batches per configuration (after 2 warm-up batches)
+    #[arg(long, default_value_t = 20)]
+    pub batches: usize,
+    /// Measure one configuration in this process (used by the parent run)
+    #[arg(long, hide = true)]
+    pub single: bool,
+}
+
+/// One measured configuration, as the child prints it.
+pub struct Measurement {
+    pub kernel: ComputePath,
+    pub hiddens: usize,
+    pub threads: usize,
+    pub tokens_per_s: f64,
+}
+
+/// Time `batches` full training steps (forward, backward, clip, SGD) on The Time Machine with
+/// d2l's batch size and steps.
+pub fn measure_training(
+    kernel: ComputePath,
+    hiddens: usize,
+    batches: usize,
+    device: &Device,
+) -> candle_core::Result<f64> {
+    let corpus = Corpus::load(&CorpusSource::TimeMachine).expect("built-in corpus");
+    let vocab = Vocab::from_text(&corpus.text);
+    let data = Dataset::new(vocab.clone(), &corpus.text, 32, 10_000, 5_000).expect("d2l split");
+    let mut lm = LanguageModel::with_path(vocab, hiddens, 0, device, kernel)?;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+    let order = data.shuffled_train_order(&mut rng);
+    let mut batch = Batch::default();
+    let mut step = |k: usize, lm: &mut LanguageModel| -> candle_core::Result<usize> {
+        // Full batches only, so every timed step does the same work.
+        data.train_batch(&order, k % 9, 1024, &mut batch);
+        let (_, mut g) = lm.loss_and_grads(&batch)?;
+        clip_gradients(&mut g, 1.0)?;
+        lm.sgd_step(&g, 1.0)?;
+        Ok(batch.tokens())
+    };
+    for k in 0..2 {
+        step(k, &mut lm)?;
+    }
+    let t0 = Instant::now();
+    let mut tokens = 0;
+    for k in 0..batches {
+        tokens += step(k, &mut lm)?;
+    }
+    Ok(tokens as f64 / t0.elapsed().as_secs_f64())
+}
+
+/// Microseconds for a greedy 20-character completion of a 30-character prefix (median, p95).
+pub fn measure_completion(hiddens: usize) -> (f64, f64) {
+    let vocab = Vocab::from_text(&Corpus::load(&CorpusSource::TimeMachine).unwrap().text);
+    let lm = LanguageModel::new(vocab, hiddens, 0, &Device::Cpu).unwrap();
+    let snap = lm.snapshot().unwrap();
+    let prefix = "the time traveller for so it w";
+    let mut times: Vec<f64> = (0..2000)
+        .map(|_| {
+            let t0 = Instant::now();
+            std::hint::black_box(snap.complete(prefix, 20).unwrap());
+            t0.elapsed().as_secs_f64() * 1e6
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    (times[times.len() / 2], times[times.len() * 95 / 100])
+}
+
+pub fn run(cmd: &BenchCmd, device_choice: crate::device::DeviceChoice) -> i32 {
+    let (device, device_name) = match crate::device::select(device_choice) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    if cmd.single {
+        let threads = crate::cli::current_threads();
+        for &kernel in &cmd.kernels {
+            for &h in &cmd.sizes {
+                match measure_training(kernel, h, cmd.batches, &device) {
+                    Ok(tps) => println!(
+                        "kernel={} hiddens={h} threads={threads} device={device_name} tokens_per_s={tps:.0}",
+                        kernel.name()
+                    ),
+                    Err(e) => {
+                        eprintln!("error: {} at hiddens {h}: {e}", kernel.name());
+                        return EXIT_FAILURE;
+                    }
+                }
+            }
+        }
+        return 0;
+    }
+    let exe = match std::env::current_exe() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: cannot find this program to re-run it: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    println!(
+        "training throughput, d2l batch 1024 x 32 steps on The Time Machine, {} timed batches",
+        cmd.batches
+    );
+    println!(
+        "{:<8} {:>8} {:>8} {:>14}",
+        "kernel", "hiddens", "threads", "tokens/s"
+    );
+    for &threads in &cmd.thread_counts {
+        for &kernel in &cmd.kernels {
+            for &h in &cmd.sizes {
+                let out = Process::new(&exe)
+                    .args(["bench", "--single", "--threads", &threads.to_string()])
+                    .args(["--sizes", &h.to_string(), "--kernels", kernel.name()])
+                    .args(["--batches", &cmd.batches.to_string()])
+                    .args(["--device", device_arg(device_choice)])
+                    .output();
+                match out {
+                    Ok(o) if o.status.success() => {
+                        let text = String::from_utf8_lossy(&o.stdout);
+                        let tps = text
+                            .split_whitespace()
+                            .find_map(|w| w.strip_prefix("tokens_per_s="))
+                            .unwrap_or("?");
+                        println!("{:<8} {:>8} {:>8} {:>14}", kernel.name(), h, threads, tps);
+                    }
+                    Ok(o) => {
+                        eprint!("{}", String::from_utf8_lossy(&o.stderr));
+                        return EXIT_FAILURE;
+                    }
+                    Err(e) => {
+                        eprintln!("error: running the benchmark child: {e}");
+                        return EXIT_FAILURE;
+                    }
+                }
+            }
+        }
+    }
+    for &h in &cmd.sizes {
+        let (p50, p95) = measure_completion(h);
+        println!("completion: 30-char prefix + 20 greedy chars, hiddens {h}: p50 {p50:.1} µs, p95 {p95:.1} µs");
+    }
+    0
+}
+
+fn device_arg(d: crate::device::DeviceChoice) -> &'static str {
+    use crate::device::DeviceChoice::*;
+    match d {
+        Auto => "auto",
+        Cpu => "cpu",
+        Cuda => "cuda",
+        Metal => "metal",
+    }
+}

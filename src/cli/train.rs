@@ -56,6 +56,7 @@ fn build(args: &TrainArgs, data_dir: Option<&Path>, cmd: &TrainCmd) -> Result<Tr
                 runs::runs_root(&runs::data_dir(data_dir).map_err(|e| usage(e.to_string()))?);
             let dir = runs::resolve(&root, spec).map_err(|e| usage(e.to_string()))?;
             let mut ckpt = Checkpoint::load(&dir).map_err(|e| usage(e.to_string()))?;
+            let saved_path = ckpt.meta.compute_path.clone();
             let hp = &mut ckpt.meta.hparams;
             if let Some(e) = args.epochs {
                 hp.epochs = e;
@@ -69,6 +70,13 @@ fn build(args: &TrainArgs, data_dir: Option<&Path>, cmd: &TrainCmd) -> Result<Tr
                 ckpt.meta.progress.clip = c;
             }
             let mut t = Trainer::from_checkpoint(ckpt, &dev, &dev_name).map_err(|e| fail(&e))?;
+            t.set_compute_path(args.kernel).map_err(|e| fail(&e))?;
+            let now = t.model().compute_path().name();
+            if !saved_path.is_empty() && saved_path != now {
+                eprintln!(
+                    "note: this run was trained with the {saved_path} kernel and continues with {now}: losses may differ in the last digits from an uninterrupted run"
+                );
+            }
             if !cmd.no_save {
                 t.record_to(dir).map_err(|e| fail(&e))?;
             }

@@ -114,6 +114,10 @@ pub struct RunMeta {
     pub hparams: HParams,
     pub corpus: CorpusInfo,
     pub device: String,
+    /// The implementation that computed the gradients (`fused` or `candle`); resuming with
+    /// the same one keeps the losses bit-exact.
+    #[serde(default)]
+    pub compute_path: String,
     pub progress: Progress,
 }
 
@@ -397,6 +401,7 @@ impl Recorder {
         hp: &HParams,
         vocab: &Vocab,
         params: &[Tensor; 5],
+        compute_path: &str,
         mut progress: Progress,
     ) -> Result<PathBuf, RunError> {
         self.metrics.sync()?;
@@ -416,6 +421,7 @@ impl Recorder {
             hparams: hp,
             corpus: self.corpus.clone(),
             device: self.device.clone(),
+            compute_path: compute_path.to_owned(),
             progress,
         };
         meta.save(&self.dir.meta_path())?;

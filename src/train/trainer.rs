@@ -333,7 +333,8 @@ impl Trainer {
         let Some(rec) = self.recorder.as_mut() else {
             return Ok(None);
         };
-        let dir = rec.save(&self.hp, &self.dataset.vocab, &params, progress)?;
+        let path = self.model.compute_path().name();
+        let dir = rec.save(&self.hp, &self.dataset.vocab, &params, path, progress)?;
         self.dirty = false;
         Ok(Some(dir))
     }

@@ -453,6 +453,17 @@ fn bad_input_to_the_run_commands() {
     env.fails(&["train", "--headless", "--resume", &id], 2, "damaged");
     std::fs::write(&model, &bytes).unwrap();
 
+    // --data-dir wins over RNN_TUI_DATA_DIR.
+    let other = env.path("elsewhere");
+    let (_, p, _) = env.train(&["--data-dir", other.to_str().unwrap()]);
+    assert!(p.starts_with(other.join("runs")), "{}", p.display());
+    assert!(env
+        .ok(&["runs", "--data-dir", other.to_str().unwrap()])
+        .contains(p.file_name().unwrap().to_str().unwrap()));
+    assert!(!env
+        .ok(&["runs"])
+        .contains(p.file_name().unwrap().to_str().unwrap()));
+
     // The corpus changed since: resume refuses.
     std::fs::write(
         env.path("slice.txt"),

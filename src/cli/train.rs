@@ -69,7 +69,16 @@ fn build(args: &TrainArgs, data_dir: Option<&Path>, cmd: &TrainCmd) -> Result<Tr
                 hp.clip = c;
                 ckpt.meta.progress.clip = c;
             }
+            let complete = (ckpt.meta.progress.epoch >= ckpt.meta.hparams.epochs).then(|| {
+                format!(
+                    "note: run {} has already trained {} of {} epochs: pass --epochs N to train longer",
+                    ckpt.meta.id, ckpt.meta.progress.epoch, ckpt.meta.hparams.epochs
+                )
+            });
             let mut t = Trainer::from_checkpoint(ckpt, &dev, &dev_name).map_err(|e| fail(&e))?;
+            if let Some(note) = complete {
+                eprintln!("{note}");
+            }
             t.set_compute_path(args.kernel).map_err(|e| fail(&e))?;
             let now = t.model().compute_path().name();
             if !saved_path.is_empty() && saved_path != now {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use candle_core::Device;
 use rnn_tui::data::CorpusSource;
 use rnn_tui::model::params::param_shapes;
-use rnn_tui::model::PARAM_NAMES;
+use rnn_tui::model::{ComputePath, PARAM_NAMES};
 use rnn_tui::runs::{self, Checkpoint, MetricRecord, RunDir, RunError};
 use rnn_tui::train::{Command, Event, HParams, Trainer, TrainerState};
 
@@ -138,16 +138,16 @@ fn save_and_load_round_trip_bit_exactly() {
 
 /// Train 3 epochs without stopping; then again, stopping after batch `batch` of epoch `epoch`
 /// and resuming from the checkpoint: the losses and perplexities must be identical.
-fn resume_matches_uninterrupted(epoch: usize, batch: usize) {
+fn resume_matches_uninterrupted(epoch: usize, batch: usize, kernel: ComputePath) {
     let tmp = tempfile::tempdir().unwrap();
     let corpus = slice_corpus(tmp.path());
-    let reference = drive(
-        Trainer::new(tiny(corpus.clone(), 3), &Device::Cpu, "cpu").unwrap(),
-        |_, _| {},
-    );
+    let mut fresh = Trainer::new(tiny(corpus.clone(), 3), &Device::Cpu, "cpu").unwrap();
+    fresh.set_compute_path(kernel).unwrap();
+    let reference = drive(fresh, |_, _| {});
     assert_eq!(reference.losses.len(), 3 * 8);
 
     let (mut trainer, dir) = new_recording(tiny(corpus, 3), tmp.path());
+    trainer.set_compute_path(kernel).unwrap();
     // A breakpoint pauses right after the chosen batch; then Stop, which saves.
     trainer.pause_at(epoch, batch);
     let handle = trainer.spawn();
@@ -182,6 +182,7 @@ fn resume_matches_uninterrupted(epoch: usize, batch: usize) {
     assert_eq!(first.saved.last(), Some(&(p.epoch, p.batch)));
 
     let mut resumed = Trainer::from_checkpoint(ckpt, &Device::Cpu, "cpu").unwrap();
+    resumed.set_compute_path(kernel).unwrap();
     resumed.record_to(dir.clone()).unwrap();
     let second = drive(resumed, |_, _| {});
     let mut losses = first.losses.clone();
@@ -202,8 +203,10 @@ fn resume_matches_uninterrupted(epoch: usize, batch: usize) {
 #[test]
 fn resuming_mid_epoch_equals_uninterrupted_training() {
     // Epoch 2, batch 3 of 8; and the last batch of epoch 1 (the epoch ends, then it stops).
-    resume_matches_uninterrupted(2, 3);
-    resume_matches_uninterrupted(1, 8);
+    resume_matches_uninterrupted(2, 3, ComputePath::Auto);
+    resume_matches_uninterrupted(1, 8, ComputePath::Auto);
+    // The candle-op reference path resumes exactly too.
+    resume_matches_uninterrupted(2, 5, ComputePath::Candle);
 }
 
 #[test]

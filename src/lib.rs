@@ -8,4 +8,5 @@ pub mod data;
 pub mod device;
 pub mod model;
 pub mod runs;
+pub mod signals;
 pub mod train;

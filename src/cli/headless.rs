@@ -5,6 +5,7 @@ use std::io::Write;
 use crate::device;
 use crate::model::ComputePath;
 use crate::runs::RunDir;
+use crate::signals::TerminationWatch;
 use crate::train::{Command, Event, HParams, Trainer};
 
 use super::{EXIT_FAILURE, EXIT_USAGE};
@@ -71,6 +72,11 @@ pub fn run_trainer(trainer: Trainer, format: Format) -> i32 {
         run_line(d, resumed, &format)
     });
     let handle = trainer.spawn();
+    // SIGINT/SIGTERM: stop between batches; the trainer saves its checkpoint on the way out.
+    let commands = handle.commands.clone();
+    let signals = TerminationWatch::start(move |_| {
+        let _ = commands.send(Command::Stop);
+    });
     handle.send(Command::Start);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -106,6 +112,9 @@ pub fn run_trainer(trainer: Trainer, format: Format) -> i32 {
         if matches!(event, Event::Finished(_)) {
             finished = true;
         }
+    }
+    if let Some(code) = signals.as_ref().ok().and_then(TerminationWatch::exit_code) {
+        return code;
     }
     if finished && !failed {
         0

@@ -330,6 +330,15 @@ impl Trainer {
     pub fn save(&mut self) -> Result<Option<std::path::PathBuf>, TrainError> {
         let progress = self.progress();
         let params = self.model.params()?;
+        // Defence in depth: divergence rolls back, but never write non-finite weights.
+        for (p, name) in params.iter().zip(crate::model::PARAM_NAMES) {
+            let total = p.to_dtype(candle_core::DType::F64)?.abs()?.sum_all()?;
+            if !total.to_scalar::<f64>()?.is_finite() {
+                return Err(TrainError::HParams(format!(
+                    "refusing to save: {name} holds NaN or infinite values"
+                )));
+            }
+        }
         let Some(rec) = self.recorder.as_mut() else {
             return Ok(None);
         };

@@ -107,6 +107,16 @@ impl ModelSnapshot {
     /// d2l's `predict`: warm the state up on `prefix`, then append `n` greedy (argmax)
     /// characters, each fed back as the next input.
     pub fn complete(&self, prefix: &str, n: usize) -> Result<Completion, CompletionError> {
+        self.generate(prefix, n, |snap, h| snap.argmax_output(h))
+    }
+
+    /// Warm up on `prefix`, then append `n` characters chosen by `next` from the state.
+    fn generate(
+        &self,
+        prefix: &str,
+        n: usize,
+        mut next: impl FnMut(&Self, &[f32]) -> u32,
+    ) -> Result<Completion, CompletionError> {
         let ids = self.vocab.encode(prefix);
         if ids.is_empty() {
             return Err(CompletionError::EmptyPrefix);
@@ -120,9 +130,9 @@ impl ModelSnapshot {
             hidden.push(h.clone());
         }
         for _ in 0..n {
-            let next = self.argmax_output(&h);
-            out.push(next);
-            self.step(next, &mut h, &mut scratch);
+            let id = next(self, &h);
+            out.push(id);
+            self.step(id, &mut h, &mut scratch);
             hidden.push(h.clone());
         }
         Ok(Completion {
@@ -149,32 +159,7 @@ impl ModelSnapshot {
         if sampling.is_greedy() {
             return self.complete(prefix, n);
         }
-        let ids = self.vocab.encode(prefix);
-        if ids.is_empty() {
-            return Err(CompletionError::EmptyPrefix);
-        }
-        let mut h = vec![0f32; self.hiddens];
-        let mut scratch = vec![0f32; self.hiddens];
-        let mut out = ids.clone();
-        let mut hidden = Vec::with_capacity(ids.len() + n);
-        for &id in &ids {
-            self.step(id, &mut h, &mut scratch);
-            hidden.push(h.clone());
-        }
-        for _ in 0..n {
-            let next = sampling.draw(&self.logits(&h), rng);
-            out.push(next);
-            self.step(next, &mut h, &mut scratch);
-            hidden.push(h.clone());
-        }
-        Ok(Completion {
-            tokens: out
-                .iter()
-                .map(|&i| self.vocab.token(i).to_owned())
-                .collect(),
-            prefix_len: ids.len(),
-            hidden,
-        })
+        self.generate(prefix, n, |snap, h| sampling.draw(&snap.logits(h), rng))
     }
 }
 

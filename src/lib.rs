@@ -7,5 +7,7 @@ pub mod cli;
 pub mod data;
 pub mod device;
 pub mod model;
+pub mod runs;
+pub mod signals;
 pub mod train;
 pub mod tui;

@@ -2,26 +2,45 @@ use std::io::IsTerminal;
 
 use clap::Parser;
 
-use rnn_tui::cli::{headless, Cli, Commands, TrainArgs, EXIT_USAGE};
-use rnn_tui::train::HParams;
+use rnn_tui::cli::{self, Cli, Commands, TrainArgs, TrainCmd, EXIT_USAGE};
 use rnn_tui::tui::{self, ColorMode, Theme};
 
 fn main() {
     let cli = Cli::parse();
+    let data_dir = cli.data_dir.as_deref();
     let code = match &cli.command {
+        Some(Commands::Train(cmd)) => train(&cli.train, data_dir, cmd),
         Some(Commands::Bench(cmd)) => {
             cli.train.apply_threads();
-            rnn_tui::cli::bench::run(cmd, cli.train.device)
+            cli::bench::run(cmd, cli.train.device)
         }
-        Some(Commands::Train(cmd)) => run(cli.train, cmd.headless || cmd.json, cmd.json),
-        None => run(cli.train, false, false),
+        Some(Commands::Sample(cmd)) => {
+            cli.train.apply_threads();
+            cli::sample::run(data_dir, cmd, cli.train.seed)
+        }
+        Some(Commands::Eval(cmd)) => {
+            cli.train.apply_threads();
+            cli::eval::run(data_dir, cmd, cli.train.corpus.as_deref())
+        }
+        Some(Commands::Runs(_)) => cli::runs::run(data_dir),
+        Some(Commands::Export(cmd)) => cli::export::run(data_dir, cmd),
+        Some(Commands::Config(cmd)) => cli::config::run(cmd),
+        None => {
+            let cmd = TrainCmd {
+                headless: false,
+                json: false,
+                resume: None,
+                save_every: None,
+                no_save: false,
+            };
+            train(&cli.train, data_dir, &cmd)
+        }
     };
     std::process::exit(code);
 }
 
-/// The cockpit, unless asked for plain output or stdout is not a terminal.
-fn run(args: TrainArgs, headless: bool, json: bool) -> i32 {
-    args.apply_threads();
+/// `rnn-tui` and `rnn-tui train`: the cockpit on a terminal, else the headless trainer.
+fn train(args: &TrainArgs, data_dir: Option<&std::path::Path>, cmd: &TrainCmd) -> i32 {
     // A bad theme is a usage error even when the cockpit will not open.
     let theme = match args
         .theme
@@ -35,20 +54,21 @@ fn run(args: TrainArgs, headless: bool, json: bool) -> i32 {
             return EXIT_USAGE;
         }
     };
-    let hp = match args.hparams(HParams::default()) {
-        Ok(hp) => hp,
+    // The cockpit trains new runs only (it does not record or resume them yet).
+    let cockpit = !cmd.headless
+        && !cmd.json
+        && cmd.resume.is_none()
+        && cmd.save_every.is_none()
+        && std::io::stdout().is_terminal();
+    if !cockpit {
+        return cli::train::run(args, data_dir, cmd);
+    }
+    args.apply_threads();
+    match cli::train::new_run_hparams(args) {
+        Ok(hp) => tui::run::run(hp, args.device, args.kernel, theme),
         Err(e) => {
             eprintln!("error: {e}");
-            return EXIT_USAGE;
+            EXIT_USAGE
         }
-    };
-    if headless || !std::io::stdout().is_terminal() {
-        let format = if json {
-            headless::Format::Json
-        } else {
-            headless::Format::Plain
-        };
-        return headless::run(hp, args.device, args.kernel, format);
     }
-    tui::run::run(hp, args.device, args.kernel, theme)
 }

@@ -1,9 +1,23 @@
 //! The binary end to end: help, a short headless run, and bad input.
 
+use std::path::PathBuf;
 use std::process::Command;
 
+/// A private, empty data and config directory for this test process: tests never touch the
+/// user's runs or config.
+fn scratch_dirs() -> PathBuf {
+    let dir =
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 fn rnn_tui() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_rnn-tui"))
+    let dir = scratch_dirs();
+    let mut c = Command::new(env!("CARGO_BIN_EXE_rnn-tui"));
+    c.env("RNN_TUI_DATA_DIR", dir.join("data"))
+        .env("RNN_TUI_CONFIG_DIR", dir.join("config"));
+    c
 }
 
 fn small_run() -> Command {
@@ -45,6 +59,10 @@ fn help_lists_the_training_flags() {
         "--device",
         "--threads",
         "--json",
+        "--resume",
+        "--save-every",
+        "--no-save",
+        "--data-dir",
     ] {
         assert!(text.contains(flag), "missing {flag} in:\n{text}");
     }
@@ -58,13 +76,25 @@ fn headless_run_prints_epochs_and_a_summary() {
     let text = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines[0].starts_with("device cpu "), "{text}");
-    assert!(lines[1].starts_with("epoch 1 train_ppl "), "{text}");
-    assert!(lines[2].starts_with("epoch 2 train_ppl "), "{text}");
-    assert!(lines[2].contains(" val_ppl ") && lines[2].contains(" tokens/s "));
-    let done = lines[3];
+    // The run directory it saves to: `run <id> <path>`.
+    let run: Vec<&str> = lines[1].split(' ').collect();
+    assert_eq!(run[0], "run", "{text}");
+    assert_eq!(run[1].len(), "20261128-051502-a3f9".len(), "{text}");
+    assert!(run[2].ends_with(run[1]) && std::path::Path::new(run[2]).is_dir());
+    assert!(lines[2].starts_with("epoch 1 train_ppl "), "{text}");
+    assert!(lines[3].starts_with("epoch 2 train_ppl "), "{text}");
+    assert!(lines[3].contains(" val_ppl ") && lines[3].contains(" tokens/s "));
+    let done = lines[4];
     assert!(done.starts_with("done epochs=2 train_ppl="), "{done}");
     assert!(done.contains("sample=\"it has"), "{done}");
-    assert_eq!(lines.len(), 4);
+    assert_eq!(lines.len(), 5);
+
+    // --no-save: the original four lines, nothing written.
+    let out = small_run().arg("--no-save").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), 4, "{text}");
+    assert!(!text.contains("\nrun "), "{text}");
 }
 
 #[test]
@@ -81,6 +111,12 @@ fn json_mode_prints_one_object_per_event() {
         .map(|e| e["event"].as_str().unwrap())
         .collect();
     assert_eq!(kinds[0], "ready");
+    assert_eq!(kinds[1], "run");
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "saved").count(),
+        2,
+        "{kinds:?}"
+    );
     assert_eq!(kinds.iter().filter(|k| **k == "epoch").count(), 2);
     assert_eq!(kinds.iter().filter(|k| **k == "batch").count(), 2 * 8);
     assert_eq!(*kinds.last().unwrap(), "finished");

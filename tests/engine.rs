@@ -164,7 +164,12 @@ fn divergence_is_caught_within_a_batch_rolled_back_and_paused() {
     let mut hp = small_hparams(slice_corpus(dir.path()), 0);
     hp.lr = 100.0;
     hp.epochs = 50;
-    let handle = Trainer::new(hp, &Device::Cpu, "cpu").unwrap().spawn();
+    let mut trainer = Trainer::new(hp, &Device::Cpu, "cpu").unwrap();
+    let runs_root = dir.path().join("runs");
+    trainer
+        .record_to(rnn_tui::runs::RunDir::create(&runs_root).unwrap())
+        .unwrap();
+    let handle = trainer.spawn();
     handle.send(Command::Start);
     let mut last_batch = None;
     let mut snapshot = None;
@@ -215,6 +220,19 @@ fn divergence_is_caught_within_a_batch_rolled_back_and_paused() {
     std::thread::sleep(std::time::Duration::from_millis(200));
     assert!(handle.events.try_recv().is_err());
     assert!(snapshot.is_some());
+    // Saving now writes the rolled-back, finite weights.
+    handle.send(Command::Save);
+    loop {
+        match handle.events.recv().unwrap() {
+            Event::Saved { .. } => break,
+            Event::Error { message } => panic!("{message}"),
+            _ => {}
+        }
+    }
+    let runs = rnn_tui::runs::list_runs(&runs_root).unwrap();
+    let ckpt = runs[0].dir.checkpoint().unwrap();
+    let saved = ckpt.model().unwrap().snapshot().unwrap();
+    assert_eq!(saved.w_hh, restored.w_hh);
     handle.stop();
 }
 

@@ -101,7 +101,7 @@ fn the_cockpit_trains_completes_helps_quits_and_restores_the_terminal() {
     let bin = env!("CARGO_BIN_EXE_rnn-tui");
     assert!(Path::new(bin).exists());
     let script = format!(
-        "RNN_TUI_LOG='{}' COLORTERM=truecolor '{}' --epochs 1000 --num-train 2000 --num-val 500 --batch-size 256 --threads 1; echo COCKPIT-EXITED-$?; sleep 600",
+        "RNN_TUI_CONFIG_DIR=/nonexistent/rnn-tui-test-config RNN_TUI_DATA_DIR=/nonexistent/rnn-tui-test-data RNN_TUI_LOG='{}' COLORTERM=truecolor '{}' --epochs 1000 --num-train 2000 --num-val 500 --batch-size 256 --threads 1; echo COCKPIT-EXITED-$?; sleep 600",
         log.display(),
         bin
     );
@@ -191,7 +191,7 @@ fn the_cockpit_shows_a_size_message_in_a_tiny_terminal_and_ctrl_c_quits_cleanly(
     }
     let bin = env!("CARGO_BIN_EXE_rnn-tui");
     let script = format!(
-        "RNN_TUI_LOG=/dev/null '{bin}' --epochs 100000 --num-train 500 --num-val 100 --threads 1; echo COCKPIT-EXITED-$?; sleep 600"
+        "RNN_TUI_CONFIG_DIR=/nonexistent/rnn-tui-test-config RNN_TUI_DATA_DIR=/nonexistent/rnn-tui-test-data RNN_TUI_LOG=/dev/null '{bin}' --epochs 100000 --num-train 500 --num-val 100 --threads 1; echo COCKPIT-EXITED-$?; sleep 600"
     );
     let t = Tmux {
         socket: format!("rnn-tui-test-small-{}", std::process::id()),
@@ -233,7 +233,7 @@ fn a_failing_trainer_is_shown_in_the_cockpit_not_printed_over_it() {
     let log = dir.path().join("cockpit.log");
     let bin = env!("CARGO_BIN_EXE_rnn-tui");
     let script = format!(
-        "RNN_TUI_LOG='{}' {}=3 '{bin}' --epochs 5 --num-train 2000 --num-val 500 --batch-size 128 --threads 1; echo COCKPIT-EXITED-$?; sleep 600",
+        "RNN_TUI_CONFIG_DIR=/nonexistent/rnn-tui-test-config RNN_TUI_DATA_DIR=/nonexistent/rnn-tui-test-data RNN_TUI_LOG='{}' {}=3 '{bin}' --epochs 5 --num-train 2000 --num-val 500 --batch-size 128 --threads 1; echo COCKPIT-EXITED-$?; sleep 600",
         log.display(),
         rnn_tui::train::trainer::PANIC_ENV
     );
@@ -286,7 +286,7 @@ fn a_panic_in_the_cockpit_gives_the_terminal_back_before_the_message() {
     }
     let bin = env!("CARGO_BIN_EXE_rnn-tui");
     let script = format!(
-        "RNN_TUI_LOG=/dev/null {}=1 '{bin}' --epochs 1 --num-train 500 --num-val 100; echo COCKPIT-EXITED-$?; sleep 600",
+        "RNN_TUI_CONFIG_DIR=/nonexistent/rnn-tui-test-config RNN_TUI_DATA_DIR=/nonexistent/rnn-tui-test-data RNN_TUI_LOG=/dev/null {}=1 '{bin}' --epochs 1 --num-train 500 --num-val 100; echo COCKPIT-EXITED-$?; sleep 600",
         rnn_tui::tui::run::UI_PANIC_ENV
     );
     let t = Tmux {
@@ -329,7 +329,7 @@ fn sigterm_gives_the_terminal_back() {
     }
     let bin = env!("CARGO_BIN_EXE_rnn-tui");
     let script = format!(
-        "RNN_TUI_LOG=/dev/null '{bin}' --epochs 100000 --num-train 500 --num-val 100 --threads 1; echo COCKPIT-EXITED-$?; sleep 600"
+        "RNN_TUI_CONFIG_DIR=/nonexistent/rnn-tui-test-config RNN_TUI_DATA_DIR=/nonexistent/rnn-tui-test-data RNN_TUI_LOG=/dev/null '{bin}' --epochs 100000 --num-train 500 --num-val 100 --threads 1; echo COCKPIT-EXITED-$?; sleep 600"
     );
     let t = Tmux {
         socket: format!("rnn-tui-test-term-{}", std::process::id()),

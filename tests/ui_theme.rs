@@ -66,7 +66,10 @@ fn bad_themes_are_one_line_errors() {
 
 #[test]
 fn the_binary_exits_2_on_a_bad_theme() {
+    let dir = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_rnn-tui"))
+        .env("RNN_TUI_DATA_DIR", dir.path().join("data"))
+        .env("RNN_TUI_CONFIG_DIR", dir.path().join("config"))
         .args(["--theme", "no-such-theme", "--epochs", "1"])
         .output()
         .unwrap();
@@ -78,7 +81,10 @@ fn the_binary_exits_2_on_a_bad_theme() {
 
 #[test]
 fn without_a_terminal_the_binary_falls_back_to_headless_output() {
+    let dir = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_rnn-tui"))
+        .env("RNN_TUI_DATA_DIR", dir.path().join("data"))
+        .env("RNN_TUI_CONFIG_DIR", dir.path().join("config"))
         .args([
             "--epochs",
             "1",

@@ -4,6 +4,8 @@ use std::io::Write;
 
 use crate::device;
 use crate::model::ComputePath;
+use crate::runs::RunDir;
+use crate::signals::TerminationWatch;
 use crate::train::{Command, Event, HParams, Trainer};
 
 use super::{EXIT_FAILURE, EXIT_USAGE};
@@ -13,7 +15,7 @@ pub enum Format {
     Json,
 }
 
-/// Train to the end, printing as it goes. Returns the process exit code.
+/// Train to the end without saving, printing as it goes. Returns the process exit code.
 pub fn run(hp: HParams, device: device::DeviceChoice, kernel: ComputePath, format: Format) -> i32 {
     let (dev, dev_name) = match device::select(device) {
         Ok(d) => d,
@@ -36,23 +38,60 @@ pub fn run(hp: HParams, device: device::DeviceChoice, kernel: ComputePath, forma
             };
         }
     };
+    run_trainer(trainer, format)
+}
+
+/// The `run` line printed after the header when the trainer saves into a run directory:
+/// `run <id> <path>`, plus `resumed epoch E batch B` when it continues a saved run.
+pub fn run_line(dir: &RunDir, resumed: Option<(usize, usize)>, format: &Format) -> String {
+    match format {
+        Format::Json => serde_json::json!({
+            "event": "run",
+            "id": dir.id,
+            "path": dir.path,
+            "resumed": resumed.map(|(e, b)| serde_json::json!({"epoch": e, "batch": b})),
+        })
+        .to_string(),
+        Format::Plain => match resumed {
+            Some((e, b)) => format!(
+                "run {} {} resumed epoch {e} batch {b}",
+                dir.id,
+                dir.path.display()
+            ),
+            None => format!("run {} {}", dir.id, dir.path.display()),
+        },
+    }
+}
+
+/// Train a prepared trainer to the end, printing as it goes (with the `run` line after the
+/// header when it has a run directory). Returns the process exit code: 0 only when training
+/// finished and nothing failed (a failed save counts).
+pub fn run_trainer(trainer: Trainer, format: Format) -> i32 {
+    let run = trainer.run_dir().map(|d| {
+        let resumed = trainer.resumed_position();
+        run_line(d, resumed, &format)
+    });
     let handle = trainer.spawn();
+    // SIGINT/SIGTERM: stop between batches; the trainer saves its checkpoint on the way out.
+    let commands = handle.commands.clone();
+    let signals = TerminationWatch::start(move |_| {
+        let _ = commands.send(Command::Stop);
+    });
     handle.send(Command::Start);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let mut code = EXIT_FAILURE;
-    let mut diverged = false;
+    let (mut finished, mut failed) = (false, false);
     for event in handle.events.iter() {
         match &event {
             Event::Error { message } => {
                 eprintln!("error: {message}");
-                code = EXIT_FAILURE;
+                failed = true;
             }
             Event::Diverged { message, .. } => {
                 // Nobody is there to lower the rate and resume: end the run, and say why.
                 eprintln!("error: {message}");
                 handle.send(Command::Stop);
-                diverged = true;
+                failed = true;
             }
             _ => {}
         }
@@ -60,17 +99,28 @@ pub fn run(hp: HParams, device: device::DeviceChoice, kernel: ComputePath, forma
             Format::Json => json_line(&event),
             Format::Plain => plain_line(&event),
         };
-        if let Some(line) = line {
+        let mut lines: Vec<String> = line.into_iter().collect();
+        if matches!(event, Event::Ready { .. }) {
+            lines.extend(run.clone());
+        }
+        for line in lines {
             // A closed pipe (`| head`) ends the run quietly.
             if writeln!(out, "{line}").and_then(|_| out.flush()).is_err() {
                 return 0;
             }
         }
-        if matches!(event, Event::Finished(_)) && !diverged {
-            code = 0;
+        if matches!(event, Event::Finished(_)) {
+            finished = true;
         }
     }
-    code
+    if let Some(code) = signals.as_ref().ok().and_then(TerminationWatch::exit_code) {
+        return code;
+    }
+    if finished && !failed {
+        0
+    } else {
+        EXIT_FAILURE
+    }
 }
 
 fn json_line(event: &Event) -> Option<String> {

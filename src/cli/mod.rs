@@ -1,7 +1,15 @@
 //! The command line: argument parsing and the subcommands that need no terminal UI.
 
 pub mod bench;
+pub mod config;
+pub mod eval;
+pub mod export;
 pub mod headless;
+pub mod runs;
+pub mod sample;
+pub mod train;
+
+use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -29,12 +37,25 @@ pub struct Cli {
     pub command: Option<Commands>,
     #[command(flatten)]
     pub train: TrainArgs,
+    /// Where runs are kept [default: $RNN_TUI_DATA_DIR, else the platform data dir]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Commands {
     /// Train a model (the cockpit, or plain output with --headless).
     Train(TrainCmd),
+    /// Complete a prefix with a saved run's model (greedy, or sampled with --temperature/--top-k).
+    Sample(SampleCmd),
+    /// Perplexity of a saved run's model on another text (--corpus FILE).
+    Eval(EvalCmd),
+    /// List saved runs, newest first.
+    Runs(RunsCmd),
+    /// Write a run's metrics (every batch and epoch) as CSV.
+    Export(ExportCmd),
+    /// Show where the config file is and what it sets.
+    Config(ConfigCmd),
     /// Measure training tokens/s of both compute paths and completion latency.
     Bench(bench::BenchCmd),
 }
@@ -47,6 +68,68 @@ pub struct TrainCmd {
     /// With --headless: print one JSON object per event instead of plain lines.
     #[arg(long)]
     pub json: bool,
+    /// Continue a saved run (id, id prefix, `latest` or path) exactly where it stopped; only
+    /// --epochs, --lr and --clip may change.
+    #[arg(long, value_name = "RUN")]
+    pub resume: Option<String>,
+    /// Also save a checkpoint every N batches (it is always saved at every epoch end and when
+    /// training stops).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub save_every: Option<u64>,
+    /// Do not create a run directory: nothing is saved.
+    #[arg(long, conflicts_with_all = ["save_every"])]
+    pub no_save: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "The global --seed (default 0) seeds the sampling.")]
+pub struct SampleCmd {
+    /// The run (id, id prefix, `latest` or path)
+    #[arg(long, value_name = "RUN")]
+    pub run: String,
+    /// Text to warm the state up on
+    #[arg(long, default_value = "the time traveller")]
+    pub prefix: String,
+    /// Characters to generate
+    #[arg(long, default_value_t = 200)]
+    pub len: usize,
+    /// Sample from softmax(logits / T) instead of taking the most likely character
+    #[arg(long, value_name = "T")]
+    pub temperature: Option<f64>,
+    /// Sample among the K most likely characters only
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..))]
+    pub top_k: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "The text to score is given with the global --corpus FILE.")]
+pub struct EvalCmd {
+    /// The run (id, id prefix, `latest` or path)
+    #[arg(long, value_name = "RUN")]
+    pub run: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RunsCmd {}
+
+#[derive(Debug, Args)]
+pub struct ExportCmd {
+    /// The run (id, id prefix, `latest` or path)
+    #[arg(long, value_name = "RUN")]
+    pub run: String,
+    /// Comma-separated values, one row per batch and per epoch
+    #[arg(long)]
+    pub csv: bool,
+    /// Write to FILE instead of stdout
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigCmd {
+    /// Only print the path of the config file
+    #[arg(long)]
+    pub path: bool,
 }
 
 /// Hyperparameters and where to run; every flag overrides the built-in default.
@@ -98,6 +181,23 @@ pub struct TrainArgs {
 }
 
 impl TrainArgs {
+    /// Whether any flag that defines the model or its data was given (they cannot change
+    /// when resuming); returns the first such flag.
+    pub fn fixed_flag_given(&self) -> Option<&'static str> {
+        [
+            ("--hiddens", self.hiddens.is_some()),
+            ("--num-steps", self.num_steps.is_some()),
+            ("--batch-size", self.batch_size.is_some()),
+            ("--seed", self.seed.is_some()),
+            ("--num-train", self.num_train.is_some()),
+            ("--num-val", self.num_val.is_some()),
+            ("--corpus", self.corpus.is_some()),
+        ]
+        .into_iter()
+        .find(|(_, given)| *given)
+        .map(|(name, _)| name)
+    }
+
     /// Apply the flags that were given on top of `base`, then validate the result.
     pub fn hparams(&self, base: HParams) -> Result<HParams, String> {
         let mut hp = base;

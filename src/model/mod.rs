@@ -16,4 +16,4 @@ pub mod snapshot;
 pub use lm::{ComputePath, Gradients, LanguageModel};
 pub use params::{init_params, PARAM_NAMES};
 pub use scratch::RnnScratch;
-pub use snapshot::{Completion, ModelSnapshot};
+pub use snapshot::{Completion, ModelSnapshot, Sampling};

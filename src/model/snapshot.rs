@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+use rand::Rng;
+
 use crate::data::Vocab;
 
 /// The five parameters, row-major `f32`, plus the vocabulary they were trained with.
@@ -77,8 +79,8 @@ impl ModelSnapshot {
         }
     }
 
-    /// Index of the largest logit `h W_hq + b_q`.
-    fn argmax_output(&self, h: &[f32]) -> u32 {
+    /// The output logits `h W_hq + b_q`.
+    fn logits(&self, h: &[f32]) -> Vec<f32> {
         let v = self.vocab.len();
         let mut logits = self.b_q.clone();
         for (i, &hi) in h.iter().enumerate() {
@@ -87,6 +89,12 @@ impl ModelSnapshot {
                 *l += hi * wj;
             }
         }
+        logits
+    }
+
+    /// Index of the largest logit `h W_hq + b_q`.
+    fn argmax_output(&self, h: &[f32]) -> u32 {
+        let logits = self.logits(h);
         let mut best = 0;
         for (j, &l) in logits.iter().enumerate() {
             if l > logits[best] {
@@ -99,6 +107,16 @@ impl ModelSnapshot {
     /// d2l's `predict`: warm the state up on `prefix`, then append `n` greedy (argmax)
     /// characters, each fed back as the next input.
     pub fn complete(&self, prefix: &str, n: usize) -> Result<Completion, CompletionError> {
+        self.generate(prefix, n, |snap, h| snap.argmax_output(h))
+    }
+
+    /// Warm up on `prefix`, then append `n` characters chosen by `next` from the state.
+    fn generate(
+        &self,
+        prefix: &str,
+        n: usize,
+        mut next: impl FnMut(&Self, &[f32]) -> u32,
+    ) -> Result<Completion, CompletionError> {
         let ids = self.vocab.encode(prefix);
         if ids.is_empty() {
             return Err(CompletionError::EmptyPrefix);
@@ -112,9 +130,9 @@ impl ModelSnapshot {
             hidden.push(h.clone());
         }
         for _ in 0..n {
-            let next = self.argmax_output(&h);
-            out.push(next);
-            self.step(next, &mut h, &mut scratch);
+            let id = next(self, &h);
+            out.push(id);
+            self.step(id, &mut h, &mut scratch);
             hidden.push(h.clone());
         }
         Ok(Completion {
@@ -125,5 +143,121 @@ impl ModelSnapshot {
             prefix_len: ids.len(),
             hidden,
         })
+    }
+
+    /// Like [`ModelSnapshot::complete`], but each next character is drawn from
+    /// `softmax(logits / temperature)`, restricted to the `top_k` most likely characters when
+    /// given, using `rng` (seed it for reproducible samples). `Sampling::greedy()` gives
+    /// exactly `complete`.
+    pub fn sample(
+        &self,
+        prefix: &str,
+        n: usize,
+        sampling: &Sampling,
+        rng: &mut impl Rng,
+    ) -> Result<Completion, CompletionError> {
+        if sampling.is_greedy() {
+            return self.complete(prefix, n);
+        }
+        self.generate(prefix, n, |snap, h| sampling.draw(&snap.logits(h), rng))
+    }
+}
+
+/// How [`ModelSnapshot::sample`] picks each next character.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Sampling {
+    /// Divides the logits: below 1 sharpens, above 1 flattens. `None`: 1, or greedy when
+    /// `top_k` is also `None`.
+    pub temperature: Option<f64>,
+    /// Only the `k` most likely characters can be drawn (`Some(1)` is greedy).
+    pub top_k: Option<usize>,
+}
+
+impl Sampling {
+    pub fn greedy() -> Self {
+        Sampling {
+            temperature: None,
+            top_k: None,
+        }
+    }
+
+    pub fn is_greedy(&self) -> bool {
+        self.temperature.is_none() && self.top_k.is_none()
+    }
+
+    /// Draw one index from the tempered, top-k-restricted softmax of `logits`.
+    fn draw(&self, logits: &[f32], rng: &mut impl Rng) -> u32 {
+        let t = self.temperature.unwrap_or(1.0).max(1e-6);
+        let mut order: Vec<usize> = (0..logits.len()).collect();
+        // Most likely first; ties keep the lower index first, as argmax does.
+        order.sort_by(|&a, &b| logits[b].total_cmp(&logits[a]).then(a.cmp(&b)));
+        let k = self.top_k.unwrap_or(order.len()).clamp(1, order.len());
+        let kept = &order[..k];
+        let top = logits[kept[0]] as f64;
+        let weights: Vec<f64> = kept
+            .iter()
+            .map(|&i| ((logits[i] as f64 - top) / t).exp())
+            .collect();
+        let total: f64 = weights.iter().sum();
+        let mut u = rng.random::<f64>() * total;
+        for (&i, w) in kept.iter().zip(&weights) {
+            if u < *w {
+                return i as u32;
+            }
+            u -= w;
+        }
+        kept[k - 1] as u32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{init_params, LanguageModel};
+    use candle_core::{DType, Device};
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    fn snap() -> ModelSnapshot {
+        let vocab = Vocab::from_text("the quick brown fox jumps over a lazy dog");
+        let params = init_params(vocab.len(), 8, 0.8, 5, &Device::Cpu, DType::F32).unwrap();
+        LanguageModel::from_params(vocab, params)
+            .unwrap()
+            .snapshot()
+            .unwrap()
+    }
+
+    #[test]
+    fn sampling_is_seeded_and_greedy_cases_match_complete() {
+        let s = snap();
+        let greedy = s.complete("the", 30).unwrap();
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        assert_eq!(
+            s.sample("the", 30, &Sampling::greedy(), &mut rng).unwrap(),
+            greedy
+        );
+        let top1 = Sampling {
+            temperature: Some(2.0),
+            top_k: Some(1),
+        };
+        assert_eq!(
+            s.sample("the", 30, &top1, &mut rng).unwrap().text(),
+            greedy.text()
+        );
+        let hot = Sampling {
+            temperature: Some(5.0),
+            top_k: None,
+        };
+        let draw = |seed| {
+            s.sample("the", 40, &hot, &mut ChaCha8Rng::seed_from_u64(seed))
+                .unwrap()
+        };
+        assert_eq!(draw(7), draw(7));
+        assert_ne!(draw(7).text(), draw(8).text());
+        let c = draw(7);
+        assert_eq!(c.tokens.len(), 43);
+        assert_eq!(c.hidden.len(), 43);
+        assert_eq!(c.prefix(), "the");
+        assert!(s.sample("", 3, &hot, &mut rng).is_err());
     }
 }

@@ -4,9 +4,10 @@
 //! - [`Command`]: front end → trainer, obeyed between batches.
 //! - [`Event`]: trainer → front end, sent without ever blocking on a slow receiver.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::model::ModelSnapshot;
 
@@ -24,6 +25,9 @@ pub enum Command {
     SetLearningRate(f64),
     /// New gradient-clipping threshold (global L2 norm), applied from the next batch on.
     SetClip(f64),
+    /// Write a checkpoint now (the cockpit's `s` key). Answered by `Event::Saved`, or by
+    /// `Event::Error` when the trainer has no run directory or the write fails.
+    Save,
 }
 
 /// The trainer's state as the front end should show it.
@@ -38,7 +42,7 @@ pub enum TrainerState {
 }
 
 /// One optimisation step.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BatchStats {
     /// 1-based epoch.
     pub epoch: usize,
@@ -46,28 +50,37 @@ pub struct BatchStats {
     pub batch: usize,
     pub batches_per_epoch: usize,
     /// Mean cross-entropy of this batch (before the update).
+    #[serde(deserialize_with = "f64_or_nan")]
     pub loss: f64,
     /// Global L2 norm of the gradients before clipping.
+    #[serde(deserialize_with = "f64_or_nan")]
     pub grad_norm: f64,
     /// Whether the norm exceeded the threshold and the gradients were scaled down.
     pub clipped: bool,
+    #[serde(deserialize_with = "f64_or_nan")]
     pub clip_threshold: f64,
+    #[serde(deserialize_with = "f64_or_nan")]
     pub lr: f64,
     /// Tokens in this batch (`batch_size * num_steps`).
     pub tokens: usize,
     /// Seconds of training so far (batches only: validation and pauses excluded).
+    #[serde(deserialize_with = "f64_or_nan")]
     pub elapsed: f64,
 }
 
 /// End of an epoch.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EpochStats {
     pub epoch: usize,
     pub epochs: usize,
+    #[serde(deserialize_with = "f64_or_nan")]
     pub train_ppl: f64,
+    #[serde(deserialize_with = "f64_or_nan")]
     pub val_ppl: f64,
     /// Training tokens per second over this epoch (validation excluded).
+    #[serde(deserialize_with = "f64_or_nan")]
     pub tokens_per_s: f64,
+    #[serde(deserialize_with = "f64_or_nan")]
     pub elapsed: f64,
 }
 
@@ -121,7 +134,15 @@ pub enum Event {
         message: String,
     },
     Finished(Summary),
-    /// Something went wrong; the trainer has stopped.
+    /// A checkpoint was written to `run_dir` after `epoch` completed epochs and `batch`
+    /// batches of the next.
+    Saved {
+        run_dir: PathBuf,
+        epoch: usize,
+        batch: usize,
+    },
+    /// Something went wrong. A failed save leaves the trainer running; any other error means
+    /// the trainer has stopped.
     Error {
         message: String,
     },
@@ -133,4 +154,9 @@ impl Event {
     pub fn is_critical(&self) -> bool {
         !matches!(self, Event::Batch(_) | Event::Snapshot(_))
     }
+}
+
+/// JSON writes NaN as `null`; read it back as NaN.
+fn f64_or_nan<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }

@@ -17,6 +17,7 @@ use super::protocol::{BatchStats, Command, EpochStats, Event, Summary, TrainerSt
 use crate::data::{Batch, Corpus, CorpusError, Dataset, DatasetError, Vocab};
 use crate::model::params::param_count;
 use crate::model::{ComputePath, LanguageModel};
+use crate::runs::{Checkpoint, Progress, Recorder, RunDir, RunError};
 
 /// The prefix d2l completes to show what the model learned.
 pub const SAMPLE_PREFIX: &str = "it has";
@@ -39,12 +40,18 @@ pub enum TrainError {
     Dataset(#[from] DatasetError),
     #[error("tensor error: {0}")]
     Candle(#[from] candle_core::Error),
+    #[error(transparent)]
+    Run(#[from] RunError),
 }
 
 impl TrainError {
     /// Bad input from the user (exit code 2) rather than a failure while running (1).
     pub fn is_usage(&self) -> bool {
-        !matches!(self, TrainError::Candle(_))
+        match self {
+            TrainError::Candle(_) => false,
+            TrainError::Run(e) => e.is_usage(),
+            _ => true,
+        }
     }
 }
 
@@ -101,10 +108,31 @@ pub struct Trainer {
     paused: bool,
     /// Completed epochs.
     epoch: usize,
+    /// Batches done in the epoch in progress.
+    batch_in_epoch: usize,
+    /// The shuffling RNG's word position when the epoch in progress began: its order can be
+    /// drawn again from here, which is what makes resuming exact.
+    epoch_rng_pos: u128,
+    /// `loss * windows` summed over the epoch so far, and the windows.
+    epoch_loss_sum: f64,
+    epoch_windows: usize,
     /// Seconds spent in training batches.
     train_seconds: f64,
+    /// `train_seconds` when the epoch in progress began.
+    epoch_start_seconds: f64,
     last_train_ppl: f64,
     last_val_ppl: f64,
+    best_val_ppl: f64,
+    /// Where checkpoints and metrics go (none: nothing is saved).
+    recorder: Option<Recorder>,
+    /// Also save after every this many batches.
+    save_every: Option<usize>,
+    /// Trained since the last checkpoint.
+    dirty: bool,
+    /// What this trainer was restored from, if anything.
+    resumed: Option<Checkpoint>,
+    /// Pause after this (1-based epoch, 1-based batch).
+    breakpoint: Option<(usize, usize)>,
     /// Weights before the last update whose loss and gradients were finite.
     last_good: Option<[Tensor; 5]>,
     /// Fault injection for tests: panic when this many batches have run.
@@ -127,25 +155,229 @@ impl Trainer {
         )?;
         let model =
             LanguageModel::with_path(vocab, hp.hiddens, hp.seed, device, ComputePath::Auto)?;
-        Ok(Trainer {
-            // The shuffling stream is separate from the initialisation stream.
-            rng: ChaCha8Rng::seed_from_u64(hp.seed ^ 0x0005_eed0_fba7_c4e5),
+        let progress = Progress::start(&hp);
+        Ok(Self::assemble(
+            hp,
+            dataset,
+            model,
+            device_name,
+            corpus.len(),
+            progress,
+        ))
+    }
+
+    /// Continue a saved run exactly where it stopped. Refuses a run whose corpus changed.
+    /// Edit `checkpoint.meta.hparams.epochs` (to train longer) or `checkpoint.meta.progress`'s
+    /// `lr` / `clip` before calling to change them. Nothing is saved until
+    /// [`Trainer::record_to`] is called (usually with `checkpoint.dir`).
+    pub fn from_checkpoint(
+        checkpoint: Checkpoint,
+        device: &Device,
+        device_name: &str,
+    ) -> Result<Self, TrainError> {
+        let meta = &checkpoint.meta;
+        let hp = meta.hparams.clone();
+        hp.validate().map_err(TrainError::HParams)?;
+        let found = crate::runs::corpus_sha256(&hp.corpus)?;
+        if found != meta.corpus.sha256 {
+            return Err(RunError::CorpusChanged {
+                id: meta.id.clone(),
+                corpus: meta.corpus.source.clone(),
+                expected: meta.corpus.sha256.clone(),
+                found,
+            }
+            .into());
+        }
+        let corpus = Corpus::load(&hp.corpus)?;
+        let vocab = checkpoint.vocab();
+        let dataset = Dataset::new(
+            vocab.clone(),
+            &corpus.text,
+            hp.num_steps,
+            hp.num_train,
+            hp.num_val,
+        )?;
+        let mut params = checkpoint.params.clone();
+        for p in params.iter_mut() {
+            *p = p.to_device(device)?;
+        }
+        let mut model = LanguageModel::from_params(vocab, params)?;
+        model.set_compute_path(ComputePath::Auto)?;
+        let progress = meta.progress.clone();
+        let batches = dataset.train_batches(hp.batch_size);
+        if progress.batch > batches {
+            return Err(RunError::Mismatch {
+                path: checkpoint.dir.model_path(),
+                reason: format!(
+                    "it stopped after batch {} but an epoch has {batches}",
+                    progress.batch
+                ),
+            }
+            .into());
+        }
+        let mut t = Self::assemble(hp, dataset, model, device_name, corpus.len(), progress);
+        t.resumed = Some(checkpoint);
+        Ok(t)
+    }
+
+    fn assemble(
+        hp: HParams,
+        dataset: Dataset,
+        model: LanguageModel,
+        device_name: &str,
+        corpus_chars: usize,
+        p: Progress,
+    ) -> Self {
+        // The shuffling stream is separate from the initialisation stream.
+        let mut rng = ChaCha8Rng::seed_from_u64(hp.seed ^ 0x0005_eed0_fba7_c4e5);
+        rng.set_word_pos(p.rng_word_pos);
+        Trainer {
+            rng,
             dataset,
             model,
             device_name: device_name.to_owned(),
-            corpus_chars: corpus.len(),
-            lr: hp.lr,
-            clip: hp.clip,
+            corpus_chars,
+            lr: p.lr,
+            clip: p.clip,
             paused: false,
-            epoch: 0,
-            train_seconds: 0.0,
-            last_train_ppl: f64::NAN,
-            last_val_ppl: f64::NAN,
+            epoch: p.epoch,
+            batch_in_epoch: p.batch,
+            epoch_rng_pos: p.rng_word_pos,
+            epoch_loss_sum: p.epoch_loss_sum,
+            epoch_windows: p.epoch_windows,
+            train_seconds: p.train_seconds,
+            epoch_start_seconds: p.epoch_start_seconds,
+            last_train_ppl: p.last_train_ppl,
+            last_val_ppl: p.last_val_ppl,
+            best_val_ppl: p.best_val_ppl,
+            recorder: None,
+            save_every: None,
+            dirty: false,
+            resumed: None,
+            breakpoint: None,
             last_good: None,
             panic_after_batches: std::env::var(PANIC_ENV).ok().and_then(|v| v.parse().ok()),
             batches_run: 0,
             hp,
-        })
+        }
+    }
+
+    /// Save checkpoints and metrics into `dir` from now on, and write a first checkpoint
+    /// there at once. When `dir` is the directory this trainer was restored from, its
+    /// metrics log is cut back to that checkpoint and continued.
+    pub fn record_to(&mut self, dir: RunDir) -> Result<(), TrainError> {
+        let resume = self
+            .resumed
+            .as_ref()
+            .filter(|c| c.dir.path == dir.path)
+            .map(|c| (&c.meta, &c.meta.progress));
+        let recorder = Recorder::open(dir, &self.hp, self.corpus_chars, &self.device_name, resume)?;
+        self.recorder = Some(recorder);
+        self.save()?;
+        Ok(())
+    }
+
+    /// Also write a checkpoint after every `n` batches (`None` or 0: only at epoch ends,
+    /// on `Command::Save` and when training stops).
+    pub fn set_save_every(&mut self, n: Option<usize>) {
+        self.save_every = n.filter(|&n| n > 0);
+    }
+
+    /// Pause right after batch `batch` of epoch `epoch` (both 1-based, as [`BatchStats`]
+    /// numbers them), as if `Command::Pause` had arrived then: a breakpoint.
+    pub fn pause_at(&mut self, epoch: usize, batch: usize) {
+        self.breakpoint = Some((epoch, batch));
+    }
+
+    /// The run directory checkpoints go to, if any.
+    pub fn run_dir(&self) -> Option<&RunDir> {
+        self.recorder.as_ref().map(|r| r.dir())
+    }
+
+    /// Where a restored trainer picked up (completed epochs, batches into the next), if it
+    /// was restored from a checkpoint.
+    pub fn resumed_position(&self) -> Option<(usize, usize)> {
+        self.resumed
+            .as_ref()
+            .map(|c| (c.meta.progress.epoch, c.meta.progress.batch))
+    }
+
+    /// Completed epochs, and batches done in the epoch in progress.
+    pub fn position(&self) -> (usize, usize) {
+        (self.epoch, self.batch_in_epoch)
+    }
+
+    /// Where training stands, as a checkpoint records it.
+    pub fn progress(&self) -> Progress {
+        Progress {
+            epoch: self.epoch,
+            batch: self.batch_in_epoch,
+            rng_word_pos: self.epoch_rng_pos,
+            epoch_loss_sum: self.epoch_loss_sum,
+            epoch_windows: self.epoch_windows,
+            train_seconds: self.train_seconds,
+            epoch_start_seconds: self.epoch_start_seconds,
+            lr: self.lr,
+            clip: self.clip,
+            last_train_ppl: self.last_train_ppl,
+            last_val_ppl: self.last_val_ppl,
+            best_val_ppl: self.best_val_ppl,
+            metrics_bytes: 0,
+        }
+    }
+
+    /// Write a checkpoint now. `Ok(None)` when there is no run directory.
+    pub fn save(&mut self) -> Result<Option<std::path::PathBuf>, TrainError> {
+        let progress = self.progress();
+        let params = self.model.params()?;
+        // Defence in depth: divergence rolls back, but never write non-finite weights.
+        for (p, name) in params.iter().zip(crate::model::PARAM_NAMES) {
+            let total = p.to_dtype(candle_core::DType::F64)?.abs()?.sum_all()?;
+            if !total.to_scalar::<f64>()?.is_finite() {
+                return Err(TrainError::HParams(format!(
+                    "refusing to save: {name} holds NaN or infinite values"
+                )));
+            }
+        }
+        let Some(rec) = self.recorder.as_mut() else {
+            return Ok(None);
+        };
+        let path = self.model.compute_path().name();
+        let dir = rec.save(&self.hp, &self.dataset.vocab, &params, path, progress)?;
+        self.dirty = false;
+        Ok(Some(dir))
+    }
+
+    /// Save and tell the front end how it went. `explicit`: asked for by `Command::Save`, so
+    /// having nowhere to save is worth an error.
+    fn save_and_report(&mut self, out: &mut Outbox, explicit: bool) {
+        match self.save() {
+            Ok(Some(run_dir)) => out.send(Event::Saved {
+                run_dir,
+                epoch: self.epoch,
+                batch: self.batch_in_epoch,
+            }),
+            Ok(None) if explicit => out.send(Event::Error {
+                message: "nothing saved: this run has no run directory (started with --no-save)"
+                    .into(),
+            }),
+            Ok(None) => {}
+            Err(e) => out.send(Event::Error {
+                message: format!("saving the checkpoint failed: {e}"),
+            }),
+        }
+    }
+
+    /// Append a batch or epoch event to the run's metrics log, then send it.
+    fn log_and_send(&mut self, event: Event, out: &mut Outbox) {
+        if let Some(rec) = self.recorder.as_mut() {
+            if let Err(e) = rec.metrics().log(&event) {
+                out.send(Event::Error {
+                    message: format!("writing metrics failed: {e}"),
+                });
+            }
+        }
+        out.send(event);
     }
 
     /// Choose the implementation that computes loss and gradients (before training starts).
@@ -218,6 +450,9 @@ impl Trainer {
         });
         let started = Instant::now();
         let completed = self.train(cmds, out)?;
+        if self.dirty {
+            self.save_and_report(out, false);
+        }
         let sample = self
             .model
             .snapshot()?
@@ -240,7 +475,7 @@ impl Trainer {
     }
 
     fn tokens_per_s(&self) -> f64 {
-        let tokens = self.epoch * self.hp.num_train * self.hp.num_steps;
+        let tokens = (self.epoch * self.hp.num_train + self.epoch_windows) * self.hp.num_steps;
         if self.train_seconds > 0.0 {
             tokens as f64 / self.train_seconds
         } else {
@@ -254,10 +489,10 @@ impl Trainer {
         let mut batch = Batch::default();
         let mut last_snapshot = Instant::now();
         while self.epoch < self.hp.epochs {
+            // Drawn again from the same position when resuming mid-epoch.
+            self.rng.set_word_pos(self.epoch_rng_pos);
             let order = self.dataset.shuffled_train_order(&mut self.rng);
-            let epoch_start = self.train_seconds;
-            let (mut loss_sum, mut windows) = (0.0, 0usize);
-            for k in 0..batches {
+            for k in self.batch_in_epoch..batches {
                 if let Control::Stop = self.obey(cmds, out) {
                     return Ok(false);
                 }
@@ -285,9 +520,11 @@ impl Trainer {
                 self.last_good = Some(self.model.params()?);
                 self.model.sgd_step(&grads, self.lr)?;
                 self.train_seconds += t0.elapsed().as_secs_f64();
-                loss_sum += loss * batch.batch_size as f64;
-                windows += batch.batch_size;
-                out.send(Event::Batch(BatchStats {
+                self.epoch_loss_sum += loss * batch.batch_size as f64;
+                self.epoch_windows += batch.batch_size;
+                self.batch_in_epoch = k + 1;
+                self.dirty = true;
+                let event = Event::Batch(BatchStats {
                     epoch: self.epoch + 1,
                     batch: k + 1,
                     batches_per_epoch: batches,
@@ -298,24 +535,49 @@ impl Trainer {
                     lr: self.lr,
                     tokens: batch.tokens(),
                     elapsed: self.train_seconds,
-                }));
+                });
+                self.log_and_send(event, out);
+                let done = self.epoch * batches + k + 1;
+                if self.save_every.is_some_and(|n| done.is_multiple_of(n)) && k + 1 < batches {
+                    self.save_and_report(out, false);
+                }
                 if last_snapshot.elapsed() >= SNAPSHOT_INTERVAL {
                     self.send_snapshot(out)?;
                     last_snapshot = Instant::now();
                 }
+                if self.breakpoint == Some((self.epoch + 1, k + 1)) {
+                    self.breakpoint = None;
+                    self.paused = true;
+                    out.send(Event::State {
+                        state: TrainerState::Paused,
+                    });
+                }
             }
-            let epoch_seconds = self.train_seconds - epoch_start;
-            self.last_train_ppl = (loss_sum / windows as f64).exp();
+            let epoch_seconds = self.train_seconds - self.epoch_start_seconds;
+            let windows = self.epoch_windows;
+            self.last_train_ppl = (self.epoch_loss_sum / windows as f64).exp();
             self.last_val_ppl = self.validation_perplexity()?;
+            if self.last_val_ppl.is_finite()
+                && (self.best_val_ppl.is_nan() || self.last_val_ppl < self.best_val_ppl)
+            {
+                self.best_val_ppl = self.last_val_ppl;
+            }
             self.epoch += 1;
-            out.send(Event::Epoch(EpochStats {
+            self.batch_in_epoch = 0;
+            self.epoch_rng_pos = self.rng.get_word_pos();
+            self.epoch_loss_sum = 0.0;
+            self.epoch_windows = 0;
+            self.epoch_start_seconds = self.train_seconds;
+            let event = Event::Epoch(EpochStats {
                 epoch: self.epoch,
                 epochs: self.hp.epochs,
                 train_ppl: self.last_train_ppl,
                 val_ppl: self.last_val_ppl,
                 tokens_per_s: (windows * self.hp.num_steps) as f64 / epoch_seconds.max(1e-9),
                 elapsed: self.train_seconds,
-            }));
+            });
+            self.log_and_send(event, out);
+            self.save_and_report(out, false);
             self.send_snapshot(out)?;
             last_snapshot = Instant::now();
         }
@@ -381,6 +643,10 @@ impl Trainer {
                         "ignored a setting of {v}: it must be a positive finite number"
                     ),
                 });
+                return;
+            }
+            Command::Save => {
+                self.save_and_report(out, true);
                 return;
             }
             _ => return,

@@ -1,4 +1,5 @@
-//! A tiny append-only log file: `$RNN_TUI_LOG`, else `<data dir>/rnn-tui.log`. Nothing is ever
+//! A tiny append-only log file: `$RNN_TUI_LOG`, else `<data dir>/rnn-tui.log` (the runs' data
+//! directory, so `RNN_TUI_DATA_DIR` moves both). Nothing is ever
 //! written to the terminal while the cockpit owns it.
 
 use std::fs::{File, OpenOptions};
@@ -14,7 +15,9 @@ pub fn path() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("RNN_TUI_LOG").filter(|p| !p.is_empty()) {
         return Some(PathBuf::from(p));
     }
-    directories::ProjectDirs::from("", "", "rnn-tui").map(|d| d.data_dir().join("rnn-tui.log"))
+    crate::runs::data_dir(None)
+        .ok()
+        .map(|d| d.join("rnn-tui.log"))
 }
 
 /// Open the log (creating its directory). Failing to log is never fatal.

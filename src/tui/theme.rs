@@ -204,9 +204,10 @@ impl Theme {
         Theme::shipped("default", mode).expect("default theme exists")
     }
 
-    /// Where user themes live: `<config dir>/themes/`.
+    /// Where user themes live: `<config dir>/themes/` (the config file's directory, so
+    /// `RNN_TUI_CONFIG_DIR` moves both).
     pub fn user_dir() -> Option<PathBuf> {
-        directories::ProjectDirs::from("", "", "rnn-tui").map(|d| d.config_dir().join("themes"))
+        crate::runs::config::config_dir().map(|d| d.join("themes"))
     }
 
     /// `--theme NAME|PATH`: a shipped name, a user theme `<config>/themes/NAME.toml`, or a file.

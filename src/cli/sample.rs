@@ -1,0 +1,67 @@
+//! `rnn-tui sample`: complete a prefix with a saved model.
+
+use std::path::Path;
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use super::{SampleCmd, EXIT_FAILURE, EXIT_USAGE};
+use crate::model::Sampling;
+
+/// Longest completion `sample` will generate.
+pub const MAX_LEN: usize = 1_000_000;
+
+pub fn run(data_dir: Option<&Path>, cmd: &SampleCmd, seed: Option<u64>) -> i32 {
+    let usage = |msg: &str| {
+        eprintln!("error: {msg}");
+        EXIT_USAGE
+    };
+    if cmd.prefix.is_empty() {
+        return usage("--prefix needs at least one character");
+    }
+    if cmd.len > MAX_LEN {
+        return usage(&format!("--len must be at most {MAX_LEN}, got {}", cmd.len));
+    }
+    if let Some(t) = cmd.temperature {
+        if !t.is_finite() || t <= 0.0 {
+            return usage(&format!(
+                "--temperature must be a positive finite number, got {t}"
+            ));
+        }
+    }
+    let ckpt = match super::runs::load(data_dir, &cmd.run) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let snapshot = match ckpt.model().and_then(|m| {
+        m.snapshot().map_err(|e| crate::runs::RunError::Mismatch {
+            path: ckpt.dir.model_path(),
+            reason: e.to_string(),
+        })
+    }) {
+        Ok(s) => s,
+        Err(e) => return super::runs::fail(&e),
+    };
+    let unknown = snapshot.vocab.count_unknown(&cmd.prefix);
+    if unknown > 0 {
+        eprintln!(
+            "note: {unknown} character(s) of the prefix are not in the run's vocabulary and are read as <unk> (the model knows {})",
+            snapshot.vocab.tokens().iter().filter(|t| t.chars().count() == 1).map(|t| t.as_str()).collect::<String>().trim()
+        );
+    }
+    let sampling = Sampling {
+        temperature: cmd.temperature,
+        top_k: cmd.top_k.map(|k| k as usize),
+    };
+    let mut rng = ChaCha8Rng::seed_from_u64(seed.unwrap_or(0));
+    match snapshot.sample(&cmd.prefix, cmd.len, &sampling, &mut rng) {
+        Ok(c) => {
+            println!("{}", c.text());
+            0
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            EXIT_FAILURE
+        }
+    }
+}

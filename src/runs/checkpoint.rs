@@ -1,0 +1,473 @@
+//! The checkpoint: `model.safetensors` (the five parameters, f32, named as in
+//! [`PARAM_NAMES`]) and `run.json` (vocabulary, hyperparameters, corpus and its sha256, and the
+//! [`Progress`] needed to resume bit-exactly).
+//!
+//! The weights file is the commit point: it also carries the progress in its safetensors
+//! metadata, so weights and progress always match even if a crash falls between the two
+//! atomic writes. `run.json` is written second and is what listings read.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use candle_core::{DType, Device, Tensor};
+use safetensors::{Dtype, SafeTensors};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::atomic::write_atomic;
+use super::metrics::MetricsWriter;
+use super::{time, RunDir, RunError};
+use crate::data::corpus::TIME_MACHINE;
+use crate::data::{CorpusSource, Vocab, UNK};
+use crate::model::params::param_shapes;
+use crate::model::{LanguageModel, PARAM_NAMES};
+use crate::train::HParams;
+
+/// Bumped whenever `run.json` or the checkpoint layout changes incompatibly.
+pub const FORMAT_VERSION: u64 = 1;
+pub const MODEL_FILE: &str = "model.safetensors";
+pub const META_FILE: &str = "run.json";
+pub const METRICS_FILE: &str = "metrics.jsonl";
+
+/// Safetensors metadata keys.
+const KEY_VERSION: &str = "format_version";
+const KEY_PROGRESS: &str = "progress";
+const KEY_VOCAB: &str = "vocab";
+
+/// The text a run was trained on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CorpusInfo {
+    /// `timemachine` (built in) or the absolute path of the file.
+    pub source: String,
+    /// sha256 of the raw bytes, hex.
+    pub sha256: String,
+    /// Characters after preprocessing.
+    pub chars: usize,
+}
+
+/// Where training stands: enough to continue exactly where it stopped. Floats are stored as
+/// strings in Rust's shortest round-trip form so they read back bit for bit.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    /// Completed epochs.
+    pub epoch: usize,
+    /// Batches done in the epoch in progress (0 at an epoch boundary).
+    pub batch: usize,
+    /// The shuffling RNG's word position at the start of the epoch in progress.
+    #[serde(with = "exact::u128_str")]
+    pub rng_word_pos: u128,
+    /// Sum of `loss * windows` over the batches done in the epoch in progress.
+    #[serde(with = "exact::f64_str")]
+    pub epoch_loss_sum: f64,
+    pub epoch_windows: usize,
+    /// Seconds spent in training batches, over the whole run.
+    #[serde(with = "exact::f64_str")]
+    pub train_seconds: f64,
+    /// `train_seconds` when the epoch in progress began.
+    #[serde(with = "exact::f64_str")]
+    pub epoch_start_seconds: f64,
+    /// Live settings (they may differ from the hyperparameters the run started with).
+    #[serde(with = "exact::f64_str")]
+    pub lr: f64,
+    #[serde(with = "exact::f64_str")]
+    pub clip: f64,
+    #[serde(with = "exact::f64_str")]
+    pub last_train_ppl: f64,
+    #[serde(with = "exact::f64_str")]
+    pub last_val_ppl: f64,
+    #[serde(with = "exact::f64_str")]
+    pub best_val_ppl: f64,
+    /// Length of `metrics.jsonl` at this checkpoint; lines after it are dropped on resume.
+    pub metrics_bytes: u64,
+}
+
+impl Progress {
+    /// A run that has not trained yet.
+    pub fn start(hp: &HParams) -> Self {
+        Progress {
+            epoch: 0,
+            batch: 0,
+            rng_word_pos: 0,
+            epoch_loss_sum: 0.0,
+            epoch_windows: 0,
+            train_seconds: 0.0,
+            epoch_start_seconds: 0.0,
+            lr: hp.lr,
+            clip: hp.clip,
+            last_train_ppl: f64::NAN,
+            last_val_ppl: f64::NAN,
+            best_val_ppl: f64::NAN,
+            metrics_bytes: 0,
+        }
+    }
+}
+
+/// `run.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunMeta {
+    pub format_version: u64,
+    pub id: String,
+    /// RFC 3339, UTC.
+    pub created: String,
+    pub saved: String,
+    pub vocab: Vec<String>,
+    pub hparams: HParams,
+    pub corpus: CorpusInfo,
+    pub device: String,
+    /// The implementation that computed the gradients (`fused` or `candle`); resuming with
+    /// the same one keeps the losses bit-exact.
+    #[serde(default)]
+    pub compute_path: String,
+    pub progress: Progress,
+}
+
+impl RunMeta {
+    /// Read and check `run.json`.
+    pub fn load(path: &Path) -> Result<RunMeta, RunError> {
+        let bytes = std::fs::read(path).map_err(|e| RunError::io(path, e))?;
+        let damaged = |reason: String| RunError::Damaged {
+            path: path.to_owned(),
+            reason,
+        };
+        let value: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|e| damaged(e.to_string()))?;
+        match value.get("format_version").and_then(|v| v.as_u64()) {
+            Some(FORMAT_VERSION) => {}
+            Some(found) => {
+                return Err(RunError::Version {
+                    path: path.to_owned(),
+                    found,
+                })
+            }
+            None => return Err(damaged("no format_version".into())),
+        }
+        let meta: RunMeta = serde_json::from_value(value).map_err(|e| damaged(e.to_string()))?;
+        if !meta.vocab.iter().any(|t| t == UNK) {
+            return Err(damaged(format!("the vocabulary has no {UNK}")));
+        }
+        let mut sorted = meta.vocab.clone();
+        sorted.sort();
+        sorted.dedup();
+        if sorted != meta.vocab {
+            return Err(damaged("the vocabulary is not sorted and distinct".into()));
+        }
+        Ok(meta)
+    }
+
+    pub fn vocab(&self) -> Vocab {
+        Vocab::from_tokens(self.vocab.clone())
+    }
+
+    fn save(&self, path: &Path) -> Result<(), RunError> {
+        let mut text = serde_json::to_string_pretty(self).map_err(|e| RunError::io(path, e))?;
+        text.push('\n');
+        write_atomic(path, text.as_bytes()).map_err(|e| RunError::io(path, e))
+    }
+}
+
+/// sha256 (hex) of the raw bytes of a corpus.
+pub fn corpus_sha256(source: &CorpusSource) -> Result<String, RunError> {
+    let mut h = Sha256::new();
+    match source {
+        CorpusSource::TimeMachine => h.update(TIME_MACHINE.as_bytes()),
+        CorpusSource::File(p) => h.update(std::fs::read(p).map_err(|e| RunError::io(p, e))?),
+    }
+    Ok(h.finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>())
+}
+
+/// The corpus as `run.json` records it: the built-in text by name, a file by absolute path.
+pub fn corpus_source_absolute(source: &CorpusSource) -> CorpusSource {
+    match source {
+        CorpusSource::TimeMachine => CorpusSource::TimeMachine,
+        CorpusSource::File(p) => {
+            CorpusSource::File(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()))
+        }
+    }
+}
+
+fn corpus_label(source: &CorpusSource) -> String {
+    match source {
+        CorpusSource::TimeMachine => "timemachine".into(),
+        CorpusSource::File(p) => p.display().to_string(),
+    }
+}
+
+/// A loaded checkpoint: the run's metadata, its progress (from the weights file) and weights
+/// (on the CPU).
+#[derive(Clone, Debug)]
+pub struct Checkpoint {
+    pub dir: RunDir,
+    pub meta: RunMeta,
+    pub params: [Tensor; 5],
+}
+
+impl Checkpoint {
+    /// Read `run.json` and `model.safetensors`, checking versions, names, dtypes and shapes.
+    pub fn load(dir: &RunDir) -> Result<Checkpoint, RunError> {
+        let mut meta = RunMeta::load(&dir.meta_path())?;
+        let path = dir.model_path();
+        let bytes = std::fs::read(&path).map_err(|e| RunError::io(&path, e))?;
+        let (params, progress) = decode_model(&path, &bytes, &meta)?;
+        if let Some(p) = progress {
+            meta.progress = p;
+        }
+        Ok(Checkpoint {
+            dir: dir.clone(),
+            meta,
+            params,
+        })
+    }
+
+    pub fn vocab(&self) -> Vocab {
+        self.meta.vocab()
+    }
+
+    /// The trained model (on the CPU), e.g. for sampling or evaluation.
+    pub fn model(&self) -> Result<LanguageModel, RunError> {
+        LanguageModel::from_params(self.vocab(), self.params.clone()).map_err(|e| {
+            RunError::Mismatch {
+                path: self.dir.model_path(),
+                reason: e.to_string(),
+            }
+        })
+    }
+}
+
+fn decode_model(
+    path: &Path,
+    bytes: &[u8],
+    meta: &RunMeta,
+) -> Result<([Tensor; 5], Option<Progress>), RunError> {
+    let damaged = |reason: String| RunError::Damaged {
+        path: path.to_owned(),
+        reason,
+    };
+    let mismatch = |reason: String| RunError::Mismatch {
+        path: path.to_owned(),
+        reason,
+    };
+    let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| damaged(e.to_string()))?;
+    let st = SafeTensors::deserialize(bytes).map_err(|e| damaged(e.to_string()))?;
+    let info = header.metadata().clone().unwrap_or_default();
+    let version = info
+        .get(KEY_VERSION)
+        .ok_or_else(|| damaged("no format_version in the safetensors metadata".into()))?;
+    match version.parse::<u64>() {
+        Ok(FORMAT_VERSION) => {}
+        Ok(found) => {
+            return Err(RunError::Version {
+                path: path.to_owned(),
+                found,
+            })
+        }
+        Err(_) => return Err(damaged(format!("format_version {version:?}"))),
+    }
+    let progress = match info.get(KEY_PROGRESS) {
+        Some(p) => Some(
+            serde_json::from_str::<Progress>(p)
+                .map_err(|e| damaged(format!("progress metadata: {e}")))?,
+        ),
+        None => None,
+    };
+    let shapes = param_shapes(meta.vocab.len(), meta.hparams.hiddens);
+    let mut out: Vec<Tensor> = Vec::with_capacity(5);
+    for (name, shape) in PARAM_NAMES.iter().zip(shapes) {
+        let view = st
+            .tensor(name)
+            .map_err(|_| mismatch(format!("no tensor named {name}")))?;
+        if view.dtype() != Dtype::F32 {
+            return Err(mismatch(format!(
+                "{name} is {:?}, expected F32",
+                view.dtype()
+            )));
+        }
+        if view.shape() != shape.as_slice() {
+            return Err(mismatch(format!(
+                "{name} has shape {:?}, expected {:?} for {} tokens and {} hidden units",
+                view.shape(),
+                shape,
+                meta.vocab.len(),
+                meta.hparams.hiddens
+            )));
+        }
+        let data: Vec<f32> = view
+            .data()
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        out.push(
+            Tensor::from_vec(data, shape.as_slice(), &Device::Cpu)
+                .map_err(|e| damaged(e.to_string()))?,
+        );
+    }
+    let params: [Tensor; 5] = out.try_into().expect("five parameters");
+    Ok((params, progress))
+}
+
+/// The bytes of `model.safetensors` for these weights and progress.
+pub fn encode_model(
+    params: &[Tensor; 5],
+    vocab: &Vocab,
+    progress: &Progress,
+) -> Result<Vec<u8>, String> {
+    let mut raw: Vec<(Vec<usize>, Vec<u8>)> = Vec::with_capacity(5);
+    for p in params {
+        let v: Vec<f32> = p
+            .to_dtype(DType::F32)
+            .and_then(|t| t.flatten_all())
+            .and_then(|t| t.to_vec1::<f32>())
+            .map_err(|e| e.to_string())?;
+        raw.push((
+            p.dims().to_vec(),
+            v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+        ));
+    }
+    let mut views = Vec::with_capacity(5);
+    for (name, (shape, bytes)) in PARAM_NAMES.iter().zip(&raw) {
+        views.push((
+            *name,
+            safetensors::tensor::TensorView::new(Dtype::F32, shape.clone(), bytes)
+                .map_err(|e| e.to_string())?,
+        ));
+    }
+    let mut info = HashMap::new();
+    info.insert(KEY_VERSION.to_owned(), FORMAT_VERSION.to_string());
+    info.insert(
+        KEY_PROGRESS.to_owned(),
+        serde_json::to_string(progress).map_err(|e| e.to_string())?,
+    );
+    info.insert(
+        KEY_VOCAB.to_owned(),
+        serde_json::to_string(vocab.tokens()).map_err(|e| e.to_string())?,
+    );
+    safetensors::serialize(views, Some(info)).map_err(|e| e.to_string())
+}
+
+/// Records a training run into its directory: appends metrics, writes checkpoints.
+pub struct Recorder {
+    dir: RunDir,
+    created: String,
+    corpus: CorpusInfo,
+    device: String,
+    metrics: MetricsWriter,
+}
+
+impl Recorder {
+    /// Start recording into `dir`. `resume_from` is the progress of the checkpoint the trainer
+    /// was restored from when `dir` is that checkpoint's own directory: the metrics log is cut
+    /// back to that checkpoint. Otherwise the log starts empty.
+    pub fn open(
+        dir: RunDir,
+        hp: &HParams,
+        corpus_chars: usize,
+        device: &str,
+        resume: Option<(&RunMeta, &Progress)>,
+    ) -> Result<Recorder, RunError> {
+        let sha256 = corpus_sha256(&hp.corpus)?;
+        let corpus = CorpusInfo {
+            source: corpus_label(&corpus_source_absolute(&hp.corpus)),
+            sha256,
+            chars: corpus_chars,
+        };
+        let (created, keep) = match resume {
+            Some((meta, p)) => (meta.created.clone(), Some(p.metrics_bytes)),
+            None => (time::rfc3339(time::now_secs()), None),
+        };
+        remove_stale_temporaries(&dir.path);
+        let metrics = MetricsWriter::open(&dir.metrics_path(), keep.unwrap_or(0))?;
+        Ok(Recorder {
+            dir,
+            created,
+            corpus,
+            device: device.to_owned(),
+            metrics,
+        })
+    }
+
+    pub fn dir(&self) -> &RunDir {
+        &self.dir
+    }
+
+    pub fn metrics(&mut self) -> &mut MetricsWriter {
+        &mut self.metrics
+    }
+
+    /// Write a checkpoint: weights and progress first (the commit point), then `run.json`.
+    pub fn save(
+        &mut self,
+        hp: &HParams,
+        vocab: &Vocab,
+        params: &[Tensor; 5],
+        compute_path: &str,
+        mut progress: Progress,
+    ) -> Result<PathBuf, RunError> {
+        self.metrics.sync()?;
+        progress.metrics_bytes = self.metrics.bytes();
+        let model_path = self.dir.model_path();
+        let bytes =
+            encode_model(params, vocab, &progress).map_err(|e| RunError::io(&model_path, e))?;
+        write_atomic(&model_path, &bytes).map_err(|e| RunError::io(&model_path, e))?;
+        let mut hp = hp.clone();
+        hp.corpus = corpus_source_absolute(&hp.corpus);
+        let meta = RunMeta {
+            format_version: FORMAT_VERSION,
+            id: self.dir.id.clone(),
+            created: self.created.clone(),
+            saved: time::rfc3339(time::now_secs()),
+            vocab: vocab.tokens().to_vec(),
+            hparams: hp,
+            corpus: self.corpus.clone(),
+            device: self.device.clone(),
+            compute_path: compute_path.to_owned(),
+            progress,
+        };
+        meta.save(&self.dir.meta_path())?;
+        Ok(self.dir.path.clone())
+    }
+}
+
+/// Temporary files a killed saver left behind (see [`write_atomic`]).
+fn remove_stale_temporaries(dir: &Path) {
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') && name.contains(".tmp-") {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
+/// Serde helpers that keep numbers exact through JSON.
+pub(crate) mod exact {
+    pub mod f64_str {
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_str(&format!("{v:?}"))
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+            let text = String::deserialize(d)?;
+            text.parse()
+                .map_err(|_| serde::de::Error::custom(format!("not a number: {text:?}")))
+        }
+    }
+
+    pub mod u128_str {
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        pub fn serialize<S: Serializer>(v: &u128, s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_str(&v.to_string())
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u128, D::Error> {
+            let text = String::deserialize(d)?;
+            text.parse()
+                .map_err(|_| serde::de::Error::custom(format!("not a whole number: {text:?}")))
+        }
+    }
+}

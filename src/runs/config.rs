@@ -1,0 +1,160 @@
+//! `config.toml`: default hyperparameters and the theme. Precedence: command line > config
+//! file > built-in defaults.
+//!
+//! ```toml
+//! theme = "light"
+//!
+//! [train]
+//! hiddens = 64
+//! epochs = 50
+//! corpus = "sample_texts/war_of_the_worlds.txt"
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use crate::train::HParams;
+
+/// Overrides the config directory (tests use it).
+pub const CONFIG_DIR_ENV: &str = "RNN_TUI_CONFIG_DIR";
+pub const CONFIG_FILE: &str = "config.toml";
+
+/// A config file that cannot be used; the message is one line naming the file.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("{}: {reason}", path.display())]
+pub struct ConfigError {
+    pub path: PathBuf,
+    pub reason: String,
+}
+
+/// The settings read from `config.toml` (built-in defaults where it says nothing).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Config {
+    /// The `theme` string as written (e.g. `"light"`); `None` when not set.
+    pub theme: Option<String>,
+    /// Default hyperparameters: the built-in ones overlaid with the `[train]` table.
+    pub train: HParams,
+    /// The file these settings came from, if one existed.
+    pub source: Option<PathBuf>,
+}
+
+/// The config directory: `$RNN_TUI_CONFIG_DIR`, else the platform's
+/// (`~/.config/rnn-tui` on Linux).
+pub fn config_dir() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os(CONFIG_DIR_ENV).filter(|v| !v.is_empty()) {
+        return Some(PathBuf::from(p));
+    }
+    directories::ProjectDirs::from("", "", "rnn-tui").map(|d| d.config_dir().to_owned())
+}
+
+/// Where `config.toml` is looked for.
+pub fn config_path() -> Option<PathBuf> {
+    config_dir().map(|d| d.join(CONFIG_FILE))
+}
+
+impl Config {
+    /// Read the config file from its usual place; no file (or no home) means defaults.
+    pub fn load() -> Result<Config, ConfigError> {
+        match config_path() {
+            Some(p) if p.exists() => Config::load_from(&p),
+            _ => Ok(Config::default()),
+        }
+    }
+
+    /// Read and check one config file.
+    pub fn load_from(path: &Path) -> Result<Config, ConfigError> {
+        let err = |reason: String| ConfigError {
+            path: path.to_owned(),
+            reason,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+        let table: toml::Table = toml::from_str(&text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+            let msg = e.message().trim().replace('\n', " ");
+            match line {
+                Some(l) => err(format!("line {l}: {msg}")),
+                None => err(msg),
+            }
+        })?;
+        let mut config = Config {
+            source: Some(path.to_owned()),
+            ..Config::default()
+        };
+        for (key, value) in &table {
+            match key.as_str() {
+                "theme" => match value.as_str() {
+                    Some(s) => config.theme = Some(s.to_owned()),
+                    None => {
+                        return Err(err("theme must be a string, e.g. theme = \"light\"".into()))
+                    }
+                },
+                "train" => {
+                    let Some(t) = value.as_table() else {
+                        return Err(err("[train] must be a table of hyperparameters".into()));
+                    };
+                    let known = toml::Table::try_from(HParams::default())
+                        .map_err(|e| err(e.to_string()))?;
+                    if let Some(bad) = t.keys().find(|k| !known.contains_key(*k)) {
+                        let names: Vec<&str> = known.keys().map(|k| k.as_str()).collect();
+                        return Err(err(format!(
+                            "unknown key {bad:?} in [train] (known: {})",
+                            names.join(", ")
+                        )));
+                    }
+                    config.train = t
+                        .clone()
+                        .try_into()
+                        .map_err(|e: toml::de::Error| err(e.message().trim().replace('\n', " ")))?;
+                    config.train.validate().map_err(err)?;
+                }
+                other => {
+                    return Err(err(format!(
+                        "unknown key {other:?} (known: theme, [train])"
+                    )))
+                }
+            }
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(CONFIG_FILE);
+        std::fs::write(&p, text).unwrap();
+        Config::load_from(&p)
+    }
+
+    #[test]
+    fn reads_theme_and_train_defaults() {
+        let c = load("theme = \"light\"\n[train]\nhiddens = 64\nlr = 0.5\n").unwrap();
+        assert_eq!(c.theme.as_deref(), Some("light"));
+        assert_eq!(c.train.hiddens, 64);
+        assert_eq!(c.train.lr, 0.5);
+        assert_eq!(c.train.epochs, 100);
+        assert_eq!(load("").unwrap().train, HParams::default());
+    }
+
+    #[test]
+    fn bad_files_give_one_line_naming_the_file() {
+        for (text, needle) in [
+            ("[train]\nlr = -1\n", "lr must be a positive finite number"),
+            ("[train]\nhiddens = 0\n", "hiddens must be at least 1"),
+            ("[train]\nhidens = 3\n", "unknown key \"hidens\""),
+            ("colour = 1\n", "unknown key \"colour\""),
+            ("theme = 3\n", "theme must be a string"),
+            ("[train]\nhiddens = \"x\"\n", "invalid type"),
+            ("this is not toml", "line 1"),
+        ] {
+            let e = load(text).unwrap_err().to_string();
+            assert!(e.contains(needle), "{text:?}: {e}");
+            assert!(e.contains(CONFIG_FILE), "{e}");
+            assert!(!e.contains('\n'), "{e}");
+        }
+    }
+}

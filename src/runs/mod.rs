@@ -1,0 +1,252 @@
+//! Runs that last: every training run lives in its own directory under `<data dir>/runs/`,
+//! with the weights (`model.safetensors`), what is needed to resume it exactly (`run.json`)
+//! and its learning curve (`metrics.jsonl`).
+//!
+//! The API a front end needs:
+//! - [`data_dir`] / [`runs_root`]: where runs live; [`list_runs`]: every run, newest first;
+//! - [`resolve`]: a run from an id, a unique id prefix, `latest`, or a path;
+//! - [`Checkpoint::load`] then [`crate::train::Trainer::from_checkpoint`]: continue training;
+//! - [`read_metrics`]: the per-batch and per-epoch records, e.g. for an overlay curve;
+//! - [`Config::load`]: defaults for hyperparameters and the theme.
+
+pub mod atomic;
+pub mod checkpoint;
+pub mod config;
+pub mod eval;
+pub mod metrics;
+pub mod time;
+
+use std::path::{Path, PathBuf};
+
+pub use checkpoint::{
+    corpus_sha256, Checkpoint, CorpusInfo, Progress, Recorder, RunMeta, FORMAT_VERSION, META_FILE,
+    METRICS_FILE, MODEL_FILE,
+};
+pub use config::{Config, ConfigError, CONFIG_DIR_ENV};
+pub use eval::{evaluate, EvalReport};
+pub use metrics::{read_metrics, write_csv, MetricRecord, MetricsWriter};
+
+/// Overrides the data directory (the `--data-dir` flag wins over it).
+pub const DATA_DIR_ENV: &str = "RNN_TUI_DATA_DIR";
+
+/// Why a run could not be found, read or written. Every message is one line.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(
+        "cannot find a home directory for the data dir: pass --data-dir or set {DATA_DIR_ENV}"
+    )]
+    NoDataDir,
+    #[error("{path}: {reason}")]
+    Io { path: PathBuf, reason: String },
+    #[error("no run {spec:?} in {root}")]
+    NotFound { spec: String, root: PathBuf },
+    #[error("{spec:?} matches several runs in {root}: {matches}")]
+    Ambiguous {
+        spec: String,
+        root: PathBuf,
+        matches: String,
+    },
+    #[error("{path} is not a run directory (no {META_FILE})")]
+    NotARun { path: PathBuf },
+    #[error("checkpoint {path} is damaged (truncated or corrupt): {reason}")]
+    Damaged { path: PathBuf, reason: String },
+    #[error(
+        "checkpoint {path} has format version {found}; this rnn-tui reads version {FORMAT_VERSION}"
+    )]
+    Version { path: PathBuf, found: u64 },
+    #[error("checkpoint {path} does not fit its run: {reason}")]
+    Mismatch { path: PathBuf, reason: String },
+    #[error(
+        "corpus {corpus} changed since run {id} was saved (sha256 {found:.12}… instead of {expected:.12}…); resuming needs the same text"
+    )]
+    CorpusChanged {
+        id: String,
+        corpus: String,
+        expected: String,
+        found: String,
+    },
+}
+
+impl RunError {
+    pub(crate) fn io(path: &Path, e: impl std::fmt::Display) -> Self {
+        RunError::Io {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        }
+    }
+
+    /// Bad input from the user (a wrong id, a damaged file) rather than a failure to write.
+    pub fn is_usage(&self) -> bool {
+        !matches!(self, RunError::Io { .. })
+    }
+}
+
+/// The data directory: `flag`, else `$RNN_TUI_DATA_DIR`, else the platform's data dir
+/// (`~/.local/share/rnn-tui` on Linux).
+pub fn data_dir(flag: Option<&Path>) -> Result<PathBuf, RunError> {
+    if let Some(p) = flag {
+        return Ok(p.to_owned());
+    }
+    if let Some(p) = std::env::var_os(DATA_DIR_ENV).filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(p));
+    }
+    directories::ProjectDirs::from("", "", "rnn-tui")
+        .map(|d| d.data_dir().to_owned())
+        .ok_or(RunError::NoDataDir)
+}
+
+/// Where the run directories are: `<data dir>/runs`.
+pub fn runs_root(data_dir: &Path) -> PathBuf {
+    data_dir.join("runs")
+}
+
+/// One run directory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunDir {
+    /// The directory name, e.g. `20261128-051502-a3f9`.
+    pub id: String,
+    pub path: PathBuf,
+}
+
+impl RunDir {
+    /// A new, empty run directory with a fresh sortable id (`YYYYMMDD-HHMMSS-xxxx`, UTC).
+    pub fn create(runs_root: &Path) -> Result<RunDir, RunError> {
+        std::fs::create_dir_all(runs_root).map_err(|e| RunError::io(runs_root, e))?;
+        let stamp = time::compact(time::now_secs());
+        for _ in 0..64 {
+            let id = format!("{stamp}-{:04x}", rand::random::<u16>());
+            let path = runs_root.join(&id);
+            match std::fs::create_dir(&path) {
+                Ok(()) => {
+                    atomic::sync_dir(runs_root).map_err(|e| RunError::io(runs_root, e))?;
+                    return Ok(RunDir { id, path });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(RunError::io(&path, e)),
+            }
+        }
+        Err(RunError::io(runs_root, "could not pick an unused run id"))
+    }
+
+    /// An existing run directory (it must hold `run.json`).
+    pub fn open(path: &Path) -> Result<RunDir, RunError> {
+        if !path.join(META_FILE).is_file() {
+            return Err(RunError::NotARun {
+                path: path.to_owned(),
+            });
+        }
+        let id = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
+        Ok(RunDir {
+            id,
+            path: path.to_owned(),
+        })
+    }
+
+    pub fn model_path(&self) -> PathBuf {
+        self.path.join(MODEL_FILE)
+    }
+
+    pub fn meta_path(&self) -> PathBuf {
+        self.path.join(META_FILE)
+    }
+
+    pub fn metrics_path(&self) -> PathBuf {
+        self.path.join(METRICS_FILE)
+    }
+
+    /// The run's `run.json` (what a listing shows).
+    pub fn meta(&self) -> Result<RunMeta, RunError> {
+        RunMeta::load(&self.meta_path())
+    }
+
+    /// The run's weights and progress, ready for [`crate::train::Trainer::from_checkpoint`].
+    pub fn checkpoint(&self) -> Result<Checkpoint, RunError> {
+        Checkpoint::load(self)
+    }
+
+    /// Every batch and epoch record of the run, in order (e.g. to overlay its curve).
+    pub fn metrics(&self) -> Result<Vec<MetricRecord>, RunError> {
+        read_metrics(&self.metrics_path())
+    }
+}
+
+/// Find a run: a path to a run directory, an id, a unique prefix of an id, or `latest`.
+pub fn resolve(runs_root: &Path, spec: &str) -> Result<RunDir, RunError> {
+    let spec = spec.trim();
+    let as_path = Path::new(spec);
+    if spec.contains(std::path::MAIN_SEPARATOR) || spec.contains('/') || spec == "." {
+        return RunDir::open(as_path);
+    }
+    let not_found = || RunError::NotFound {
+        spec: spec.to_owned(),
+        root: runs_root.to_owned(),
+    };
+    if spec.is_empty() {
+        return Err(not_found());
+    }
+    let ids = run_ids(runs_root)?;
+    if spec == "latest" {
+        return match ids.last() {
+            Some(id) => RunDir::open(&runs_root.join(id)),
+            None => Err(not_found()),
+        };
+    }
+    if ids.iter().any(|id| id == spec) {
+        return RunDir::open(&runs_root.join(spec));
+    }
+    let matches: Vec<&String> = ids.iter().filter(|id| id.starts_with(spec)).collect();
+    match matches.as_slice() {
+        [] if as_path.join(META_FILE).is_file() => RunDir::open(as_path),
+        [] => Err(not_found()),
+        [one] => RunDir::open(&runs_root.join(one)),
+        many => Err(RunError::Ambiguous {
+            spec: spec.to_owned(),
+            root: runs_root.to_owned(),
+            matches: many
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        }),
+    }
+}
+
+/// Names of the run directories (those holding `run.json`), oldest first.
+fn run_ids(runs_root: &Path) -> Result<Vec<String>, RunError> {
+    let entries = match std::fs::read_dir(runs_root) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(RunError::io(runs_root, e)),
+    };
+    let mut ids: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join(META_FILE).is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    ids.sort();
+    Ok(ids)
+}
+
+/// A run as the list shows it: its directory and its `run.json`, or why that is unreadable.
+#[derive(Debug)]
+pub struct RunListing {
+    pub dir: RunDir,
+    pub meta: Result<RunMeta, RunError>,
+}
+
+/// Every run under `runs_root`, newest first. A missing root is an empty list.
+pub fn list_runs(runs_root: &Path) -> Result<Vec<RunListing>, RunError> {
+    let mut out = Vec::new();
+    for id in run_ids(runs_root)?.into_iter().rev() {
+        let dir = RunDir {
+            path: runs_root.join(&id),
+            id,
+        };
+        let meta = RunMeta::load(&dir.meta_path());
+        out.push(RunListing { dir, meta });
+    }
+    Ok(out)
+}

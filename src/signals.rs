@@ -1,0 +1,55 @@
+//! SIGINT and SIGTERM end a run gracefully: the front end is told, stops the trainer (which
+//! saves its checkpoint) and restores the terminal, instead of dying mid-write.
+
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::Arc;
+
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::{Handle, Signals};
+
+/// Watches for SIGINT/SIGTERM while alive; the default actions come back when it is dropped.
+pub struct TerminationWatch {
+    received: Arc<AtomicI32>,
+    handle: Handle,
+}
+
+impl TerminationWatch {
+    /// Call `on_signal(signo)` on the first SIGINT or SIGTERM. A second one exits at once
+    /// (status 128 + signo), so a stuck shutdown can still be interrupted.
+    pub fn start(on_signal: impl Fn(i32) + Send + 'static) -> std::io::Result<Self> {
+        let mut signals = Signals::new([SIGINT, SIGTERM])?;
+        let handle = signals.handle();
+        let received = Arc::new(AtomicI32::new(0));
+        let seen = received.clone();
+        std::thread::Builder::new()
+            .name("signals".into())
+            .spawn(move || {
+                for sig in signals.forever() {
+                    if seen.swap(sig, Ordering::SeqCst) != 0 {
+                        std::process::exit(128 + sig);
+                    }
+                    on_signal(sig);
+                }
+            })?;
+        Ok(TerminationWatch { received, handle })
+    }
+
+    /// The signal that arrived, if any.
+    pub fn received(&self) -> Option<i32> {
+        match self.received.load(Ordering::SeqCst) {
+            0 => None,
+            s => Some(s),
+        }
+    }
+
+    /// The conventional exit status for the signal received (130 for SIGINT, 143 for SIGTERM).
+    pub fn exit_code(&self) -> Option<i32> {
+        self.received().map(|s| 128 + s)
+    }
+}
+
+impl Drop for TerminationWatch {
+    fn drop(&mut self) {
+        self.handle.close();
+    }
+}

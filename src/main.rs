@@ -3,6 +3,8 @@ use std::io::IsTerminal;
 use clap::Parser;
 
 use rnn_tui::cli::{self, Cli, Commands, TrainArgs, TrainCmd, EXIT_USAGE};
+use rnn_tui::tui::launch::Launcher;
+use rnn_tui::tui::run::Opening;
 use rnn_tui::tui::{self, ColorMode, Theme};
 
 fn main() {
@@ -54,21 +56,42 @@ fn train(args: &TrainArgs, data_dir: Option<&std::path::Path>, cmd: &TrainCmd) -
             return EXIT_USAGE;
         }
     };
-    // The cockpit trains new runs only (it does not record or resume them yet).
-    let cockpit = !cmd.headless
-        && !cmd.json
-        && cmd.resume.is_none()
-        && cmd.save_every.is_none()
-        && std::io::stdout().is_terminal();
+    let cockpit = !cmd.headless && !cmd.json && std::io::stdout().is_terminal();
     if !cockpit {
         return cli::train::run(args, data_dir, cmd);
     }
     args.apply_threads();
-    match cli::train::new_run_hparams(args) {
-        Ok(hp) => tui::run::run(hp, args.device, args.kernel, theme),
-        Err(e) => {
-            eprintln!("error: {e}");
-            EXIT_USAGE
+    let opening = match &cmd.resume {
+        Some(spec) => match cli::train::resume_dir(args, data_dir, spec) {
+            Ok(dir) => Opening::Resume {
+                dir,
+                epochs: args.epochs,
+                lr: args.lr,
+                clip: args.clip,
+            },
+            Err(code) => return code,
+        },
+        None => match cli::train::new_run_hparams(args) {
+            Ok(hp) => Opening::New(hp),
+            Err(e) => return usage(e),
+        },
+    };
+    let runs_root = if cmd.no_save {
+        None
+    } else {
+        match cli::train::runs_root(data_dir) {
+            Ok(r) => Some(r),
+            Err(e) => return usage(e),
         }
+    };
+    let save_every = cmd.save_every.map(|n| n as usize);
+    match Launcher::new(args.device, args.kernel, runs_root, save_every) {
+        Ok(launcher) => tui::run::run(launcher, opening, theme),
+        Err(e) => usage(e),
     }
+}
+
+fn usage(message: String) -> i32 {
+    eprintln!("error: {message}");
+    EXIT_USAGE
 }

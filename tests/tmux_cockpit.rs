@@ -101,7 +101,8 @@ fn the_cockpit_trains_completes_helps_quits_and_restores_the_terminal() {
     let bin = env!("CARGO_BIN_EXE_rnn-tui");
     assert!(Path::new(bin).exists());
     let script = format!(
-        "RNN_TUI_CONFIG_DIR=/nonexistent/rnn-tui-test-config RNN_TUI_DATA_DIR=/nonexistent/rnn-tui-test-data RNN_TUI_LOG='{}' COLORTERM=truecolor '{}' --epochs 1000 --num-train 2000 --num-val 500 --batch-size 256 --threads 1; echo COCKPIT-EXITED-$?; sleep 600",
+        "RNN_TUI_CONFIG_DIR=/nonexistent/rnn-tui-test-config RNN_TUI_DATA_DIR='{}' RNN_TUI_LOG='{}' COLORTERM=truecolor '{}' --epochs 1000 --num-train 2000 --num-val 500 --batch-size 256 --threads 1; echo COCKPIT-EXITED-$?; sleep 600",
+        dir.path().join("data").display(),
         log.display(),
         bin
     );
@@ -140,6 +141,11 @@ fn the_cockpit_trains_completes_helps_quits_and_restores_the_terminal() {
     });
     assert!(t.screen().contains("TRAINING"));
 
+    // s saves the run now; the status bar names the run.
+    t.keys(&["s"]);
+    t.wait_for("the save", |s| s.contains("saved after"));
+    assert!(t.screen().contains("· run 20"), "{}", t.screen());
+
     // Focus the completion pane (Tab twice), replace the prefix, see a continuation of
     // 8 + 40 characters in the heatmap that follows it.
     t.keys(&["Tab", "Tab"]);
@@ -175,6 +181,17 @@ fn the_cockpit_trains_completes_helps_quits_and_restores_the_terminal() {
         !s.contains("Perplexity"),
         "the alternate screen was left:\n{s}"
     );
+    // Quitting saved the run, and says how to continue it.
+    // (The message may wrap at the pane's width.)
+    assert!(
+        s.replace('\n', "")
+            .contains("continue it with: rnn-tui train --resume 20"),
+        "{s}"
+    );
+    let runs = rnn_tui::runs::list_runs(&dir.path().join("data").join("runs")).unwrap();
+    assert_eq!(runs.len(), 1);
+    let meta = runs[0].meta.as_ref().unwrap();
+    assert!(meta.progress.epoch >= 1, "{:?}", meta.progress);
     assert!(!t.alternate_on(), "the alternate screen was left");
     let logged = std::fs::read_to_string(&log).unwrap();
     assert!(
@@ -322,14 +339,16 @@ fn a_panic_in_the_cockpit_gives_the_terminal_back_before_the_message() {
 }
 
 #[test]
-fn sigterm_gives_the_terminal_back() {
+fn sigterm_saves_the_run_and_gives_the_terminal_back() {
     if !has_tmux() {
         eprintln!("skipping the tmux test: tmux is not installed");
         return;
     }
     let bin = env!("CARGO_BIN_EXE_rnn-tui");
+    let data = tempfile::tempdir().unwrap();
     let script = format!(
-        "RNN_TUI_CONFIG_DIR=/nonexistent/rnn-tui-test-config RNN_TUI_DATA_DIR=/nonexistent/rnn-tui-test-data RNN_TUI_LOG=/dev/null '{bin}' --epochs 100000 --num-train 500 --num-val 100 --threads 1; echo COCKPIT-EXITED-$?; sleep 600"
+        "RNN_TUI_CONFIG_DIR=/nonexistent/rnn-tui-test-config RNN_TUI_DATA_DIR='{}' RNN_TUI_LOG=/dev/null '{bin}' --epochs 100000 --num-train 500 --num-val 100 --threads 1; echo COCKPIT-EXITED-$?; sleep 600",
+        data.path().display()
     );
     let t = Tmux {
         socket: format!("rnn-tui-test-term-{}", std::process::id()),
@@ -373,6 +392,20 @@ fn sigterm_gives_the_terminal_back() {
         .unwrap()
         .success());
     let s = t.wait_for("the shell again", |s| s.contains("COCKPIT-EXITED-"));
-    assert!(s.contains("COCKPIT-EXITED-0"), "{s}");
+    // 128 + SIGTERM, after the trainer saved the run.
+    assert!(s.contains("COCKPIT-EXITED-143"), "{s}");
     assert!(!t.alternate_on());
+    assert!(
+        s.replace('\n', "")
+            .contains("continue it with: rnn-tui train --resume"),
+        "{s}"
+    );
+    let runs = rnn_tui::runs::list_runs(&data.path().join("runs")).unwrap();
+    assert_eq!(runs.len(), 1);
+    let meta = runs[0].meta.as_ref().unwrap();
+    assert!(
+        meta.progress.epoch > 0 || meta.progress.batch > 0,
+        "{:?}",
+        meta.progress
+    );
 }

@@ -6,7 +6,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 
 use rnn_tui::train::{Event, HParams, TrainerState};
-use rnn_tui::tui::{fixtures, view, App, ColorMode, Msg, Theme};
+use rnn_tui::tui::{fixtures, view, Action, App, ColorMode, Msg, Theme};
 
 const SIZES: [(u16, u16); 3] = [(120, 40), (80, 24), (30, 8)];
 
@@ -63,8 +63,23 @@ fn states() -> Vec<(&'static str, App)> {
     let mut refused = training();
     refused.restart_failed("corpus file not found: /nope.txt".into());
 
+    // The runs picker over a training run (`o`, then the list the event loop hands back).
+    let mut picker = training();
+    assert_eq!(picker.update(key(KeyCode::Char('o'))), Action::ListRuns);
+    picker.show_runs(Ok(fixtures::run_list()));
+    picker.update(key(KeyCode::Down));
+
+    // A past run's curve overlaid, dimmed, on the current one.
+    let mut overlay = training();
+    overlay.set_overlay(
+        "20261127-184210-07c2".into(),
+        Ok(fixtures::past_run_records(200)),
+    );
+
     vec![
         ("ready", ready),
+        ("runs_picker", picker),
+        ("overlay", overlay),
         ("rebuild_refused", refused),
         ("training", training()),
         ("paused", paused),

@@ -83,7 +83,8 @@ pub fn run_trainer(trainer: Trainer, format: Format) -> i32 {
     let (mut finished, mut failed) = (false, false);
     for event in handle.events.iter() {
         match &event {
-            Event::Error { message } => {
+            // A failed save is not fatal to training, but the run's exit code says so.
+            Event::Error { message } | Event::Warning { message } => {
                 eprintln!("error: {message}");
                 failed = true;
             }

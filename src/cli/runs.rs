@@ -62,35 +62,20 @@ pub fn run(data_dir: Option<&Path>) -> i32 {
         "BEST VAL"
     );
     for r in &list {
-        match &r.meta {
-            Ok(m) => {
-                let hp = &m.hparams;
-                let corpus = Path::new(&m.corpus.source)
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_else(|| m.corpus.source.clone());
-                let created = m.created.replace('T', " ");
-                let created = created.trim_end_matches('Z');
-                let created = created.get(..16).unwrap_or(created);
-                let epochs = if m.progress.batch > 0 {
-                    format!("{}+/{}", m.progress.epoch, hp.epochs)
-                } else {
-                    format!("{}/{}", m.progress.epoch, hp.epochs)
-                };
-                println!(
-                    "{:<20}  {:<16}  {:<24}  {:>7} {:>5} {:>5} {:>6} {:>6}  {:>9}  {:>8}",
-                    r.dir.id,
-                    created,
-                    corpus,
-                    hp.hiddens,
-                    hp.num_steps,
-                    hp.batch_size,
-                    hp.lr,
-                    hp.clip,
-                    epochs,
-                    fmt_ppl(m.progress.best_val_ppl)
-                );
-            }
+        match r.summary() {
+            Ok(m) => println!(
+                "{:<20}  {:<16}  {:<24}  {:>7} {:>5} {:>5} {:>6} {:>6}  {:>9}  {:>8}",
+                m.id,
+                m.created,
+                m.corpus,
+                m.hiddens,
+                m.num_steps,
+                m.batch_size,
+                m.lr,
+                m.clip,
+                m.epochs,
+                fmt_ppl(m.best_val_ppl)
+            ),
             Err(e) => println!("{:<20}  unreadable: {e}", r.dir.id),
         }
     }

@@ -237,6 +237,55 @@ pub struct RunListing {
     pub meta: Result<RunMeta, RunError>,
 }
 
+/// What a list of runs shows of one run: plain text and numbers, no tensors.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunSummary {
+    pub id: String,
+    pub path: PathBuf,
+    /// `YYYY-MM-DD HH:MM`, UTC.
+    pub created: String,
+    /// The corpus file's name (`timemachine` for the built-in text).
+    pub corpus: String,
+    pub hiddens: usize,
+    pub num_steps: usize,
+    pub batch_size: usize,
+    pub lr: f64,
+    pub clip: f64,
+    /// Completed epochs of the total, `+` when it stopped inside an epoch: `12+/100`.
+    pub epochs: String,
+    /// NaN before the first epoch ends.
+    pub best_val_ppl: f64,
+}
+
+impl RunListing {
+    /// The listing's summary, or why its `run.json` cannot be read.
+    pub fn summary(&self) -> Result<RunSummary, String> {
+        let m = self.meta.as_ref().map_err(|e| e.to_string())?;
+        let hp = &m.hparams;
+        let corpus = Path::new(&m.corpus.source)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| m.corpus.source.clone());
+        let created = m.created.replace('T', " ");
+        let created = created.trim_end_matches('Z');
+        let created = created.get(..16).unwrap_or(created).to_owned();
+        let plus = if m.progress.batch > 0 { "+" } else { "" };
+        Ok(RunSummary {
+            id: self.dir.id.clone(),
+            path: self.dir.path.clone(),
+            created,
+            corpus,
+            hiddens: hp.hiddens,
+            num_steps: hp.num_steps,
+            batch_size: hp.batch_size,
+            lr: hp.lr,
+            clip: hp.clip,
+            epochs: format!("{}{plus}/{}", m.progress.epoch, hp.epochs),
+            best_val_ppl: m.progress.best_val_ppl,
+        })
+    }
+}
+
 /// Every run under `runs_root`, newest first. A missing root is an empty list.
 pub fn list_runs(runs_root: &Path) -> Result<Vec<RunListing>, RunError> {
     let mut out = Vec::new();

@@ -5,9 +5,11 @@ pub mod clip;
 pub mod hparams;
 pub mod outbox;
 pub mod protocol;
+pub mod resume;
 pub mod trainer;
 
 pub use clip::{clip_gradients, ClipOutcome};
 pub use hparams::{Field, HParams};
 pub use protocol::{BatchStats, Command, EpochStats, Event, Summary, TrainerState};
+pub use resume::{resume_run, ResumeOptions, Resumed};
 pub use trainer::{TrainError, Trainer, TrainerHandle};

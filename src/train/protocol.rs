@@ -26,7 +26,7 @@ pub enum Command {
     /// New gradient-clipping threshold (global L2 norm), applied from the next batch on.
     SetClip(f64),
     /// Write a checkpoint now (the cockpit's `s` key). Answered by `Event::Saved`, or by
-    /// `Event::Error` when the trainer has no run directory or the write fails.
+    /// `Event::Warning` when the trainer has no run directory or the write fails.
     Save,
 }
 
@@ -141,8 +141,12 @@ pub enum Event {
         epoch: usize,
         batch: usize,
     },
-    /// Something went wrong. A failed save leaves the trainer running; any other error means
-    /// the trainer has stopped.
+    /// Something went wrong but training goes on: a checkpoint or metrics write failed, a
+    /// setting was refused.
+    Warning {
+        message: String,
+    },
+    /// Something went wrong and the trainer has stopped.
     Error {
         message: String,
     },

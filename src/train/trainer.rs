@@ -125,6 +125,9 @@ pub struct Trainer {
     best_val_ppl: f64,
     /// Where checkpoints and metrics go (none: nothing is saved).
     recorder: Option<Recorder>,
+    /// Create a run directory under this root when training starts (see
+    /// [`Trainer::record_on_start`]).
+    record_root: Option<std::path::PathBuf>,
     /// Also save after every this many batches.
     save_every: Option<usize>,
     /// Trained since the last checkpoint.
@@ -251,6 +254,7 @@ impl Trainer {
             last_val_ppl: p.last_val_ppl,
             best_val_ppl: p.best_val_ppl,
             recorder: None,
+            record_root: None,
             save_every: None,
             dirty: false,
             resumed: None,
@@ -275,6 +279,14 @@ impl Trainer {
         self.recorder = Some(recorder);
         self.save()?;
         Ok(())
+    }
+
+    /// Create a new run directory under `runs_root` and record into it when `Command::Start`
+    /// arrives, not before: a cockpit opened and closed without training leaves no run
+    /// behind. The new directory is announced with `Event::Saved`; a failure to create it is
+    /// an `Event::Warning` and training goes on unrecorded.
+    pub fn record_on_start(&mut self, runs_root: std::path::PathBuf) {
+        self.record_root = Some(runs_root);
     }
 
     /// Also write a checkpoint after every `n` batches (`None` or 0: only at epoch ends,
@@ -348,6 +360,30 @@ impl Trainer {
         Ok(Some(dir))
     }
 
+    /// Carry out [`Trainer::record_on_start`], if it was asked for.
+    fn start_recording(&mut self, out: &mut Outbox) {
+        let Some(root) = self.record_root.take() else {
+            return;
+        };
+        let recorded = RunDir::create(&root)
+            .map_err(TrainError::from)
+            .and_then(|dir| self.record_to(dir));
+        match recorded {
+            Ok(()) => {
+                if let Some(dir) = self.run_dir() {
+                    out.send(Event::Saved {
+                        run_dir: dir.path.clone(),
+                        epoch: self.epoch,
+                        batch: self.batch_in_epoch,
+                    });
+                }
+            }
+            Err(e) => out.send(Event::Warning {
+                message: format!("this run is not being saved: {e}"),
+            }),
+        }
+    }
+
     /// Save and tell the front end how it went. `explicit`: asked for by `Command::Save`, so
     /// having nowhere to save is worth an error.
     fn save_and_report(&mut self, out: &mut Outbox, explicit: bool) {
@@ -357,12 +393,12 @@ impl Trainer {
                 epoch: self.epoch,
                 batch: self.batch_in_epoch,
             }),
-            Ok(None) if explicit => out.send(Event::Error {
+            Ok(None) if explicit => out.send(Event::Warning {
                 message: "nothing saved: this run has no run directory (started with --no-save)"
                     .into(),
             }),
             Ok(None) => {}
-            Err(e) => out.send(Event::Error {
+            Err(e) => out.send(Event::Warning {
                 message: format!("saving the checkpoint failed: {e}"),
             }),
         }
@@ -372,7 +408,7 @@ impl Trainer {
     fn log_and_send(&mut self, event: Event, out: &mut Outbox) {
         if let Some(rec) = self.recorder.as_mut() {
             if let Err(e) = rec.metrics().log(&event) {
-                out.send(Event::Error {
+                out.send(Event::Warning {
                     message: format!("writing metrics failed: {e}"),
                 });
             }
@@ -445,6 +481,7 @@ impl Trainer {
                 Ok(cmd) => self.apply_setting(cmd, out),
             }
         }
+        self.start_recording(out);
         out.send(Event::State {
             state: TrainerState::Training,
         });
@@ -638,7 +675,7 @@ impl Trainer {
             Command::SetLearningRate(lr) if valid(lr) => self.lr = lr,
             Command::SetClip(c) if valid(c) => self.clip = c,
             Command::SetLearningRate(v) | Command::SetClip(v) => {
-                out.send(Event::Error {
+                out.send(Event::Warning {
                     message: format!(
                         "ignored a setting of {v}: it must be a positive finite number"
                     ),

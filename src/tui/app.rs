@@ -8,14 +8,18 @@ use ratatui::crossterm::event::{
 };
 use ratatui::layout::{Position, Rect};
 
+use super::launch::RunList;
 use super::panels::completion::CompletionState;
 use super::panels::form::{FormCheck, FormState};
 use super::panels::gradients::GradientState;
-use super::panels::perplexity::PerplexityState;
+use super::panels::perplexity::{OverlayCurve, PerplexityState};
+use super::panels::runs::RunsPicker;
 use super::panels::status::StatusState;
 use super::theme::Theme;
 use super::view;
+use crate::runs::MetricRecord;
 use crate::train::{Command, Event, Field, HParams, TrainerState};
+use std::path::PathBuf;
 
 /// Everything that can change the state.
 #[derive(Clone, Debug)]
@@ -35,6 +39,16 @@ pub enum Action {
     /// Build a new trainer with these hyperparameters and start it; on failure call
     /// [`App::restart_failed`], on success [`App::start_run`].
     Restart(HParams),
+    /// List the saved runs and hand them to [`App::show_runs`].
+    ListRuns,
+    /// Stop the current trainer (it saves) and continue the run in this directory; then
+    /// [`App::start_resumed`] or [`App::resume_failed`].
+    Resume(PathBuf),
+    /// Read this run's metrics and hand them to [`App::set_overlay`].
+    LoadOverlay {
+        id: String,
+        path: PathBuf,
+    },
 }
 
 /// The panels that can take focus, in Tab order.
@@ -74,6 +88,7 @@ impl Focus {
 pub enum Dialog {
     Quit,
     Restart { hp: HParams, question: String },
+    Resume { path: PathBuf, question: String },
 }
 
 /// How a footer message should look.
@@ -92,6 +107,10 @@ pub struct App {
     pub focus: Focus,
     pub help: bool,
     pub dialog: Option<Dialog>,
+    /// The runs picker, while open.
+    pub picker: Option<RunsPicker>,
+    /// `s` was pressed and its `Saved` not yet seen (autosaves are not announced).
+    save_requested: bool,
     /// One line for the footer: results of actions, refused input, rebuild failures.
     pub notice: Option<(Level, String)>,
     pub status: StatusState,
@@ -119,6 +138,8 @@ impl App {
             focus: Focus::Perplexity,
             help: false,
             dialog: None,
+            picker: None,
+            save_requested: false,
             notice: None,
             area: Rect::new(0, 0, 120, 40),
             run: 1,
@@ -138,14 +159,82 @@ impl App {
 
     /// A new trainer was built for `hp` and started: fresh charts, same prefix, focus, theme.
     pub fn start_run(&mut self, hp: HParams, commands: Sender<Command>) {
+        self.reset_for(hp, commands);
+        self.notice = Some((Level::Info, format!("run {} started", self.run)));
+    }
+
+    /// Fresh charts and status for a new trainer; the prefix, focus, theme and the overlaid
+    /// curve stay.
+    fn reset_for(&mut self, hp: HParams, commands: Sender<Command>) {
+        let overlay = self.perplexity.overlay.take();
         self.status = StatusState::new(hp.epochs);
         self.perplexity = PerplexityState::default();
+        self.perplexity.overlay = overlay;
         self.gradients = GradientState::new(hp.clip);
         self.completion.clear_model();
         self.hp = hp;
         self.commands = Some(commands);
+        self.save_requested = false;
         self.run += 1;
-        self.notice = Some((Level::Info, format!("run {} started", self.run)));
+    }
+
+    /// A saved run was restored into a new trainer (waiting for space): replay its metric
+    /// log so the charts show its whole history, and pass on the restorer's notes.
+    pub fn start_resumed(
+        &mut self,
+        id: &str,
+        hp: HParams,
+        commands: Sender<Command>,
+        history: &[MetricRecord],
+        notes: &[String],
+    ) {
+        self.reset_for(hp, commands);
+        for r in history {
+            match r {
+                MetricRecord::Batch(b) => self.on_event(Event::Batch(b.clone())),
+                MetricRecord::Epoch(e) => self.on_event(Event::Epoch(e.clone())),
+            }
+        }
+        self.status.run_id = Some(id.to_owned());
+        let mut msg = format!(
+            "run {id} loaded at epoch {} — press space to continue",
+            self.status.epochs_done
+        );
+        for n in notes {
+            msg.push_str("; ");
+            msg.push_str(n);
+        }
+        self.notice = Some((Level::Info, msg));
+    }
+
+    /// Restoring a saved run failed: say why, keep the current run.
+    pub fn resume_failed(&mut self, message: String) {
+        self.notice = Some((Level::Error, format!("not resumed: {message}")));
+    }
+
+    /// The saved runs, for the picker (or why they could not be listed).
+    pub fn show_runs(&mut self, list: Result<RunList, String>) {
+        match list {
+            Ok(list) => self.picker = Some(RunsPicker::new(list)),
+            Err(e) => self.notice = Some((Level::Error, format!("cannot list runs: {e}"))),
+        }
+    }
+
+    /// A past run's metrics to overlay on the perplexity chart (or why they could not be read).
+    pub fn set_overlay(&mut self, id: String, records: Result<Vec<MetricRecord>, String>) {
+        match records {
+            Ok(r) if r.is_empty() => {
+                self.notice = Some((Level::Warn, format!("run {id} has no metrics to compare")))
+            }
+            Ok(r) => {
+                self.notice = Some((
+                    Level::Info,
+                    format!("comparing with run {id} (dimmed); c in the runs picker removes it"),
+                ));
+                self.perplexity.overlay = Some(OverlayCurve::from_records(id, &r));
+            }
+            Err(e) => self.notice = Some((Level::Error, format!("cannot read run {id}: {e}"))),
+        }
     }
 
     /// Building the new trainer failed: say why, keep the current run and model.
@@ -198,7 +287,26 @@ impl App {
                 ));
             }
             Event::Error { message } => {
+                self.save_requested = false;
                 self.notice = Some((Level::Error, message.clone()));
+            }
+            Event::Warning { message } => {
+                self.save_requested = false;
+                self.notice = Some((Level::Warn, message.clone()));
+            }
+            Event::Saved {
+                run_dir,
+                epoch,
+                batch,
+            } if self.save_requested => {
+                self.save_requested = false;
+                self.notice = Some((
+                    Level::Info,
+                    format!(
+                        "saved after {epoch} epochs and {batch} batches to {}",
+                        run_dir.display()
+                    ),
+                ));
             }
             Event::Diverged { message, .. } => {
                 self.notice = Some((
@@ -231,6 +339,7 @@ impl App {
                             self.form.check = None;
                             Action::Restart(hp)
                         }
+                        Dialog::Resume { path, .. } => Action::Resume(path),
                     }
                 }
                 KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => {
@@ -245,6 +354,9 @@ impl App {
             // Any key closes the overlay.
             self.help = false;
             return Action::None;
+        }
+        if self.picker.is_some() {
+            return self.picker_key(key);
         }
         match key.code {
             KeyCode::Tab => {
@@ -267,6 +379,8 @@ impl App {
         match key.code {
             KeyCode::Char(' ') => self.toggle_run(),
             KeyCode::Char('r') => return self.ask_restart(),
+            KeyCode::Char('s') => self.save(),
+            KeyCode::Char('o') => return Action::ListRuns,
             KeyCode::Char('?') => self.help = true,
             KeyCode::Char('q') => {
                 if matches!(self.state(), TrainerState::Training | TrainerState::Paused)
@@ -321,6 +435,95 @@ impl App {
                 ))
             }
         }
+    }
+
+    fn save(&mut self) {
+        if self.status.error.is_some() {
+            self.notice = Some((
+                Level::Warn,
+                "the trainer stopped with an error: nothing to save".into(),
+            ));
+            return;
+        }
+        match self.state() {
+            TrainerState::Ready if self.status.run_id.is_none() => {
+                self.notice = Some((
+                    Level::Info,
+                    "nothing to save yet: a run is saved once it starts training".into(),
+                ))
+            }
+            TrainerState::Done => {
+                self.notice = Some((
+                    Level::Info,
+                    "this run is finished and was saved when it ended".into(),
+                ))
+            }
+            _ => {
+                self.save_requested = true;
+                self.notice = Some((Level::Info, "saving…".into()));
+                self.send(Command::Save);
+            }
+        }
+    }
+
+    /// Keys while the runs picker is open: it takes them all (Ctrl-C aside).
+    fn picker_key(&mut self, key: KeyEvent) -> Action {
+        let Some(picker) = self.picker.as_mut() else {
+            return Action::None;
+        };
+        match key.code {
+            KeyCode::Esc | KeyCode::Char('o') | KeyCode::Char('q') => self.picker = None,
+            KeyCode::Up | KeyCode::Char('k') => picker.up(),
+            KeyCode::Down | KeyCode::Char('j') => picker.down(),
+            KeyCode::Char('c') => {
+                let Some(run) = picker.selected().cloned() else {
+                    return Action::None;
+                };
+                self.picker = None;
+                if self
+                    .perplexity
+                    .overlay
+                    .as_ref()
+                    .is_some_and(|o| o.id == run.id)
+                {
+                    self.perplexity.overlay = None;
+                    self.notice = Some((Level::Info, format!("run {} no longer shown", run.id)));
+                    return Action::None;
+                }
+                return Action::LoadOverlay {
+                    id: run.id,
+                    path: run.path,
+                };
+            }
+            KeyCode::Enter => {
+                let Some(run) = picker.selected().cloned() else {
+                    return Action::None;
+                };
+                self.picker = None;
+                if self.status.run_id.as_deref() == Some(run.id.as_str())
+                    && self.status.error.is_none()
+                    && self.state() != TrainerState::Done
+                {
+                    self.notice = Some((Level::Info, format!("run {} is already open", run.id)));
+                    return Action::None;
+                }
+                if matches!(self.state(), TrainerState::Training | TrainerState::Paused)
+                    && self.status.error.is_none()
+                {
+                    self.dialog = Some(Dialog::Resume {
+                        question: format!(
+                            "Stop this run (it is saved) and continue run {}?",
+                            run.id
+                        ),
+                        path: run.path,
+                    });
+                    return Action::None;
+                }
+                return Action::Resume(run.path);
+            }
+            _ => {}
+        }
+        Action::None
     }
 
     fn ask_restart(&mut self) -> Action {
@@ -446,6 +649,7 @@ impl App {
         if !matches!(m.kind, MouseEventKind::Down(MouseButton::Left))
             || self.help
             || self.dialog.is_some()
+            || self.picker.is_some()
         {
             return;
         }

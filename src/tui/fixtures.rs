@@ -8,6 +8,8 @@ use crate::model::ModelSnapshot;
 use crate::train::{BatchStats, EpochStats, Event, TrainerState};
 
 use super::app::{App, Msg};
+use super::launch::RunList;
+use crate::runs::{MetricRecord, RunSummary};
 
 /// A deterministic pseudo-random stream in -1..1 (xorshift).
 struct Noise(u64);
@@ -115,4 +117,70 @@ pub fn ready_app(app: &mut App) {
     app.update(Msg::Trainer(ready()));
     app.update(Msg::Trainer(Event::Snapshot(Arc::new(snapshot(16, 0)))));
     app.update(Msg::Trainer(state(TrainerState::Ready)));
+}
+
+/// The metric log of a past run with `batches` batches: the same curve as
+/// [`feed_training`], a little worse, so an overlay is visible.
+pub fn past_run_records(batches: usize) -> Vec<MetricRecord> {
+    let mut out = Vec::new();
+    let mut loss_sum = 0.0;
+    for k in 0..batches {
+        let mut b = batch(k, 1.0);
+        b.loss += 0.15;
+        loss_sum += b.loss;
+        let end = b.batch == b.batches_per_epoch;
+        let (epoch, elapsed) = (b.epoch, b.elapsed);
+        out.push(MetricRecord::Batch(b));
+        if end {
+            let train_ppl = (loss_sum / BATCHES_PER_EPOCH as f64).exp();
+            loss_sum = 0.0;
+            out.push(MetricRecord::Epoch(EpochStats {
+                epoch,
+                epochs: 10,
+                train_ppl,
+                val_ppl: train_ppl * 1.05,
+                tokens_per_s: 200_000.0,
+                elapsed,
+            }));
+        }
+    }
+    out
+}
+
+/// Three saved runs as the runs picker lists them, newest first.
+pub fn run_list() -> RunList {
+    let run = |id: &str, corpus: &str, hiddens, epochs: &str, best| RunSummary {
+        id: id.into(),
+        path: format!("/data/runs/{id}").into(),
+        created: format!(
+            "{}-{}-{} {}:{}",
+            &id[0..4],
+            &id[4..6],
+            &id[6..8],
+            &id[9..11],
+            &id[11..13]
+        ),
+        corpus: corpus.into(),
+        hiddens,
+        num_steps: 32,
+        batch_size: 1024,
+        lr: 1.0,
+        clip: 1.0,
+        epochs: epochs.into(),
+        best_val_ppl: best,
+    };
+    RunList {
+        runs: vec![
+            run("20261128-101500-a3f9", "timemachine", 32, "12+/100", 9.81),
+            run(
+                "20261127-184210-07c2",
+                "war_of_the_worlds.txt",
+                256,
+                "100/100",
+                6.02,
+            ),
+            run("20261127-090001-ffff", "timemachine", 32, "0/100", f64::NAN),
+        ],
+        unreadable: 1,
+    }
 }

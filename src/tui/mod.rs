@@ -7,6 +7,7 @@
 pub mod app;
 #[doc(hidden)]
 pub mod fixtures;
+pub mod launch;
 pub mod log;
 pub mod panels;
 pub mod run;

@@ -8,9 +8,9 @@
 
 use std::io::{stdout, Stdout};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use candle_core::Device;
 use crossbeam_channel::{never, select, tick, Receiver};
 use ratatui::backend::CrosstermBackend;
 use ratatui::crossterm::event::{
@@ -23,12 +23,12 @@ use ratatui::crossterm::terminal::{
 use ratatui::Terminal;
 
 use super::app::{Action, App, Msg};
+use super::launch::{self, Launcher};
 use super::theme::Theme;
 use super::{log, view};
 use crate::cli::{EXIT_FAILURE, EXIT_USAGE};
-use crate::device::{self, DeviceChoice};
-use crate::model::ComputePath;
-use crate::train::{Command, Event, HParams, TrainError, Trainer, TrainerHandle};
+use crate::runs::RunDir;
+use crate::train::{Command, Event, HParams, TrainError, TrainerHandle};
 
 /// Minimum time between two frames drawn for trainer events (~30 frames/s).
 pub const FRAME: Duration = Duration::from_millis(33);
@@ -88,14 +88,26 @@ fn install_panic_hook() {
     }));
 }
 
-/// Set when SIGTERM or SIGHUP arrives, so the loop can give the terminal back and leave.
-fn termination_flag() -> std::sync::Arc<AtomicBool> {
-    let flag = std::sync::Arc::new(AtomicBool::new(false));
+/// One flag per signal that ends the cockpit (SIGTERM, SIGINT from `kill`, SIGHUP), set
+/// when it arrives, so the loop can stop the trainer (which saves), give the terminal back
+/// and leave with the signal's exit code.
+fn termination_flags() -> Vec<(i32, Arc<AtomicBool>)> {
     #[cfg(unix)]
-    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
-        let _ = signal_hook::flag::register(sig, flag.clone());
-    }
-    flag
+    let signals = [
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGHUP,
+    ];
+    #[cfg(not(unix))]
+    let signals: [i32; 0] = [];
+    signals
+        .into_iter()
+        .map(|sig| {
+            let flag = Arc::new(AtomicBool::new(false));
+            let _ = signal_hook::flag::register(sig, flag.clone());
+            (sig, flag)
+        })
+        .collect()
 }
 
 fn spawn_input() -> Receiver<Msg> {
@@ -118,43 +130,58 @@ fn spawn_input() -> Receiver<Msg> {
     rx
 }
 
-/// Builds the trainer for a new run (`r`, or a form change that needs a rebuild).
-pub type Rebuild = Box<dyn FnMut(HParams) -> Result<Trainer, TrainError>>;
-
-/// Open the cockpit on a new run with `hp` and run until the user quits. Returns the process
-/// exit code.
-pub fn run(hp: HParams, choice: DeviceChoice, kernel: ComputePath, theme: Theme) -> i32 {
-    let (dev, dev_name) = match device::select(choice) {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_USAGE;
-        }
-    };
-    let trainer = match build(hp.clone(), &dev, &dev_name, kernel) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return if e.is_usage() {
-                EXIT_USAGE
-            } else {
-                EXIT_FAILURE
-            };
-        }
-    };
-    let rebuild: Rebuild = Box::new(move |hp| build(hp, &dev, &dev_name, kernel));
-    run_trainer(trainer, rebuild, theme)
+/// What the cockpit opens on.
+pub enum Opening {
+    /// A new run with these hyperparameters (saved once it starts training).
+    New(HParams),
+    /// A saved run, continued where it stopped; `epochs`, `lr`, `clip` override its own.
+    Resume {
+        dir: RunDir,
+        epochs: Option<usize>,
+        lr: Option<f64>,
+        clip: Option<f64>,
+    },
 }
 
-/// Open the cockpit on a trainer built by the caller (new or resumed, recording or not);
-/// `rebuild` makes the trainers of later runs. Returns the process exit code.
-pub fn run_trainer(trainer: Trainer, rebuild: Rebuild, theme: Theme) -> i32 {
+/// Open the cockpit and run until the user quits. Errors found before the screen opens (a
+/// bad corpus, a damaged checkpoint) are one line on stderr. Returns the process exit code.
+pub fn run(launcher: Launcher, opening: Opening, theme: Theme) -> i32 {
+    let fail = |e: TrainError| {
+        eprintln!("error: {e}");
+        if e.is_usage() {
+            EXIT_USAGE
+        } else {
+            EXIT_FAILURE
+        }
+    };
+    let (trainer, resumed) = match opening {
+        Opening::New(hp) => match launcher.new_run(hp) {
+            Ok(t) => (t, None),
+            Err(e) => return fail(e),
+        },
+        Opening::Resume {
+            dir,
+            epochs,
+            lr,
+            clip,
+        } => match launcher.resume(&dir, epochs, lr, clip) {
+            Ok(r) => {
+                let history = launch::history(&dir.path).unwrap_or_default();
+                (r.trainer, Some((dir.id, history, r.notes)))
+            }
+            Err(e) => return fail(e),
+        },
+    };
     let hp = trainer.hp.clone();
     let log_path = log::init();
     log::line(format!("cockpit start: {hp:?}"));
     let handle = trainer.spawn();
-    let mut app = App::new(hp, theme);
+    let mut app = App::new(hp.clone(), theme);
     app.attach(handle.commands.clone());
+    if let Some((id, history, notes)) = resumed {
+        app.run = 0;
+        app.start_resumed(&id, hp, handle.commands.clone(), &history, &notes);
+    }
     install_panic_hook();
     let mut terminal = match setup() {
         Ok(t) => t,
@@ -164,12 +191,19 @@ pub fn run_trainer(trainer: Trainer, rebuild: Rebuild, theme: Theme) -> i32 {
             return EXIT_FAILURE;
         }
     };
-    let result = event_loop(&mut terminal, &mut app, handle, rebuild);
+    let result = event_loop(&mut terminal, &mut app, handle, &launcher);
     restore();
+    // The trainer has stopped and saved by now (dropping its handle waits for it).
+    if let (Some(id), Some(dir)) = (&app.status.run_id, &app.status.run_dir) {
+        eprintln!(
+            "run {id} saved in {}; continue it with: rnn-tui train --resume {id}",
+            dir.display()
+        );
+    }
     match result {
-        Ok(()) => {
-            log::line("cockpit quit");
-            0
+        Ok(exit) => {
+            log::line(format!("cockpit quit ({exit:?})"));
+            exit.code()
         }
         Err(e) => {
             log::line(format!("cockpit failed: {e}"));
@@ -182,16 +216,22 @@ pub fn run_trainer(trainer: Trainer, rebuild: Rebuild, theme: Theme) -> i32 {
     }
 }
 
-/// A trainer for `hp` on the chosen device and compute path.
-fn build(
-    hp: HParams,
-    dev: &Device,
-    dev_name: &str,
-    kernel: ComputePath,
-) -> Result<Trainer, TrainError> {
-    let mut t = Trainer::new(hp, dev, dev_name)?;
-    t.set_compute_path(kernel)?;
-    Ok(t)
+/// How the event loop ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// `q`, Ctrl-C, or the terminal went away.
+    Quit,
+    /// A signal asked us to leave; the process exits with 128 + its number.
+    Signal(i32),
+}
+
+impl Exit {
+    pub fn code(self) -> i32 {
+        match self {
+            Exit::Quit => 0,
+            Exit::Signal(n) => 128 + n,
+        }
+    }
 }
 
 fn log_event(ev: &Event) {
@@ -212,6 +252,7 @@ fn log_event(ev: &Event) {
             s.epochs, s.completed, s.train_ppl, s.val_ppl, s.tokens_per_s, s.seconds, s.sample
         )),
         Event::Error { message } => log::line(format!("trainer error: {message}")),
+        Event::Warning { message } => log::line(format!("trainer warning: {message}")),
         Event::Diverged { message, .. } => log::line(format!("diverged: {message}")),
         Event::Settings { lr, clip } => log::line(format!("settings lr={lr} clip={clip}")),
         _ => {}
@@ -222,8 +263,8 @@ fn event_loop(
     terminal: &mut Term,
     app: &mut App,
     handle: TrainerHandle,
-    mut rebuild: Rebuild,
-) -> std::io::Result<()> {
+    launcher: &Launcher,
+) -> std::io::Result<Exit> {
     let input = spawn_input();
     let ticker = tick(TRAINING_FRAME);
     let mut handle = Some(handle);
@@ -239,7 +280,7 @@ fn event_loop(
     let mut trainer_dirty = false;
     let mut last_draw: Option<Instant> = None;
     let inject_panic = std::env::var_os(UI_PANIC_ENV).is_some();
-    let terminate = termination_flag();
+    let terminate = termination_flags();
     loop {
         let since = last_draw.map_or(Duration::MAX, |t| t.elapsed());
         if (input_dirty && since >= FRAME) || (trainer_dirty && since >= TRAINING_FRAME) {
@@ -269,7 +310,7 @@ fn event_loop(
                     input_dirty = true;
                 }
                 // The input thread is gone (it panicked or the terminal closed): leave.
-                Err(_) => return Ok(()),
+                Err(_) => return Ok(Exit::Quit),
             },
             // Trainer events are collected on the tick rather than one wake-up per
             // event: a few hundred batches a second would otherwise wake this thread (and
@@ -282,10 +323,12 @@ fn event_loop(
                     got = true;
                 }
                 trainer_dirty |= got;
-                if terminate.load(Ordering::Relaxed) {
-                    log::line("terminated by a signal");
+                if let Some((sig, _)) = terminate.iter().find(|(_, f)| f.load(Ordering::Relaxed)) {
+                    log::line(format!("terminated by signal {sig}"));
                     restore();
-                    return Ok(());
+                    // Dropping the handle stops the trainer, which saves the run.
+                    drop(handle.take());
+                    return Ok(Exit::Signal(*sig));
                 }
                 if inject_panic {
                     panic!("injected UI fault ({UI_PANIC_ENV})");
@@ -302,9 +345,33 @@ fn event_loop(
                     if let Some(h) = handle.take() {
                         h.send(Command::Stop);
                     }
-                    return Ok(());
+                    return Ok(Exit::Quit);
                 }
-                Action::Restart(hp) => match rebuild(hp.clone()) {
+                Action::ListRuns => app.show_runs(launcher.list()),
+                Action::LoadOverlay { id, path } => app.set_overlay(id, launch::history(&path)),
+                Action::Resume(path) => {
+                    let resumed = RunDir::open(&path)
+                        .map_err(TrainError::from)
+                        .and_then(|dir| Ok((launcher.resume(&dir, None, None, None)?, dir)));
+                    match resumed {
+                        Ok((r, dir)) => {
+                            // The old trainer stops and saves before the new one starts.
+                            drop(handle.take());
+                            let history = launch::history(&dir.path).unwrap_or_default();
+                            let hp = r.trainer.hp.clone();
+                            let h = r.trainer.spawn();
+                            log::line(format!("resumed run {}", dir.id));
+                            app.start_resumed(&dir.id, hp, h.commands.clone(), &history, &r.notes);
+                            events = h.events.clone();
+                            handle = Some(h);
+                        }
+                        Err(e) => {
+                            log::line(format!("resume failed: {e}"));
+                            app.resume_failed(e.to_string());
+                        }
+                    }
+                }
+                Action::Restart(hp) => match launcher.new_run(hp.clone()) {
                     Ok(t) => {
                         drop(handle.take());
                         let h = t.spawn();

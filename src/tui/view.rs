@@ -7,7 +7,7 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::app::{App, Focus, Level};
-use super::panels::{completion, form, gradients, heatmap, help, perplexity, status};
+use super::panels::{completion, form, gradients, heatmap, help, perplexity, runs, status};
 
 /// Below this the cockpit shows only "enlarge the window".
 pub const MIN_WIDTH: u16 = 60;
@@ -111,6 +111,10 @@ fn footer(f: &mut Frame, area: Rect, app: &App) {
             d(" cancel  "),
             k("r"),
             d(" restart  "),
+            k("s"),
+            d(" save  "),
+            k("o"),
+            d(" runs  "),
             k("?"),
             d(" help  "),
             k("q"),
@@ -135,6 +139,9 @@ pub fn draw(f: &mut Frame, app: &App) {
     heatmap::draw(f, a.heatmap, app);
     form::draw(f, a.form, app);
     footer(f, a.footer, app);
+    if let Some(p) = &app.picker {
+        runs::draw(f, area, app, p);
+    }
     if app.help {
         help::draw(f, area, app);
     }

@@ -9,14 +9,19 @@ use ratatui::Frame;
 use crate::tui::app::{App, Dialog};
 
 /// Every key the cockpit knows, as the overlay lists it.
-pub const KEYS: [(&str, &str); 17] = [
+pub const KEYS: [(&str, &str); 22] = [
     ("space", "start training / pause / resume"),
     ("Tab / Shift-Tab", "move focus to the next / previous panel"),
     ("mouse click", "focus the panel under the pointer"),
     ("r", "restart: new model, new run (asks while training)"),
+    ("s", "save now (runs also save each epoch and on quit)"),
+    ("o", "runs picker: continue or compare a saved run"),
     ("?", "show this help (any key closes it)"),
     ("q", "quit (asks first while training)"),
-    ("Ctrl-C", "quit at once (so do SIGTERM and SIGHUP)"),
+    (
+        "Ctrl-C",
+        "quit at once, saving (so do SIGTERM/SIGINT/SIGHUP)",
+    ),
     ("Esc", "cancel: close a dialog, an edit, or typing mode"),
     (
         "— Completion pane",
@@ -29,10 +34,16 @@ pub const KEYS: [(&str, &str); 17] = [
     ("  ↑/↓ or k/j", "select a field"),
     ("  Enter", "edit the field / apply the edit"),
     ("  Esc", "cancel the edit"),
+    ("— Runs picker", ""),
+    (
+        "  ↑/↓ or k/j, Enter",
+        "select a run / continue it (saves the current one)",
+    ),
+    ("  c", "overlay its curve, dimmed (press again to remove)"),
     ("— Dialogs", "y or Enter confirms, n or Esc cancels"),
 ];
 
-fn centered(area: Rect, w: u16, h: u16) -> Rect {
+pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let [v] = Layout::vertical([Constraint::Length(h.min(area.height))])
         .flex(Flex::Center)
         .areas(area);
@@ -76,7 +87,7 @@ pub fn draw_dialog(f: &mut Frame, area: Rect, app: &App, dialog: &Dialog) {
     let t = &app.theme;
     let question = match dialog {
         Dialog::Quit => "Training is running. Quit anyway?".to_owned(),
-        Dialog::Restart { question, .. } => question.clone(),
+        Dialog::Restart { question, .. } | Dialog::Resume { question, .. } => question.clone(),
     };
     let popup = centered(area, 60, 5);
     f.render_widget(Clear, popup);

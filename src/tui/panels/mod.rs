@@ -6,4 +6,5 @@ pub mod gradients;
 pub mod heatmap;
 pub mod help;
 pub mod perplexity;
+pub mod runs;
 pub mod status;

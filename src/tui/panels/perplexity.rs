@@ -9,6 +9,7 @@ use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph, Sparkl
 use ratatui::Frame;
 
 use super::status::fmt_ppl;
+use crate::runs::MetricRecord;
 use crate::train::{BatchStats, EpochStats};
 use crate::tui::app::{App, Focus};
 use crate::tui::series::{decimate, Series};
@@ -25,6 +26,46 @@ pub struct PerplexityState {
     ema_loss: Option<f64>,
     /// Validation perplexity per epoch, x = epoch.
     pub val: Series,
+    /// A saved run's curves drawn dimmed under the current ones (the runs picker's `c`).
+    pub overlay: Option<OverlayCurve>,
+}
+
+/// Most points an overlaid train curve keeps.
+pub const OVERLAY_POINTS: usize = 1024;
+
+/// A past run's perplexity, ready to draw: its smoothed train curve and validation points.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OverlayCurve {
+    pub id: String,
+    pub train: Vec<(f64, f64)>,
+    pub val: Vec<(f64, f64)>,
+}
+
+impl OverlayCurve {
+    /// Smooth the batch losses with the same EMA as the live curve, so the two compare.
+    pub fn from_records(id: String, records: &[MetricRecord]) -> Self {
+        let mut train = Vec::new();
+        let mut val = Vec::new();
+        let mut ema: Option<f64> = None;
+        for r in records {
+            match r {
+                MetricRecord::Batch(b) if b.loss.is_finite() => {
+                    let e = ema.map_or(b.loss, |p| EMA_ALPHA * b.loss + (1.0 - EMA_ALPHA) * p);
+                    ema = Some(e);
+                    train.push((batch_x(b), e.exp()));
+                }
+                MetricRecord::Epoch(e) if e.val_ppl.is_finite() => {
+                    val.push((e.epoch as f64, e.val_ppl));
+                }
+                _ => {}
+            }
+        }
+        OverlayCurve {
+            id,
+            train: decimate(&train, OVERLAY_POINTS / 2),
+            val,
+        }
+    }
 }
 
 /// Position of a batch in epochs: batch k of epoch e is at `e - 1 + k / batches`.
@@ -154,8 +195,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
     let st = &app.perplexity;
     let focused = app.focus == Focus::Perplexity;
+    let title = match &st.overlay {
+        Some(o) => format!(" Perplexity · vs run {} (dimmed) ", o.id),
+        None => " Perplexity ".to_owned(),
+    };
     let block = Block::bordered()
-        .title(Span::styled(" Perplexity ", t.title_style()))
+        .title(Span::styled(title, t.title_style()))
         .border_style(t.border_style(focused));
     let inner = block.inner(area);
     f.render_widget(block, area);
@@ -195,12 +240,45 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         v.iter().map(|&(x, y)| (x, y.max(1e-9).log10())).collect()
     };
     let (train_l, ema_l, val_l) = (log(&train), log(&ema), log(&val));
-    let Some((ybounds, ylabels)) = log_axis(train.iter().chain(&ema).chain(&val).map(|p| p.1))
-    else {
+    let (past_train, past_val) = st
+        .overlay
+        .as_ref()
+        .map(|o| (decimate(&o.train, cols), o.val.clone()))
+        .unwrap_or_default();
+    let (past_train_l, past_val_l) = (log(&past_train), log(&past_val));
+    let Some((ybounds, ylabels)) = log_axis(
+        train
+            .iter()
+            .chain(&ema)
+            .chain(&val)
+            .chain(&past_train)
+            .chain(&past_val)
+            .map(|p| p.1),
+    ) else {
         return;
     };
-    let xb = x_bounds(&[&train, &val]);
-    let datasets = vec![
+    let xb = x_bounds(&[&train, &val, &past_train, &past_val]);
+    let mut datasets = Vec::new();
+    if st.overlay.is_some() {
+        // Drawn first, so the current run paints over it.
+        datasets.push(
+            Dataset::default()
+                .name("past")
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(t.dim_style())
+                .data(&past_train_l),
+        );
+        datasets.push(
+            Dataset::default()
+                .name("past val")
+                .marker(Marker::Dot)
+                .graph_type(GraphType::Scatter)
+                .style(t.dim_style())
+                .data(&past_val_l),
+        );
+    }
+    datasets.extend([
         Dataset::default()
             .name("train")
             .marker(Marker::Braille)
@@ -219,7 +297,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             .graph_type(GraphType::Scatter)
             .style(Style::default().fg(t.val).add_modifier(Modifier::BOLD))
             .data(&val_l),
-    ];
+    ]);
     let chart = Chart::new(datasets)
         .x_axis(
             Axis::default()

@@ -28,6 +28,9 @@ pub struct StatusState {
     pub batches_seen: u64,
     pub clipped_seen: u64,
     pub summary: Option<Summary>,
+    /// The run directory's id and path once the run is being saved.
+    pub run_id: Option<String>,
+    pub run_dir: Option<std::path::PathBuf>,
 }
 
 impl StatusState {
@@ -47,6 +50,8 @@ impl StatusState {
             batches_seen: 0,
             clipped_seen: 0,
             summary: None,
+            run_id: None,
+            run_dir: None,
         }
     }
 
@@ -83,6 +88,12 @@ impl StatusState {
                 self.val_ppl = Some(e.val_ppl);
             }
             Event::Finished(s) => self.summary = Some(s.clone()),
+            Event::Saved { run_dir, .. } => {
+                self.run_id = run_dir
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned());
+                self.run_dir = Some(run_dir.clone());
+            }
             Event::Error { message } => self.error = Some(message.clone()),
             _ => {}
         }
@@ -290,7 +301,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         (_, Some(e)) => format!("ETA {}", fmt_duration(e)),
         _ => "ETA –".to_owned(),
     };
-    let label = format!("{:.0}% of {} epochs · {eta}", progress * 100.0, s.epochs);
+    let mut label = format!("{:.0}% of {} epochs · {eta}", progress * 100.0, s.epochs);
+    if let Some(id) = &s.run_id {
+        label.push_str(&format!(" · run {id}"));
+    }
     let mut gauge_style = Style::default().fg(t.accent).bg(t.border);
     if t.mode == ColorMode::NoColor {
         gauge_style = Style::default().add_modifier(Modifier::REVERSED);

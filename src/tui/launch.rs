@@ -1,0 +1,110 @@
+//! How the cockpit gets its trainers: new runs (recorded into a run directory once training
+//! starts), runs resumed from the picker, the list of saved runs and their metric logs. All
+//! the file and tensor work happens here, on the event loop's side; the app state only sees
+//! the plain results.
+
+use std::path::{Path, PathBuf};
+
+use candle_core::Device;
+
+use crate::device::{self, DeviceChoice};
+use crate::model::ComputePath;
+use crate::runs::{self, MetricRecord, RunDir, RunSummary};
+use crate::train::{resume_run, HParams, ResumeOptions, Resumed, TrainError, Trainer};
+
+/// Builds trainers for the cockpit on one device, with one compute path.
+pub struct Launcher {
+    device: Device,
+    device_name: String,
+    kernel: ComputePath,
+    /// Where runs are saved; `None` when saving is off (`--no-save`).
+    runs_root: Option<PathBuf>,
+    save_every: Option<usize>,
+}
+
+/// The saved runs as the picker lists them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunList {
+    pub runs: Vec<RunSummary>,
+    /// Run directories whose `run.json` could not be read (left out of `runs`).
+    pub unreadable: usize,
+}
+
+impl Launcher {
+    pub fn new(
+        choice: DeviceChoice,
+        kernel: ComputePath,
+        runs_root: Option<PathBuf>,
+        save_every: Option<usize>,
+    ) -> Result<Launcher, String> {
+        let (device, device_name) = device::select(choice)?;
+        Ok(Launcher {
+            device,
+            device_name,
+            kernel,
+            runs_root,
+            save_every,
+        })
+    }
+
+    /// Where runs are saved, if saving is on.
+    pub fn runs_root(&self) -> Option<&Path> {
+        self.runs_root.as_deref()
+    }
+
+    /// A trainer for a new run with `hp`; it records into a new run directory when told to
+    /// start.
+    pub fn new_run(&self, hp: HParams) -> Result<Trainer, TrainError> {
+        let mut t = Trainer::new(hp, &self.device, &self.device_name)?;
+        t.set_compute_path(self.kernel)?;
+        t.set_save_every(self.save_every);
+        if let Some(root) = &self.runs_root {
+            t.record_on_start(root.clone());
+        }
+        Ok(t)
+    }
+
+    /// Continue the run in `dir` where it stopped (its own hyperparameters, save for the
+    /// overrides), saving into the same directory.
+    pub fn resume(
+        &self,
+        dir: &RunDir,
+        epochs: Option<usize>,
+        lr: Option<f64>,
+        clip: Option<f64>,
+    ) -> Result<Resumed, TrainError> {
+        let opts = ResumeOptions {
+            epochs,
+            lr,
+            clip,
+            kernel: self.kernel,
+            record: self.runs_root.is_some(),
+        };
+        let mut resumed = resume_run(dir, &opts, &self.device, &self.device_name)?;
+        resumed.trainer.set_save_every(self.save_every);
+        Ok(resumed)
+    }
+
+    /// The saved runs, newest first. Without a runs root (saving off) the list is empty.
+    pub fn list(&self) -> Result<RunList, String> {
+        let Some(root) = &self.runs_root else {
+            return Ok(RunList::default());
+        };
+        let listing = runs::list_runs(root).map_err(|e| e.to_string())?;
+        let mut list = RunList::default();
+        for l in &listing {
+            match l.summary() {
+                Ok(s) => list.runs.push(s),
+                Err(_) => list.unreadable += 1,
+            }
+        }
+        Ok(list)
+    }
+}
+
+/// Every batch and epoch record of the run at `path` (for its curve).
+pub fn history(path: &Path) -> Result<Vec<MetricRecord>, String> {
+    RunDir::open(path)
+        .and_then(|d| d.metrics())
+        .map_err(|e| e.to_string())
+}

@@ -1,0 +1,163 @@
+//! The runs picker (`o`): saved runs, newest first. Enter continues the selected run, `c`
+//! lays its perplexity curve over the current one, dimmed, for comparison.
+
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::Frame;
+
+use super::help::centered;
+use super::status::fmt_ppl;
+use crate::runs::RunSummary;
+use crate::tui::app::App;
+use crate::tui::launch::RunList;
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunsPicker {
+    pub list: RunList,
+    pub selected: usize,
+}
+
+impl RunsPicker {
+    pub fn new(list: RunList) -> Self {
+        RunsPicker { list, selected: 0 }
+    }
+
+    pub fn selected(&self) -> Option<&RunSummary> {
+        self.list.runs.get(self.selected)
+    }
+
+    pub fn up(&mut self) {
+        self.selected = self.selected.saturating_sub(1);
+    }
+
+    pub fn down(&mut self) {
+        if self.selected + 1 < self.list.runs.len() {
+            self.selected += 1;
+        }
+    }
+}
+
+/// Below this inner width the creation date is left out (the id holds it anyway).
+const WIDE: u16 = 94;
+
+/// One row (or the header, from `cells`), wide or compact.
+fn row(wide: bool, cells: [&str; 8]) -> String {
+    let [id, created, corpus, h, t, b, epochs, best] = cells;
+    let corpus: String = corpus.chars().take(if wide { 18 } else { 12 }).collect();
+    if wide {
+        format!("{id:<20} {created:<16} {corpus:<18} {h:>4} {t:>4} {b:>5} {epochs:>9} {best:>8}")
+    } else {
+        format!("{id:<20} {corpus:<12} {h:>4} {t:>4} {b:>5} {epochs:>9} {best:>8}")
+    }
+}
+
+fn row_text(wide: bool, r: &RunSummary) -> String {
+    row(
+        wide,
+        [
+            &r.id,
+            &r.created,
+            &r.corpus,
+            &r.hiddens.to_string(),
+            &r.num_steps.to_string(),
+            &r.batch_size.to_string(),
+            &r.epochs,
+            &fmt_ppl(r.best_val_ppl),
+        ],
+    )
+}
+
+pub fn draw(f: &mut Frame, area: Rect, app: &App, picker: &RunsPicker) {
+    let t = &app.theme;
+    let rows = picker.list.runs.len();
+    let height = (rows as u16 + 5).clamp(7, area.height.saturating_sub(2).max(3));
+    let popup = centered(area, 96, height);
+    f.render_widget(Clear, popup);
+    let title = match picker.list.unreadable {
+        0 => " Runs — newest first ".to_owned(),
+        n => format!(" Runs — newest first · {n} unreadable folder(s) left out "),
+    };
+    let block = Block::bordered()
+        .title(Span::styled(title, t.title_style()))
+        .border_style(Style::default().fg(t.border_focused));
+    let inner = block.inner(popup);
+    f.render_widget(block, popup);
+    let wide = inner.width >= WIDE;
+    let mut lines = Vec::new();
+    if rows == 0 {
+        lines.push(Line::from(Span::styled(
+            "No saved runs yet: a run is saved once it starts training.",
+            Style::default().fg(t.fg),
+        )));
+    } else {
+        let header = [
+            "ID",
+            "CREATED (UTC)",
+            "CORPUS",
+            "H",
+            "T",
+            "B",
+            "EPOCHS",
+            "BEST VAL",
+        ];
+        lines.push(Line::from(Span::styled(
+            format!("  {}", row(wide, header)),
+            t.dim_style().add_modifier(Modifier::BOLD),
+        )));
+        // Rows that fit between the header and the key hints, scrolled to the selection.
+        let visible = (inner.height as usize).saturating_sub(2).max(1);
+        let first = picker.selected.saturating_sub(visible - 1);
+        let overlay = app.perplexity.overlay.as_ref().map(|o| o.id.as_str());
+        for (i, r) in picker
+            .list
+            .runs
+            .iter()
+            .enumerate()
+            .skip(first)
+            .take(visible)
+        {
+            let mark = if Some(r.id.as_str()) == overlay {
+                "◆ "
+            } else {
+                "  "
+            };
+            let mut style = Style::default().fg(t.fg);
+            if i == picker.selected {
+                style = style.add_modifier(Modifier::REVERSED | Modifier::BOLD);
+            }
+            lines.push(Line::from(Span::styled(
+                format!("{mark}{}", row_text(wide, r)),
+                style,
+            )));
+        }
+    }
+    let key = |s: &'static str| {
+        Span::styled(
+            s,
+            Style::default().fg(t.accent).add_modifier(Modifier::BOLD),
+        )
+    };
+    let hints = Line::from(vec![
+        key("Enter"),
+        Span::styled(" continue run  ", t.dim_style()),
+        key("c"),
+        Span::styled(" compare (overlay, dimmed)  ", t.dim_style()),
+        key("↑/↓"),
+        Span::styled(" select  ", t.dim_style()),
+        key("Esc"),
+        Span::styled(" close", t.dim_style()),
+    ]);
+    let body_h = inner.height.saturating_sub(1);
+    f.render_widget(
+        Paragraph::new(lines).style(t.base()),
+        Rect::new(inner.x, inner.y, inner.width, body_h),
+    );
+    if inner.height > 0 {
+        f.render_widget(
+            Paragraph::new(hints).style(t.base()),
+            Rect::new(inner.x, inner.y + body_h, inner.width, 1),
+        );
+    }
+}

@@ -409,3 +409,99 @@ fn sigterm_saves_the_run_and_gives_the_terminal_back() {
         meta.progress
     );
 }
+
+#[test]
+fn the_cockpit_resumes_a_saved_run_lists_runs_and_overlays_one() {
+    if !has_tmux() {
+        eprintln!("skipping the tmux test: tmux is not installed");
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_rnn-tui");
+    let data = tempfile::tempdir().unwrap();
+    // A saved run to come back to, trained headless.
+    let out = Command::new(bin)
+        .args([
+            "train",
+            "--headless",
+            "--epochs",
+            "2",
+            "--num-train",
+            "1000",
+            "--num-val",
+            "200",
+            "--batch-size",
+            "128",
+            "--hiddens",
+            "16",
+            "--threads",
+            "1",
+        ])
+        .env("RNN_TUI_DATA_DIR", data.path())
+        .env("RNN_TUI_CONFIG_DIR", "/nonexistent/rnn-tui-test-config")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let runs = rnn_tui::runs::list_runs(&data.path().join("runs")).unwrap();
+    assert_eq!(runs.len(), 1);
+    let id = runs[0].dir.id.clone();
+
+    let script = format!(
+        "RNN_TUI_CONFIG_DIR=/nonexistent/rnn-tui-test-config RNN_TUI_DATA_DIR='{}' RNN_TUI_LOG=/dev/null '{bin}' train --resume latest --epochs 100000; echo COCKPIT-EXITED-$?; sleep 600",
+        data.path().display()
+    );
+    let t = Tmux {
+        socket: format!("rnn-tui-test-resume-{}", std::process::id()),
+        session: "resume",
+    };
+    let out = t.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        t.session,
+        "-x",
+        "120",
+        "-y",
+        "40",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The run comes back with its history: 2 epochs done, its validation perplexity, its id.
+    let s = t.wait_for("the resumed run", |s| s.contains("loaded at epoch 2"));
+    assert!(s.contains("epoch 2/100000"), "{s}");
+    assert!(shows_number_after(&s, "val ppl "), "{s}");
+    assert!(s.contains(&format!("run {id}")), "{s}");
+
+    // o lists it; c overlays its curve on the chart.
+    t.keys(&["o"]);
+    let s = t.wait_for("the runs picker", |s| s.contains("Runs — newest first"));
+    // run.json now records the longer run.
+    assert!(s.contains(&id) && s.contains("2/100000"), "{s}");
+    t.keys(&["c"]);
+    t.wait_for("the overlay", |s| s.contains(&format!("vs run {id}")));
+
+    // Space continues training; q then asks, y quits and the run is saved.
+    t.keys(&["Space"]);
+    t.wait_for("training", |s| {
+        s.contains("TRAINING") && !s.contains("epoch 2/")
+    });
+    t.keys(&["q"]);
+    t.wait_for("the quit question", |s| s.contains("Quit anyway?"));
+    t.keys(&["y"]);
+    let s = t.wait_for("the shell again", |s| s.contains("COCKPIT-EXITED-"));
+    assert!(s.contains("COCKPIT-EXITED-0"), "{s}");
+    assert!(!t.alternate_on());
+    let meta = rnn_tui::runs::list_runs(&data.path().join("runs")).unwrap();
+    assert_eq!(meta.len(), 1, "resuming writes into the same run");
+    let p = &meta[0].meta.as_ref().unwrap().progress;
+    assert!(p.epoch > 2 || p.batch > 0, "{p:?}");
+}

@@ -195,6 +195,8 @@ impl App {
                 MetricRecord::Epoch(e) => self.on_event(Event::Epoch(e.clone())),
             }
         }
+        // The log knows the epochs the run was started with; it may now train longer.
+        self.status.epochs = self.hp.epochs;
         self.status.run_id = Some(id.to_owned());
         let mut msg = format!(
             "run {id} loaded at epoch {} — press space to continue",

@@ -1,0 +1,162 @@
+//! The cockpit's trainers through `Launcher`, on real trainers and a real data directory: a
+//! new run is saved once it starts (not before), a stopped run saves where it stopped, the
+//! picker lists it, resuming continues it with its history, and an unwritable data directory
+//! is a warning while training goes on.
+
+use std::path::Path;
+
+use rnn_tui::data::CorpusSource;
+use rnn_tui::device::DeviceChoice;
+use rnn_tui::model::ComputePath;
+use rnn_tui::runs::MetricRecord;
+use rnn_tui::train::{Command, Event, HParams, TrainerHandle};
+use rnn_tui::tui::launch::{self, Launcher};
+
+fn tiny(dir: &Path) -> HParams {
+    let path = dir.join("slice.txt");
+    std::fs::write(&path, &rnn_tui::data::corpus::TIME_MACHINE[..30_000]).unwrap();
+    HParams {
+        hiddens: 16,
+        num_steps: 16,
+        batch_size: 256,
+        epochs: 3,
+        seed: 3,
+        num_train: 2_000,
+        num_val: 500,
+        corpus: CorpusSource::File(path),
+        ..HParams::default()
+    }
+}
+
+fn launcher(root: Option<&Path>) -> Launcher {
+    Launcher::new(
+        DeviceChoice::Cpu,
+        ComputePath::Auto,
+        root.map(Path::to_path_buf),
+        None,
+    )
+    .unwrap()
+}
+
+/// Wait for the first event that `pick` maps to something.
+fn wait<T>(h: &TrainerHandle, mut pick: impl FnMut(&Event) -> Option<T>) -> T {
+    for ev in h.events.iter() {
+        if let Event::Error { message } = &ev {
+            panic!("{message}");
+        }
+        if let Some(t) = pick(&ev) {
+            return t;
+        }
+    }
+    panic!("the trainer ended first");
+}
+
+#[test]
+fn a_cockpit_run_is_saved_from_its_start_and_where_it_stopped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("runs");
+    let l = launcher(Some(&root));
+
+    // Built but never started: nothing on disk.
+    let h = l.new_run(tiny(tmp.path())).unwrap().spawn();
+    wait(&h, |e| matches!(e, Event::State { .. }).then_some(()));
+    h.stop();
+    assert_eq!(l.list().unwrap().runs.len(), 0);
+
+    // Started: a run directory at once, announced with Saved.
+    let h = l.new_run(tiny(tmp.path())).unwrap().spawn();
+    h.send(Command::Start);
+    let dir = wait(&h, |e| match e {
+        Event::Saved { run_dir, .. } => Some(run_dir.clone()),
+        _ => None,
+    });
+    assert!(dir.starts_with(&root));
+    // Stop in the middle of epoch 2 (as quitting does): the trainer saves on the way out.
+    let stopped_at = wait(&h, |e| match e {
+        Event::Batch(b) if b.epoch == 2 && b.batch == 3 => Some((b.epoch, b.batch)),
+        _ => None,
+    });
+    h.stop();
+    let list = l.list().unwrap();
+    assert_eq!(list.runs.len(), 1);
+    let run = &list.runs[0];
+    assert_eq!(run.path, dir);
+    // Stopped after the batch we saw or a few later; never before it.
+    let meta = rnn_tui::runs::RunDir::open(&dir).unwrap().meta().unwrap();
+    assert_eq!(meta.progress.epoch, 1);
+    assert!(meta.progress.batch >= stopped_at.1, "{:?}", meta.progress);
+    assert!(run.epochs.starts_with("1+/3"), "{}", run.epochs);
+    assert!(run.best_val_ppl.is_finite());
+
+    // The picker's history of it: every batch and the epoch end, in order.
+    let history = launch::history(&dir).unwrap();
+    let batches = history
+        .iter()
+        .filter(|r| matches!(r, MetricRecord::Batch(_)))
+        .count();
+    let per_epoch = match &history[0] {
+        MetricRecord::Batch(b) => b.batches_per_epoch,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(batches, per_epoch + meta.progress.batch);
+    assert!(matches!(history[per_epoch], MetricRecord::Epoch(_)));
+
+    // Resuming continues at the next batch, saving into the same directory.
+    let resumed = l
+        .resume(
+            &rnn_tui::runs::RunDir::open(&dir).unwrap(),
+            None,
+            None,
+            None,
+        )
+        .unwrap();
+    assert!(resumed.notes.is_empty(), "{:?}", resumed.notes);
+    let h = resumed.trainer.spawn();
+    h.send(Command::Start);
+    let next = wait(&h, |e| match e {
+        Event::Batch(b) => Some((b.epoch, b.batch)),
+        _ => None,
+    });
+    assert_eq!(next, (2, meta.progress.batch + 1));
+    h.stop();
+    assert_eq!(l.list().unwrap().runs.len(), 1);
+}
+
+#[test]
+fn an_unwritable_runs_root_is_a_warning_and_training_goes_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A file where the runs directory should be.
+    let blocked = tmp.path().join("blocked");
+    std::fs::write(&blocked, b"not a directory").unwrap();
+    let l = launcher(Some(&blocked.join("runs")));
+    let h = l.new_run(tiny(tmp.path())).unwrap().spawn();
+    h.send(Command::Start);
+    let warning = wait(&h, |e| match e {
+        Event::Warning { message } => Some(message.clone()),
+        _ => None,
+    });
+    assert!(warning.contains("this run is not being saved"), "{warning}");
+    let b = wait(&h, |e| match e {
+        Event::Batch(b) => Some(b.batch),
+        _ => None,
+    });
+    assert_eq!(b, 1);
+    h.stop();
+}
+
+#[test]
+fn without_saving_the_picker_is_empty_and_nothing_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let l = launcher(None);
+    assert!(l.runs_root().is_none());
+    let h = l.new_run(tiny(tmp.path())).unwrap().spawn();
+    h.send(Command::Start);
+    wait(&h, |e| match e {
+        Event::Batch(b) => Some(b.batch),
+        _ => None,
+    });
+    h.stop();
+    assert_eq!(l.list().unwrap(), launch::RunList::default());
+    let entries: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+    assert_eq!(entries.len(), 1, "only the corpus slice");
+}

@@ -148,10 +148,10 @@ pub struct TrainArgs {
     #[arg(long, global = true, allow_negative_numbers = true, value_parser = flag::hiddens)]
     pub hiddens: Option<usize>,
     /// SGD learning rate [default: 1]
-    #[arg(long, global = true, allow_negative_numbers = true, value_parser = flag::lr)]
+    #[arg(long, global = true, allow_hyphen_values = true, value_parser = flag::lr)]
     pub lr: Option<f64>,
     /// Gradient clipping threshold on the global L2 norm [default: 1]
-    #[arg(long, global = true, allow_negative_numbers = true, value_parser = flag::clip)]
+    #[arg(long, global = true, allow_hyphen_values = true, value_parser = flag::clip)]
     pub clip: Option<f64>,
     /// Seed for initialisation and shuffling [default: 0]
     #[arg(long, global = true, allow_negative_numbers = true, value_parser = flag::seed)]
@@ -230,7 +230,7 @@ impl TrainArgs {
 
 /// Value parsers for the hyperparameter flags: the same parsing and messages as the form and
 /// the config file (`train::hparams`), and negative numbers are read as values (so `--lr -1`
-/// is refused by `HParams::validate` like `--lr 0`, not taken for a flag).
+/// or `--clip -inf` is refused by `HParams::validate` like `--lr 0`, not taken for a flag).
 mod flag {
     use crate::train::hparams::{self, Field, NUM_TRAIN_KEY, NUM_VAL_KEY};
 

@@ -57,7 +57,7 @@ fn batch(k: usize) -> BatchStats {
         batches_per_epoch: BATCHES_PER_EPOCH,
         loss: 3.0 - (k as f64 / EVENTS as f64),
         grad_norm: 0.5 + (k % 7) as f64 * 0.1,
-        clipped: k % 3 == 0,
+        clipped: k.is_multiple_of(3),
         clip_threshold: 1.0,
         lr: 1.0,
         tokens: 256 * 32,
@@ -94,7 +94,7 @@ fn an_outbox_nobody_reads_never_blocks_drops_batches_and_keeps_critical_events()
         for k in 0..EVENTS {
             out.send(Event::Batch(batch(k)));
             // An epoch end (critical) every 100 000 batches.
-            if (k + 1) % 100_000 == 0 {
+            if (k + 1).is_multiple_of(100_000) {
                 out.send(epoch((k + 1) / 100_000, 10, 9.0, 9.5));
             }
         }
@@ -143,8 +143,10 @@ fn an_outbox_nobody_reads_never_blocks_drops_batches_and_keeps_critical_events()
 fn a_million_events_through_the_channel_and_the_app_stay_bounded_and_the_newest_is_drawn() {
     let _serial = serial();
     let epochs = EVENTS / BATCHES_PER_EPOCH;
-    let mut hp = HParams::default();
-    hp.epochs = epochs;
+    let hp = HParams {
+        epochs,
+        ..HParams::default()
+    };
     let mut app = App::new(hp, Theme::default_for(ColorMode::TrueColor));
     fixtures::ready_app(&mut app);
     app.update(Msg::Trainer(Event::State {
@@ -163,10 +165,10 @@ fn a_million_events_through_the_channel_and_the_app_stay_bounded_and_the_newest_
     std::thread::spawn(move || {
         for k in 0..last {
             out.send(Event::Batch(batch(k)));
-            if (k + 1) % BATCHES_PER_EPOCH == 0 {
+            if (k + 1).is_multiple_of(BATCHES_PER_EPOCH) {
                 out.send(epoch((k + 1) / BATCHES_PER_EPOCH, epochs, 20.0, 21.0));
             }
-            if (k + 1) % 10_000 == 0 {
+            if (k + 1).is_multiple_of(10_000) {
                 out.send(Event::Snapshot(Arc::new(fixtures::snapshot(16, k as u64))));
                 snapshots_sent += 1;
             }

@@ -72,7 +72,7 @@ fn the_seed_corpus() {
     assert_eq!(load(SEEDS[8]).unwrap(), "caf na ve");
     assert!(load(SEEDS[11]).unwrap_err().contains("no letters"));
     // A long text loads and splits.
-    check_bytes(rnn_tui::data::corpus::TIME_MACHINE[..5000].as_bytes());
+    check_bytes(&rnn_tui::data::corpus::TIME_MACHINE.as_bytes()[..5000]);
 }
 
 proptest! {

@@ -30,7 +30,17 @@ impl Tmux {
             _dir: dir,
         };
         let out = t.run(&[
-            "new-session", "-d", "-s", name, "-x", "100", "-y", "30", "sh", "-c", &script,
+            "new-session",
+            "-d",
+            "-s",
+            name,
+            "-x",
+            "100",
+            "-y",
+            "30",
+            "sh",
+            "-c",
+            &script,
         ]);
         assert!(
             out.status.success(),
@@ -117,7 +127,10 @@ impl Tmux {
         let s = self.wait_for("the shell again", |s| s.contains("RAW-FLAGS-"));
         assert!(s.contains(&format!("EXITED-{code}\n")), "{s}");
         assert!(s.contains("RAW-FLAGS-0\n"), "the tty is still raw:\n{s}");
-        assert!(!s.contains("Perplexity"), "the cockpit is still on screen:\n{s}");
+        assert!(
+            !s.contains("Perplexity"),
+            "the cockpit is still on screen:\n{s}"
+        );
         assert_eq!(self.format("#{alternate_on}"), "0", "alternate screen");
         assert_eq!(self.format("#{cursor_flag}"), "1", "cursor hidden");
         assert_eq!(

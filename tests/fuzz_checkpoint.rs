@@ -116,6 +116,34 @@ proptest! {
     }
 }
 
+/// Fixed damage, run on every `cargo test` beside the random cases: the header length, the
+/// JSON header's first byte, an empty file, a cut in the middle, bytes before the start.
+#[test]
+fn fixed_damage_cases() {
+    let (_, model, meta) = saved_run();
+    let cases = [
+        Damage::Truncate(0),
+        Damage::Truncate(7),
+        Damage::Truncate(model.len() / 2),
+        Damage::Flip(0, 0xff),
+        Damage::Flip(7, 0x80),
+        Damage::Flip(8, 0x01),
+        Damage::Insert(0, b"junk".to_vec()),
+    ];
+    for d in &cases {
+        for (m, j, what) in [
+            (apply(model, d), meta.clone(), "weights"),
+            (model.clone(), apply(meta, d), "run.json"),
+        ] {
+            let msg = load_damaged(&m, &j).expect_err(&format!("{what} {d:?} should not load"));
+            assert!(
+                !msg.contains('\n') && !msg.is_empty(),
+                "{what} {d:?}: {msg}"
+            );
+        }
+    }
+}
+
 #[test]
 fn the_undamaged_run_loads() {
     let (_, model, meta) = saved_run();

@@ -136,31 +136,31 @@ pub struct ConfigCmd {
 #[derive(Debug, Args, Clone, Default)]
 pub struct TrainArgs {
     /// Training epochs [default: 100]
-    #[arg(long, global = true)]
+    #[arg(long, global = true, allow_negative_numbers = true, value_parser = flag::epochs)]
     pub epochs: Option<usize>,
     /// Windows per mini-batch [default: 1024]
-    #[arg(long, global = true)]
+    #[arg(long, global = true, allow_negative_numbers = true, value_parser = flag::batch_size)]
     pub batch_size: Option<usize>,
     /// Characters per window (time steps unrolled) [default: 32]
-    #[arg(long, global = true)]
+    #[arg(long, global = true, allow_negative_numbers = true, value_parser = flag::num_steps)]
     pub num_steps: Option<usize>,
     /// Hidden units [default: 32]
-    #[arg(long, global = true)]
+    #[arg(long, global = true, allow_negative_numbers = true, value_parser = flag::hiddens)]
     pub hiddens: Option<usize>,
     /// SGD learning rate [default: 1]
-    #[arg(long, global = true)]
+    #[arg(long, global = true, allow_hyphen_values = true, value_parser = flag::lr)]
     pub lr: Option<f64>,
     /// Gradient clipping threshold on the global L2 norm [default: 1]
-    #[arg(long, global = true)]
+    #[arg(long, global = true, allow_hyphen_values = true, value_parser = flag::clip)]
     pub clip: Option<f64>,
     /// Seed for initialisation and shuffling [default: 0]
-    #[arg(long, global = true)]
+    #[arg(long, global = true, allow_negative_numbers = true, value_parser = flag::seed)]
     pub seed: Option<u64>,
     /// Training windows [default: 10000]
-    #[arg(long, global = true)]
+    #[arg(long, global = true, allow_negative_numbers = true, value_parser = flag::num_train)]
     pub num_train: Option<usize>,
     /// Validation windows [default: 5000]
-    #[arg(long, global = true)]
+    #[arg(long, global = true, allow_negative_numbers = true, value_parser = flag::num_val)]
     pub num_val: Option<usize>,
     /// A UTF-8 text file to train on [default: the built-in Time Machine]
     #[arg(long, global = true, value_name = "PATH")]
@@ -225,6 +225,41 @@ impl TrainArgs {
                 .num_threads(n as usize)
                 .build_global();
         }
+    }
+}
+
+/// Value parsers for the hyperparameter flags: the same parsing and messages as the form and
+/// the config file (`train::hparams`), and negative numbers are read as values (so `--lr -1`
+/// or `--clip -inf` is refused by `HParams::validate` like `--lr 0`, not taken for a flag).
+mod flag {
+    use crate::train::hparams::{self, Field, NUM_TRAIN_KEY, NUM_VAL_KEY};
+
+    macro_rules! whole {
+        ($($name:ident => $key:expr),*) => {$(
+            pub fn $name(text: &str) -> Result<usize, String> {
+                hparams::parse_whole($key, text)
+            }
+        )*};
+    }
+    whole!(
+        epochs => Field::Epochs.key(),
+        batch_size => Field::BatchSize.key(),
+        num_steps => Field::NumSteps.key(),
+        hiddens => Field::Hiddens.key(),
+        num_train => NUM_TRAIN_KEY,
+        num_val => NUM_VAL_KEY
+    );
+
+    pub fn lr(text: &str) -> Result<f64, String> {
+        hparams::parse_number(Field::Lr.key(), text)
+    }
+
+    pub fn clip(text: &str) -> Result<f64, String> {
+        hparams::parse_number(Field::Clip.key(), text)
+    }
+
+    pub fn seed(text: &str) -> Result<u64, String> {
+        hparams::parse_seed(text)
     }
 }
 

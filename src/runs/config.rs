@@ -12,7 +12,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::train::HParams;
+use crate::train::{Field, HParams};
 
 /// Overrides the config directory (tests use it).
 pub const CONFIG_DIR_ENV: &str = "RNN_TUI_CONFIG_DIR";
@@ -102,10 +102,19 @@ impl Config {
                             names.join(", ")
                         )));
                     }
-                    config.train = t
-                        .clone()
-                        .try_into()
-                        .map_err(|e: toml::de::Error| err(e.message().trim().replace('\n', " ")))?;
+                    // Each value goes through the routine the form and the command line use,
+                    // as text, so all three give the same messages; then the set is checked.
+                    for (key, value) in t {
+                        let text = match value {
+                            toml::Value::String(s) => s.clone(),
+                            other => other.to_string(),
+                        };
+                        match Field::from_key(key) {
+                            Some(field) => config.train.parse_field(field, &text),
+                            None => config.train.parse_split(&key.replace('_', "-"), &text),
+                        }
+                        .map_err(err)?;
+                    }
                     config.train.validate().map_err(err)?;
                 }
                 other => {
@@ -148,7 +157,19 @@ mod tests {
             ("[train]\nhidens = 3\n", "unknown key \"hidens\""),
             ("colour = 1\n", "unknown key \"colour\""),
             ("theme = 3\n", "theme must be a string"),
-            ("[train]\nhiddens = \"x\"\n", "invalid type"),
+            (
+                "[train]\nhiddens = \"x\"\n",
+                "hiddens must be a whole number, got \"x\"",
+            ),
+            (
+                "[train]\nhiddens = -3\n",
+                "hiddens must be a whole number, got \"-3\"",
+            ),
+            ("[train]\nnum_val = 0\n", "num-val must be at least 1"),
+            (
+                "[train]\nnum_steps = 1.5\n",
+                "num-steps must be a whole number",
+            ),
             ("this is not toml", "line 1"),
         ] {
             let e = load(text).unwrap_err().to_string();

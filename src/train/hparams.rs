@@ -100,29 +100,59 @@ impl Field {
     }
 }
 
-fn parse_count(field: Field, text: &str, max: usize) -> Result<usize, String> {
-    let v: usize = text.trim().parse().map_err(|_| {
-        format!(
-            "{} must be a whole number, got {:?}",
-            field.key(),
-            text.trim()
-        )
-    })?;
+impl Field {
+    /// The field a command-line (`num-steps`) or config-file (`num_steps`) key names.
+    pub fn from_key(key: &str) -> Option<Field> {
+        let key = key.replace('_', "-");
+        Field::ALL.into_iter().find(|f| f.key() == key)
+    }
+
+    /// The largest value a count field takes (`None` for the non-count fields).
+    fn max(self) -> Option<usize> {
+        match self {
+            Field::Hiddens => Some(4096),
+            Field::NumSteps => Some(10_000),
+            Field::BatchSize => Some(1 << 20),
+            Field::Epochs => Some(1_000_000),
+            _ => None,
+        }
+    }
+}
+
+/// Parse a whole number; the message names `key` (as the form, the config file and the command
+/// line all do).
+pub fn parse_whole(key: &str, text: &str) -> Result<usize, String> {
+    text.trim()
+        .parse()
+        .map_err(|_| format!("{key} must be a whole number, got {:?}", text.trim()))
+}
+
+/// Parse a number (not yet checked to be positive and finite).
+pub fn parse_number(key: &str, text: &str) -> Result<f64, String> {
+    text.trim()
+        .parse()
+        .map_err(|_| format!("{key} must be a number, got {:?}", text.trim()))
+}
+
+/// Parse a seed: a whole number ≥ 0.
+pub fn parse_seed(text: &str) -> Result<u64, String> {
+    text.trim()
+        .parse()
+        .map_err(|_| format!("seed must be a whole number ≥ 0, got {:?}", text.trim()))
+}
+
+fn check_count(key: &str, v: usize, max: usize) -> Result<usize, String> {
     if v == 0 {
-        return Err(format!("{} must be at least 1", field.key()));
+        return Err(format!("{key} must be at least 1"));
     }
     if v > max {
-        return Err(format!("{} must be at most {max}, got {v}", field.key()));
+        return Err(format!("{key} must be at most {max}, got {v}"));
     }
     Ok(v)
 }
 
-fn parse_positive(field: Field, text: &str) -> Result<f64, String> {
-    let v: f64 = text
-        .trim()
-        .parse()
-        .map_err(|_| format!("{} must be a number, got {:?}", field.key(), text.trim()))?;
-    check_positive(field, v)
+fn parse_count(key: &str, text: &str, max: usize) -> Result<usize, String> {
+    check_count(key, parse_whole(key, text)?, max)
 }
 
 fn check_positive(field: Field, v: f64) -> Result<f64, String> {
@@ -134,6 +164,10 @@ fn check_positive(field: Field, v: f64) -> Result<f64, String> {
     }
     Ok(v)
 }
+
+/// Keys of the two split sizes (not in the form; the command line and the config file set them).
+pub const NUM_TRAIN_KEY: &str = "num-train";
+pub const NUM_VAL_KEY: &str = "num-val";
 
 impl HParams {
     /// The current value of a field as text (what the form shows).
@@ -157,46 +191,65 @@ impl HParams {
     /// unchanged and the message says what is wrong.
     pub fn set(&mut self, field: Field, text: &str) -> Result<(), String> {
         let mut next = self.clone();
+        next.parse_field(field, text)?;
+        next.validate()?;
+        *self = next;
+        Ok(())
+    }
+
+    /// Parse one field from text and check it alone (not the whole set: see [`HParams::set`]).
+    /// The config file sets every key this way, then validates once.
+    pub fn parse_field(&mut self, field: Field, text: &str) -> Result<(), String> {
+        let key = field.key();
         match field {
-            Field::Hiddens => next.hiddens = parse_count(field, text, 4096)?,
-            Field::NumSteps => next.num_steps = parse_count(field, text, 10_000)?,
-            Field::BatchSize => next.batch_size = parse_count(field, text, 1 << 20)?,
-            Field::Lr => next.lr = parse_positive(field, text)?,
-            Field::Clip => next.clip = parse_positive(field, text)?,
-            Field::Epochs => next.epochs = parse_count(field, text, 1_000_000)?,
-            Field::Seed => {
-                next.seed = text.trim().parse().map_err(|_| {
-                    format!("seed must be a whole number ≥ 0, got {:?}", text.trim())
-                })?
+            Field::Hiddens | Field::NumSteps | Field::BatchSize | Field::Epochs => {
+                let v = parse_count(key, text, field.max().unwrap_or(usize::MAX))?;
+                match field {
+                    Field::Hiddens => self.hiddens = v,
+                    Field::NumSteps => self.num_steps = v,
+                    Field::BatchSize => self.batch_size = v,
+                    _ => self.epochs = v,
+                }
             }
+            Field::Lr => self.lr = check_positive(field, parse_number(key, text)?)?,
+            Field::Clip => self.clip = check_positive(field, parse_number(key, text)?)?,
+            Field::Seed => self.seed = parse_seed(text)?,
             Field::Corpus => {
                 if text.trim().is_empty() {
                     return Err("corpus must be a file path or \"timemachine\"".into());
                 }
-                next.corpus = CorpusSource::parse(text)
+                self.corpus = CorpusSource::parse(text)
             }
         }
-        next.validate()?;
-        *self = next;
+        Ok(())
+    }
+
+    /// Parse `num-train` or `num-val` from text.
+    pub fn parse_split(&mut self, key: &str, text: &str) -> Result<(), String> {
+        match key {
+            NUM_TRAIN_KEY => self.num_train = parse_count(key, text, usize::MAX)?,
+            NUM_VAL_KEY => self.num_val = parse_count(key, text, usize::MAX)?,
+            other => return Err(format!("unknown hyperparameter {other:?}")),
+        }
         Ok(())
     }
 
     /// Check every field and the estimated memory. Corpus-dependent checks (enough windows)
     /// happen when the dataset is built.
     pub fn validate(&self) -> Result<(), String> {
-        for (field, v, max) in [
-            (Field::Hiddens, self.hiddens, 4096),
-            (Field::NumSteps, self.num_steps, 10_000),
-            (Field::BatchSize, self.batch_size, 1 << 20),
-            (Field::Epochs, self.epochs, 1_000_000),
+        for (field, v) in [
+            (Field::Hiddens, self.hiddens),
+            (Field::NumSteps, self.num_steps),
+            (Field::BatchSize, self.batch_size),
+            (Field::Epochs, self.epochs),
         ] {
-            parse_count(field, &v.to_string(), max)?;
+            check_count(field.key(), v, field.max().unwrap_or(usize::MAX))?;
         }
         check_positive(Field::Lr, self.lr)?;
         check_positive(Field::Clip, self.clip)?;
-        if self.num_train == 0 {
-            return Err("num-train must be at least 1".into());
-        }
+        // No validation windows would leave the validation perplexity undefined (NaN).
+        check_count(NUM_TRAIN_KEY, self.num_train, usize::MAX)?;
+        check_count(NUM_VAL_KEY, self.num_val, usize::MAX)?;
         let need = self.estimated_memory_bytes();
         if need > MEMORY_LIMIT_BYTES {
             return Err(format!(

@@ -85,6 +85,11 @@ impl Outbox {
         self.dropped
     }
 
+    /// Critical events waiting for room in the channel (they are never dropped).
+    pub fn pending(&self) -> usize {
+        self.pending.len()
+    }
+
     /// Nobody is listening any more.
     pub fn is_disconnected(&self) -> bool {
         self.disconnected

@@ -1,0 +1,240 @@
+//! The terminal is given back on every way out of the cockpit: q, Ctrl-C, SIGTERM, SIGHUP, a
+//! panic in the UI, and q after the trainer crashed. "Given back" is checked in full, in a real
+//! terminal (tmux): the alternate screen left, the cursor shown, mouse reporting off, and the
+//! tty out of raw mode (`stty` run by the shell afterwards sees `icanon` and `echo`).
+//! Skipped (with a message) only when tmux is not installed.
+
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: String,
+    session: &'static str,
+    _dir: tempfile::TempDir,
+}
+
+impl Tmux {
+    /// Start the cockpit with `env` and `args` in a detached 100×30 tmux session; after it
+    /// exits, the shell prints its exit code and how many raw-mode flags the tty still has.
+    fn start(name: &'static str, env: &str, args: &str) -> Tmux {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = env!("CARGO_BIN_EXE_rnn-tui");
+        let script = format!(
+            "RNN_TUI_CONFIG_DIR='{d}/config' RNN_TUI_DATA_DIR='{d}/data' RNN_TUI_LOG=/dev/null {env} '{bin}' {args} --num-train 500 --num-val 100 --batch-size 64 --threads 1; \
+             echo EXITED-$?; echo RAW-FLAGS-$(stty -a | tr ' ;' '\\n\\n' | grep -cxE -- '-icanon|-echo'); sleep 600",
+            d = dir.path().display()
+        );
+        let t = Tmux {
+            socket: format!("rnn-tui-restore-{name}-{}", std::process::id()),
+            session: name,
+            _dir: dir,
+        };
+        let out = t.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            name,
+            "-x",
+            "100",
+            "-y",
+            "30",
+            "sh",
+            "-c",
+            &script,
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        t
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("running tmux")
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", self.session];
+        args.extend(keys);
+        assert!(self.run(&args).status.success());
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", self.session]).stdout)
+            .into_owned()
+    }
+
+    fn format(&self, f: &str) -> String {
+        let out = self.run(&["display-message", "-p", "-t", self.session, f]);
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    /// Poll the screen until `cond` holds; a generous timeout, not a speed assertion.
+    fn wait_for(&self, what: &str, cond: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if cond(&s) {
+                return s;
+            }
+            if start.elapsed() > Duration::from_secs(120) {
+                panic!("timed out waiting for {what}; screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The cockpit's process (the child of the pane's shell).
+    fn cockpit_pid(&self) -> String {
+        let pane = self.format("#{pane_pid}");
+        let child = Command::new("pgrep").args(["-P", &pane]).output().unwrap();
+        let pid = String::from_utf8_lossy(&child.stdout)
+            .lines()
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_owned();
+        assert!(!pid.is_empty(), "no child of pane {pane}");
+        pid
+    }
+
+    fn signal(&self, sig: &str) {
+        let pid = self.cockpit_pid();
+        assert!(Command::new("kill")
+            .args([sig, &pid])
+            .status()
+            .unwrap()
+            .success());
+    }
+
+    /// Up and drawing, with mouse reporting on and the cursor hidden (so the checks after
+    /// exit mean something).
+    fn wait_cockpit(&self) {
+        self.wait_for("the cockpit", |s| s.contains("READY"));
+        assert_eq!(self.format("#{alternate_on}"), "1");
+        assert_eq!(self.format("#{mouse_any_flag}"), "1");
+        assert_eq!(self.format("#{cursor_flag}"), "0");
+    }
+
+    /// Wait for the exit; check the code and that the terminal is fully restored.
+    fn assert_restored(&self, code: i32) -> String {
+        let s = self.wait_for("the shell again", |s| s.contains("RAW-FLAGS-"));
+        assert!(s.contains(&format!("EXITED-{code}\n")), "{s}");
+        assert!(s.contains("RAW-FLAGS-0\n"), "the tty is still raw:\n{s}");
+        assert!(
+            !s.contains("Perplexity"),
+            "the cockpit is still on screen:\n{s}"
+        );
+        assert_eq!(self.format("#{alternate_on}"), "0", "alternate screen");
+        assert_eq!(self.format("#{cursor_flag}"), "1", "cursor hidden");
+        assert_eq!(
+            self.format("#{mouse_any_flag}#{mouse_sgr_flag}#{mouse_button_flag}#{mouse_all_flag}"),
+            "0000",
+            "mouse reporting"
+        );
+        s
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.run(&["kill-server"]);
+    }
+}
+
+fn has_tmux() -> bool {
+    let ok = Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("skipping the tmux test: tmux is not installed");
+    }
+    ok
+}
+
+#[test]
+fn q_restores_the_terminal() {
+    if !has_tmux() {
+        return;
+    }
+    let t = Tmux::start("q", "", "--epochs 1000");
+    t.wait_cockpit();
+    t.keys(&["q"]);
+    t.assert_restored(0);
+}
+
+#[test]
+fn ctrl_c_while_training_restores_the_terminal() {
+    if !has_tmux() {
+        return;
+    }
+    let t = Tmux::start("ctrlc", "", "--epochs 100000");
+    t.wait_cockpit();
+    t.keys(&["Space"]);
+    t.wait_for("training", |s| s.contains("TRAINING"));
+    t.keys(&["C-c"]);
+    t.assert_restored(0);
+}
+
+#[test]
+fn sigterm_while_training_restores_the_terminal() {
+    if !has_tmux() {
+        return;
+    }
+    let t = Tmux::start("term", "", "--epochs 100000");
+    t.wait_cockpit();
+    t.keys(&["Space"]);
+    t.wait_for("training", |s| s.contains("TRAINING"));
+    t.signal("-TERM");
+    t.assert_restored(0);
+}
+
+#[test]
+fn sighup_restores_the_terminal() {
+    if !has_tmux() {
+        return;
+    }
+    let t = Tmux::start("hup", "", "--epochs 100000");
+    t.wait_cockpit();
+    t.signal("-HUP");
+    t.assert_restored(0);
+}
+
+#[test]
+fn a_ui_panic_restores_the_terminal_then_prints_the_message() {
+    if !has_tmux() {
+        return;
+    }
+    let t = Tmux::start(
+        "uipanic",
+        &format!("{}=1", rnn_tui::tui::run::UI_PANIC_ENV),
+        "--epochs 1",
+    );
+    let s = t.assert_restored(101);
+    assert!(s.contains("injected UI fault"), "{s}");
+}
+
+#[test]
+fn a_trainer_panic_then_q_restores_the_terminal() {
+    if !has_tmux() {
+        return;
+    }
+    let t = Tmux::start(
+        "trainerpanic",
+        &format!("{}=3", rnn_tui::train::trainer::PANIC_ENV),
+        "--epochs 5",
+    );
+    t.wait_cockpit();
+    t.keys(&["Space"]);
+    t.wait_for("the error", |s| s.contains("injected fault"));
+    assert_eq!(t.format("#{alternate_on}"), "1", "still up after the crash");
+    t.keys(&["q"]);
+    t.assert_restored(0);
+}

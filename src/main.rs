@@ -1,5 +1,6 @@
 use std::io::IsTerminal;
 
+use clap::error::ErrorKind;
 use clap::Parser;
 
 use rnn_tui::cli::{self, Cli, Commands, TrainArgs, TrainCmd, EXIT_USAGE};
@@ -8,7 +9,10 @@ use rnn_tui::tui::run::Opening;
 use rnn_tui::tui::{self, ColorMode, Theme};
 
 fn main() {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => exit_on_parse_error(e),
+    };
     let data_dir = cli.data_dir.as_deref();
     let code = match &cli.command {
         Some(Commands::Train(cmd)) => train(&cli.train, data_dir, cmd),
@@ -94,4 +98,24 @@ fn train(args: &TrainArgs, data_dir: Option<&std::path::Path>, cmd: &TrainCmd) -
 fn usage(message: String) -> i32 {
     eprintln!("error: {message}");
     EXIT_USAGE
+}
+
+/// `--help` and `--version` print as clap writes them; a bad flag or value is one line on
+/// stderr (clap's own `error: …` line) and exit code 2.
+fn exit_on_parse_error(e: clap::Error) -> ! {
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        e.exit();
+    }
+    let text = e.render().to_string();
+    let line = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("error: bad command line");
+    eprintln!("{line} (see --help)");
+    std::process::exit(EXIT_USAGE);
 }

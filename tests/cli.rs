@@ -140,6 +140,7 @@ fn assert_one_line_error(args: &[&str], code: i32, needle: &str) {
     assert_eq!(out.status.code(), Some(code), "{args:?}: {stderr}");
     assert!(stderr.contains(needle), "{args:?}: {stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
 }
 
 #[test]

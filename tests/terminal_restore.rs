@@ -193,7 +193,21 @@ fn sigterm_while_training_restores_the_terminal() {
     t.keys(&["Space"]);
     t.wait_for("training", |s| s.contains("TRAINING"));
     t.signal("-TERM");
-    t.assert_restored(0);
+    // 128 + 15: the trainer stopped and saved first.
+    t.assert_restored(143);
+}
+
+#[test]
+fn sigint_from_kill_while_training_restores_the_terminal() {
+    if !has_tmux() {
+        return;
+    }
+    let t = Tmux::start("int", "", "--epochs 100000");
+    t.wait_cockpit();
+    t.keys(&["Space"]);
+    t.wait_for("training", |s| s.contains("TRAINING"));
+    t.signal("-INT");
+    t.assert_restored(130);
 }
 
 #[test]
@@ -204,7 +218,7 @@ fn sighup_restores_the_terminal() {
     let t = Tmux::start("hup", "", "--epochs 100000");
     t.wait_cockpit();
     t.signal("-HUP");
-    t.assert_restored(0);
+    t.assert_restored(129);
 }
 
 #[test]

@@ -25,7 +25,7 @@ for r in $(seq "$ROUNDS"); do
   h=$("$BIN" train --headless $ARGS | grep -o 'tokens_per_s=[0-9.]*' | cut -d= -f2)
   log=$work/cockpit-$r.log
   tmux -L "$SOCK" new-session -d -s bench -x 120 -y 40 \
-    "RNN_TUI_LOG=$log COLORTERM=truecolor $BIN $ARGS; sleep 60"
+    "RNN_TUI_LOG=$log COLORTERM=truecolor $BIN train $ARGS; sleep 60"
   wait_log "$log" "ready on"
   sleep 0.5
   tmux -L "$SOCK" send-keys -t bench Space

@@ -4,19 +4,27 @@
 //! tty out of raw mode (`stty` run by the shell afterwards sees `icanon` and `echo`).
 //! Skipped (with a message) only when tmux is not installed.
 
-use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+mod common;
 
-struct Tmux {
-    socket: String,
-    session: &'static str,
+use common::tmux::{self, Tmux};
+
+/// The cockpit in a detached 100×30 tmux session, with its own config and data directories.
+struct Cockpit {
+    t: Tmux,
     _dir: tempfile::TempDir,
 }
 
-impl Tmux {
-    /// Start the cockpit with `env` and `args` in a detached 100×30 tmux session; after it
-    /// exits, the shell prints its exit code and how many raw-mode flags the tty still has.
-    fn start(name: &'static str, env: &str, args: &str) -> Tmux {
+impl std::ops::Deref for Cockpit {
+    type Target = Tmux;
+    fn deref(&self) -> &Tmux {
+        &self.t
+    }
+}
+
+impl Cockpit {
+    /// Start the cockpit with `env` and `args`; after it exits, the shell prints its exit
+    /// code and how many raw-mode flags the tty still has.
+    fn start(name: &'static str, env: &str, args: &str) -> Cockpit {
         let dir = tempfile::tempdir().unwrap();
         let bin = env!("CARGO_BIN_EXE_rnn-tui");
         let script = format!(
@@ -24,93 +32,10 @@ impl Tmux {
              echo EXITED-$?; echo RAW-FLAGS-$(stty -a | tr ' ;' '\\n\\n' | grep -cxE -- '-icanon|-echo'); sleep 600",
             d = dir.path().display()
         );
-        let t = Tmux {
-            socket: format!("rnn-tui-restore-{name}-{}", std::process::id()),
-            session: name,
+        Cockpit {
+            t: Tmux::start(&format!("restore-{name}"), 100, 30, &script),
             _dir: dir,
-        };
-        let out = t.run(&[
-            "new-session",
-            "-d",
-            "-s",
-            name,
-            "-x",
-            "100",
-            "-y",
-            "30",
-            "sh",
-            "-c",
-            &script,
-        ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        t
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("running tmux")
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", self.session];
-        args.extend(keys);
-        assert!(self.run(&args).status.success());
-    }
-
-    fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", self.session]).stdout)
-            .into_owned()
-    }
-
-    fn format(&self, f: &str) -> String {
-        let out = self.run(&["display-message", "-p", "-t", self.session, f]);
-        String::from_utf8_lossy(&out.stdout).trim().to_owned()
-    }
-
-    /// Poll the screen until `cond` holds; a generous timeout, not a speed assertion.
-    fn wait_for(&self, what: &str, cond: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let s = self.screen();
-            if cond(&s) {
-                return s;
-            }
-            if start.elapsed() > Duration::from_secs(120) {
-                panic!("timed out waiting for {what}; screen:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
         }
-    }
-
-    /// The cockpit's process (the child of the pane's shell).
-    fn cockpit_pid(&self) -> String {
-        let pane = self.format("#{pane_pid}");
-        let child = Command::new("pgrep").args(["-P", &pane]).output().unwrap();
-        let pid = String::from_utf8_lossy(&child.stdout)
-            .lines()
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_owned();
-        assert!(!pid.is_empty(), "no child of pane {pane}");
-        pid
-    }
-
-    fn signal(&self, sig: &str) {
-        let pid = self.cockpit_pid();
-        assert!(Command::new("kill")
-            .args([sig, &pid])
-            .status()
-            .unwrap()
-            .success());
     }
 
     /// Up and drawing, with mouse reporting on and the cursor hidden (so the checks after
@@ -142,29 +67,12 @@ impl Tmux {
     }
 }
 
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.run(&["kill-server"]);
-    }
-}
-
-fn has_tmux() -> bool {
-    let ok = Command::new("tmux")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("skipping the tmux test: tmux is not installed");
-    }
-    ok
-}
-
 #[test]
 fn q_restores_the_terminal() {
-    if !has_tmux() {
+    if !tmux::available() {
         return;
     }
-    let t = Tmux::start("q", "", "--epochs 1000");
+    let t = Cockpit::start("q", "", "--epochs 1000");
     t.wait_cockpit();
     t.keys(&["q"]);
     t.assert_restored(0);
@@ -172,10 +80,10 @@ fn q_restores_the_terminal() {
 
 #[test]
 fn ctrl_c_while_training_restores_the_terminal() {
-    if !has_tmux() {
+    if !tmux::available() {
         return;
     }
-    let t = Tmux::start("ctrlc", "", "--epochs 100000");
+    let t = Cockpit::start("ctrlc", "", "--epochs 100000");
     t.wait_cockpit();
     t.keys(&["Space"]);
     t.wait_for("training", |s| s.contains("TRAINING"));
@@ -185,10 +93,10 @@ fn ctrl_c_while_training_restores_the_terminal() {
 
 #[test]
 fn sigterm_while_training_restores_the_terminal() {
-    if !has_tmux() {
+    if !tmux::available() {
         return;
     }
-    let t = Tmux::start("term", "", "--epochs 100000");
+    let t = Cockpit::start("term", "", "--epochs 100000");
     t.wait_cockpit();
     t.keys(&["Space"]);
     t.wait_for("training", |s| s.contains("TRAINING"));
@@ -199,10 +107,10 @@ fn sigterm_while_training_restores_the_terminal() {
 
 #[test]
 fn sigint_from_kill_while_training_restores_the_terminal() {
-    if !has_tmux() {
+    if !tmux::available() {
         return;
     }
-    let t = Tmux::start("int", "", "--epochs 100000");
+    let t = Cockpit::start("int", "", "--epochs 100000");
     t.wait_cockpit();
     t.keys(&["Space"]);
     t.wait_for("training", |s| s.contains("TRAINING"));
@@ -212,10 +120,10 @@ fn sigint_from_kill_while_training_restores_the_terminal() {
 
 #[test]
 fn sighup_restores_the_terminal() {
-    if !has_tmux() {
+    if !tmux::available() {
         return;
     }
-    let t = Tmux::start("hup", "", "--epochs 100000");
+    let t = Cockpit::start("hup", "", "--epochs 100000");
     t.wait_cockpit();
     t.signal("-HUP");
     t.assert_restored(129);
@@ -223,10 +131,10 @@ fn sighup_restores_the_terminal() {
 
 #[test]
 fn a_ui_panic_restores_the_terminal_then_prints_the_message() {
-    if !has_tmux() {
+    if !tmux::available() {
         return;
     }
-    let t = Tmux::start(
+    let t = Cockpit::start(
         "uipanic",
         &format!("{}=1", rnn_tui::tui::run::UI_PANIC_ENV),
         "--epochs 1",
@@ -237,10 +145,10 @@ fn a_ui_panic_restores_the_terminal_then_prints_the_message() {
 
 #[test]
 fn a_trainer_panic_then_q_restores_the_terminal() {
-    if !has_tmux() {
+    if !tmux::available() {
         return;
     }
-    let t = Tmux::start(
+    let t = Cockpit::start(
         "trainerpanic",
         &format!("{}=3", rnn_tui::train::trainer::PANIC_ENV),
         "--epochs 5",

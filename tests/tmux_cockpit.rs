@@ -2,83 +2,11 @@
 //! Skipped (with a message) only when tmux is not installed.
 
 use std::path::Path;
-use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+mod common;
 
-struct Tmux {
-    socket: String,
-    session: &'static str,
-}
+use std::process::Command;
 
-impl Tmux {
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("running tmux")
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", self.session];
-        args.extend(keys);
-        assert!(self.run(&args).status.success());
-        std::thread::sleep(Duration::from_millis(150));
-    }
-
-    fn text(&self, text: &str) {
-        assert!(self
-            .run(&["send-keys", "-t", self.session, "-l", text])
-            .status
-            .success());
-        std::thread::sleep(Duration::from_millis(150));
-    }
-
-    fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", self.session]).stdout)
-            .into_owned()
-    }
-
-    fn alternate_on(&self) -> bool {
-        let out = self.run(&[
-            "display-message",
-            "-p",
-            "-t",
-            self.session,
-            "#{alternate_on}",
-        ]);
-        String::from_utf8_lossy(&out.stdout).trim() == "1"
-    }
-
-    /// Poll the screen until `cond` holds; a generous timeout, not a speed assertion.
-    fn wait_for(&self, what: &str, cond: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let s = self.screen();
-            if cond(&s) {
-                return s;
-            }
-            if start.elapsed() > Duration::from_secs(120) {
-                panic!("timed out waiting for {what}; screen:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.run(&["kill-server"]);
-    }
-}
-
-fn has_tmux() -> bool {
-    Command::new("tmux")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
+use common::tmux::{self, Tmux};
 
 /// "val ppl 12.34" (wide status bar) with a number after the label.
 fn shows_number_after(screen: &str, label: &str) -> bool {
@@ -92,8 +20,7 @@ fn shows_number_after(screen: &str, label: &str) -> bool {
 
 #[test]
 fn the_cockpit_trains_completes_helps_quits_and_restores_the_terminal() {
-    if !has_tmux() {
-        eprintln!("skipping the tmux test: tmux is not installed");
+    if !tmux::available() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -106,28 +33,7 @@ fn the_cockpit_trains_completes_helps_quits_and_restores_the_terminal() {
         log.display(),
         bin
     );
-    let t = Tmux {
-        socket: format!("rnn-tui-test-{}", std::process::id()),
-        session: "cockpit",
-    };
-    let out = t.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        t.session,
-        "-x",
-        "120",
-        "-y",
-        "40",
-        "sh",
-        "-c",
-        &script,
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let t = Tmux::start("cockpit", 120, 40, &script);
 
     t.wait_for("the cockpit, ready", |s| {
         s.contains("READY") && s.contains("Perplexity")
@@ -202,36 +108,14 @@ fn the_cockpit_trains_completes_helps_quits_and_restores_the_terminal() {
 
 #[test]
 fn the_cockpit_shows_a_size_message_in_a_tiny_terminal_and_ctrl_c_quits_cleanly() {
-    if !has_tmux() {
-        eprintln!("skipping the tmux test: tmux is not installed");
+    if !tmux::available() {
         return;
     }
     let bin = env!("CARGO_BIN_EXE_rnn-tui");
     let script = format!(
         "RNN_TUI_CONFIG_DIR=/nonexistent/rnn-tui-test-config RNN_TUI_DATA_DIR=/nonexistent/rnn-tui-test-data RNN_TUI_LOG=/dev/null '{bin}' --epochs 100000 --num-train 500 --num-val 100 --threads 1; echo COCKPIT-EXITED-$?; sleep 600"
     );
-    let t = Tmux {
-        socket: format!("rnn-tui-test-small-{}", std::process::id()),
-        session: "small",
-    };
-    let out = t.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        t.session,
-        "-x",
-        "40",
-        "-y",
-        "10",
-        "sh",
-        "-c",
-        &script,
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let t = Tmux::start("small", 40, 10, &script);
     t.wait_for("the size message", |s| s.contains("Terminal too small"));
     // Training, so q would ask; Ctrl-C quits at once.
     t.keys(&["Space"]);
@@ -242,8 +126,7 @@ fn the_cockpit_shows_a_size_message_in_a_tiny_terminal_and_ctrl_c_quits_cleanly(
 
 #[test]
 fn a_failing_trainer_is_shown_in_the_cockpit_not_printed_over_it() {
-    if !has_tmux() {
-        eprintln!("skipping the tmux test: tmux is not installed");
+    if !tmux::available() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -254,28 +137,7 @@ fn a_failing_trainer_is_shown_in_the_cockpit_not_printed_over_it() {
         log.display(),
         rnn_tui::train::trainer::PANIC_ENV
     );
-    let t = Tmux {
-        socket: format!("rnn-tui-test-fail-{}", std::process::id()),
-        session: "fail",
-    };
-    let out = t.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        t.session,
-        "-x",
-        "120",
-        "-y",
-        "40",
-        "sh",
-        "-c",
-        &script,
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let t = Tmux::start("fail", 120, 40, &script);
     t.wait_for("the cockpit", |s| s.contains("READY"));
     t.keys(&["Space"]);
     let s = t.wait_for("the error in the status bar", |s| {
@@ -297,8 +159,7 @@ fn a_failing_trainer_is_shown_in_the_cockpit_not_printed_over_it() {
 
 #[test]
 fn a_panic_in_the_cockpit_gives_the_terminal_back_before_the_message() {
-    if !has_tmux() {
-        eprintln!("skipping the tmux test: tmux is not installed");
+    if !tmux::available() {
         return;
     }
     let bin = env!("CARGO_BIN_EXE_rnn-tui");
@@ -306,28 +167,7 @@ fn a_panic_in_the_cockpit_gives_the_terminal_back_before_the_message() {
         "RNN_TUI_CONFIG_DIR=/nonexistent/rnn-tui-test-config RNN_TUI_DATA_DIR=/nonexistent/rnn-tui-test-data RNN_TUI_LOG=/dev/null {}=1 '{bin}' --epochs 1 --num-train 500 --num-val 100; echo COCKPIT-EXITED-$?; sleep 600",
         rnn_tui::tui::run::UI_PANIC_ENV
     );
-    let t = Tmux {
-        socket: format!("rnn-tui-test-panic-{}", std::process::id()),
-        session: "panic",
-    };
-    let out = t.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        t.session,
-        "-x",
-        "120",
-        "-y",
-        "40",
-        "sh",
-        "-c",
-        &script,
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let t = Tmux::start("panic", 120, 40, &script);
     let s = t.wait_for("the process to end", |s| s.contains("COCKPIT-EXITED-"));
     assert!(s.contains("COCKPIT-EXITED-101"), "{s}");
     assert!(
@@ -340,8 +180,7 @@ fn a_panic_in_the_cockpit_gives_the_terminal_back_before_the_message() {
 
 #[test]
 fn sigterm_saves_the_run_and_gives_the_terminal_back() {
-    if !has_tmux() {
-        eprintln!("skipping the tmux test: tmux is not installed");
+    if !tmux::available() {
         return;
     }
     let bin = env!("CARGO_BIN_EXE_rnn-tui");
@@ -350,47 +189,11 @@ fn sigterm_saves_the_run_and_gives_the_terminal_back() {
         "RNN_TUI_CONFIG_DIR=/nonexistent/rnn-tui-test-config RNN_TUI_DATA_DIR='{}' RNN_TUI_LOG=/dev/null '{bin}' --epochs 100000 --num-train 500 --num-val 100 --threads 1; echo COCKPIT-EXITED-$?; sleep 600",
         data.path().display()
     );
-    let t = Tmux {
-        socket: format!("rnn-tui-test-term-{}", std::process::id()),
-        session: "term",
-    };
-    let out = t.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        t.session,
-        "-x",
-        "100",
-        "-y",
-        "30",
-        "sh",
-        "-c",
-        &script,
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let t = Tmux::start("term", 100, 30, &script);
     t.wait_for("the cockpit", |s| s.contains("READY"));
     t.keys(&["Space"]);
     t.wait_for("training", |s| s.contains("TRAINING"));
-    // The cockpit is the child of the pane's shell.
-    let pane = t.run(&["display-message", "-p", "-t", t.session, "#{pane_pid}"]);
-    let pane = String::from_utf8_lossy(&pane.stdout).trim().to_owned();
-    let child = Command::new("pgrep").args(["-P", &pane]).output().unwrap();
-    let pid = String::from_utf8_lossy(&child.stdout)
-        .lines()
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_owned();
-    assert!(!pid.is_empty(), "no child of pane {pane}");
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
+    t.signal("-TERM");
     let s = t.wait_for("the shell again", |s| s.contains("COCKPIT-EXITED-"));
     // 128 + SIGTERM, after the trainer saved the run.
     assert!(s.contains("COCKPIT-EXITED-143"), "{s}");
@@ -412,8 +215,7 @@ fn sigterm_saves_the_run_and_gives_the_terminal_back() {
 
 #[test]
 fn the_cockpit_resumes_a_saved_run_lists_runs_and_overlays_one() {
-    if !has_tmux() {
-        eprintln!("skipping the tmux test: tmux is not installed");
+    if !tmux::available() {
         return;
     }
     let bin = env!("CARGO_BIN_EXE_rnn-tui");
@@ -453,28 +255,7 @@ fn the_cockpit_resumes_a_saved_run_lists_runs_and_overlays_one() {
         "RNN_TUI_CONFIG_DIR=/nonexistent/rnn-tui-test-config RNN_TUI_DATA_DIR='{}' RNN_TUI_LOG=/dev/null '{bin}' train --resume latest --epochs 100000; echo COCKPIT-EXITED-$?; sleep 600",
         data.path().display()
     );
-    let t = Tmux {
-        socket: format!("rnn-tui-test-resume-{}", std::process::id()),
-        session: "resume",
-    };
-    let out = t.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        t.session,
-        "-x",
-        "120",
-        "-y",
-        "40",
-        "sh",
-        "-c",
-        &script,
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let t = Tmux::start("resume", 120, 40, &script);
     // The run comes back with its history: 2 epochs done, its validation perplexity, its id.
     let s = t.wait_for("the resumed run", |s| s.contains("loaded at epoch 2"));
     assert!(s.contains("epoch 2/100000"), "{s}");

@@ -1,31 +1,18 @@
 //! App-state tests: every key does what the help overlay says, the form refuses bad input with a
 //! message, live settings reach the trainer as Commands.
 
+mod common;
+
 use crossbeam_channel::{unbounded, Receiver};
 use ratatui::crossterm::event::{
     KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
 
-use rnn_tui::train::{Command, Event, Field, HParams, TrainerState};
+use common::keys::{app, ch, key};
+use rnn_tui::train::{Command, Event, Field, TrainerState};
 use rnn_tui::tui::app::{Dialog, Level};
 use rnn_tui::tui::panels::help::KEYS;
-use rnn_tui::tui::{fixtures, view, Action, App, ColorMode, Focus, Msg, Theme};
-
-fn key(code: KeyCode) -> Msg {
-    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
-}
-
-fn ch(c: char) -> Msg {
-    key(KeyCode::Char(c))
-}
-
-fn app() -> (App, Receiver<Command>) {
-    let (tx, rx) = unbounded();
-    let mut a = App::new(HParams::default(), Theme::default_for(ColorMode::TrueColor));
-    a.attach(tx);
-    fixtures::ready_app(&mut a);
-    (a, rx)
-}
+use rnn_tui::tui::{fixtures, view, Action, App, Focus, Msg};
 
 fn set_state(a: &mut App, state: TrainerState) {
     a.update(Msg::Trainer(Event::State { state }));

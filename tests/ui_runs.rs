@@ -2,30 +2,17 @@
 //! continues a run (asking while one trains), `c` overlays a past curve, warnings are not
 //! errors, and a resumed run's history fills the charts.
 
+mod common;
+
 use std::path::PathBuf;
 
 use crossbeam_channel::{unbounded, Receiver};
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::KeyCode;
 
+use common::keys::{app, ch, key};
 use rnn_tui::train::{Command, Event, HParams, TrainerState};
 use rnn_tui::tui::app::{Dialog, Level};
-use rnn_tui::tui::{fixtures, Action, App, ColorMode, Msg, Theme};
-
-fn key(code: KeyCode) -> Msg {
-    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
-}
-
-fn ch(c: char) -> Msg {
-    key(KeyCode::Char(c))
-}
-
-fn app() -> (App, Receiver<Command>) {
-    let (tx, rx) = unbounded();
-    let mut a = App::new(HParams::default(), Theme::default_for(ColorMode::TrueColor));
-    a.attach(tx);
-    fixtures::ready_app(&mut a);
-    (a, rx)
-}
+use rnn_tui::tui::{fixtures, Action, App, Msg};
 
 fn training() -> (App, Receiver<Command>) {
     let (mut a, rx) = app();

@@ -1,0 +1,25 @@
+//! Key presses and a ready cockpit app, for the app-state tests.
+#![allow(dead_code)] // each test file uses a different part
+
+use crossbeam_channel::{unbounded, Receiver};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use rnn_tui::train::{Command, HParams};
+use rnn_tui::tui::{fixtures, App, ColorMode, Msg, Theme};
+
+pub fn key(code: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+pub fn ch(c: char) -> Msg {
+    key(KeyCode::Char(c))
+}
+
+/// An app on default hyperparameters, announced and ready, and the commands it sends.
+pub fn app() -> (App, Receiver<Command>) {
+    let (tx, rx) = unbounded();
+    let mut a = App::new(HParams::default(), Theme::default_for(ColorMode::TrueColor));
+    a.attach(tx);
+    fixtures::ready_app(&mut a);
+    (a, rx)
+}

@@ -3,12 +3,12 @@
 
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
-use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph};
+use ratatui::widgets::{Block, Chart, Paragraph};
 use ratatui::Frame;
 
-use super::perplexity::{batch_x, x_bounds, x_labels};
+use super::chart;
+use super::perplexity::batch_x;
 use crate::train::BatchStats;
 use crate::tui::app::{App, Focus};
 use crate::tui::series::{decimate, Series};
@@ -95,7 +95,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     let cols = 2 * inner.width as usize;
     let norms = decimate(&g.norms.points(), cols);
     let clips = decimate(&g.clips.points(), cols);
-    let xb = x_bounds(&[&norms]);
+    let xb = chart::x_bounds(&[&norms]);
     let threshold = vec![(xb[0], g.threshold), (xb[1], g.threshold)];
     let ymax = norms
         .iter()
@@ -104,40 +104,18 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         .max(1e-6)
         * 1.1;
     let datasets = vec![
-        Dataset::default()
-            .name("norm")
-            .marker(Marker::Braille)
-            .graph_type(GraphType::Line)
-            .style(Style::default().fg(t.grad))
-            .data(&norms),
-        Dataset::default()
-            .name("clip threshold")
-            .marker(Marker::Braille)
-            .graph_type(GraphType::Line)
-            .style(Style::default().fg(t.clip))
-            .data(&threshold),
-        Dataset::default()
-            .name("clipped")
-            .marker(Marker::Dot)
-            .graph_type(GraphType::Scatter)
-            .style(Style::default().fg(t.clip).add_modifier(Modifier::BOLD))
-            .data(&clips),
+        chart::line("norm", Style::default().fg(t.grad), &norms),
+        chart::line("clip threshold", Style::default().fg(t.clip), &threshold),
+        chart::points(
+            "clipped",
+            Style::default().fg(t.clip).add_modifier(Modifier::BOLD),
+            &clips,
+        ),
     ];
+    let labels = vec![fmt_norm(0.0), fmt_norm(ymax / 2.0), fmt_norm(ymax)];
     let chart = Chart::new(datasets)
-        .x_axis(
-            Axis::default()
-                .title(Span::styled("epoch", t.dim_style()))
-                .style(t.dim_style())
-                .bounds(xb)
-                .labels(x_labels(xb)),
-        )
-        .y_axis(
-            Axis::default()
-                .title(Span::styled("‖g‖", t.dim_style()))
-                .style(t.dim_style())
-                .bounds([0.0, ymax])
-                .labels([fmt_norm(0.0), fmt_norm(ymax / 2.0), fmt_norm(ymax)]),
-        )
+        .x_axis(chart::epoch_axis(t, xb))
+        .y_axis(chart::value_axis(t, "‖g‖", [0.0, ymax], labels))
         // The title names the three series; a legend would cover the curve.
         .legend_position(None);
     f.render_widget(chart, inner);

@@ -1,5 +1,6 @@
 //! One module per panel: its state, its update, its draw.
 
+pub mod chart;
 pub mod completion;
 pub mod form;
 pub mod gradients;

@@ -3,11 +3,11 @@
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
-use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph, Sparkline};
+use ratatui::widgets::{Block, Chart, Paragraph, Sparkline};
 use ratatui::Frame;
 
+use super::chart;
 use super::status::fmt_ppl;
 use crate::runs::MetricRecord;
 use crate::train::{BatchStats, EpochStats};
@@ -145,52 +145,6 @@ fn spark_row(
     );
 }
 
-/// Axis bounds and three labels for log10-transformed values.
-pub fn log_axis(values: impl Iterator<Item = f64>) -> Option<([f64; 2], Vec<String>)> {
-    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for v in values.filter(|v| v.is_finite() && *v > 0.0) {
-        lo = lo.min(v);
-        hi = hi.max(v);
-    }
-    if !lo.is_finite() {
-        return None;
-    }
-    let (mut a, mut b) = (lo.log10(), hi.log10());
-    let pad = ((b - a) * 0.05).max(0.02);
-    a -= pad;
-    b += pad;
-    let labels = [a, (a + b) / 2.0, b]
-        .iter()
-        .map(|y| fmt_ppl(10f64.powf(*y)))
-        .collect();
-    Some(([a, b], labels))
-}
-
-pub fn x_bounds(points: &[&[(f64, f64)]]) -> [f64; 2] {
-    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for p in points.iter().flat_map(|s| s.iter()) {
-        lo = lo.min(p.0);
-        hi = hi.max(p.0);
-    }
-    if !lo.is_finite() {
-        return [0.0, 1.0];
-    }
-    // Training curves start at epoch 0.
-    let lo = lo.min(0.0);
-    if hi - lo < 1e-9 {
-        [lo, lo + 1.0]
-    } else {
-        [lo, hi]
-    }
-}
-
-pub fn x_labels(b: [f64; 2]) -> Vec<String> {
-    [b[0], (b[0] + b[1]) / 2.0, b[1]]
-        .iter()
-        .map(|x| format!("{x:.1}"))
-        .collect()
-}
-
 pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
     let st = &app.perplexity;
@@ -246,7 +200,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         .map(|o| (decimate(&o.train, cols), o.val.clone()))
         .unwrap_or_default();
     let (past_train_l, past_val_l) = (log(&past_train), log(&past_val));
-    let Some((ybounds, ylabels)) = log_axis(
+    let Some((ybounds, ylabels)) = chart::log_axis(
         train
             .iter()
             .chain(&ema)
@@ -257,62 +211,25 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     ) else {
         return;
     };
-    let xb = x_bounds(&[&train, &val, &past_train, &past_val]);
+    let xb = chart::x_bounds(&[&train, &val, &past_train, &past_val]);
     let mut datasets = Vec::new();
     if st.overlay.is_some() {
         // Drawn first, so the current run paints over it.
-        datasets.push(
-            Dataset::default()
-                .name("past")
-                .marker(Marker::Braille)
-                .graph_type(GraphType::Line)
-                .style(t.dim_style())
-                .data(&past_train_l),
-        );
-        datasets.push(
-            Dataset::default()
-                .name("past val")
-                .marker(Marker::Dot)
-                .graph_type(GraphType::Scatter)
-                .style(t.dim_style())
-                .data(&past_val_l),
-        );
+        datasets.push(chart::line("past", t.dim_style(), &past_train_l));
+        datasets.push(chart::points("past val", t.dim_style(), &past_val_l));
     }
     datasets.extend([
-        Dataset::default()
-            .name("train")
-            .marker(Marker::Braille)
-            .graph_type(GraphType::Line)
-            .style(Style::default().fg(t.train))
-            .data(&train_l),
-        Dataset::default()
-            .name("EMA")
-            .marker(Marker::Braille)
-            .graph_type(GraphType::Line)
-            .style(Style::default().fg(t.train_ema))
-            .data(&ema_l),
-        Dataset::default()
-            .name("val")
-            .marker(Marker::Dot)
-            .graph_type(GraphType::Scatter)
-            .style(Style::default().fg(t.val).add_modifier(Modifier::BOLD))
-            .data(&val_l),
+        chart::line("train", Style::default().fg(t.train), &train_l),
+        chart::line("EMA", Style::default().fg(t.train_ema), &ema_l),
+        chart::points(
+            "val",
+            Style::default().fg(t.val).add_modifier(Modifier::BOLD),
+            &val_l,
+        ),
     ]);
     let chart = Chart::new(datasets)
-        .x_axis(
-            Axis::default()
-                .title(Span::styled("epoch", t.dim_style()))
-                .style(t.dim_style())
-                .bounds(xb)
-                .labels(x_labels(xb)),
-        )
-        .y_axis(
-            Axis::default()
-                .title(Span::styled("ppl (log)", t.dim_style()))
-                .style(t.dim_style())
-                .bounds(ybounds)
-                .labels(ylabels),
-        )
+        .x_axis(chart::epoch_axis(t, xb))
+        .y_axis(chart::value_axis(t, "ppl (log)", ybounds, ylabels))
         .hidden_legend_constraints((Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)));
     f.render_widget(chart, chart_area);
 }

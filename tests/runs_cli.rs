@@ -476,3 +476,29 @@ fn bad_input_to_the_run_commands() {
         "changed since run",
     );
 }
+
+#[test]
+fn a_run_in_use_by_another_process_is_not_resumed_twice() {
+    let env = Env::new();
+    let mut c = env.cmd();
+    c.args(["train", "--headless"])
+        .args(env.tiny_args())
+        .args(["--epochs", "100000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = c.spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    lines.next().unwrap().unwrap();
+    let (id, _) = run_line(&lines.next().unwrap().unwrap());
+    let pid = child.id().to_string();
+    // The trainer holds the run: a second writer is refused, naming the process.
+    env.fails(
+        &["train", "--headless", "--resume", &id],
+        2,
+        &format!("run {id} is in use by process {pid}"),
+    );
+    // Once it has stopped (and saved), the run can be continued.
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    child.wait().unwrap();
+    env.ok(&["train", "--headless", "--resume", &id, "--epochs", "1"]);
+}

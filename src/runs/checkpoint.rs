@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::atomic::write_atomic;
+use super::lock::RunLock;
 use super::metrics::MetricsWriter;
 use super::{time, RunDir, RunError};
 use crate::data::corpus::TIME_MACHINE;
@@ -353,6 +354,8 @@ pub struct Recorder {
     corpus: CorpusInfo,
     device: String,
     metrics: MetricsWriter,
+    /// Held as long as this recorder writes into `dir`.
+    _lock: RunLock,
 }
 
 impl Recorder {
@@ -376,6 +379,7 @@ impl Recorder {
             Some((meta, p)) => (meta.created.clone(), Some(p.metrics_bytes)),
             None => (time::rfc3339(time::now_secs()), None),
         };
+        let lock = RunLock::acquire(&dir)?;
         remove_stale_temporaries(&dir.path);
         let metrics = MetricsWriter::open(&dir.metrics_path(), keep.unwrap_or(0))?;
         Ok(Recorder {
@@ -384,6 +388,7 @@ impl Recorder {
             corpus,
             device: device.to_owned(),
             metrics,
+            _lock: lock,
         })
     }
 

@@ -13,6 +13,7 @@ pub mod atomic;
 pub mod checkpoint;
 pub mod config;
 pub mod eval;
+pub mod lock;
 pub mod metrics;
 pub mod time;
 
@@ -24,6 +25,7 @@ pub use checkpoint::{
 };
 pub use config::{Config, ConfigError, CONFIG_DIR_ENV};
 pub use eval::{evaluate, EvalReport};
+pub use lock::{RunLock, LOCK_FILE};
 pub use metrics::{read_metrics, write_csv, MetricRecord, MetricsWriter};
 
 /// Overrides the data directory (the `--data-dir` flag wins over it).
@@ -65,6 +67,8 @@ pub enum RunError {
         expected: String,
         found: String,
     },
+    #[error("run {id} is in use by process {pid} (if that process is gone, remove {lock})")]
+    Busy { id: String, pid: u32, lock: PathBuf },
 }
 
 impl RunError {

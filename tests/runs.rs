@@ -393,3 +393,79 @@ fn weights_are_plain_safetensors_with_the_documented_names() {
     }
     assert_eq!(bits(&all), bits(&expected));
 }
+
+#[test]
+fn resuming_after_a_divergence_equals_the_run_that_went_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut hp = tiny(slice_corpus(tmp.path()), 50);
+    hp.lr = 100.0;
+    let (trainer, dir) = new_recording(hp, tmp.path());
+    let handle = trainer.spawn();
+    handle.send(Command::Start);
+    let mut diverged = None;
+    for ev in handle.events.iter() {
+        match ev {
+            Event::Diverged { epoch, batch, .. } => diverged = Some((epoch, batch)),
+            Event::State {
+                state: TrainerState::Paused,
+            } if diverged.is_some() => break,
+            Event::Error { message } => panic!("{message}"),
+            Event::Finished(_) => panic!("lr 100 should diverge"),
+            _ => {}
+        }
+    }
+    let (epoch, batch) = diverged.unwrap();
+    // Saved while paused after the rollback: a copy of the run as it stood then.
+    handle.send(Command::Save);
+    for ev in handle.events.iter() {
+        if let Event::Saved { .. } = ev {
+            break;
+        }
+    }
+    let copy = tmp.path().join("copy");
+    std::fs::create_dir(&copy).unwrap();
+    for f in [runs::MODEL_FILE, runs::META_FILE, runs::METRICS_FILE] {
+        std::fs::copy(dir.path.join(f), copy.join(f)).unwrap();
+    }
+
+    // The live run, with a sane rate, retries the batch that diverged.
+    let next =
+        |events: &crossbeam_channel::Receiver<Event>, n: usize| -> Vec<(usize, usize, u64)> {
+            let mut out = Vec::new();
+            for ev in events.iter() {
+                match ev {
+                    Event::Batch(b) => out.push((b.epoch, b.batch, b.loss.to_bits())),
+                    Event::Error { message } => panic!("{message}"),
+                    Event::Diverged { message, .. } => panic!("{message}"),
+                    _ => {}
+                }
+                if out.len() == n {
+                    break;
+                }
+            }
+            out
+        };
+    handle.send(Command::SetLearningRate(0.5));
+    handle.send(Command::Resume);
+    let live = next(&handle.events, 12);
+    handle.stop();
+    assert_eq!(
+        (live[0].0, live[0].1),
+        (epoch, batch),
+        "the diverged batch is retried"
+    );
+
+    let mut ckpt = Checkpoint::load(&RunDir::open(&copy).unwrap()).unwrap();
+    assert_eq!(
+        (ckpt.meta.progress.epoch + 1, ckpt.meta.progress.batch + 1),
+        (epoch, batch)
+    );
+    ckpt.meta.hparams.lr = 0.5;
+    ckpt.meta.progress.lr = 0.5;
+    let resumed = Trainer::from_checkpoint(ckpt, &Device::Cpu, "cpu").unwrap();
+    let handle = resumed.spawn();
+    handle.send(Command::Start);
+    let again = next(&handle.events, 12);
+    handle.stop();
+    assert_eq!(live, again);
+}

@@ -447,11 +447,10 @@ fn lr_100_diverges_headless_exit_1_and_only_finite_weights_are_saved() {
         "{err}"
     );
     assert!(
-        err.contains(
-            "restored the last good weights and paused; lower the learning rate (now 100)"
-        ),
+        err.contains("with learning rate 100: stopped and saved the last good weights; continue with a lower rate: rnn-tui train --resume "),
         "{err}"
     );
+    assert!(err.trim_end().ends_with(" --lr 10"), "{err}");
     // The run was saved on the way out, with the restored (finite) weights.
     let root = rnn_tui::runs::runs_root(&dir.path().join("data"));
     let runs = rnn_tui::runs::list_runs(&root).unwrap();

@@ -63,6 +63,28 @@ pub fn run_line(dir: &RunDir, resumed: Option<(usize, usize)>, format: &Format) 
     }
 }
 
+/// What a headless run says when training diverges: it stops with the last good weights
+/// (saved, when it has a run directory) and tells how to continue.
+fn diverged_message(
+    epoch: usize,
+    batch: usize,
+    loss: f64,
+    grad_norm: f64,
+    lr: f64,
+    run_id: Option<&str>,
+) -> String {
+    let what = format!(
+        "training diverged at epoch {epoch} batch {batch} (loss {loss}, gradient norm {grad_norm}) with learning rate {lr}"
+    );
+    match run_id {
+        Some(id) => format!(
+            "{what}: stopped and saved the last good weights; continue with a lower rate: rnn-tui train --resume {id} --lr {}",
+            lr / 10.0
+        ),
+        None => format!("{what}: stopped (nothing saved: --no-save); try a lower --lr"),
+    }
+}
+
 /// Train a prepared trainer to the end, printing as it goes (with the `run` line after the
 /// header when it has a run directory). Returns the process exit code: 0 only when training
 /// finished and nothing failed (a failed save counts).
@@ -71,6 +93,8 @@ pub fn run_trainer(trainer: Trainer, format: Format) -> i32 {
         let resumed = trainer.resumed_position();
         run_line(d, resumed, &format)
     });
+    let run_id = trainer.run_dir().map(|d| d.id.clone());
+    let lr = trainer.hp.lr;
     let handle = trainer.spawn();
     // SIGINT/SIGTERM: stop between batches; the trainer saves its checkpoint on the way out.
     let commands = handle.commands.clone();
@@ -88,9 +112,19 @@ pub fn run_trainer(trainer: Trainer, format: Format) -> i32 {
                 eprintln!("error: {message}");
                 failed = true;
             }
-            Event::Diverged { message, .. } => {
-                // Nobody is there to lower the rate and resume: end the run, and say why.
-                eprintln!("error: {message}");
+            Event::Diverged {
+                epoch,
+                batch,
+                loss,
+                grad_norm,
+                ..
+            } => {
+                // Nobody is there to lower the rate and resume: end the run, and say how
+                // to go on.
+                eprintln!(
+                    "error: {}",
+                    diverged_message(*epoch, *batch, *loss, *grad_norm, lr, run_id.as_deref())
+                );
                 handle.send(Command::Stop);
                 failed = true;
             }

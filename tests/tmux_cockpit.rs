@@ -88,10 +88,8 @@ fn the_cockpit_trains_completes_helps_quits_and_restores_the_terminal() {
         "the alternate screen was left:\n{s}"
     );
     // Quitting saved the run, and says how to continue it.
-    // (The message may wrap at the pane's width.)
     assert!(
-        s.replace('\n', "")
-            .contains("continue it with: rnn-tui train --resume 20"),
+        s.contains("continue it with: rnn-tui train --resume 20"),
         "{s}"
     );
     let runs = rnn_tui::runs::list_runs(&dir.path().join("data").join("runs")).unwrap();
@@ -199,8 +197,7 @@ fn sigterm_saves_the_run_and_gives_the_terminal_back() {
     assert!(s.contains("COCKPIT-EXITED-143"), "{s}");
     assert!(!t.alternate_on());
     assert!(
-        s.replace('\n', "")
-            .contains("continue it with: rnn-tui train --resume"),
+        s.contains("continue it with: rnn-tui train --resume"),
         "{s}"
     );
     let runs = rnn_tui::runs::list_runs(&data.path().join("runs")).unwrap();
@@ -285,4 +282,28 @@ fn the_cockpit_resumes_a_saved_run_lists_runs_and_overlays_one() {
     assert_eq!(meta.len(), 1, "resuming writes into the same run");
     let p = &meta[0].meta.as_ref().unwrap().progress;
     assert!(p.epoch > 2 || p.batch > 0, "{p:?}");
+}
+
+#[test]
+fn quitting_a_finished_run_says_how_to_train_it_longer() {
+    if !tmux::available() {
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_rnn-tui");
+    let data = tempfile::tempdir().unwrap();
+    let script = format!(
+        "RNN_TUI_CONFIG_DIR=/nonexistent/rnn-tui-test-config RNN_TUI_DATA_DIR='{}' RNN_TUI_LOG=/dev/null '{bin}' --epochs 2 --num-train 500 --num-val 100 --threads 1; echo COCKPIT-EXITED-$?; sleep 600",
+        data.path().display()
+    );
+    let t = Tmux::start("finished", 120, 40, &script);
+    t.wait_for("the cockpit", |s| s.contains("READY"));
+    t.keys(&["Space"]);
+    t.wait_for("the end of the run", |s| s.contains("DONE"));
+    t.keys(&["q"]);
+    let s = t.wait_for("the shell again", |s| s.contains("COCKPIT-EXITED-0"));
+    assert!(s.contains("finished and saved in"), "{s}");
+    assert!(
+        s.contains("train it longer with: rnn-tui train --resume 20") && s.contains(" --epochs 4"),
+        "{s}"
+    );
 }

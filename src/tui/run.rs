@@ -195,10 +195,19 @@ pub fn run(launcher: Launcher, opening: Opening, theme: Theme) -> i32 {
     restore();
     // The trainer has stopped and saved by now (dropping its handle waits for it).
     if let (Some(id), Some(dir)) = (&app.status.run_id, &app.status.run_dir) {
-        eprintln!(
-            "run {id} saved in {}; continue it with: rnn-tui train --resume {id}",
-            dir.display()
-        );
+        let finished = app.status.summary.as_ref().is_some_and(|s| s.completed);
+        if finished {
+            eprintln!(
+                "run {id} finished and saved in {}; train it longer with: rnn-tui train --resume {id} --epochs {}",
+                dir.display(),
+                2 * app.status.epochs
+            );
+        } else {
+            eprintln!(
+                "run {id} saved in {}; continue it with: rnn-tui train --resume {id}",
+                dir.display()
+            );
+        }
     }
     match result {
         Ok(exit) => {

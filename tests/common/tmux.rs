@@ -80,13 +80,10 @@ impl Tmux {
         std::thread::sleep(Duration::from_millis(150));
     }
 
+    /// The visible screen; lines the terminal wrapped are joined back (`-J`).
     pub fn screen(&self) -> String {
-        String::from_utf8_lossy(
-            &self
-                .run(&["capture-pane", "-p", "-t", &self.session])
-                .stdout,
-        )
-        .into_owned()
+        let out = self.run(&["capture-pane", "-p", "-J", "-t", &self.session]);
+        String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     /// A tmux format of the pane, e.g. `#{alternate_on}`.

@@ -4,16 +4,20 @@
 //! run and a crashing trainer are reported and recoverable. The README table "What rnn-tui does
 //! with bad input" points at these tests.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command as Process, Output};
+use std::process::Output;
 use std::sync::Arc;
 
 use candle_core::Device;
 use crossbeam_channel::{unbounded, Receiver};
 use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::KeyCode;
 use ratatui::Terminal;
 
+use common::cli::{rnn_tui, SMALL_SPLIT};
+use common::keys::key;
 use rnn_tui::cli::{EXIT_FAILURE, EXIT_USAGE};
 use rnn_tui::data::CorpusSource;
 use rnn_tui::train::{Command, Event, Field, HParams, Trainer, TrainerState};
@@ -24,14 +28,6 @@ use rnn_tui::tui::{fixtures, view, Action, App, ColorMode, Focus, Msg, Theme};
 // Helpers
 
 /// The binary with private data and config directories under `dir`.
-fn rnn_tui(dir: &Path) -> Process {
-    let mut c = Process::new(env!("CARGO_BIN_EXE_rnn-tui"));
-    c.env("RNN_TUI_DATA_DIR", dir.join("data"))
-        .env("RNN_TUI_CONFIG_DIR", dir.join("config"))
-        .env_remove(rnn_tui::train::trainer::PANIC_ENV);
-    c
-}
-
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -47,10 +43,6 @@ fn assert_cli_error(dir: &Path, args: &[&str], code: i32, message: &str) {
     assert_eq!(out.status.code(), Some(code), "{args:?}: {err}");
     assert_eq!(err, format!("error: {message}\n"), "{args:?}");
     assert!(out.stdout.is_empty(), "{args:?}: nothing trained");
-}
-
-fn key(code: KeyCode) -> Msg {
-    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
 }
 
 /// A cockpit that has been training for a while on the default hyperparameters, its commands
@@ -429,14 +421,7 @@ fn lr_100_diverges_headless_exit_1_and_only_finite_weights_are_saved() {
     let dir = tempfile::tempdir().unwrap();
     let out = rnn_tui(dir.path())
         .args(["train", "--headless", "--lr", "100", "--threads", "1"])
-        .args([
-            "--num-train",
-            "2000",
-            "--num-val",
-            "500",
-            "--batch-size",
-            "256",
-        ])
+        .args(SMALL_SPLIT)
         .output()
         .unwrap();
     let err = stderr(&out);

@@ -1,7 +1,11 @@
 //! The binary end to end: help, a short headless run, and bad input.
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
+
+use common::cli::SMALL_SPLIT;
 
 /// A private, empty data and config directory for this test process: tests never touch the
 /// user's runs or config.
@@ -22,22 +26,9 @@ fn rnn_tui() -> Command {
 
 fn small_run() -> Command {
     let mut c = rnn_tui();
-    c.args([
-        "train",
-        "--headless",
-        "--epochs",
-        "2",
-        "--num-train",
-        "2000",
-        "--num-val",
-        "500",
-        "--batch-size",
-        "256",
-        "--device",
-        "cpu",
-        "--threads",
-        "1",
-    ]);
+    c.args(["train", "--headless", "--epochs", "2"])
+        .args(SMALL_SPLIT)
+        .args(["--device", "cpu", "--threads", "1"]);
     c
 }
 

@@ -1,7 +1,11 @@
 //! SIGTERM and SIGINT stop a headless run between batches, save it, and exit with 128 + signo.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
+
+use common::cli::SMALL_SPLIT;
 
 fn stop_with(signal: &str, expected_code: i32) {
     let dir = tempfile::tempdir().unwrap();
@@ -14,14 +18,7 @@ fn stop_with(signal: &str, expected_code: i32) {
             "--threads",
             "1",
         ])
-        .args([
-            "--num-train",
-            "2000",
-            "--num-val",
-            "500",
-            "--batch-size",
-            "256",
-        ])
+        .args(SMALL_SPLIT)
         .env("RNN_TUI_DATA_DIR", dir.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

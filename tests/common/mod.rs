@@ -1,4 +1,5 @@
 //! Helpers shared by the integration tests (each test file that needs them says `mod common;`).
 
+pub mod cli;
 pub mod keys;
 pub mod tmux;

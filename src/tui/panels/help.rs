@@ -27,7 +27,10 @@ pub const KEYS: [(&str, &str); 22] = [
         "— Completion pane",
         "when focused, keys type into the prefix:",
     ),
-    ("  letters, space", "are text there (q, r, s, o too), not commands"),
+    (
+        "  letters, space",
+        "are text there (q, r, s, o too), not commands",
+    ),
     ("  Backspace", "delete the last character"),
     ("  Esc", "leave typing mode (Enter or i types again)"),
     ("— Hyperparameter form", ""),

@@ -1,0 +1,26 @@
+//! The built binary, kept away from the user's runs and config.
+#![allow(dead_code)] // each test file uses a different part
+
+use std::path::Path;
+use std::process::Command;
+
+/// A d2l-shaped run small enough for tests: 2000 training and 500 validation windows, batches
+/// of 256.
+pub const SMALL_SPLIT: [&str; 6] = [
+    "--num-train",
+    "2000",
+    "--num-val",
+    "500",
+    "--batch-size",
+    "256",
+];
+
+/// `rnn-tui` with its data and config directories under `dir`, and no fault injection
+/// inherited from the environment.
+pub fn rnn_tui(dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_rnn-tui"));
+    c.env("RNN_TUI_DATA_DIR", dir.join("data"))
+        .env("RNN_TUI_CONFIG_DIR", dir.join("config"))
+        .env_remove(rnn_tui::train::trainer::PANIC_ENV);
+    c
+}

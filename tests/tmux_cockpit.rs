@@ -307,3 +307,41 @@ fn quitting_a_finished_run_says_how_to_train_it_longer() {
         "{s}"
     );
 }
+
+/// A left click at 1-based (column, row), as an SGR mouse report the terminal would send.
+fn click(t: &Tmux, col: u16, row: u16) {
+    t.text(&format!("\x1b[<0;{col};{row}M"));
+    t.text(&format!("\x1b[<0;{col};{row}m"));
+}
+
+#[test]
+fn a_mouse_click_focuses_the_panel_under_the_pointer() {
+    if !tmux::available() {
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_rnn-tui");
+    let script = format!(
+        "RNN_TUI_CONFIG_DIR=/nonexistent/rnn-tui-test-config RNN_TUI_DATA_DIR=/nonexistent/rnn-tui-test-data RNN_TUI_LOG=/dev/null '{bin}' --threads 1; echo COCKPIT-EXITED-$?; sleep 600"
+    );
+    let t = Tmux::start("mouse", 120, 40, &script);
+    t.wait_for("the cockpit", |s| s.contains("READY"));
+    assert_eq!(t.format("#{mouse_any_flag}"), "1", "mouse reporting is on");
+    // The completion pane (top right): focusing it means typing into it.
+    click(&t, 90, 5);
+    t.wait_for("the completion pane focused", |s| {
+        s.contains("typing · Esc leaves")
+    });
+    // The form (bottom right).
+    click(&t, 90, 36);
+    let s = t.wait_for("the form focused", |s| {
+        s.contains("↑↓ select · Enter edits")
+    });
+    assert!(!s.contains("typing · Esc leaves"), "{s}");
+    // The perplexity chart (top left): neither right-hand panel keeps the focus.
+    click(&t, 20, 10);
+    t.wait_for("the form unfocused", |s| {
+        s.contains("Tab here to edit") && s.contains("Tab here to type")
+    });
+    t.keys(&["q"]);
+    t.wait_for("the shell again", |s| s.contains("COCKPIT-EXITED-0"));
+}

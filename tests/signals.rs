@@ -1,4 +1,5 @@
-//! SIGTERM and SIGINT stop a headless run between batches, save it, and exit with 128 + signo.
+//! SIGTERM, SIGINT and SIGHUP stop a headless run between batches, save it, and exit with
+//! 128 + signo.
 
 mod common;
 
@@ -58,4 +59,9 @@ fn sigterm_saves_and_exits_143() {
 #[test]
 fn sigint_saves_and_exits_130() {
     stop_with("-INT", 130);
+}
+
+#[test]
+fn sighup_saves_and_exits_129() {
+    stop_with("-HUP", 129);
 }

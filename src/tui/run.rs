@@ -8,7 +8,6 @@
 
 use std::io::{stdout, Stdout};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{never, select, tick, Receiver};
@@ -28,6 +27,7 @@ use super::theme::Theme;
 use super::{log, view};
 use crate::cli::{EXIT_FAILURE, EXIT_USAGE};
 use crate::runs::RunDir;
+use crate::signals::TerminationWatch;
 use crate::train::{Command, Event, HParams, TrainError, TrainerHandle};
 
 /// Minimum time between two frames drawn for trainer events (~30 frames/s).
@@ -86,28 +86,6 @@ fn install_panic_hook() {
         restore();
         previous(info);
     }));
-}
-
-/// One flag per signal that ends the cockpit (SIGTERM, SIGINT from `kill`, SIGHUP), set
-/// when it arrives, so the loop can stop the trainer (which saves), give the terminal back
-/// and leave with the signal's exit code.
-fn termination_flags() -> Vec<(i32, Arc<AtomicBool>)> {
-    #[cfg(unix)]
-    let signals = [
-        signal_hook::consts::SIGTERM,
-        signal_hook::consts::SIGINT,
-        signal_hook::consts::SIGHUP,
-    ];
-    #[cfg(not(unix))]
-    let signals: [i32; 0] = [];
-    signals
-        .into_iter()
-        .map(|sig| {
-            let flag = Arc::new(AtomicBool::new(false));
-            let _ = signal_hook::flag::register(sig, flag.clone());
-            (sig, flag)
-        })
-        .collect()
 }
 
 fn spawn_input() -> Receiver<Msg> {
@@ -289,7 +267,13 @@ fn event_loop(
     let mut trainer_dirty = false;
     let mut last_draw: Option<Instant> = None;
     let inject_panic = std::env::var_os(UI_PANIC_ENV).is_some();
-    let terminate = termination_flags();
+    // SIGTERM, SIGINT (from `kill`: Ctrl-C in raw mode is a key) and SIGHUP end the cockpit
+    // as quitting does, with the signal's exit code.
+    let (signal_tx, signal_rx) = crossbeam_channel::bounded(1);
+    let watch = TerminationWatch::start(move |sig| {
+        let _ = signal_tx.try_send(sig);
+    });
+    let signals = if watch.is_ok() { signal_rx } else { never() };
     loop {
         let since = last_draw.map_or(Duration::MAX, |t| t.elapsed());
         if (input_dirty && since >= FRAME) || (trainer_dirty && since >= TRAINING_FRAME) {
@@ -332,16 +316,17 @@ fn event_loop(
                     got = true;
                 }
                 trainer_dirty |= got;
-                if let Some((sig, _)) = terminate.iter().find(|(_, f)| f.load(Ordering::Relaxed)) {
-                    log::line(format!("terminated by signal {sig}"));
-                    restore();
-                    // Dropping the handle stops the trainer, which saves the run.
-                    drop(handle.take());
-                    return Ok(Exit::Signal(*sig));
-                }
                 if inject_panic {
                     panic!("injected UI fault ({UI_PANIC_ENV})");
                 }
+            }
+            recv(signals) -> sig => {
+                let Ok(sig) = sig else { continue };
+                log::line(format!("terminated by signal {sig}"));
+                restore();
+                // Dropping the handle stops the trainer, which saves the run.
+                drop(handle.take());
+                return Ok(Exit::Signal(sig));
             }
             default(wait) => {}
         }

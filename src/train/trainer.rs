@@ -529,8 +529,11 @@ impl Trainer {
             // Drawn again from the same position when resuming mid-epoch.
             self.rng.set_word_pos(self.epoch_rng_pos);
             let order = self.dataset.shuffled_train_order(&mut self.rng);
-            let mut k = self.batch_in_epoch;
-            while k < batches {
+            // `batch_in_epoch` only advances when a batch succeeds, so a batch that diverged
+            // is tried again on resuming (from the restored weights, presumably at a lower
+            // rate), exactly as a run resumed from a checkpoint saved then would.
+            while self.batch_in_epoch < batches {
+                let k = self.batch_in_epoch;
                 if let Control::Stop = self.obey(cmds, out) {
                     return Ok(false);
                 }
@@ -552,9 +555,6 @@ impl Trainer {
                 if is_divergent(loss, clip.norm, self.dataset.vocab.len()) {
                     self.train_seconds += t0.elapsed().as_secs_f64();
                     self.diverged(k + 1, loss, clip.norm, out)?;
-                    // Batch k is tried again on resuming (with the restored weights and,
-                    // presumably, a lower rate), as a run resumed from a checkpoint saved
-                    // now would: it stopped after batch k - 1.
                     continue;
                 }
                 // These weights gave a finite loss and gradient: the point to roll back to.
@@ -593,7 +593,6 @@ impl Trainer {
                         state: TrainerState::Paused,
                     });
                 }
-                k += 1;
             }
             let epoch_seconds = self.train_seconds - self.epoch_start_seconds;
             let windows = self.epoch_windows;

@@ -2,6 +2,8 @@
 //! state changed, at most one [`Action`] out for the event loop to carry out. Nothing here
 //! draws or blocks, so tests drive it with synthetic events.
 
+use std::path::PathBuf;
+
 use crossbeam_channel::Sender;
 use ratatui::crossterm::event::{
     KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
@@ -19,7 +21,6 @@ use super::theme::Theme;
 use super::view;
 use crate::runs::MetricRecord;
 use crate::train::{Command, Event, Field, HParams, TrainerState};
-use std::path::PathBuf;
 
 /// Everything that can change the state.
 #[derive(Clone, Debug)]
@@ -120,7 +121,7 @@ pub struct App {
     pub form: FormState,
     /// The terminal size last seen, for mouse hit-testing.
     pub area: Rect,
-    /// Runs started in this session (1 for the first).
+    /// New runs started in this session (1 for the first; resumed runs do not count).
     pub run: usize,
 }
 
@@ -160,6 +161,7 @@ impl App {
     /// A new trainer was built for `hp` and started: fresh charts, same prefix, focus, theme.
     pub fn start_run(&mut self, hp: HParams, commands: Sender<Command>) {
         self.reset_for(hp, commands);
+        self.run += 1;
         self.notice = Some((Level::Info, format!("run {} started", self.run)));
     }
 
@@ -175,7 +177,6 @@ impl App {
         self.hp = hp;
         self.commands = Some(commands);
         self.save_requested = false;
-        self.run += 1;
     }
 
     /// A saved run was restored into a new trainer (waiting for space): replay its metric

@@ -22,6 +22,15 @@ pub struct Launcher {
     save_every: Option<usize>,
 }
 
+/// A saved run restored into a trainer, with what the cockpit shows of its past.
+pub struct ResumedRun {
+    pub id: String,
+    pub trainer: Trainer,
+    /// Worth telling the user (a finished run, another kernel).
+    pub notes: Vec<String>,
+    pub history: Vec<MetricRecord>,
+}
+
 /// The saved runs as the picker lists them.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RunList {
@@ -65,14 +74,14 @@ impl Launcher {
     }
 
     /// Continue the run in `dir` where it stopped (its own hyperparameters, save for the
-    /// overrides), saving into the same directory.
+    /// overrides), saving into the same directory; with its metric history for the charts.
     pub fn resume(
         &self,
         dir: &RunDir,
         epochs: Option<usize>,
         lr: Option<f64>,
         clip: Option<f64>,
-    ) -> Result<Resumed, TrainError> {
+    ) -> Result<ResumedRun, TrainError> {
         let opts = ResumeOptions {
             epochs,
             lr,
@@ -80,9 +89,18 @@ impl Launcher {
             kernel: self.kernel,
             record: self.runs_root.is_some(),
         };
-        let mut resumed = resume_run(dir, &opts, &self.device, &self.device_name)?;
-        resumed.trainer.set_save_every(self.save_every);
-        Ok(resumed)
+        let Resumed { mut trainer, notes } =
+            resume_run(dir, &opts, &self.device, &self.device_name)?;
+        trainer.set_save_every(self.save_every);
+        // Read after recording started: the log is cut back to the checkpoint by then.
+        // A log that cannot be read only costs the charts their history.
+        let history = dir.metrics().unwrap_or_default();
+        Ok(ResumedRun {
+            id: dir.id.clone(),
+            trainer,
+            notes,
+            history,
+        })
     }
 
     /// The saved runs, newest first. Without a runs root (saving off) the list is empty.

@@ -132,23 +132,20 @@ pub fn run(launcher: Launcher, opening: Opening, theme: Theme) -> i32 {
             EXIT_FAILURE
         }
     };
-    let (trainer, resumed) = match opening {
-        Opening::New(hp) => match launcher.new_run(hp) {
-            Ok(t) => (t, None),
-            Err(e) => return fail(e),
-        },
+    let built = match opening {
+        Opening::New(hp) => launcher.new_run(hp).map(|trainer| (trainer, None)),
         Opening::Resume {
             dir,
             epochs,
             lr,
             clip,
-        } => match launcher.resume(&dir, epochs, lr, clip) {
-            Ok(r) => {
-                let history = launch::history(&dir.path).unwrap_or_default();
-                (r.trainer, Some((dir.id, history, r.notes)))
-            }
-            Err(e) => return fail(e),
-        },
+        } => launcher
+            .resume(&dir, epochs, lr, clip)
+            .map(|r| (r.trainer, Some((r.id, r.notes, r.history)))),
+    };
+    let (trainer, resumed) = match built {
+        Ok(b) => b,
+        Err(e) => return fail(e),
     };
     let hp = trainer.hp.clone();
     let log_path = log::init();
@@ -156,8 +153,7 @@ pub fn run(launcher: Launcher, opening: Opening, theme: Theme) -> i32 {
     let handle = trainer.spawn();
     let mut app = App::new(hp.clone(), theme);
     app.attach(handle.commands.clone());
-    if let Some((id, history, notes)) = resumed {
-        app.run = 0;
+    if let Some((id, notes, history)) = resumed {
         app.start_resumed(&id, hp, handle.commands.clone(), &history, &notes);
     }
     install_panic_hook();
@@ -346,16 +342,15 @@ fn event_loop(
                 Action::Resume(path) => {
                     let resumed = RunDir::open(&path)
                         .map_err(TrainError::from)
-                        .and_then(|dir| Ok((launcher.resume(&dir, None, None, None)?, dir)));
+                        .and_then(|dir| launcher.resume(&dir, None, None, None));
                     match resumed {
-                        Ok((r, dir)) => {
+                        Ok(r) => {
                             // The old trainer stops and saves before the new one starts.
                             drop(handle.take());
-                            let history = launch::history(&dir.path).unwrap_or_default();
                             let hp = r.trainer.hp.clone();
                             let h = r.trainer.spawn();
-                            log::line(format!("resumed run {}", dir.id));
-                            app.start_resumed(&dir.id, hp, h.commands.clone(), &history, &r.notes);
+                            log::line(format!("resumed run {}", r.id));
+                            app.start_resumed(&r.id, hp, h.commands.clone(), &r.history, &r.notes);
                             events = h.events.clone();
                             handle = Some(h);
                         }

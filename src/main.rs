@@ -55,10 +55,7 @@ fn train(args: &TrainArgs, data_dir: Option<&std::path::Path>, cmd: &TrainCmd) -
     {
         None => Theme::default_for(ColorMode::detect()),
         Some(Ok(t)) => t,
-        Some(Err(e)) => {
-            eprintln!("error: {e}");
-            return EXIT_USAGE;
-        }
+        Some(Err(e)) => return usage(e.to_string()),
     };
     let cockpit = !cmd.headless && !cmd.json && std::io::stdout().is_terminal();
     if !cockpit {

@@ -107,6 +107,11 @@ impl Field {
         Field::ALL.into_iter().find(|f| f.key() == key)
     }
 
+    /// Parse this count field's value, within its bounds.
+    fn parse_count(self, text: &str) -> Result<usize, String> {
+        parse_count(self.key(), text, self.max().unwrap_or(usize::MAX))
+    }
+
     /// The largest value a count field takes (`None` for the non-count fields).
     fn max(self) -> Option<usize> {
         match self {
@@ -202,15 +207,10 @@ impl HParams {
     pub fn parse_field(&mut self, field: Field, text: &str) -> Result<(), String> {
         let key = field.key();
         match field {
-            Field::Hiddens | Field::NumSteps | Field::BatchSize | Field::Epochs => {
-                let v = parse_count(key, text, field.max().unwrap_or(usize::MAX))?;
-                match field {
-                    Field::Hiddens => self.hiddens = v,
-                    Field::NumSteps => self.num_steps = v,
-                    Field::BatchSize => self.batch_size = v,
-                    _ => self.epochs = v,
-                }
-            }
+            Field::Hiddens => self.hiddens = field.parse_count(text)?,
+            Field::NumSteps => self.num_steps = field.parse_count(text)?,
+            Field::BatchSize => self.batch_size = field.parse_count(text)?,
+            Field::Epochs => self.epochs = field.parse_count(text)?,
             Field::Lr => self.lr = check_positive(field, parse_number(key, text)?)?,
             Field::Clip => self.clip = check_positive(field, parse_number(key, text)?)?,
             Field::Seed => self.seed = parse_seed(text)?,

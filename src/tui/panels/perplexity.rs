@@ -194,24 +194,26 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         v.iter().map(|&(x, y)| (x, y.max(1e-9).log10())).collect()
     };
     let (train_l, ema_l, val_l) = (log(&train), log(&ema), log(&val));
-    let (past_train, past_val) = st
+    let past_train = st
         .overlay
         .as_ref()
-        .map(|o| (decimate(&o.train, cols), o.val.clone()))
+        .map(|o| decimate(&o.train, cols))
         .unwrap_or_default();
-    let (past_train_l, past_val_l) = (log(&past_train), log(&past_val));
+    let past_train = past_train.as_slice();
+    let past_val = st.overlay.as_ref().map_or(&[][..], |o| o.val.as_slice());
+    let (past_train_l, past_val_l) = (log(past_train), log(past_val));
     let Some((ybounds, ylabels)) = chart::log_axis(
         train
             .iter()
             .chain(&ema)
             .chain(&val)
-            .chain(&past_train)
-            .chain(&past_val)
+            .chain(past_train)
+            .chain(past_val)
             .map(|p| p.1),
     ) else {
         return;
     };
-    let xb = chart::x_bounds(&[&train, &val, &past_train, &past_val]);
+    let xb = chart::x_bounds(&[&train, &val, past_train, past_val]);
     let mut datasets = Vec::new();
     if st.overlay.is_some() {
         // Drawn first, so the current run paints over it.

@@ -278,6 +278,10 @@ fn the_cockpit_resumes_a_saved_run_lists_runs_and_overlays_one() {
     let s = t.wait_for("the shell again", |s| s.contains("COCKPIT-EXITED-"));
     assert!(s.contains("COCKPIT-EXITED-0"), "{s}");
     assert!(!t.alternate_on());
+    assert!(
+        s.contains(&format!("continue it with: rnn-tui train --resume {id}")),
+        "{s}"
+    );
     let meta = rnn_tui::runs::list_runs(&data.path().join("runs")).unwrap();
     assert_eq!(meta.len(), 1, "resuming writes into the same run");
     let p = &meta[0].meta.as_ref().unwrap().progress;

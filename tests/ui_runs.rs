@@ -32,7 +32,7 @@ fn saved(dir: &str, epoch: usize, batch: usize) -> Msg {
 fn s_asks_the_trainer_to_save_and_reports_where() {
     let (mut a, rx) = training();
     a.update(saved("/d/runs/20261128-101500-a3f9", 0, 0));
-    assert_eq!(a.status.run_id.as_deref(), Some("20261128-101500-a3f9"));
+    assert_eq!(a.status.run_id(), Some("20261128-101500-a3f9"));
     // An autosave is not announced.
     assert!(a
         .notice
@@ -192,13 +192,13 @@ fn a_resumed_run_shows_its_history_and_waits_for_space() {
     let (tx, rx) = unbounded();
     let history = fixtures::past_run_records(45);
     a.start_resumed(
-        "20261127-184210-07c2",
+        std::path::Path::new("/d/runs/20261127-184210-07c2"),
         HParams::default(),
         tx,
         &history,
         &["a note".into()],
     );
-    assert_eq!(a.status.run_id.as_deref(), Some("20261127-184210-07c2"));
+    assert_eq!(a.status.run_id(), Some("20261127-184210-07c2"));
     assert_eq!(a.status.epochs_done, 2);
     assert_eq!(a.perplexity.train.total(), 45);
     assert_eq!(a.perplexity.val.total(), 2);

@@ -2,7 +2,7 @@
 //! state changed, at most one [`Action`] out for the event loop to carry out. Nothing here
 //! draws or blocks, so tests drive it with synthetic events.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crossbeam_channel::Sender;
 use ratatui::crossterm::event::{
@@ -183,7 +183,7 @@ impl App {
     /// log so the charts show its whole history, and pass on the restorer's notes.
     pub fn start_resumed(
         &mut self,
-        id: &str,
+        run_dir: &Path,
         hp: HParams,
         commands: Sender<Command>,
         history: &[MetricRecord],
@@ -198,7 +198,8 @@ impl App {
         }
         // The log knows the epochs the run was started with; it may now train longer.
         self.status.epochs = self.hp.epochs;
-        self.status.run_id = Some(id.to_owned());
+        self.status.run_dir = Some(run_dir.to_owned());
+        let id = self.status.run_id().unwrap_or_default();
         let mut msg = format!(
             "run {id} loaded at epoch {} — press space to continue",
             self.status.epochs_done
@@ -449,7 +450,7 @@ impl App {
             return;
         }
         match self.state() {
-            TrainerState::Ready if self.status.run_id.is_none() => {
+            TrainerState::Ready if self.status.run_dir.is_none() => {
                 self.notice = Some((
                     Level::Info,
                     "nothing to save yet: a run is saved once it starts training".into(),
@@ -503,7 +504,7 @@ impl App {
                     return Action::None;
                 };
                 self.picker = None;
-                if self.status.run_id.as_deref() == Some(run.id.as_str())
+                if self.status.run_dir.as_ref() == Some(&run.path)
                     && self.status.error.is_none()
                     && self.state() != TrainerState::Done
                 {

@@ -24,7 +24,7 @@ pub struct Launcher {
 
 /// A saved run restored into a trainer, with what the cockpit shows of its past.
 pub struct ResumedRun {
-    pub id: String,
+    pub dir: RunDir,
     pub trainer: Trainer,
     /// Worth telling the user (a finished run, another kernel).
     pub notes: Vec<String>,
@@ -96,7 +96,7 @@ impl Launcher {
         // A log that cannot be read only costs the charts their history.
         let history = dir.metrics().unwrap_or_default();
         Ok(ResumedRun {
-            id: dir.id.clone(),
+            dir: dir.clone(),
             trainer,
             notes,
             history,

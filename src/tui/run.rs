@@ -141,7 +141,7 @@ pub fn run(launcher: Launcher, opening: Opening, theme: Theme) -> i32 {
             clip,
         } => launcher
             .resume(&dir, epochs, lr, clip)
-            .map(|r| (r.trainer, Some((r.id, r.notes, r.history)))),
+            .map(|r| (r.trainer, Some((r.dir, r.notes, r.history)))),
     };
     let (trainer, resumed) = match built {
         Ok(b) => b,
@@ -153,8 +153,8 @@ pub fn run(launcher: Launcher, opening: Opening, theme: Theme) -> i32 {
     let handle = trainer.spawn();
     let mut app = App::new(hp.clone(), theme);
     app.attach(handle.commands.clone());
-    if let Some((id, notes, history)) = resumed {
-        app.start_resumed(&id, hp, handle.commands.clone(), &history, &notes);
+    if let Some((dir, notes, history)) = resumed {
+        app.start_resumed(&dir.path, hp, handle.commands.clone(), &history, &notes);
     }
     install_panic_hook();
     let mut terminal = match setup() {
@@ -168,7 +168,7 @@ pub fn run(launcher: Launcher, opening: Opening, theme: Theme) -> i32 {
     let result = event_loop(&mut terminal, &mut app, handle, &launcher);
     restore();
     // The trainer has stopped and saved by now (dropping its handle waits for it).
-    if let (Some(id), Some(dir)) = (&app.status.run_id, &app.status.run_dir) {
+    if let (Some(id), Some(dir)) = (app.status.run_id(), &app.status.run_dir) {
         let finished = app.status.summary.as_ref().is_some_and(|s| s.completed);
         if finished {
             eprintln!(
@@ -349,8 +349,14 @@ fn event_loop(
                             drop(handle.take());
                             let hp = r.trainer.hp.clone();
                             let h = r.trainer.spawn();
-                            log::line(format!("resumed run {}", r.id));
-                            app.start_resumed(&r.id, hp, h.commands.clone(), &r.history, &r.notes);
+                            log::line(format!("resumed run {}", r.dir.id));
+                            app.start_resumed(
+                                &r.dir.path,
+                                hp,
+                                h.commands.clone(),
+                                &r.history,
+                                &r.notes,
+                            );
                             events = h.events.clone();
                             handle = Some(h);
                         }

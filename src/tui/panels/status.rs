@@ -28,8 +28,7 @@ pub struct StatusState {
     pub batches_seen: u64,
     pub clipped_seen: u64,
     pub summary: Option<Summary>,
-    /// The run directory's id and path once the run is being saved.
-    pub run_id: Option<String>,
+    /// The run's directory once the run is being saved (its name is the run id).
     pub run_dir: Option<std::path::PathBuf>,
 }
 
@@ -50,7 +49,6 @@ impl StatusState {
             batches_seen: 0,
             clipped_seen: 0,
             summary: None,
-            run_id: None,
             run_dir: None,
         }
     }
@@ -88,15 +86,15 @@ impl StatusState {
                 self.val_ppl = Some(e.val_ppl);
             }
             Event::Finished(s) => self.summary = Some(s.clone()),
-            Event::Saved { run_dir, .. } => {
-                self.run_id = run_dir
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned());
-                self.run_dir = Some(run_dir.clone());
-            }
+            Event::Saved { run_dir, .. } => self.run_dir = Some(run_dir.clone()),
             Event::Error { message } => self.error = Some(message.clone()),
             _ => {}
         }
+    }
+
+    /// The run id: the name of the run's directory.
+    pub fn run_id(&self) -> Option<&str> {
+        self.run_dir.as_deref()?.file_name()?.to_str()
     }
 
     /// Batches done in this run, counted from the last batch's position.
@@ -302,7 +300,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         _ => "ETA –".to_owned(),
     };
     let mut label = format!("{:.0}% of {} epochs · {eta}", progress * 100.0, s.epochs);
-    if let Some(id) = &s.run_id {
+    if let Some(id) = s.run_id() {
         label.push_str(&format!(" · run {id}"));
     }
     let mut gauge_style = Style::default().fg(t.accent).bg(t.border);

@@ -12,17 +12,16 @@ use std::sync::Arc;
 
 use candle_core::Device;
 use crossbeam_channel::{unbounded, Receiver};
-use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::KeyCode;
-use ratatui::Terminal;
 
 use common::cli::{rnn_tui, SMALL_SPLIT};
 use common::keys::key;
+use common::screen::screen;
 use rnn_tui::cli::{EXIT_FAILURE, EXIT_USAGE};
 use rnn_tui::data::CorpusSource;
 use rnn_tui::train::{Command, Event, Field, HParams, Trainer, TrainerState};
 use rnn_tui::tui::app::{Dialog, Level};
-use rnn_tui::tui::{fixtures, view, Action, App, ColorMode, Focus, Msg, Theme};
+use rnn_tui::tui::{fixtures, Action, App, ColorMode, Focus, Msg, Theme};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -72,22 +71,6 @@ fn form_commit(a: &mut App, field: Field, text: &str) -> Action {
         a.update(key(KeyCode::Char(c)));
     }
     a.update(key(KeyCode::Enter))
-}
-
-/// The whole screen as text.
-fn screen(app: &mut App, w: u16, h: u16) -> String {
-    app.update(Msg::Resize(w, h));
-    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    term.draw(|f| view::draw(f, app)).unwrap();
-    let buf = term.backend().buffer();
-    let mut out = String::new();
-    for y in 0..h {
-        for x in 0..w {
-            out.push_str(buf[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,6 +8,8 @@
 //! and a generous deadline turns a hang into a failure. Events/s are printed for the record:
 //! `cargo test --release --test floods -- --nocapture`.
 
+mod common;
+
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -16,6 +18,7 @@ use crossbeam_channel::{bounded, Receiver};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
+use common::screen::buffer_text;
 use rnn_tui::data::CorpusSource;
 use rnn_tui::train::outbox::{Outbox, EVENT_CAPACITY};
 use rnn_tui::train::{BatchStats, Command, EpochStats, Event, HParams, Trainer, TrainerState};
@@ -265,13 +268,7 @@ fn a_million_events_through_the_channel_and_the_app_stay_bounded_and_the_newest_
     app.update(Msg::Resize(130, 40));
     let mut term = Terminal::new(TestBackend::new(130, 40)).unwrap();
     term.draw(|f| view::draw(f, &app)).unwrap();
-    let screen: String = term
-        .backend()
-        .buffer()
-        .content()
-        .iter()
-        .map(|c| c.symbol())
-        .collect();
+    let screen = buffer_text(term.backend().buffer());
     for needle in [
         "DONE".to_owned(),
         format!("epoch {epochs}/{epochs} batch {BATCHES_PER_EPOCH}/{BATCHES_PER_EPOCH}"),

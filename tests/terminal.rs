@@ -2,12 +2,15 @@
 //! storms of resizes (down to 0×0 and up to the largest size a terminal reports) mixed with
 //! clicks and keys leave the cockpit working.
 
+mod common;
+
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{
     KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
 use ratatui::Terminal;
 
+use common::screen::buffer_text;
 use rnn_tui::train::{Event, HParams, TrainerState};
 use rnn_tui::tui::{fixtures, view, App, ColorMode, Msg, Theme};
 
@@ -162,13 +165,7 @@ fn resize_storms_with_clicks_and_keys_never_panic_and_leave_the_cockpit_working(
         app.update(key(KeyCode::Esc));
         app.update(key(KeyCode::Esc));
         draw(&mut term, &mut app, 120, 40);
-        let screen: String = term
-            .backend()
-            .buffer()
-            .content()
-            .iter()
-            .map(|c| c.symbol())
-            .collect();
+        let screen = buffer_text(term.backend().buffer());
         assert!(screen.contains("Perplexity"), "{name}:\n{screen}");
     }
 }

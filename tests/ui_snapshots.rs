@@ -1,12 +1,13 @@
 //! Whole-screen snapshots (TestBackend + insta) in every state at three sizes, from synthetic
 //! events, plus "no size panics".
 
-use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::Terminal;
+mod common;
 
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use common::screen::screen;
 use rnn_tui::train::{Event, HParams, TrainerState};
-use rnn_tui::tui::{fixtures, view, Action, App, ColorMode, Msg, Theme};
+use rnn_tui::tui::{fixtures, Action, App, ColorMode, Msg, Theme};
 
 const SIZES: [(u16, u16); 3] = [(120, 40), (80, 24), (30, 8)];
 
@@ -87,23 +88,6 @@ fn states() -> Vec<(&'static str, App)> {
         ("form_editing", form),
         ("error", error),
     ]
-}
-
-fn screen(app: &mut App, w: u16, h: u16) -> String {
-    app.update(Msg::Resize(w, h));
-    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    term.draw(|f| view::draw(f, app)).unwrap();
-    let buf = term.backend().buffer();
-    let mut out = String::new();
-    for y in 0..h {
-        let mut line = String::new();
-        for x in 0..w {
-            line.push_str(buf[(x, y)].symbol());
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
 }
 
 #[test]

@@ -2,4 +2,5 @@
 
 pub mod cli;
 pub mod keys;
+pub mod screen;
 pub mod tmux;

@@ -1,11 +1,14 @@
 //! The run subcommands end to end: train saves, resume, sample, eval, runs, export, config,
 //! a checkpoint that survives `kill -9`, and bad input.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
+use common::cli::SMALL_SPLIT;
 use rnn_tui::runs::{Checkpoint, RunDir};
 
 /// A private data dir, config dir and 30 kB corpus slice for one test.
@@ -69,25 +72,20 @@ impl Env {
     }
 
     fn tiny_args(&self) -> Vec<String> {
-        [
-            "--num-train",
-            "2000",
-            "--num-val",
-            "500",
-            "--batch-size",
-            "256",
-            "--hiddens",
-            "16",
-            "--device",
-            "cpu",
-            "--threads",
-            "1",
-            "--corpus",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .chain([self.path("slice.txt").display().to_string()])
-        .collect()
+        SMALL_SPLIT
+            .iter()
+            .chain(&[
+                "--hiddens",
+                "16",
+                "--device",
+                "cpu",
+                "--threads",
+                "1",
+                "--corpus",
+            ])
+            .map(|s| s.to_string())
+            .chain([self.path("slice.txt").display().to_string()])
+            .collect()
     }
 
     /// Train a tiny model; returns (run id, run path, stdout).

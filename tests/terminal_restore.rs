@@ -2,11 +2,11 @@
 //! panic in the UI, and q after the trainer crashed. "Given back" is checked in full, in a real
 //! terminal (tmux): the alternate screen left, the cursor shown, mouse reporting off, and the
 //! tty out of raw mode (`stty` run by the shell afterwards sees `icanon` and `echo`).
-//! Skipped (with a message) only when tmux is not installed.
+//! Reported as ignored (never as passed) when tmux is not installed; see `common::tmux`.
 
 mod common;
 
-use common::tmux::{self, Tmux};
+use common::tmux::Tmux;
 
 /// The cockpit in a detached 100×30 tmux session, with its own config and data directories.
 struct Cockpit {
@@ -68,10 +68,8 @@ impl Cockpit {
 }
 
 #[test]
+#[cfg_attr(not(has_tmux), ignore = "tmux is not installed")]
 fn q_restores_the_terminal() {
-    if !tmux::available() {
-        return;
-    }
     let t = Cockpit::start("q", "", "--epochs 1000");
     t.wait_cockpit();
     t.keys(&["q"]);
@@ -79,10 +77,8 @@ fn q_restores_the_terminal() {
 }
 
 #[test]
+#[cfg_attr(not(has_tmux), ignore = "tmux is not installed")]
 fn ctrl_c_while_training_restores_the_terminal() {
-    if !tmux::available() {
-        return;
-    }
     let t = Cockpit::start("ctrlc", "", "--epochs 100000");
     t.wait_cockpit();
     t.keys(&["Space"]);
@@ -92,10 +88,8 @@ fn ctrl_c_while_training_restores_the_terminal() {
 }
 
 #[test]
+#[cfg_attr(not(has_tmux), ignore = "tmux is not installed")]
 fn sigterm_while_training_restores_the_terminal() {
-    if !tmux::available() {
-        return;
-    }
     let t = Cockpit::start("term", "", "--epochs 100000");
     t.wait_cockpit();
     t.keys(&["Space"]);
@@ -106,10 +100,8 @@ fn sigterm_while_training_restores_the_terminal() {
 }
 
 #[test]
+#[cfg_attr(not(has_tmux), ignore = "tmux is not installed")]
 fn sigint_from_kill_while_training_restores_the_terminal() {
-    if !tmux::available() {
-        return;
-    }
     let t = Cockpit::start("int", "", "--epochs 100000");
     t.wait_cockpit();
     t.keys(&["Space"]);
@@ -119,10 +111,8 @@ fn sigint_from_kill_while_training_restores_the_terminal() {
 }
 
 #[test]
+#[cfg_attr(not(has_tmux), ignore = "tmux is not installed")]
 fn sighup_restores_the_terminal() {
-    if !tmux::available() {
-        return;
-    }
     let t = Cockpit::start("hup", "", "--epochs 100000");
     t.wait_cockpit();
     t.signal("-HUP");
@@ -130,10 +120,8 @@ fn sighup_restores_the_terminal() {
 }
 
 #[test]
+#[cfg_attr(not(has_tmux), ignore = "tmux is not installed")]
 fn a_ui_panic_restores_the_terminal_then_prints_the_message() {
-    if !tmux::available() {
-        return;
-    }
     let t = Cockpit::start(
         "uipanic",
         &format!("{}=1", rnn_tui::tui::run::UI_PANIC_ENV),
@@ -144,10 +132,8 @@ fn a_ui_panic_restores_the_terminal_then_prints_the_message() {
 }
 
 #[test]
+#[cfg_attr(not(has_tmux), ignore = "tmux is not installed")]
 fn a_trainer_panic_then_q_restores_the_terminal() {
-    if !tmux::available() {
-        return;
-    }
     let t = Cockpit::start(
         "trainerpanic",
         &format!("{}=3", rnn_tui::train::trainer::PANIC_ENV),

@@ -1,12 +1,12 @@
 //! The cockpit in a real terminal: the built binary inside a detached tmux session.
-//! Skipped (with a message) only when tmux is not installed.
+//! Reported as ignored (never as passed) when tmux is not installed; see `common::tmux`.
 
 use std::path::Path;
 mod common;
 
 use std::process::Command;
 
-use common::tmux::{self, Tmux};
+use common::tmux::Tmux;
 
 /// "val ppl 12.34" (wide status bar) with a number after the label.
 fn shows_number_after(screen: &str, label: &str) -> bool {
@@ -19,10 +19,8 @@ fn shows_number_after(screen: &str, label: &str) -> bool {
 }
 
 #[test]
+#[cfg_attr(not(has_tmux), ignore = "tmux is not installed")]
 fn the_cockpit_trains_completes_helps_quits_and_restores_the_terminal() {
-    if !tmux::available() {
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("cockpit.log");
     let bin = env!("CARGO_BIN_EXE_rnn-tui");
@@ -105,10 +103,8 @@ fn the_cockpit_trains_completes_helps_quits_and_restores_the_terminal() {
 }
 
 #[test]
+#[cfg_attr(not(has_tmux), ignore = "tmux is not installed")]
 fn the_cockpit_shows_a_size_message_in_a_tiny_terminal_and_ctrl_c_quits_cleanly() {
-    if !tmux::available() {
-        return;
-    }
     let bin = env!("CARGO_BIN_EXE_rnn-tui");
     let script = format!(
         "RNN_TUI_CONFIG_DIR=/nonexistent/rnn-tui-test-config RNN_TUI_DATA_DIR=/nonexistent/rnn-tui-test-data RNN_TUI_LOG=/dev/null '{bin}' --epochs 100000 --num-train 500 --num-val 100 --threads 1; echo COCKPIT-EXITED-$?; sleep 600"
@@ -123,10 +119,8 @@ fn the_cockpit_shows_a_size_message_in_a_tiny_terminal_and_ctrl_c_quits_cleanly(
 }
 
 #[test]
+#[cfg_attr(not(has_tmux), ignore = "tmux is not installed")]
 fn a_failing_trainer_is_shown_in_the_cockpit_not_printed_over_it() {
-    if !tmux::available() {
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("cockpit.log");
     let bin = env!("CARGO_BIN_EXE_rnn-tui");
@@ -156,10 +150,8 @@ fn a_failing_trainer_is_shown_in_the_cockpit_not_printed_over_it() {
 }
 
 #[test]
+#[cfg_attr(not(has_tmux), ignore = "tmux is not installed")]
 fn a_panic_in_the_cockpit_gives_the_terminal_back_before_the_message() {
-    if !tmux::available() {
-        return;
-    }
     let bin = env!("CARGO_BIN_EXE_rnn-tui");
     let script = format!(
         "RNN_TUI_CONFIG_DIR=/nonexistent/rnn-tui-test-config RNN_TUI_DATA_DIR=/nonexistent/rnn-tui-test-data RNN_TUI_LOG=/dev/null {}=1 '{bin}' --epochs 1 --num-train 500 --num-val 100; echo COCKPIT-EXITED-$?; sleep 600",
@@ -177,10 +169,8 @@ fn a_panic_in_the_cockpit_gives_the_terminal_back_before_the_message() {
 }
 
 #[test]
+#[cfg_attr(not(has_tmux), ignore = "tmux is not installed")]
 fn sigterm_saves_the_run_and_gives_the_terminal_back() {
-    if !tmux::available() {
-        return;
-    }
     let bin = env!("CARGO_BIN_EXE_rnn-tui");
     let data = tempfile::tempdir().unwrap();
     let script = format!(
@@ -211,10 +201,8 @@ fn sigterm_saves_the_run_and_gives_the_terminal_back() {
 }
 
 #[test]
+#[cfg_attr(not(has_tmux), ignore = "tmux is not installed")]
 fn the_cockpit_resumes_a_saved_run_lists_runs_and_overlays_one() {
-    if !tmux::available() {
-        return;
-    }
     let bin = env!("CARGO_BIN_EXE_rnn-tui");
     let data = tempfile::tempdir().unwrap();
     // A saved run to come back to, trained headless.
@@ -289,10 +277,8 @@ fn the_cockpit_resumes_a_saved_run_lists_runs_and_overlays_one() {
 }
 
 #[test]
+#[cfg_attr(not(has_tmux), ignore = "tmux is not installed")]
 fn quitting_a_finished_run_says_how_to_train_it_longer() {
-    if !tmux::available() {
-        return;
-    }
     let bin = env!("CARGO_BIN_EXE_rnn-tui");
     let data = tempfile::tempdir().unwrap();
     let script = format!(
@@ -319,10 +305,8 @@ fn click(t: &Tmux, col: u16, row: u16) {
 }
 
 #[test]
+#[cfg_attr(not(has_tmux), ignore = "tmux is not installed")]
 fn a_mouse_click_focuses_the_panel_under_the_pointer() {
-    if !tmux::available() {
-        return;
-    }
     let bin = env!("CARGO_BIN_EXE_rnn-tui");
     let script = format!(
         "RNN_TUI_CONFIG_DIR=/nonexistent/rnn-tui-test-config RNN_TUI_DATA_DIR=/nonexistent/rnn-tui-test-data RNN_TUI_LOG=/dev/null '{bin}' --threads 1; echo COCKPIT-EXITED-$?; sleep 600"

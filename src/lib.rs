@@ -7,6 +7,7 @@ pub mod cli;
 pub mod data;
 pub mod device;
 pub mod model;
+pub mod number_format;
 pub mod runs;
 pub mod signals;
 pub mod train;

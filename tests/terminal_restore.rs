@@ -136,7 +136,7 @@ fn a_ui_panic_restores_the_terminal_then_prints_the_message() {
     }
     let t = Cockpit::start(
         "uipanic",
-        &format!("{}=1", rnn_tui::tui::run::UI_PANIC_ENV),
+        &format!("{}=1", rnn_tui::tui::cockpit::UI_PANIC_ENV),
         "--epochs 1",
     );
     let s = t.assert_restored(101);

@@ -71,28 +71,29 @@ pub fn popup_block<'a>(
         .border_style(Style::default().fg(border))
 }
 
-/// A perplexity: fewer decimals as it grows, a dash when it is not a number.
-pub fn fmt_ppl(v: f64) -> String {
-    if !v.is_finite() {
-        "–".into()
-    } else if v >= 1000.0 {
+/// `v` with two decimals below `one_decimal_from`, one below ten times that, none above.
+fn fmt_shrinking_decimals(v: f64, one_decimal_from: f64) -> String {
+    if v >= 10.0 * one_decimal_from {
         format!("{v:.0}")
-    } else if v >= 100.0 {
+    } else if v >= one_decimal_from {
         format!("{v:.1}")
     } else {
         format!("{v:.2}")
     }
 }
 
+/// A perplexity: fewer decimals as it grows, a dash when it is not a number.
+pub fn fmt_ppl(v: f64) -> String {
+    if v.is_finite() {
+        fmt_shrinking_decimals(v, 100.0)
+    } else {
+        "–".into()
+    }
+}
+
 /// A gradient norm: fewer decimals as it grows.
 pub fn fmt_norm(v: f64) -> String {
-    if v >= 100.0 {
-        format!("{v:.0}")
-    } else if v >= 10.0 {
-        format!("{v:.1}")
-    } else {
-        format!("{v:.2}")
-    }
+    fmt_shrinking_decimals(v, 10.0)
 }
 
 /// A rate with a k or M suffix.

@@ -4,8 +4,8 @@ use clap::error::ErrorKind;
 use clap::Parser;
 
 use rnn_tui::cli::{self, Cli, Commands, TrainArgs, TrainCmd, EXIT_USAGE};
+use rnn_tui::tui::cockpit::Opening;
 use rnn_tui::tui::launch::Launcher;
-use rnn_tui::tui::run::Opening;
 use rnn_tui::tui::{self, ColorMode, Theme};
 
 fn main() {
@@ -87,7 +87,7 @@ fn train(args: &TrainArgs, data_dir: Option<&std::path::Path>, cmd: &TrainCmd) -
     };
     let save_every = cmd.save_every.map(|n| n as usize);
     match Launcher::new(args.device, args.kernel, runs_root, save_every) {
-        Ok(launcher) => tui::run::run(launcher, opening, theme),
+        Ok(launcher) => tui::cockpit::open(launcher, opening, theme),
         Err(e) => usage(e),
     }
 }

@@ -20,8 +20,7 @@ use common::screen::screen;
 use rnn_tui::cli::{EXIT_FAILURE, EXIT_USAGE};
 use rnn_tui::data::CorpusSource;
 use rnn_tui::train::{Command, Event, Field, HParams, Trainer, TrainerState};
-use rnn_tui::tui::app::{Dialog, Level};
-use rnn_tui::tui::{fixtures, Action, App, ColorMode, Focus, Msg, Theme};
+use rnn_tui::tui::{fixtures, Action, App, ColorMode, Dialog, Focus, Level, Msg, Theme};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -94,7 +93,7 @@ fn bad_corpus(path: &Path, message: &str) {
         panic!("the confirmed change should ask for a rebuild")
     };
     assert_eq!(hp.corpus, CorpusSource::File(path.to_owned()));
-    // What the event loop does (tui::run): build the trainer; on failure, tell the app.
+    // What the event loop does (tui::cockpit): build the trainer; on failure, tell the app.
     let err = Trainer::new(hp, &Device::Cpu, "cpu")
         .err()
         .expect("refused");
@@ -563,6 +562,6 @@ fn a_trainer_panic_reaches_the_cockpit_which_stays_usable_and_restarts_with_r() 
         }
     }
     assert_eq!(a.status.label(), "TRAINING");
-    assert_eq!(a.run, 2);
+    assert_eq!(a.runs_started, 2);
     handle.stop();
 }

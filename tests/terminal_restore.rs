@@ -124,7 +124,7 @@ fn sighup_restores_the_terminal() {
 fn a_ui_panic_restores_the_terminal_then_prints_the_message() {
     let t = Cockpit::start(
         "uipanic",
-        &format!("{}=1", rnn_tui::tui::run::UI_PANIC_ENV),
+        &format!("{}=1", rnn_tui::tui::cockpit::UI_PANIC_ENV),
         "--epochs 1",
     );
     let s = t.assert_restored(101);

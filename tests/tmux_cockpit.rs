@@ -155,7 +155,7 @@ fn a_panic_in_the_cockpit_gives_the_terminal_back_before_the_message() {
     let bin = env!("CARGO_BIN_EXE_rnn-tui");
     let script = format!(
         "RNN_TUI_CONFIG_DIR=/nonexistent/rnn-tui-test-config RNN_TUI_DATA_DIR=/nonexistent/rnn-tui-test-data RNN_TUI_LOG=/dev/null {}=1 '{bin}' --epochs 1 --num-train 500 --num-val 100; echo COCKPIT-EXITED-$?; sleep 600",
-        rnn_tui::tui::run::UI_PANIC_ENV
+        rnn_tui::tui::cockpit::UI_PANIC_ENV
     );
     let t = Tmux::start("panic", 120, 40, &script);
     let s = t.wait_for("the process to end", |s| s.contains("COCKPIT-EXITED-"));

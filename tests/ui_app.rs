@@ -10,9 +10,8 @@ use ratatui::crossterm::event::{
 
 use common::keys::{app, ch, key};
 use rnn_tui::train::{Command, Event, Field, TrainerState};
-use rnn_tui::tui::app::{Dialog, Level};
 use rnn_tui::tui::panels::help::KEYS;
-use rnn_tui::tui::{fixtures, view, Action, App, Focus, Msg};
+use rnn_tui::tui::{fixtures, view, Action, App, Dialog, Focus, Level, Msg};
 
 fn set_state(a: &mut App, state: TrainerState) {
     a.update(Msg::Trainer(Event::State { state }));

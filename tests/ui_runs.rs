@@ -11,8 +11,7 @@ use ratatui::crossterm::event::KeyCode;
 
 use common::keys::{app, ch, key};
 use rnn_tui::train::{Command, Event, HParams, TrainerState};
-use rnn_tui::tui::app::{Dialog, Level};
-use rnn_tui::tui::{fixtures, Action, App, Msg};
+use rnn_tui::tui::{fixtures, Action, App, Dialog, Level, Msg};
 
 fn training() -> (App, Receiver<Command>) {
     let (mut a, rx) = app();

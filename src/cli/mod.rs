@@ -175,7 +175,7 @@ pub struct TrainArgs {
     #[arg(long, global = true, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
     /// Cockpit colours: default, light, high-contrast, a user theme in
-    /// <config dir>/rnn-tui/themes/NAME.toml, or a path to a .toml file
+    /// <config dir>/themes/NAME.toml, or a path to a .toml file
     #[arg(long, global = true, value_name = "NAME|PATH")]
     pub theme: Option<String>,
 }

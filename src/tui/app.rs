@@ -10,12 +10,13 @@ use ratatui::crossterm::event::{
 };
 use ratatui::layout::{Position, Rect};
 
+use super::context::{Focus, Level};
 use super::launch::RunList;
 use super::panels::completion::CompletionState;
-use super::panels::form::{FormCheck, FormState};
+use super::panels::form::{self, FormOutcome, FormState};
 use super::panels::gradients::GradientState;
 use super::panels::perplexity::{OverlayCurve, PerplexityState};
-use super::panels::runs::RunsPicker;
+use super::panels::runs::{PickerOutcome, RunsPicker};
 use super::panels::status::StatusState;
 use super::theme::Theme;
 use super::view;
@@ -52,38 +53,6 @@ pub enum Action {
     },
 }
 
-/// The panels that can take focus, in Tab order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Focus {
-    Perplexity,
-    Gradients,
-    Completion,
-    Heatmap,
-    Form,
-}
-
-impl Focus {
-    pub const ORDER: [Focus; 5] = [
-        Focus::Perplexity,
-        Focus::Gradients,
-        Focus::Completion,
-        Focus::Heatmap,
-        Focus::Form,
-    ];
-
-    fn index(self) -> usize {
-        Focus::ORDER.iter().position(|&f| f == self).unwrap_or(0)
-    }
-
-    pub fn next(self) -> Focus {
-        Focus::ORDER[(self.index() + 1) % Focus::ORDER.len()]
-    }
-
-    pub fn prev(self) -> Focus {
-        Focus::ORDER[(self.index() + Focus::ORDER.len() - 1) % Focus::ORDER.len()]
-    }
-}
-
 /// A question waiting for y/n.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Dialog {
@@ -92,12 +61,14 @@ pub enum Dialog {
     Resume { path: PathBuf, question: String },
 }
 
-/// How a footer message should look.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Level {
-    Info,
-    Warn,
-    Error,
+impl Dialog {
+    /// The question as the dialog asks it.
+    pub fn question(&self) -> &str {
+        match self {
+            Dialog::Quit => "Training is running. Quit anyway?",
+            Dialog::Restart { question, .. } | Dialog::Resume { question, .. } => question,
+        }
+    }
 }
 
 pub struct App {
@@ -122,7 +93,7 @@ pub struct App {
     /// The terminal size last seen, for mouse hit-testing.
     pub area: Rect,
     /// New runs started in this session (1 for the first; resumed runs do not count).
-    pub run: usize,
+    pub runs_started: usize,
 }
 
 impl App {
@@ -143,7 +114,7 @@ impl App {
             save_requested: false,
             notice: None,
             area: Rect::new(0, 0, 120, 40),
-            run: 1,
+            runs_started: 1,
         }
     }
 
@@ -161,8 +132,8 @@ impl App {
     /// A new trainer was built for `hp` and started: fresh charts, same prefix, focus, theme.
     pub fn start_run(&mut self, hp: HParams, commands: Sender<Command>) {
         self.reset_for(hp, commands);
-        self.run += 1;
-        self.notice = Some((Level::Info, format!("run {} started", self.run)));
+        self.runs_started += 1;
+        self.notice = Some((Level::Info, format!("run {} started", self.runs_started)));
     }
 
     /// Fresh charts and status for a new trainer; the prefix, focus, theme and the overlaid
@@ -248,6 +219,13 @@ impl App {
 
     pub fn state(&self) -> TrainerState {
         self.status.state
+    }
+
+    /// A trainer is training or paused, without an error: leaving it loses work, so the app
+    /// asks first.
+    fn training_live(&self) -> bool {
+        matches!(self.state(), TrainerState::Training | TrainerState::Paused)
+            && self.status.error.is_none()
     }
 
     pub fn update(&mut self, msg: Msg) -> Action {
@@ -339,8 +317,8 @@ impl App {
                     match dialog {
                         Dialog::Quit => Action::Quit,
                         Dialog::Restart { hp, .. } => {
-                            self.form.editing = None;
-                            self.form.check = None;
+                            // The edit that asked for the rebuild (if any) is done.
+                            self.form.cancel();
                             Action::Restart(hp)
                         }
                         Dialog::Resume { path, .. } => Action::Resume(path),
@@ -359,8 +337,9 @@ impl App {
             self.help = false;
             return Action::None;
         }
-        if self.picker.is_some() {
-            return self.picker_key(key);
+        if let Some(picker) = self.picker.as_mut() {
+            let outcome = picker.on_key(key);
+            return self.on_picker(outcome);
         }
         match key.code {
             KeyCode::Tab => {
@@ -373,12 +352,9 @@ impl App {
             }
             _ => {}
         }
-        if self.focus == Focus::Completion && self.completion.typing {
-            self.completion_key(key);
-            return Action::None;
-        }
-        if self.focus == Focus::Form && self.form.editing.is_some() {
-            return self.form_edit_key(key);
+        // A pane being typed into takes every key; otherwise the cockpit's keys come first.
+        if self.focused_takes_all_keys() {
+            return self.key_to_focused(key);
         }
         match key.code {
             KeyCode::Char(' ') => self.toggle_run(),
@@ -387,32 +363,43 @@ impl App {
             KeyCode::Char('o') => return Action::ListRuns,
             KeyCode::Char('?') => self.help = true,
             KeyCode::Char('q') => {
-                if matches!(self.state(), TrainerState::Training | TrainerState::Paused)
-                    && self.status.error.is_none()
-                {
+                if self.training_live() {
                     self.dialog = Some(Dialog::Quit);
                 } else {
                     return Action::Quit;
                 }
             }
             KeyCode::Esc => self.notice = None,
-            KeyCode::Enter | KeyCode::Char('i') if self.focus == Focus::Completion => {
-                self.completion.typing = true;
-            }
-            KeyCode::Up | KeyCode::Char('k') if self.focus == Focus::Form => self.form.up(),
-            KeyCode::Down | KeyCode::Char('j') if self.focus == Focus::Form => self.form.down(),
-            KeyCode::Enter if self.focus == Focus::Form => {
-                let field = self.form.field();
-                self.form.begin(self.hp.get(field));
-                self.revalidate();
-            }
-            _ => {}
+            _ => return self.key_to_focused(key),
         }
         Action::None
     }
 
+    fn focused_takes_all_keys(&self) -> bool {
+        match self.focus {
+            Focus::Completion => self.completion.typing,
+            Focus::Form => self.form.is_editing(),
+            _ => false,
+        }
+    }
+
+    /// Hand a key to the focused panel and carry out what it asks.
+    fn key_to_focused(&mut self, key: KeyEvent) -> Action {
+        match self.focus {
+            Focus::Completion => {
+                self.completion.on_key(key);
+                Action::None
+            }
+            Focus::Form => {
+                let outcome = self.form.on_key(key, &self.hp);
+                self.on_form(outcome)
+            }
+            Focus::Perplexity | Focus::Gradients | Focus::Heatmap => Action::None,
+        }
+    }
+
     fn set_focus(&mut self, f: Focus) {
-        if self.form.editing.is_some() && f != Focus::Form {
+        if self.form.is_editing() && f != Focus::Form {
             self.form.cancel();
         }
         self.focus = f;
@@ -470,19 +457,14 @@ impl App {
         }
     }
 
-    /// Keys while the runs picker is open: it takes them all (Ctrl-C aside).
-    fn picker_key(&mut self, key: KeyEvent) -> Action {
-        let Some(picker) = self.picker.as_mut() else {
-            return Action::None;
-        };
-        match key.code {
-            KeyCode::Esc | KeyCode::Char('o') | KeyCode::Char('q') => self.picker = None,
-            KeyCode::Up | KeyCode::Char('k') => picker.up(),
-            KeyCode::Down | KeyCode::Char('j') => picker.down(),
-            KeyCode::Char('c') => {
-                let Some(run) = picker.selected().cloned() else {
-                    return Action::None;
-                };
+    fn on_picker(&mut self, outcome: PickerOutcome) -> Action {
+        match outcome {
+            PickerOutcome::Stay => Action::None,
+            PickerOutcome::Close => {
+                self.picker = None;
+                Action::None
+            }
+            PickerOutcome::Compare(run) => {
                 self.picker = None;
                 if self
                     .perplexity
@@ -494,15 +476,12 @@ impl App {
                     self.notice = Some((Level::Info, format!("run {} no longer shown", run.id)));
                     return Action::None;
                 }
-                return Action::LoadOverlay {
+                Action::LoadOverlay {
                     id: run.id,
                     path: run.path,
-                };
+                }
             }
-            KeyCode::Enter => {
-                let Some(run) = picker.selected().cloned() else {
-                    return Action::None;
-                };
+            PickerOutcome::Continue(run) => {
                 self.picker = None;
                 if self.status.run_dir.as_ref() == Some(&run.path)
                     && self.status.error.is_none()
@@ -511,9 +490,7 @@ impl App {
                     self.notice = Some((Level::Info, format!("run {} is already open", run.id)));
                     return Action::None;
                 }
-                if matches!(self.state(), TrainerState::Training | TrainerState::Paused)
-                    && self.status.error.is_none()
-                {
+                if self.training_live() {
                     self.dialog = Some(Dialog::Resume {
                         question: format!(
                             "Stop this run (it is saved) and continue run {}?",
@@ -523,17 +500,13 @@ impl App {
                     });
                     return Action::None;
                 }
-                return Action::Resume(run.path);
+                Action::Resume(run.path)
             }
-            _ => {}
         }
-        Action::None
     }
 
     fn ask_restart(&mut self) -> Action {
-        if matches!(self.state(), TrainerState::Training | TrainerState::Paused)
-            && self.status.error.is_none()
-        {
+        if self.training_live() {
             self.dialog = Some(Dialog::Restart {
                 hp: self.hp.clone(),
                 question: "Restart training from scratch? The current run is discarded.".into(),
@@ -544,108 +517,47 @@ impl App {
         }
     }
 
-    fn completion_key(&mut self, key: KeyEvent) {
-        match key.code {
-            KeyCode::Esc => self.completion.typing = false,
-            KeyCode::Backspace => self.completion.backspace(),
-            KeyCode::Char(c)
-                if !key
-                    .modifiers
-                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
-            {
-                self.completion.type_char(c)
-            }
-            _ => {}
-        }
-    }
-
-    fn form_edit_key(&mut self, key: KeyEvent) -> Action {
-        match key.code {
-            KeyCode::Esc => {
-                self.form.cancel();
+    /// Carry out what the form asks: a refusal or a cancel to tell, a live value to send to
+    /// the trainer, or a rebuild to confirm.
+    fn on_form(&mut self, outcome: FormOutcome) -> Action {
+        match outcome {
+            FormOutcome::None => {}
+            FormOutcome::Cancelled => {
                 self.notice = Some((Level::Info, "edit cancelled".into()));
             }
-            KeyCode::Backspace => {
-                if let Some(buf) = &mut self.form.editing {
-                    buf.pop();
+            FormOutcome::Refused(e) => {
+                self.notice = Some((Level::Error, format!("refused: {e}")));
+            }
+            FormOutcome::Rebuild { field, hp } => {
+                self.dialog = Some(Dialog::Restart {
+                    question: format!(
+                        "Set {} to {} and rebuild the model? The current run is discarded.",
+                        form::label(field),
+                        hp.get(field)
+                    ),
+                    hp,
+                });
+            }
+            FormOutcome::Apply { field, hp } => {
+                self.hp = hp;
+                match field {
+                    Field::Lr => self.send(Command::SetLearningRate(self.hp.lr)),
+                    Field::Clip => {
+                        self.gradients.threshold = self.hp.clip;
+                        self.send(Command::SetClip(self.hp.clip))
+                    }
+                    _ => {}
                 }
-                self.revalidate();
+                self.notice = Some((
+                    Level::Info,
+                    format!(
+                        "{} = {} (applies from the next batch)",
+                        form::label(field),
+                        self.hp.get(field)
+                    ),
+                ));
             }
-            KeyCode::Char(c)
-                if !key
-                    .modifiers
-                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
-            {
-                if let Some(buf) = &mut self.form.editing {
-                    buf.push(c);
-                }
-                self.revalidate();
-            }
-            KeyCode::Enter => return self.commit_field(),
-            _ => {}
         }
-        Action::None
-    }
-
-    /// Validate the edit buffer with `HParams::set` (the one validator) on a copy.
-    fn revalidate(&mut self) {
-        let field = self.form.field();
-        let Some(buf) = self.form.editing.clone() else {
-            return;
-        };
-        let mut next = self.hp.clone();
-        self.form.check = Some(match next.set(field, &buf) {
-            Err(e) => FormCheck::Invalid(e),
-            Ok(()) if next == self.hp => FormCheck::Unchanged,
-            Ok(()) if field.needs_restart() => FormCheck::NeedsRestart,
-            Ok(()) => FormCheck::Live,
-        });
-    }
-
-    fn commit_field(&mut self) -> Action {
-        let field = self.form.field();
-        let Some(buf) = self.form.editing.clone() else {
-            return Action::None;
-        };
-        let mut next = self.hp.clone();
-        if let Err(e) = next.set(field, &buf) {
-            self.form.check = Some(FormCheck::Invalid(e.clone()));
-            self.notice = Some((Level::Error, format!("refused: {e}")));
-            return Action::None;
-        }
-        if next == self.hp {
-            self.form.cancel();
-            return Action::None;
-        }
-        if field.needs_restart() {
-            self.dialog = Some(Dialog::Restart {
-                question: format!(
-                    "Set {} to {} and rebuild the model? The current run is discarded.",
-                    field.label(),
-                    next.get(field)
-                ),
-                hp: next,
-            });
-            return Action::None;
-        }
-        self.hp = next;
-        match field {
-            Field::Lr => self.send(Command::SetLearningRate(self.hp.lr)),
-            Field::Clip => {
-                self.gradients.threshold = self.hp.clip;
-                self.send(Command::SetClip(self.hp.clip))
-            }
-            _ => {}
-        }
-        self.notice = Some((
-            Level::Info,
-            format!(
-                "{} = {} (applies from the next batch)",
-                field.label(),
-                self.hp.get(field)
-            ),
-        ));
-        self.form.cancel();
         Action::None
     }
 

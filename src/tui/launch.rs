@@ -103,6 +103,12 @@ impl Launcher {
         })
     }
 
+    /// Continue the run in the directory at `path` (the picker's choice), as it was saved.
+    pub fn resume_at(&self, path: &Path) -> Result<ResumedRun, TrainError> {
+        let dir = RunDir::open(path)?;
+        self.resume(&dir, None, None, None)
+    }
+
     /// The saved runs, newest first. Without a runs root (saving off) the list is empty.
     pub fn list(&self) -> Result<RunList, String> {
         let Some(root) = &self.runs_root else {

@@ -303,6 +303,13 @@ impl Theme {
         Style::default().fg(self.title).add_modifier(Modifier::BOLD)
     }
 
+    /// A key named in a hint or the help ("Enter", "y").
+    pub fn key_style(&self) -> Style {
+        Style::default()
+            .fg(self.accent)
+            .add_modifier(Modifier::BOLD)
+    }
+
     pub fn selection(&self) -> Style {
         let s = Style::default().fg(self.selection_fg).bg(self.selection_bg);
         if self.mode == ColorMode::NoColor {

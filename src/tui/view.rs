@@ -1,4 +1,6 @@
 //! The screen as a function of the state: layout, panels, overlays, and the too-small message.
+//! The only place that reads [`App`] to draw: each panel is handed its own state and, by name,
+//! the few things from elsewhere that it shows.
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -6,8 +8,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::app::{App, Focus, Level};
-use super::panels::{completion, form, gradients, heatmap, help, perplexity, runs, status};
+use super::app::App;
+use super::context::{Ctx, Focus, Level};
+use super::panels::{form, heatmap, help};
 
 /// Below this the cockpit shows only "enlarge the window".
 pub const MIN_WIDTH: u16 = 60;
@@ -126,26 +129,43 @@ fn footer(f: &mut Frame, area: Rect, app: &App) {
 
 /// Draw the whole screen.
 pub fn draw(f: &mut Frame, app: &App) {
+    let t = &app.theme;
     let area = f.area();
-    f.render_widget(Block::default().style(app.theme.base()), area);
+    f.render_widget(Block::default().style(t.base()), area);
     let Some(a) = layout(area) else {
         too_small(f, area, app);
         return;
     };
-    status::draw(f, a.status, app);
-    perplexity::draw(f, a.perplexity, app);
-    gradients::draw(f, a.gradients, app);
-    completion::draw(f, a.completion, app);
-    heatmap::draw(f, a.heatmap, app);
-    form::draw(f, a.form, app);
+    let ctx = |panel: Focus| Ctx {
+        theme: t,
+        focused: app.focus == panel,
+    };
+    let error_notice = match &app.notice {
+        Some((Level::Error, msg)) => Some(msg.as_str()),
+        _ => None,
+    };
+    let trainer_failed = app.status.error.is_some();
+    app.status.draw(f, a.status, t, error_notice);
+    app.perplexity
+        .draw(f, a.perplexity, ctx(Focus::Perplexity), trainer_failed);
+    app.gradients.draw(f, a.gradients, ctx(Focus::Gradients));
+    app.completion.draw(f, a.completion, ctx(Focus::Completion));
+    heatmap::draw(
+        f,
+        a.heatmap,
+        ctx(Focus::Heatmap),
+        app.completion.completion.as_ref(),
+    );
+    app.form.draw(f, a.form, ctx(Focus::Form), &app.hp);
     footer(f, a.footer, app);
     if let Some(p) = &app.picker {
-        runs::draw(f, area, app, p);
+        let compared = app.perplexity.overlay.as_ref().map(|o| o.id.as_str());
+        p.draw(f, area, t, compared);
     }
     if app.help {
-        help::draw(f, area, app);
+        help::draw(f, area, t);
     }
     if let Some(d) = &app.dialog {
-        help::draw_dialog(f, area, app, d);
+        help::draw_dialog(f, area, t, d.question());
     }
 }

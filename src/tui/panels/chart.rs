@@ -1,13 +1,19 @@
-//! What the perplexity and gradient charts share: datasets drawn as lines or points, the epoch
-//! axis, a value axis, and the bounds and labels they use.
+//! What the perplexity and gradient charts share: a batch's position in epochs, datasets drawn
+//! as lines or points, the epoch axis, a value axis, and the bounds and labels they use.
 
 use ratatui::style::Style;
 use ratatui::symbols::Marker;
 use ratatui::text::Span;
 use ratatui::widgets::{Axis, Dataset, GraphType};
 
-use super::status::fmt_ppl;
+use crate::train::BatchStats;
 use crate::tui::theme::Theme;
+use crate::tui::widgets::fmt_ppl;
+
+/// Position of a batch in epochs: batch k of epoch e is at `e - 1 + k / batches`.
+pub fn batch_x(b: &BatchStats) -> f64 {
+    (b.epoch - 1) as f64 + b.batch as f64 / b.batches_per_epoch.max(1) as f64
+}
 
 /// A series drawn as a braille line.
 pub fn line<'a>(name: &'a str, style: Style, data: &'a [(f64, f64)]) -> Dataset<'a> {

@@ -3,15 +3,17 @@
 
 use std::sync::Arc;
 
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use crate::model::snapshot::Completion;
 use crate::model::ModelSnapshot;
-use crate::tui::app::{App, Focus};
+use crate::tui::context::Ctx;
+use crate::tui::widgets::{hinted_title, panel_block};
 
 /// Characters generated after the prefix.
 pub const CONTINUATION_LEN: usize = 40;
@@ -72,6 +74,29 @@ impl CompletionState {
         self.recompute();
     }
 
+    /// A key while the pane has the focus. While typing it takes every key (Esc leaves);
+    /// otherwise only Enter and `i`, which start typing. The effects are all the pane's own.
+    pub fn on_key(&mut self, key: KeyEvent) {
+        if !self.typing {
+            if matches!(key.code, KeyCode::Enter | KeyCode::Char('i')) {
+                self.typing = true;
+            }
+            return;
+        }
+        match key.code {
+            KeyCode::Esc => self.typing = false,
+            KeyCode::Backspace => self.backspace(),
+            KeyCode::Char(c)
+                if !key
+                    .modifiers
+                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+            {
+                self.type_char(c)
+            }
+            _ => {}
+        }
+    }
+
     pub fn recompute(&mut self) {
         let Some(s) = &self.snapshot else { return };
         self.computed += 1;
@@ -88,55 +113,52 @@ impl CompletionState {
     }
 }
 
-pub fn draw(f: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
-    let c = &app.completion;
-    let focused = app.focus == Focus::Completion;
-    let hint = if focused && c.typing {
-        "typing · Esc leaves · Tab moves on"
-    } else if focused {
-        "Enter to type"
-    } else {
-        "Tab here to type"
-    };
-    let block = Block::bordered()
-        .title(Line::from(vec![
-            Span::styled(" Completion ", t.title_style()),
-            Span::styled(format!("({hint}) "), t.dim_style()),
-        ]))
-        .border_style(t.border_style(focused));
-    let prefix_style = Style::default().fg(t.prefix).add_modifier(Modifier::BOLD);
-    let cont_style = Style::default().fg(t.continuation);
-    let mut input = vec![
-        Span::styled("› ", t.dim_style()),
-        Span::styled(c.prefix.clone(), prefix_style),
-    ];
-    if focused && c.typing {
-        input.push(Span::styled(
-            "▏",
-            Style::default()
-                .fg(t.accent)
-                .add_modifier(Modifier::SLOW_BLINK),
-        ));
+impl CompletionState {
+    pub fn draw(&self, f: &mut Frame, area: Rect, ctx: Ctx) {
+        let t = ctx.theme;
+        let c = self;
+        let focused = ctx.focused;
+        let hint = if focused && c.typing {
+            "typing · Esc leaves · Tab moves on"
+        } else if focused {
+            "Enter to type"
+        } else {
+            "Tab here to type"
+        };
+        let block = panel_block(hinted_title(" Completion ", hint, t), ctx);
+        let prefix_style = Style::default().fg(t.prefix).add_modifier(Modifier::BOLD);
+        let cont_style = Style::default().fg(t.continuation);
+        let mut input = vec![
+            Span::styled("› ", t.dim_style()),
+            Span::styled(c.prefix.clone(), prefix_style),
+        ];
+        if focused && c.typing {
+            input.push(Span::styled(
+                "▏",
+                Style::default()
+                    .fg(t.accent)
+                    .add_modifier(Modifier::SLOW_BLINK),
+            ));
+        }
+        let mut lines = vec![Line::from(input)];
+        let output = match (&c.completion, &c.error, &c.snapshot) {
+            (_, Some(e), _) => Line::from(Span::styled(e.clone(), Style::default().fg(t.warn))),
+            (Some(comp), _, _) => Line::from(vec![
+                Span::styled(
+                    comp.prefix(),
+                    prefix_style.add_modifier(Modifier::UNDERLINED),
+                ),
+                Span::styled(comp.continuation(), cont_style),
+            ]),
+            (None, _, None) => Line::from(Span::styled("no model yet", t.dim_style())),
+            (None, _, Some(_)) => Line::from(Span::styled("…", t.dim_style())),
+        };
+        lines.push(output);
+        f.render_widget(
+            Paragraph::new(lines)
+                .block(block)
+                .wrap(Wrap { trim: false }),
+            area,
+        );
     }
-    let mut lines = vec![Line::from(input)];
-    let output = match (&c.completion, &c.error, &c.snapshot) {
-        (_, Some(e), _) => Line::from(Span::styled(e.clone(), Style::default().fg(t.warn))),
-        (Some(comp), _, _) => Line::from(vec![
-            Span::styled(
-                comp.prefix(),
-                prefix_style.add_modifier(Modifier::UNDERLINED),
-            ),
-            Span::styled(comp.continuation(), cont_style),
-        ]),
-        (None, _, None) => Line::from(Span::styled("no model yet", t.dim_style())),
-        (None, _, Some(_)) => Line::from(Span::styled("…", t.dim_style())),
-    };
-    lines.push(output);
-    f.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false }),
-        area,
-    );
 }

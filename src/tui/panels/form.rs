@@ -1,14 +1,30 @@
 //! The hyperparameter form. Every keystroke is checked with `HParams::set` (the one validator);
 //! lr and clip apply live, the rest asks for confirmation and rebuilds the model.
 
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
-use crate::train::Field;
-use crate::tui::app::{App, Focus};
+use crate::train::{Field, HParams};
+use crate::tui::context::Ctx;
+use crate::tui::widgets::{framed, hinted_title, panel_block};
+
+/// The name a field goes by in the form and in the messages about it.
+pub fn label(field: Field) -> &'static str {
+    match field {
+        Field::Hiddens => "hidden units",
+        Field::NumSteps => "time steps",
+        Field::BatchSize => "batch size",
+        Field::Lr => "learning rate",
+        Field::Clip => "clip threshold",
+        Field::Epochs => "epochs",
+        Field::Seed => "seed",
+        Field::Corpus => "corpus",
+    }
+}
 
 /// The verdict on the text being edited.
 #[derive(Clone, Debug, PartialEq)]
@@ -17,6 +33,23 @@ pub enum FormCheck {
     Unchanged,
     Live,
     NeedsRestart,
+}
+
+/// What a key in the form asks of the app (the form has already updated itself).
+#[derive(Clone, Debug, PartialEq)]
+pub enum FormOutcome {
+    /// Nothing beyond the form.
+    None,
+    /// The edit was cancelled (Esc).
+    Cancelled,
+    /// Enter on a value the validator refuses; the edit stays open to be fixed.
+    Refused(String),
+    /// A live field (lr, clip) changed: `hp` is the current hyperparameters with the new
+    /// value, to apply from the next batch. The edit is closed.
+    Apply { field: Field, hp: HParams },
+    /// A field that needs a new model changed: `hp` is what to rebuild with, once confirmed.
+    /// The edit stays open until then.
+    Rebuild { field: Field, hp: HParams },
 }
 
 #[derive(Clone, Debug, Default)]
@@ -53,89 +86,177 @@ impl FormState {
         self.editing = None;
         self.check = None;
     }
+
+    /// Whether a field is open: the form then takes every key (Tab aside).
+    pub fn is_editing(&self) -> bool {
+        self.editing.is_some()
+    }
+
+    /// A key while the form has the focus; `hp` holds the values the fields show and the edit
+    /// is checked against. Without an open field only ↑/↓, k/j and Enter mean anything.
+    pub fn on_key(&mut self, key: KeyEvent, hp: &HParams) -> FormOutcome {
+        if !self.is_editing() {
+            match key.code {
+                KeyCode::Up | KeyCode::Char('k') => self.up(),
+                KeyCode::Down | KeyCode::Char('j') => self.down(),
+                KeyCode::Enter => {
+                    self.begin(hp.get(self.field()));
+                    self.revalidate(hp);
+                }
+                _ => {}
+            }
+            return FormOutcome::None;
+        }
+        match key.code {
+            KeyCode::Esc => {
+                self.cancel();
+                return FormOutcome::Cancelled;
+            }
+            KeyCode::Backspace => {
+                if let Some(buf) = &mut self.editing {
+                    buf.pop();
+                }
+                self.revalidate(hp);
+            }
+            KeyCode::Char(c)
+                if !key
+                    .modifiers
+                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+            {
+                if let Some(buf) = &mut self.editing {
+                    buf.push(c);
+                }
+                self.revalidate(hp);
+            }
+            KeyCode::Enter => return self.commit(hp),
+            _ => {}
+        }
+        FormOutcome::None
+    }
+
+    /// `hp` with the edit buffer applied by `HParams::set` (the one validator), if a field is
+    /// open.
+    fn edited(&self, hp: &HParams) -> Option<Result<HParams, String>> {
+        let buf = self.editing.as_deref()?;
+        let mut next = hp.clone();
+        Some(next.set(self.field(), buf).map(|()| next))
+    }
+
+    fn revalidate(&mut self, hp: &HParams) {
+        let Some(edited) = self.edited(hp) else {
+            return;
+        };
+        self.check = Some(match edited {
+            Err(e) => FormCheck::Invalid(e),
+            Ok(next) if next == *hp => FormCheck::Unchanged,
+            Ok(_) if self.field().needs_restart() => FormCheck::NeedsRestart,
+            Ok(_) => FormCheck::Live,
+        });
+    }
+
+    fn commit(&mut self, hp: &HParams) -> FormOutcome {
+        let field = self.field();
+        let next = match self.edited(hp) {
+            None => return FormOutcome::None,
+            Some(Err(e)) => {
+                self.check = Some(FormCheck::Invalid(e.clone()));
+                return FormOutcome::Refused(e);
+            }
+            Some(Ok(next)) => next,
+        };
+        if next == *hp {
+            self.cancel();
+            return FormOutcome::None;
+        }
+        if field.needs_restart() {
+            return FormOutcome::Rebuild { field, hp: next };
+        }
+        self.cancel();
+        FormOutcome::Apply { field, hp: next }
+    }
 }
 
 /// Rows the form wants: one per field, two for the message, two for the border.
 pub const HEIGHT: u16 = Field::ALL.len() as u16 + 4;
 
-pub fn draw(f: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
-    let st = &app.form;
-    let focused = app.focus == Focus::Form;
-    let hint = if st.editing.is_some() {
-        "Enter applies · Esc cancels"
-    } else if focused {
-        "↑↓ select · Enter edits"
-    } else {
-        "Tab here to edit"
-    };
-    let block = Block::bordered()
-        .title(Line::from(vec![
-            Span::styled(" Hyperparameters ", t.title_style()),
-            Span::styled(format!("({hint}) "), t.dim_style()),
-        ]))
-        .border_style(t.border_style(focused));
-    let inner = block.inner(area);
-    f.render_widget(block, area);
-    if inner.height == 0 || inner.width == 0 {
-        return;
-    }
-    let rows = Field::ALL.len() as u16;
-    let [list_area, msg_area] = Layout::vertical([
-        Constraint::Length(rows.min(inner.height)),
-        Constraint::Fill(1),
-    ])
-    .areas(inner);
-    let mut lines = Vec::new();
-    for (i, field) in Field::ALL.iter().enumerate() {
-        let selected = i == st.selected && focused;
-        let live = if field.needs_restart() { " " } else { "~" };
-        let label = Span::styled(
-            format!("{live}{:<15}", field.label()),
-            if selected {
-                t.selection()
-            } else {
-                t.dim_style()
-            },
-        );
-        let value = match (&st.editing, i == st.selected) {
-            (Some(buf), true) => {
-                let bad = matches!(st.check, Some(FormCheck::Invalid(_)));
-                let style = Style::default()
-                    .fg(if bad { t.error } else { t.accent })
-                    .add_modifier(Modifier::BOLD | Modifier::UNDERLINED);
-                vec![
-                    Span::styled(format!(" {buf}"), style),
-                    Span::styled("▏", Style::default().fg(t.accent)),
-                ]
-            }
-            _ => vec![Span::styled(
-                format!(" {}", app.hp.get(*field)),
-                Style::default().fg(t.fg),
-            )],
+impl FormState {
+    /// `hp`: the values the fields show while they are not being edited.
+    pub fn draw(&self, f: &mut Frame, area: Rect, ctx: Ctx, hp: &HParams) {
+        let t = ctx.theme;
+        let st = self;
+        let focused = ctx.focused;
+        let hint = if st.editing.is_some() {
+            "Enter applies · Esc cancels"
+        } else if focused {
+            "↑↓ select · Enter edits"
+        } else {
+            "Tab here to edit"
         };
-        let mut spans = vec![label];
-        spans.extend(value);
-        lines.push(Line::from(spans));
-    }
-    f.render_widget(Paragraph::new(lines), list_area);
-    let msg = match &st.check {
-        Some(FormCheck::Invalid(e)) => {
-            Line::from(Span::styled(format!("✗ {e}"), Style::default().fg(t.error)))
+        let inner = framed(
+            f,
+            area,
+            panel_block(hinted_title(" Hyperparameters ", hint, t), ctx),
+        );
+        if inner.height == 0 || inner.width == 0 {
+            return;
         }
-        Some(FormCheck::Unchanged) => Line::from(Span::styled("= unchanged", t.dim_style())),
-        Some(FormCheck::Live) => Line::from(Span::styled(
-            "✓ applies live from the next batch (Enter)",
-            Style::default().fg(t.ok),
-        )),
-        Some(FormCheck::NeedsRestart) => Line::from(Span::styled(
-            "✓ valid · rebuilds the model and starts a new run (Enter, then confirm)",
-            Style::default().fg(t.warn),
-        )),
-        None => Line::from(Span::styled(
-            "~ live: lr and clip apply at the next batch",
-            t.dim_style(),
-        )),
-    };
-    f.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), msg_area);
+        let rows = Field::ALL.len() as u16;
+        let [list_area, msg_area] = Layout::vertical([
+            Constraint::Length(rows.min(inner.height)),
+            Constraint::Fill(1),
+        ])
+        .areas(inner);
+        let mut lines = Vec::new();
+        for (i, field) in Field::ALL.iter().enumerate() {
+            let selected = i == st.selected && focused;
+            let live = if field.needs_restart() { " " } else { "~" };
+            let label = Span::styled(
+                format!("{live}{:<15}", label(*field)),
+                if selected {
+                    t.selection()
+                } else {
+                    t.dim_style()
+                },
+            );
+            let value = match (&st.editing, i == st.selected) {
+                (Some(buf), true) => {
+                    let bad = matches!(st.check, Some(FormCheck::Invalid(_)));
+                    let style = Style::default()
+                        .fg(if bad { t.error } else { t.accent })
+                        .add_modifier(Modifier::BOLD | Modifier::UNDERLINED);
+                    vec![
+                        Span::styled(format!(" {buf}"), style),
+                        Span::styled("▏", Style::default().fg(t.accent)),
+                    ]
+                }
+                _ => vec![Span::styled(
+                    format!(" {}", hp.get(*field)),
+                    Style::default().fg(t.fg),
+                )],
+            };
+            let mut spans = vec![label];
+            spans.extend(value);
+            lines.push(Line::from(spans));
+        }
+        f.render_widget(Paragraph::new(lines), list_area);
+        let msg = match &st.check {
+            Some(FormCheck::Invalid(e)) => {
+                Line::from(Span::styled(format!("✗ {e}"), Style::default().fg(t.error)))
+            }
+            Some(FormCheck::Unchanged) => Line::from(Span::styled("= unchanged", t.dim_style())),
+            Some(FormCheck::Live) => Line::from(Span::styled(
+                "✓ applies live from the next batch (Enter)",
+                Style::default().fg(t.ok),
+            )),
+            Some(FormCheck::NeedsRestart) => Line::from(Span::styled(
+                "✓ valid · rebuilds the model and starts a new run (Enter, then confirm)",
+                Style::default().fg(t.warn),
+            )),
+            None => Line::from(Span::styled(
+                "~ live: lr and clip apply at the next batch",
+                t.dim_style(),
+            )),
+        };
+        f.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), msg_area);
+    }
 }

@@ -4,14 +4,14 @@
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Chart, Paragraph};
+use ratatui::widgets::Chart;
 use ratatui::Frame;
 
-use super::chart;
-use super::perplexity::batch_x;
+use super::chart::{self, batch_x};
 use crate::train::BatchStats;
-use crate::tui::app::{App, Focus};
+use crate::tui::context::Ctx;
 use crate::tui::series::{decimate, Series};
+use crate::tui::widgets::{fmt_norm, framed, panel_block, placeholder, title};
 
 #[derive(Clone, Debug)]
 pub struct GradientState {
@@ -51,72 +51,57 @@ impl GradientState {
     }
 }
 
-fn fmt_norm(v: f64) -> String {
-    if v >= 100.0 {
-        format!("{v:.0}")
-    } else if v >= 10.0 {
-        format!("{v:.1}")
-    } else {
-        format!("{v:.2}")
+impl GradientState {
+    pub fn draw(&self, f: &mut Frame, area: Rect, ctx: Ctx) {
+        let t = ctx.theme;
+        let g = self;
+        let share = g
+            .clip_share()
+            .map(|s| format!("clipped {:.0}% ({}/{})", s * 100.0, g.clipped, g.batches))
+            .unwrap_or_else(|| "clipped –".into());
+        let heading = Line::from(vec![
+            title(" Gradient norm ", t),
+            Span::styled(
+                format!("· clip at {} · ", fmt_norm(g.threshold)),
+                t.dim_style(),
+            ),
+            Span::styled(format!("{share} "), Style::default().fg(t.clip)),
+        ]);
+        let inner = framed(f, area, panel_block(heading, ctx));
+        if inner.width < 4 || inner.height < 1 {
+            return;
+        }
+        if g.norms.is_empty() {
+            placeholder(f, inner, "no gradients yet", t);
+            return;
+        }
+        // No more points than the chart has braille columns.
+        let cols = 2 * inner.width as usize;
+        let norms = decimate(&g.norms.points(), cols);
+        let clips = decimate(&g.clips.points(), cols);
+        let xb = chart::x_bounds(&[&norms]);
+        let threshold = vec![(xb[0], g.threshold), (xb[1], g.threshold)];
+        let ymax = norms
+            .iter()
+            .map(|p| p.1)
+            .fold(g.threshold, f64::max)
+            .max(1e-6)
+            * 1.1;
+        let datasets = vec![
+            chart::line("norm", Style::default().fg(t.grad), &norms),
+            chart::line("clip threshold", Style::default().fg(t.clip), &threshold),
+            chart::points(
+                "clipped",
+                Style::default().fg(t.clip).add_modifier(Modifier::BOLD),
+                &clips,
+            ),
+        ];
+        let labels = vec![fmt_norm(0.0), fmt_norm(ymax / 2.0), fmt_norm(ymax)];
+        let chart = Chart::new(datasets)
+            .x_axis(chart::epoch_axis(t, xb))
+            .y_axis(chart::value_axis(t, "‖g‖", [0.0, ymax], labels))
+            // The title names the three series; a legend would cover the curve.
+            .legend_position(None);
+        f.render_widget(chart, inner);
     }
-}
-
-pub fn draw(f: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
-    let g = &app.gradients;
-    let share = g
-        .clip_share()
-        .map(|s| format!("clipped {:.0}% ({}/{})", s * 100.0, g.clipped, g.batches))
-        .unwrap_or_else(|| "clipped –".into());
-    let title = Line::from(vec![
-        Span::styled(" Gradient norm ", t.title_style()),
-        Span::styled(
-            format!("· clip at {} · ", fmt_norm(g.threshold)),
-            t.dim_style(),
-        ),
-        Span::styled(format!("{share} "), Style::default().fg(t.clip)),
-    ]);
-    let block = Block::bordered()
-        .title(title)
-        .border_style(t.border_style(app.focus == Focus::Gradients));
-    let inner = block.inner(area);
-    f.render_widget(block, area);
-    if inner.width < 4 || inner.height < 1 {
-        return;
-    }
-    if g.norms.is_empty() {
-        f.render_widget(
-            Paragraph::new(Span::styled("no gradients yet", t.dim_style())),
-            inner,
-        );
-        return;
-    }
-    // No more points than the chart has braille columns.
-    let cols = 2 * inner.width as usize;
-    let norms = decimate(&g.norms.points(), cols);
-    let clips = decimate(&g.clips.points(), cols);
-    let xb = chart::x_bounds(&[&norms]);
-    let threshold = vec![(xb[0], g.threshold), (xb[1], g.threshold)];
-    let ymax = norms
-        .iter()
-        .map(|p| p.1)
-        .fold(g.threshold, f64::max)
-        .max(1e-6)
-        * 1.1;
-    let datasets = vec![
-        chart::line("norm", Style::default().fg(t.grad), &norms),
-        chart::line("clip threshold", Style::default().fg(t.clip), &threshold),
-        chart::points(
-            "clipped",
-            Style::default().fg(t.clip).add_modifier(Modifier::BOLD),
-            &clips,
-        ),
-    ];
-    let labels = vec![fmt_norm(0.0), fmt_norm(ymax / 2.0), fmt_norm(ymax)];
-    let chart = Chart::new(datasets)
-        .x_axis(chart::epoch_axis(t, xb))
-        .y_axis(chart::value_axis(t, "‖g‖", [0.0, ymax], labels))
-        // The title names the three series; a legend would cover the curve.
-        .legend_position(None);
-    f.render_widget(chart, inner);
 }

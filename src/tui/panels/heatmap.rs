@@ -7,12 +7,12 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
 
 use crate::model::snapshot::Completion;
-use crate::tui::app::{App, Focus};
+use crate::tui::context::Ctx;
 use crate::tui::theme::{ColorMode, Theme};
+use crate::tui::widgets::{framed, panel_block, placeholder, title};
 
 /// Width of the unit-index gutter.
 pub const GUTTER: u16 = 4;
@@ -107,40 +107,29 @@ pub fn render(
     ((rows * per_row).min(hiddens), cols)
 }
 
-pub fn draw(f: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
-    let focused = app.focus == Focus::Heatmap;
+/// The heatmap of the completion pane's newest completion (the panel keeps no state of its own).
+pub fn draw(f: &mut Frame, area: Rect, ctx: Ctx, completion: Option<&Completion>) {
+    let t = ctx.theme;
     let legend = if t.mode == ColorMode::NoColor {
         "−1 ●○∘· 0 ░▒▓█ +1".to_owned()
     } else {
         "−1 … 0 … +1".to_owned()
     };
-    let mut title = vec![Span::styled(" Hidden state ", t.title_style())];
-    let block_for = |title: Vec<Span<'static>>| {
-        Block::bordered()
-            .title(Line::from(title))
-            .border_style(t.border_style(focused))
-    };
-    let Some(comp) = &app.completion.completion else {
-        let block = block_for(title);
-        let inner = block.inner(area);
-        f.render_widget(block, area);
-        f.render_widget(
-            Paragraph::new(Span::styled("no completion yet", t.dim_style())),
-            inner,
-        );
+    let heading = title(" Hidden state ", t);
+    let Some(comp) = completion else {
+        let inner = framed(f, area, panel_block(heading, ctx));
+        placeholder(f, inner, "no completion yet", t);
         return;
     };
     let hiddens = comp.hidden.first().map_or(0, |h| h.len());
-    let block = {
-        title.push(Span::styled(
+    let heading = Line::from(vec![
+        heading,
+        Span::styled(
             format!("{hiddens} units × {} chars ", comp.tokens.len()),
             t.dim_style(),
-        ));
-        block_for(title)
-    };
-    let inner = block.inner(area);
-    f.render_widget(block, area);
+        ),
+    ]);
+    let inner = framed(f, area, panel_block(heading, ctx));
     let (units, chars) = render(comp, t, inner, f.buffer_mut());
     // Legend (and what did not fit) on the bottom border.
     let mut note = legend;

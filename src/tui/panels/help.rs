@@ -1,12 +1,13 @@
 //! The help overlay (`?`): every key, and the dialogs that ask y/n.
 
-use ratatui::layout::{Constraint, Flex, Layout, Rect};
-use ratatui::style::{Modifier, Style};
+use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
-use crate::tui::app::{App, Dialog};
+use crate::tui::theme::Theme;
+use crate::tui::widgets::{popup, popup_block};
 
 /// Every key the cockpit knows, as the overlay lists it.
 pub const KEYS: [(&str, &str); 22] = [
@@ -46,77 +47,45 @@ pub const KEYS: [(&str, &str); 22] = [
     ("— Dialogs", "y or Enter confirms, n or Esc cancels"),
 ];
 
-pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
-    let [v] = Layout::vertical([Constraint::Length(h.min(area.height))])
-        .flex(Flex::Center)
-        .areas(area);
-    let [r] = Layout::horizontal([Constraint::Length(w.min(area.width))])
-        .flex(Flex::Center)
-        .areas(v);
-    r
-}
-
-pub fn draw(f: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
+/// The key list over `area`.
+pub fn draw(f: &mut Frame, area: Rect, t: &Theme) {
     let key_w = KEYS.iter().map(|k| k.0.chars().count()).max().unwrap_or(10) + 2;
     let lines: Vec<Line> = KEYS
         .iter()
         .map(|(k, d)| {
             Line::from(vec![
-                Span::styled(
-                    format!("{k:<key_w$}"),
-                    Style::default().fg(t.accent).add_modifier(Modifier::BOLD),
-                ),
+                Span::styled(format!("{k:<key_w$}"), t.key_style()),
                 Span::styled(*d, Style::default().fg(t.fg)),
             ])
         })
         .collect();
-    let popup = centered(area, 76, KEYS.len() as u16 + 2);
-    f.render_widget(Clear, popup);
+    let area = popup(f, area, 76, KEYS.len() as u16 + 2);
     f.render_widget(
-        Paragraph::new(lines).style(t.base()).block(
-            Block::bordered()
-                .title(Span::styled(
-                    " Keys — press any key to close ",
-                    t.title_style(),
-                ))
-                .border_style(Style::default().fg(t.border_focused)),
-        ),
-        popup,
+        Paragraph::new(lines).style(t.base()).block(popup_block(
+            " Keys — press any key to close ",
+            t,
+            t.border_focused,
+        )),
+        area,
     );
 }
 
-pub fn draw_dialog(f: &mut Frame, area: Rect, app: &App, dialog: &Dialog) {
-    let t = &app.theme;
-    let question = match dialog {
-        Dialog::Quit => "Training is running. Quit anyway?".to_owned(),
-        Dialog::Restart { question, .. } | Dialog::Resume { question, .. } => question.clone(),
-    };
-    let popup = centered(area, 60, 5);
-    f.render_widget(Clear, popup);
+/// A y/n question over `area`.
+pub fn draw_dialog(f: &mut Frame, area: Rect, t: &Theme, question: &str) {
+    let area = popup(f, area, 60, 5);
     f.render_widget(
         Paragraph::new(vec![
-            Line::from(Span::styled(question, Style::default().fg(t.fg))),
+            Line::from(Span::styled(question.to_owned(), Style::default().fg(t.fg))),
             Line::from(vec![
-                Span::styled(
-                    "y",
-                    Style::default().fg(t.accent).add_modifier(Modifier::BOLD),
-                ),
+                Span::styled("y", t.key_style()),
                 Span::styled(" yes   ", t.dim_style()),
-                Span::styled(
-                    "n",
-                    Style::default().fg(t.accent).add_modifier(Modifier::BOLD),
-                ),
+                Span::styled("n", t.key_style()),
                 Span::styled(" no", t.dim_style()),
             ]),
         ])
         .style(t.base())
         .wrap(Wrap { trim: true })
-        .block(
-            Block::bordered()
-                .title(Span::styled(" Confirm ", t.title_style()))
-                .border_style(Style::default().fg(t.warn)),
-        ),
-        popup,
+        .block(popup_block(" Confirm ", t, t.warn)),
+        area,
     );
 }

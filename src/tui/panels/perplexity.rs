@@ -4,15 +4,16 @@
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Chart, Paragraph, Sparkline};
+use ratatui::widgets::{Chart, Paragraph, Sparkline};
 use ratatui::Frame;
 
-use super::chart;
-use super::status::fmt_ppl;
+use super::chart::{self, batch_x};
 use crate::runs::MetricRecord;
 use crate::train::{BatchStats, EpochStats};
-use crate::tui::app::{App, Focus};
+use crate::tui::context::Ctx;
 use crate::tui::series::{decimate, Series};
+use crate::tui::theme::Theme;
+use crate::tui::widgets::{fmt_ppl, framed, panel_block, placeholder, title};
 
 /// Weight of the newest batch in the smoothed curve.
 pub const EMA_ALPHA: f64 = 0.05;
@@ -68,11 +69,6 @@ impl OverlayCurve {
     }
 }
 
-/// Position of a batch in epochs: batch k of epoch e is at `e - 1 + k / batches`.
-pub fn batch_x(b: &BatchStats) -> f64 {
-    (b.epoch - 1) as f64 + b.batch as f64 / b.batches_per_epoch.max(1) as f64
-}
-
 impl PerplexityState {
     pub fn on_batch(&mut self, b: &BatchStats) {
         if !b.loss.is_finite() {
@@ -113,12 +109,11 @@ fn spark_values(values: &[f64]) -> Vec<u64> {
 fn spark_row(
     f: &mut Frame,
     area: Rect,
-    app: &App,
+    t: &Theme,
     name: &str,
     values: &[f64],
     color: ratatui::style::Color,
 ) {
-    let t = &app.theme;
     let label_w = 16u16.min(area.width);
     let [label, spark] =
         Layout::horizontal([Constraint::Length(label_w), Constraint::Fill(1)]).areas(area);
@@ -145,93 +140,91 @@ fn spark_row(
     );
 }
 
-pub fn draw(f: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
-    let st = &app.perplexity;
-    let focused = app.focus == Focus::Perplexity;
-    let title = match &st.overlay {
-        Some(o) => format!(" Perplexity · vs run {} (dimmed) ", o.id),
-        None => " Perplexity ".to_owned(),
-    };
-    let block = Block::bordered()
-        .title(Span::styled(title, t.title_style()))
-        .border_style(t.border_style(focused));
-    let inner = block.inner(area);
-    f.render_widget(block, area);
-    if inner.width < 4 || inner.height < 1 {
-        return;
-    }
-    if st.train.is_empty() {
-        let msg = if app.status.error.is_some() {
-            "no data"
-        } else {
-            "waiting for the first batch — press space to start"
+impl PerplexityState {
+    /// `trainer_failed`: the trainer stopped with an error, so no first batch is coming.
+    pub fn draw(&self, f: &mut Frame, area: Rect, ctx: Ctx, trainer_failed: bool) {
+        let t = ctx.theme;
+        let st = self;
+        let heading = match &st.overlay {
+            Some(o) => format!(" Perplexity · vs run {} (dimmed) ", o.id),
+            None => " Perplexity ".to_owned(),
         };
-        f.render_widget(Paragraph::new(Span::styled(msg, t.dim_style())), inner);
-        return;
+        let inner = framed(f, area, panel_block(title(heading, t), ctx));
+        if inner.width < 4 || inner.height < 1 {
+            return;
+        }
+        if st.train.is_empty() {
+            let msg = if trainer_failed {
+                "no data"
+            } else {
+                "waiting for the first batch — press space to start"
+            };
+            placeholder(f, inner, msg, t);
+            return;
+        }
+        let chart_area = if inner.height >= 8 {
+            let [a, b, rest] = Layout::vertical([
+                Constraint::Length(1),
+                Constraint::Length(1),
+                Constraint::Fill(1),
+            ])
+            .areas(inner);
+            let train: Vec<f64> = st.train.recent().map(|p| p.1).collect();
+            let val: Vec<f64> = st.val.recent().map(|p| p.1).collect();
+            spark_row(f, a, t, "train", &train, t.train);
+            spark_row(f, b, t, "val", &val, t.val);
+            rest
+        } else {
+            inner
+        };
+        // No more points than the chart has braille columns.
+        let cols = 2 * chart_area.width as usize;
+        let train = decimate(&st.train.points(), cols);
+        let ema = decimate(&st.ema.points(), cols);
+        let val = st.val.points();
+        let log = |v: &[(f64, f64)]| -> Vec<(f64, f64)> {
+            v.iter().map(|&(x, y)| (x, y.max(1e-9).log10())).collect()
+        };
+        let (train_l, ema_l, val_l) = (log(&train), log(&ema), log(&val));
+        let past_train = st
+            .overlay
+            .as_ref()
+            .map(|o| decimate(&o.train, cols))
+            .unwrap_or_default();
+        let past_train = past_train.as_slice();
+        let past_val = st.overlay.as_ref().map_or(&[][..], |o| o.val.as_slice());
+        let (past_train_l, past_val_l) = (log(past_train), log(past_val));
+        let Some((ybounds, ylabels)) = chart::log_axis(
+            train
+                .iter()
+                .chain(&ema)
+                .chain(&val)
+                .chain(past_train)
+                .chain(past_val)
+                .map(|p| p.1),
+        ) else {
+            return;
+        };
+        let xb = chart::x_bounds(&[&train, &val, past_train, past_val]);
+        let mut datasets = Vec::new();
+        if st.overlay.is_some() {
+            // Drawn first, so the current run paints over it.
+            datasets.push(chart::line("past", t.dim_style(), &past_train_l));
+            datasets.push(chart::points("past val", t.dim_style(), &past_val_l));
+        }
+        datasets.extend([
+            chart::line("train", Style::default().fg(t.train), &train_l),
+            chart::line("EMA", Style::default().fg(t.train_ema), &ema_l),
+            chart::points(
+                "val",
+                Style::default().fg(t.val).add_modifier(Modifier::BOLD),
+                &val_l,
+            ),
+        ]);
+        let chart = Chart::new(datasets)
+            .x_axis(chart::epoch_axis(t, xb))
+            .y_axis(chart::value_axis(t, "ppl (log)", ybounds, ylabels))
+            .hidden_legend_constraints((Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)));
+        f.render_widget(chart, chart_area);
     }
-    let chart_area = if inner.height >= 8 {
-        let [a, b, rest] = Layout::vertical([
-            Constraint::Length(1),
-            Constraint::Length(1),
-            Constraint::Fill(1),
-        ])
-        .areas(inner);
-        let train: Vec<f64> = st.train.recent().map(|p| p.1).collect();
-        let val: Vec<f64> = st.val.recent().map(|p| p.1).collect();
-        spark_row(f, a, app, "train", &train, t.train);
-        spark_row(f, b, app, "val", &val, t.val);
-        rest
-    } else {
-        inner
-    };
-    // No more points than the chart has braille columns.
-    let cols = 2 * chart_area.width as usize;
-    let train = decimate(&st.train.points(), cols);
-    let ema = decimate(&st.ema.points(), cols);
-    let val = st.val.points();
-    let log = |v: &[(f64, f64)]| -> Vec<(f64, f64)> {
-        v.iter().map(|&(x, y)| (x, y.max(1e-9).log10())).collect()
-    };
-    let (train_l, ema_l, val_l) = (log(&train), log(&ema), log(&val));
-    let past_train = st
-        .overlay
-        .as_ref()
-        .map(|o| decimate(&o.train, cols))
-        .unwrap_or_default();
-    let past_train = past_train.as_slice();
-    let past_val = st.overlay.as_ref().map_or(&[][..], |o| o.val.as_slice());
-    let (past_train_l, past_val_l) = (log(past_train), log(past_val));
-    let Some((ybounds, ylabels)) = chart::log_axis(
-        train
-            .iter()
-            .chain(&ema)
-            .chain(&val)
-            .chain(past_train)
-            .chain(past_val)
-            .map(|p| p.1),
-    ) else {
-        return;
-    };
-    let xb = chart::x_bounds(&[&train, &val, past_train, past_val]);
-    let mut datasets = Vec::new();
-    if st.overlay.is_some() {
-        // Drawn first, so the current run paints over it.
-        datasets.push(chart::line("past", t.dim_style(), &past_train_l));
-        datasets.push(chart::points("past val", t.dim_style(), &past_val_l));
-    }
-    datasets.extend([
-        chart::line("train", Style::default().fg(t.train), &train_l),
-        chart::line("EMA", Style::default().fg(t.train_ema), &ema_l),
-        chart::points(
-            "val",
-            Style::default().fg(t.val).add_modifier(Modifier::BOLD),
-            &val_l,
-        ),
-    ]);
-    let chart = Chart::new(datasets)
-        .x_axis(chart::epoch_axis(t, xb))
-        .y_axis(chart::value_axis(t, "ppl (log)", ybounds, ylabels))
-        .hidden_legend_constraints((Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)));
-    f.render_widget(chart, chart_area);
 }

@@ -1,17 +1,30 @@
 //! The runs picker (`o`): saved runs, newest first. Enter continues the selected run, `c`
 //! lays its perplexity curve over the current one, dimmed, for comparison.
 
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::help::centered;
-use super::status::fmt_ppl;
 use crate::runs::RunSummary;
-use crate::tui::app::App;
 use crate::tui::launch::RunList;
+use crate::tui::theme::Theme;
+use crate::tui::widgets::{fmt_ppl, framed, popup, popup_block};
+
+/// What a key in the picker asks of the app.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PickerOutcome {
+    /// The picker stays open (a move, or a key it does not use).
+    Stay,
+    /// Close the picker.
+    Close,
+    /// Continue this run (Enter); the picker is done.
+    Continue(RunSummary),
+    /// Lay this run's curve over the current one, or take it away if it is there (`c`).
+    Compare(RunSummary),
+}
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RunsPicker {
@@ -35,6 +48,31 @@ impl RunsPicker {
     pub fn down(&mut self) {
         if self.selected + 1 < self.list.runs.len() {
             self.selected += 1;
+        }
+    }
+
+    /// A key while the picker is open (it takes them all, Ctrl-C aside). Enter and `c`
+    /// without a selected run leave the picker open.
+    pub fn on_key(&mut self, key: KeyEvent) -> PickerOutcome {
+        match key.code {
+            KeyCode::Esc | KeyCode::Char('o') | KeyCode::Char('q') => PickerOutcome::Close,
+            KeyCode::Up | KeyCode::Char('k') => {
+                self.up();
+                PickerOutcome::Stay
+            }
+            KeyCode::Down | KeyCode::Char('j') => {
+                self.down();
+                PickerOutcome::Stay
+            }
+            KeyCode::Char('c') => self
+                .selected()
+                .cloned()
+                .map_or(PickerOutcome::Stay, PickerOutcome::Compare),
+            KeyCode::Enter => self
+                .selected()
+                .cloned()
+                .map_or(PickerOutcome::Stay, PickerOutcome::Continue),
+            _ => PickerOutcome::Stay,
         }
     }
 }
@@ -69,95 +107,87 @@ fn row_text(wide: bool, r: &RunSummary) -> String {
     )
 }
 
-pub fn draw(f: &mut Frame, area: Rect, app: &App, picker: &RunsPicker) {
-    let t = &app.theme;
-    let rows = picker.list.runs.len();
-    let height = (rows as u16 + 5).clamp(7, area.height.saturating_sub(2).max(3));
-    let popup = centered(area, 96, height);
-    f.render_widget(Clear, popup);
-    let title = match picker.list.unreadable {
-        0 => " Runs — newest first ".to_owned(),
-        n => format!(" Runs — newest first · {n} unreadable folder(s) left out "),
-    };
-    let block = Block::bordered()
-        .title(Span::styled(title, t.title_style()))
-        .border_style(Style::default().fg(t.border_focused));
-    let inner = block.inner(popup);
-    f.render_widget(block, popup);
-    let wide = inner.width >= WIDE;
-    let mut lines = Vec::new();
-    if rows == 0 {
-        lines.push(Line::from(Span::styled(
-            "No saved runs yet: a run is saved once it starts training.",
-            Style::default().fg(t.fg),
-        )));
-    } else {
-        let header = [
-            "ID",
-            "CREATED (UTC)",
-            "CORPUS",
-            "H",
-            "T",
-            "B",
-            "EPOCHS",
-            "BEST VAL",
-        ];
-        lines.push(Line::from(Span::styled(
-            format!("  {}", row(wide, header)),
-            t.dim_style().add_modifier(Modifier::BOLD),
-        )));
-        // Rows that fit between the header and the key hints, scrolled to the selection.
-        let visible = (inner.height as usize).saturating_sub(2).max(1);
-        let first = picker.selected.saturating_sub(visible - 1);
-        let overlay = app.perplexity.overlay.as_ref().map(|o| o.id.as_str());
-        for (i, r) in picker
-            .list
-            .runs
-            .iter()
-            .enumerate()
-            .skip(first)
-            .take(visible)
-        {
-            let mark = if Some(r.id.as_str()) == overlay {
-                "◆ "
-            } else {
-                "  "
-            };
-            let mut style = Style::default().fg(t.fg);
-            if i == picker.selected {
-                style = style.add_modifier(Modifier::REVERSED | Modifier::BOLD);
-            }
+impl RunsPicker {
+    /// The picker over `area`. `compared`: the id of the run whose curve is overlaid, marked ◆.
+    pub fn draw(&self, f: &mut Frame, area: Rect, t: &Theme, compared: Option<&str>) {
+        let picker = self;
+        let rows = picker.list.runs.len();
+        let height = (rows as u16 + 5).clamp(7, area.height.saturating_sub(2).max(3));
+        let popup_area = popup(f, area, 96, height);
+        let title = match picker.list.unreadable {
+            0 => " Runs — newest first ".to_owned(),
+            n => format!(" Runs — newest first · {n} unreadable folder(s) left out "),
+        };
+        let inner = framed(f, popup_area, popup_block(title, t, t.border_focused));
+        let wide = inner.width >= WIDE;
+        let mut lines = Vec::new();
+        if rows == 0 {
             lines.push(Line::from(Span::styled(
-                format!("{mark}{}", row_text(wide, r)),
-                style,
+                "No saved runs yet: a run is saved once it starts training.",
+                Style::default().fg(t.fg),
             )));
+        } else {
+            let header = [
+                "ID",
+                "CREATED (UTC)",
+                "CORPUS",
+                "H",
+                "T",
+                "B",
+                "EPOCHS",
+                "BEST VAL",
+            ];
+            lines.push(Line::from(Span::styled(
+                format!("  {}", row(wide, header)),
+                t.dim_style().add_modifier(Modifier::BOLD),
+            )));
+            // Rows that fit between the header and the key hints, scrolled to the selection.
+            let visible = (inner.height as usize).saturating_sub(2).max(1);
+            let first = picker.selected.saturating_sub(visible - 1);
+            for (i, r) in picker
+                .list
+                .runs
+                .iter()
+                .enumerate()
+                .skip(first)
+                .take(visible)
+            {
+                let mark = if Some(r.id.as_str()) == compared {
+                    "◆ "
+                } else {
+                    "  "
+                };
+                let mut style = Style::default().fg(t.fg);
+                if i == picker.selected {
+                    style = style.add_modifier(Modifier::REVERSED | Modifier::BOLD);
+                }
+                lines.push(Line::from(Span::styled(
+                    format!("{mark}{}", row_text(wide, r)),
+                    style,
+                )));
+            }
         }
-    }
-    let key = |s: &'static str| {
-        Span::styled(
-            s,
-            Style::default().fg(t.accent).add_modifier(Modifier::BOLD),
-        )
-    };
-    let hints = Line::from(vec![
-        key("Enter"),
-        Span::styled(" continue run  ", t.dim_style()),
-        key("c"),
-        Span::styled(" compare (overlay, dimmed)  ", t.dim_style()),
-        key("↑/↓"),
-        Span::styled(" select  ", t.dim_style()),
-        key("Esc"),
-        Span::styled(" close", t.dim_style()),
-    ]);
-    let body_h = inner.height.saturating_sub(1);
-    f.render_widget(
-        Paragraph::new(lines).style(t.base()),
-        Rect::new(inner.x, inner.y, inner.width, body_h),
-    );
-    if inner.height > 0 {
+        let key = |s: &'static str| Span::styled(s, t.key_style());
+        let hints = Line::from(vec![
+            key("Enter"),
+            Span::styled(" continue run  ", t.dim_style()),
+            key("c"),
+            Span::styled(" compare (overlay, dimmed)  ", t.dim_style()),
+            key("↑/↓"),
+            Span::styled(" select  ", t.dim_style()),
+            key("Esc"),
+            Span::styled(" close", t.dim_style()),
+        ]);
+        let body_h = inner.height.saturating_sub(1);
         f.render_widget(
-            Paragraph::new(hints).style(t.base()),
-            Rect::new(inner.x, inner.y + body_h, inner.width, 1),
+            Paragraph::new(lines).style(t.base()),
+            Rect::new(inner.x, inner.y, inner.width, body_h),
         );
+        if inner.height > 0 {
+            f.render_widget(
+                Paragraph::new(hints).style(t.base()),
+                Rect::new(inner.x, inner.y + body_h, inner.width, 1),
+            );
+        }
     }
 }

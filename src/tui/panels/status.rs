@@ -8,8 +8,8 @@ use ratatui::widgets::{Gauge, Paragraph};
 use ratatui::Frame;
 
 use crate::train::{BatchStats, Event, Summary, TrainerState};
-use crate::tui::app::{App, Level};
-use crate::tui::theme::ColorMode;
+use crate::tui::theme::{ColorMode, Theme};
+use crate::tui::widgets::{fmt_duration, fmt_ppl, fmt_rate};
 
 #[derive(Clone, Debug)]
 pub struct StatusState {
@@ -153,167 +153,135 @@ impl StatusState {
     }
 }
 
-pub fn fmt_duration(s: f64) -> String {
-    if !s.is_finite() {
-        return "?".into();
-    }
-    let s = s.round() as u64;
-    if s >= 3600 {
-        format!("{}h{:02}m", s / 3600, (s % 3600) / 60)
-    } else if s >= 60 {
-        format!("{}m{:02}s", s / 60, s % 60)
-    } else {
-        format!("{s}s")
-    }
-}
-
-pub fn fmt_rate(v: f64) -> String {
-    if v >= 1e6 {
-        format!("{:.2}M", v / 1e6)
-    } else if v >= 1e3 {
-        format!("{:.1}k", v / 1e3)
-    } else {
-        format!("{v:.0}")
-    }
-}
-
-pub fn fmt_ppl(v: f64) -> String {
-    if !v.is_finite() {
-        "–".into()
-    } else if v >= 1000.0 {
-        format!("{v:.0}")
-    } else if v >= 100.0 {
-        format!("{v:.1}")
-    } else {
-        format!("{v:.2}")
-    }
-}
-
-pub fn draw(f: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
-    let s = &app.status;
-    let [line_area, gauge_area] =
-        Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
-    let state_color = if s.error.is_some() {
-        t.error
-    } else {
-        match s.state {
-            TrainerState::Ready => t.accent,
-            TrainerState::Training => t.ok,
-            TrainerState::Paused => t.warn,
-            TrainerState::Done => t.title,
+/// The state line and the progress gauge. `error_notice`: a refused action's error, shown in
+/// the gauge's row (as the trainer's own error is) until it is dismissed.
+impl StatusState {
+    pub fn draw(&self, f: &mut Frame, area: Rect, t: &Theme, error_notice: Option<&str>) {
+        let s = self;
+        let [line_area, gauge_area] =
+            Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
+        let state_color = if s.error.is_some() {
+            t.error
+        } else {
+            match s.state {
+                TrainerState::Ready => t.accent,
+                TrainerState::Training => t.ok,
+                TrainerState::Paused => t.warn,
+                TrainerState::Done => t.title,
+            }
+        };
+        let mut state_style = Style::default()
+            .fg(state_color)
+            .add_modifier(Modifier::BOLD);
+        if t.mode == ColorMode::NoColor {
+            state_style = state_style.add_modifier(Modifier::REVERSED);
         }
-    };
-    let mut state_style = Style::default()
-        .fg(state_color)
-        .add_modifier(Modifier::BOLD);
-    if t.mode == ColorMode::NoColor {
-        state_style = state_style.add_modifier(Modifier::REVERSED);
-    }
-    let sep = Span::styled(" │ ", t.dim_style());
-    let val =
-        |text: String| Span::styled(text, Style::default().fg(t.fg).add_modifier(Modifier::BOLD));
-    let key = |text: &str| Span::styled(text.to_owned(), t.dim_style());
-    let (epoch, batch) = s
-        .last_batch
-        .as_ref()
-        .map(|b| (b.epoch, b.batch))
-        .unwrap_or((0, 0));
-    let dash = || "–".to_owned();
-    let train = s.train_ppl.map(fmt_ppl).unwrap_or_else(dash);
-    let valid = s.val_ppl.map(fmt_ppl).unwrap_or_else(dash);
-    let rate = s.tokens_per_s().map(fmt_rate).unwrap_or_else(dash);
-    let clip = s
-        .clip_rate()
-        .map(|r| format!("{:.0}%", r * 100.0))
-        .unwrap_or_else(dash);
-    let mut spans = vec![
-        Span::styled(format!(" ● {} ", s.label()), state_style),
-        sep.clone(),
-    ];
-    if area.width >= 110 {
-        spans.extend([
-            val(s.device.clone()),
+        let sep = Span::styled(" │ ", t.dim_style());
+        let val = |text: String| {
+            Span::styled(text, Style::default().fg(t.fg).add_modifier(Modifier::BOLD))
+        };
+        let key = |text: &str| Span::styled(text.to_owned(), t.dim_style());
+        let (epoch, batch) = s
+            .last_batch
+            .as_ref()
+            .map(|b| (b.epoch, b.batch))
+            .unwrap_or((0, 0));
+        let dash = || "–".to_owned();
+        let train = s.train_ppl.map(fmt_ppl).unwrap_or_else(dash);
+        let valid = s.val_ppl.map(fmt_ppl).unwrap_or_else(dash);
+        let rate = s.tokens_per_s().map(fmt_rate).unwrap_or_else(dash);
+        let clip = s
+            .clip_rate()
+            .map(|r| format!("{:.0}%", r * 100.0))
+            .unwrap_or_else(dash);
+        let mut spans = vec![
+            Span::styled(format!(" ● {} ", s.label()), state_style),
             sep.clone(),
-            key("epoch "),
-            val(format!("{epoch}/{}", s.epochs)),
-            key(" batch "),
-            val(format!("{batch}/{}", s.batches_per_epoch)),
-            sep.clone(),
-            key("train ppl "),
-            val(train),
-            sep.clone(),
-            key("val ppl "),
-            val(valid),
-            sep.clone(),
-            val(rate),
-            key(" tok/s"),
-            sep.clone(),
-            key("clipped "),
-            val(clip),
-        ]);
-    } else {
-        // Narrow terminals: the same figures, shorter labels.
-        spans.extend([
-            val(s.device.split(' ').next().unwrap_or("").to_owned()),
-            sep.clone(),
-            key("ep "),
-            val(format!(
-                "{epoch}/{} {batch}/{}",
-                s.epochs, s.batches_per_epoch
-            )),
-            sep.clone(),
-            key("ppl "),
-            val(format!("{train}/{valid}")),
-            sep.clone(),
-            val(rate),
-            key(" tok/s"),
-            sep.clone(),
-            key("clip "),
-            val(clip),
-        ]);
-    }
-    f.render_widget(Paragraph::new(Line::from(spans)).style(t.base()), line_area);
+        ];
+        if area.width >= 110 {
+            spans.extend([
+                val(s.device.clone()),
+                sep.clone(),
+                key("epoch "),
+                val(format!("{epoch}/{}", s.epochs)),
+                key(" batch "),
+                val(format!("{batch}/{}", s.batches_per_epoch)),
+                sep.clone(),
+                key("train ppl "),
+                val(train),
+                sep.clone(),
+                key("val ppl "),
+                val(valid),
+                sep.clone(),
+                val(rate),
+                key(" tok/s"),
+                sep.clone(),
+                key("clipped "),
+                val(clip),
+            ]);
+        } else {
+            // Narrow terminals: the same figures, shorter labels.
+            spans.extend([
+                val(s.device.split(' ').next().unwrap_or("").to_owned()),
+                sep.clone(),
+                key("ep "),
+                val(format!(
+                    "{epoch}/{} {batch}/{}",
+                    s.epochs, s.batches_per_epoch
+                )),
+                sep.clone(),
+                key("ppl "),
+                val(format!("{train}/{valid}")),
+                sep.clone(),
+                val(rate),
+                key(" tok/s"),
+                sep.clone(),
+                key("clip "),
+                val(clip),
+            ]);
+        }
+        f.render_widget(Paragraph::new(Line::from(spans)).style(t.base()), line_area);
 
-    // Errors (a failed trainer, a refused rebuild) take the gauge's row until dismissed.
-    let error = match (&s.error, &app.notice) {
-        (Some(e), _) => Some((e.clone(), "  (r restarts)")),
-        (None, Some((Level::Error, msg))) => Some((msg.clone(), "  (Esc dismisses)")),
-        _ => None,
-    };
-    if let Some((msg, hint)) = error {
-        let line = Line::from(vec![
-            Span::styled(
-                " ✗ ",
-                Style::default().fg(t.error).add_modifier(Modifier::BOLD),
-            ),
-            Span::styled(msg, Style::default().fg(t.error)),
-            Span::styled(hint, t.dim_style()),
-        ]);
-        f.render_widget(Paragraph::new(line), gauge_area);
-        return;
+        // Errors (a failed trainer, a refused rebuild) take the gauge's row until dismissed.
+        let error = match (&s.error, error_notice) {
+            (Some(e), _) => Some((e.as_str(), "  (r restarts)")),
+            (None, Some(msg)) => Some((msg, "  (Esc dismisses)")),
+            _ => None,
+        };
+        if let Some((msg, hint)) = error {
+            let line = Line::from(vec![
+                Span::styled(
+                    " ✗ ",
+                    Style::default().fg(t.error).add_modifier(Modifier::BOLD),
+                ),
+                Span::styled(msg.to_owned(), Style::default().fg(t.error)),
+                Span::styled(hint, t.dim_style()),
+            ]);
+            f.render_widget(Paragraph::new(line), gauge_area);
+            return;
+        }
+        let progress = s.progress();
+        let eta = match (s.state, s.eta_seconds()) {
+            (TrainerState::Done, _) => "done".to_owned(),
+            (_, Some(e)) => format!("ETA {}", fmt_duration(e)),
+            _ => "ETA –".to_owned(),
+        };
+        let mut label = format!("{:.0}% of {} epochs · {eta}", progress * 100.0, s.epochs);
+        if let Some(id) = s.run_id() {
+            label.push_str(&format!(" · run {id}"));
+        }
+        let mut gauge_style = Style::default().fg(t.accent).bg(t.border);
+        if t.mode == ColorMode::NoColor {
+            gauge_style = Style::default().add_modifier(Modifier::REVERSED);
+        }
+        let gauge = Gauge::default()
+            .gauge_style(gauge_style)
+            .ratio(progress)
+            .label(Span::styled(
+                label,
+                Style::default().fg(t.fg).add_modifier(Modifier::BOLD),
+            ))
+            .use_unicode(true);
+        f.render_widget(gauge, gauge_area);
     }
-    let progress = s.progress();
-    let eta = match (s.state, s.eta_seconds()) {
-        (TrainerState::Done, _) => "done".to_owned(),
-        (_, Some(e)) => format!("ETA {}", fmt_duration(e)),
-        _ => "ETA –".to_owned(),
-    };
-    let mut label = format!("{:.0}% of {} epochs · {eta}", progress * 100.0, s.epochs);
-    if let Some(id) = s.run_id() {
-        label.push_str(&format!(" · run {id}"));
-    }
-    let mut gauge_style = Style::default().fg(t.accent).bg(t.border);
-    if t.mode == ColorMode::NoColor {
-        gauge_style = Style::default().add_modifier(Modifier::REVERSED);
-    }
-    let gauge = Gauge::default()
-        .gauge_style(gauge_style)
-        .ratio(progress)
-        .label(Span::styled(
-            label,
-            Style::default().fg(t.fg).add_modifier(Modifier::BOLD),
-        ))
-        .use_unicode(true);
-    f.render_widget(gauge, gauge_area);
 }

@@ -121,9 +121,9 @@ pub enum Opening {
     },
 }
 
-/// Open the cockpit and run until the user quits. Errors found before the screen opens (a
-/// bad corpus, a damaged checkpoint) are one line on stderr. Returns the process exit code.
-pub fn run(launcher: Launcher, opening: Opening, theme: Theme) -> i32 {
+/// Open the cockpit and stay in it until the user quits. Errors found before the screen opens
+/// (a bad corpus, a damaged checkpoint) are one line on stderr. Returns the process exit code.
+pub fn open(launcher: Launcher, opening: Opening, theme: Theme) -> i32 {
     let fail = |e: TrainError| {
         eprintln!("error: {e}");
         if e.is_usage() {
@@ -165,7 +165,7 @@ pub fn run(launcher: Launcher, opening: Opening, theme: Theme) -> i32 {
             return EXIT_FAILURE;
         }
     };
-    let result = event_loop(&mut terminal, &mut app, handle, &launcher);
+    let result = cockpit_loop(&mut terminal, &mut app, handle, &launcher);
     restore();
     // The trainer has stopped and saved by now (dropping its handle waits for it).
     if let (Some(id), Some(dir)) = (app.status.run_id(), &app.status.run_dir) {
@@ -242,7 +242,9 @@ fn log_event(ev: &Event) {
     }
 }
 
-fn event_loop(
+/// The event loop: input, the frame ticker, the trainer's events and signals in; frames and
+/// the app's actions out.
+fn cockpit_loop(
     terminal: &mut Term,
     app: &mut App,
     handle: TrainerHandle,
@@ -340,10 +342,7 @@ fn event_loop(
                 Action::ListRuns => app.show_runs(launcher.list()),
                 Action::LoadOverlay { id, path } => app.set_overlay(id, launch::history(&path)),
                 Action::Resume(path) => {
-                    let resumed = RunDir::open(&path)
-                        .map_err(TrainError::from)
-                        .and_then(|dir| launcher.resume(&dir, None, None, None));
-                    match resumed {
+                    match launcher.resume_at(&path) {
                         Ok(r) => {
                             // The old trainer stops and saves before the new one starts.
                             drop(handle.take());

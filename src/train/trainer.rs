@@ -420,7 +420,7 @@ impl Trainer {
 
     /// The closing report: final perplexities, speed, and d2l's sample completion.
     fn summarise(
-        &mut self,
+        &self,
         completed: bool,
         started: Instant,
         out: &mut Outbox,

@@ -7,6 +7,7 @@ pub mod outbox;
 pub mod protocol;
 pub mod resume;
 pub mod trainer;
+pub mod worker;
 
 pub use clip::{clip_gradients, ClipOutcome};
 pub use hparams::{Field, HParams};

@@ -1,14 +1,16 @@
-//! The trainer: d2l §9.5's epoch loop (shuffle, forward, backward, clip, SGD, validate) on its
-//! own thread, steered by [`Command`]s and reporting through [`Event`]s.
+//! The trainer: d2l §9.5's epoch loop (shuffle, forward, backward, clip, SGD, validate),
+//! steered by [`Command`]s and reporting through [`Event`]s. [`super::worker`] puts it on its
+//! own thread.
 
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use candle_core::{Device, Tensor};
-use crossbeam_channel::{Receiver, Sender, TryRecvError};
+use crossbeam_channel::{Receiver, TryRecvError};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+
+pub use super::worker::TrainerHandle;
 
 use super::clip::clip_gradients;
 use super::hparams::HParams;
@@ -55,45 +57,21 @@ impl TrainError {
     }
 }
 
-/// What the front end holds: a way to command the trainer and a stream of its events.
-pub struct TrainerHandle {
-    pub commands: Sender<Command>,
-    pub events: Receiver<Event>,
-    join: Option<JoinHandle<()>>,
-}
-
-impl TrainerHandle {
-    /// Ask the trainer to do something; ignored if it has already finished.
-    pub fn send(&self, cmd: Command) {
-        let _ = self.commands.send(cmd);
-    }
-
-    /// Stop the trainer and wait for its thread to end.
-    pub fn stop(mut self) {
-        self.send(Command::Stop);
-        self.join_thread();
-    }
-
-    fn join_thread(&mut self) {
-        if let Some(j) = self.join.take() {
-            let _ = j.join();
-        }
-    }
-}
-
-impl Drop for TrainerHandle {
-    fn drop(&mut self) {
-        let _ = self.commands.send(Command::Stop);
-        // Drain so a trainer blocked flushing its last events can finish.
-        while self.events.try_recv().is_ok() {}
-        self.join_thread();
-    }
-}
-
-/// What stopped the batch loop.
+/// What the front end wants between two batches.
 enum Control {
     Continue,
     Stop,
+}
+
+/// How one minibatch went.
+enum Step {
+    /// The weights took an SGD step.
+    Updated {
+        loss: f64,
+        clip: super::clip::ClipOutcome,
+    },
+    /// The loss or gradient blew up; the weights were left as they were.
+    Diverged { loss: f64, grad_norm: f64 },
 }
 
 pub struct Trainer {
@@ -103,26 +81,11 @@ pub struct Trainer {
     rng: ChaCha8Rng,
     device_name: String,
     corpus_chars: usize,
-    lr: f64,
-    clip: f64,
+    /// Where training stands, in the form a checkpoint stores it: saving writes this value
+    /// and restoring reads it back whole, so neither can miss a field. (`metrics_bytes` is the
+    /// recorder's: it fills it in when it saves.)
+    progress: Progress,
     paused: bool,
-    /// Completed epochs.
-    epoch: usize,
-    /// Batches done in the epoch in progress.
-    batch_in_epoch: usize,
-    /// The shuffling RNG's word position when the epoch in progress began: its order can be
-    /// drawn again from here, which is what makes resuming exact.
-    epoch_rng_pos: u128,
-    /// `loss * windows` summed over the epoch so far, and the windows.
-    epoch_loss_sum: f64,
-    epoch_windows: usize,
-    /// Seconds spent in training batches.
-    train_seconds: f64,
-    /// `train_seconds` when the epoch in progress began.
-    epoch_start_seconds: f64,
-    last_train_ppl: f64,
-    last_val_ppl: f64,
-    best_val_ppl: f64,
     /// Where checkpoints and metrics go (none: nothing is saved).
     recorder: Option<Recorder>,
     /// Create a run directory under this root when training starts (see
@@ -138,6 +101,8 @@ pub struct Trainer {
     breakpoint: Option<(usize, usize)>,
     /// Weights before the last update whose loss and gradients were finite.
     last_good: Option<[Tensor; 5]>,
+    /// When the newest weights last went to the front end.
+    last_snapshot: Instant,
     /// Fault injection for tests: panic when this many batches have run.
     panic_after_batches: Option<usize>,
     batches_run: usize,
@@ -229,30 +194,19 @@ impl Trainer {
         model: LanguageModel,
         device_name: &str,
         corpus_chars: usize,
-        p: Progress,
+        progress: Progress,
     ) -> Self {
         // The shuffling stream is separate from the initialisation stream.
         let mut rng = ChaCha8Rng::seed_from_u64(hp.seed ^ 0x0005_eed0_fba7_c4e5);
-        rng.set_word_pos(p.rng_word_pos);
+        rng.set_word_pos(progress.rng_word_pos);
         Trainer {
             rng,
             dataset,
             model,
             device_name: device_name.to_owned(),
             corpus_chars,
-            lr: p.lr,
-            clip: p.clip,
+            progress,
             paused: false,
-            epoch: p.epoch,
-            batch_in_epoch: p.batch,
-            epoch_rng_pos: p.rng_word_pos,
-            epoch_loss_sum: p.epoch_loss_sum,
-            epoch_windows: p.epoch_windows,
-            train_seconds: p.train_seconds,
-            epoch_start_seconds: p.epoch_start_seconds,
-            last_train_ppl: p.last_train_ppl,
-            last_val_ppl: p.last_val_ppl,
-            best_val_ppl: p.best_val_ppl,
             recorder: None,
             record_root: None,
             save_every: None,
@@ -260,6 +214,7 @@ impl Trainer {
             resumed: None,
             breakpoint: None,
             last_good: None,
+            last_snapshot: Instant::now(),
             panic_after_batches: std::env::var(PANIC_ENV).ok().and_then(|v| v.parse().ok()),
             batches_run: 0,
             hp,
@@ -316,31 +271,17 @@ impl Trainer {
 
     /// Completed epochs, and batches done in the epoch in progress.
     pub fn position(&self) -> (usize, usize) {
-        (self.epoch, self.batch_in_epoch)
+        (self.progress.epoch, self.progress.batch)
     }
 
     /// Where training stands, as a checkpoint records it.
-    pub fn progress(&self) -> Progress {
-        Progress {
-            epoch: self.epoch,
-            batch: self.batch_in_epoch,
-            rng_word_pos: self.epoch_rng_pos,
-            epoch_loss_sum: self.epoch_loss_sum,
-            epoch_windows: self.epoch_windows,
-            train_seconds: self.train_seconds,
-            epoch_start_seconds: self.epoch_start_seconds,
-            lr: self.lr,
-            clip: self.clip,
-            last_train_ppl: self.last_train_ppl,
-            last_val_ppl: self.last_val_ppl,
-            best_val_ppl: self.best_val_ppl,
-            metrics_bytes: 0,
-        }
+    pub fn progress(&self) -> &Progress {
+        &self.progress
     }
 
     /// Write a checkpoint now. `Ok(None)` when there is no run directory.
     pub fn save(&mut self) -> Result<Option<std::path::PathBuf>, TrainError> {
-        let progress = self.progress();
+        let progress = self.progress.clone();
         let params = self.model.params()?;
         // Defence in depth: divergence rolls back, but never write non-finite weights.
         for (p, name) in params.iter().zip(crate::model::PARAM_NAMES) {
@@ -373,8 +314,8 @@ impl Trainer {
                 if let Some(dir) = self.run_dir() {
                     out.send(Event::Saved {
                         run_dir: dir.path.clone(),
-                        epoch: self.epoch,
-                        batch: self.batch_in_epoch,
+                        epoch: self.progress.epoch,
+                        batch: self.progress.batch,
                     });
                 }
             }
@@ -390,8 +331,8 @@ impl Trainer {
         match self.save() {
             Ok(Some(run_dir)) => out.send(Event::Saved {
                 run_dir,
-                epoch: self.epoch,
-                batch: self.batch_in_epoch,
+                epoch: self.progress.epoch,
+                batch: self.progress.batch,
             }),
             Ok(None) if explicit => out.send(Event::Warning {
                 message: "nothing saved: this run has no run directory (started with --no-save)"
@@ -429,39 +370,28 @@ impl Trainer {
         &self.dataset
     }
 
-    /// Move the trainer to its own thread. It announces itself with `Ready` and waits for
-    /// `Command::Start`.
-    pub fn spawn(self) -> TrainerHandle {
-        let (cmd_tx, cmd_rx) = crossbeam_channel::unbounded();
-        let (outbox, events) = Outbox::channel();
-        let join = std::thread::Builder::new()
-            .name("trainer".into())
-            .spawn(move || self.run_thread(cmd_rx, outbox))
-            .expect("spawning the trainer thread");
-        TrainerHandle {
-            commands: cmd_tx,
-            events,
-            join: Some(join),
+    /// The trainer's whole life, on the calling thread (usually the one
+    /// [`Trainer::spawn`] starts): announce itself, wait for `Start`, train the epochs,
+    /// summarise.
+    pub fn serve(&mut self, cmds: &Receiver<Command>, out: &mut Outbox) -> Result<(), TrainError> {
+        self.announce(out)?;
+        if !self.wait_for_start(cmds, out) {
+            return Ok(());
         }
+        self.start_recording(out);
+        out.send(Event::State {
+            state: TrainerState::Training,
+        });
+        let started = Instant::now();
+        let completed = self.train_epochs(cmds, out)?;
+        if self.dirty {
+            self.save_and_report(out, false);
+        }
+        self.summarise(completed, started, out)
     }
 
-    fn run_thread(mut self, cmds: Receiver<Command>, mut out: Outbox) {
-        // A panic must reach the front end as an error, not vanish with the thread.
-        let result =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run(&cmds, &mut out)));
-        let message = match result {
-            Ok(Ok(())) => None,
-            Ok(Err(e)) => Some(e.to_string()),
-            Err(panic) => Some(format!("trainer crashed: {}", panic_message(&panic))),
-        };
-        if let Some(message) = message {
-            out.send(Event::Error { message });
-        }
-        out.finish();
-    }
-
-    /// The whole life of a run: announce, wait for `Start`, train, summarise.
-    pub fn run(&mut self, cmds: &Receiver<Command>, out: &mut Outbox) -> Result<(), TrainError> {
+    /// Tell the front end what is about to train, and show it the initial weights.
+    fn announce(&mut self, out: &mut Outbox) -> Result<(), TrainError> {
         out.send(Event::Ready {
             device: self.device_name.clone(),
             compute_path: self.model.compute_path().name().into(),
@@ -474,22 +404,27 @@ impl Trainer {
         out.send(Event::State {
             state: TrainerState::Ready,
         });
+        Ok(())
+    }
+
+    /// Apply settings until `Start` arrives (`true`), or `Stop` or a closed channel (`false`).
+    fn wait_for_start(&mut self, cmds: &Receiver<Command>, out: &mut Outbox) -> bool {
         loop {
             match cmds.recv() {
-                Ok(Command::Start) | Ok(Command::Resume) => break,
-                Ok(Command::Stop) | Err(_) => return Ok(()),
+                Ok(Command::Start) | Ok(Command::Resume) => return true,
+                Ok(Command::Stop) | Err(_) => return false,
                 Ok(cmd) => self.apply_setting(cmd, out),
             }
         }
-        self.start_recording(out);
-        out.send(Event::State {
-            state: TrainerState::Training,
-        });
-        let started = Instant::now();
-        let completed = self.train(cmds, out)?;
-        if self.dirty {
-            self.save_and_report(out, false);
-        }
+    }
+
+    /// The closing report: final perplexities, speed, and d2l's sample completion.
+    fn summarise(
+        &self,
+        completed: bool,
+        started: Instant,
+        out: &mut Outbox,
+    ) -> Result<(), TrainError> {
         let sample = self
             .model
             .snapshot()?
@@ -500,10 +435,10 @@ impl Trainer {
             state: TrainerState::Done,
         });
         out.send(Event::Finished(Summary {
-            epochs: self.epoch,
+            epochs: self.progress.epoch,
             completed,
-            train_ppl: self.last_train_ppl,
-            val_ppl: self.last_val_ppl,
+            train_ppl: self.progress.last_train_ppl,
+            val_ppl: self.progress.last_val_ppl,
             tokens_per_s: self.tokens_per_s(),
             seconds: started.elapsed().as_secs_f64(),
             sample,
@@ -512,117 +447,191 @@ impl Trainer {
     }
 
     fn tokens_per_s(&self) -> f64 {
-        let tokens = (self.epoch * self.hp.num_train + self.epoch_windows) * self.hp.num_steps;
-        if self.train_seconds > 0.0 {
-            tokens as f64 / self.train_seconds
+        let p = &self.progress;
+        let tokens = (p.epoch * self.hp.num_train + p.epoch_windows) * self.hp.num_steps;
+        if p.train_seconds > 0.0 {
+            tokens as f64 / p.train_seconds
         } else {
             0.0
         }
     }
 
-    /// Epochs until done or stopped; returns whether all epochs ran.
-    fn train(&mut self, cmds: &Receiver<Command>, out: &mut Outbox) -> Result<bool, TrainError> {
+    /// d2l's epoch loop: per epoch shuffle, then per minibatch forward, backward, clip and
+    /// SGD, then validate. Returns whether every epoch ran (`false`: stopped early).
+    fn train_epochs(
+        &mut self,
+        cmds: &Receiver<Command>,
+        out: &mut Outbox,
+    ) -> Result<bool, TrainError> {
         let batches = self.dataset.train_batches(self.hp.batch_size);
         let mut batch = Batch::default();
-        let mut last_snapshot = Instant::now();
-        while self.epoch < self.hp.epochs {
-            // Drawn again from the same position when resuming mid-epoch.
-            self.rng.set_word_pos(self.epoch_rng_pos);
-            let order = self.dataset.shuffled_train_order(&mut self.rng);
-            // `batch_in_epoch` only advances when a batch succeeds, so a batch that diverged
+        self.last_snapshot = Instant::now();
+        while self.progress.epoch < self.hp.epochs {
+            let order = self.shuffle();
+            // `progress.batch` only advances when a batch succeeds, so a batch that diverged
             // is tried again on resuming (from the restored weights, presumably at a lower
             // rate), exactly as a run resumed from a checkpoint saved then would.
-            while self.batch_in_epoch < batches {
-                let k = self.batch_in_epoch;
-                if let Control::Stop = self.obey(cmds, out) {
+            while self.progress.batch < batches {
+                if let Control::Stop = self.between_batches(cmds, out) {
                     return Ok(false);
                 }
-                if out.is_disconnected() {
-                    return Ok(false);
-                }
-                self.batches_run += 1;
-                if self.panic_after_batches == Some(self.batches_run) {
-                    panic!(
-                        "injected fault ({PANIC_ENV}) after {} batches",
-                        self.batches_run
-                    );
-                }
+                let k = self.progress.batch;
                 self.dataset
                     .train_batch(&order, k, self.hp.batch_size, &mut batch);
-                let t0 = Instant::now();
-                let (loss, mut grads) = self.model.loss_and_grads(&batch)?;
-                let clip = clip_gradients(&mut grads, self.clip)?;
-                if is_divergent(loss, clip.norm, self.dataset.vocab.len()) {
-                    self.train_seconds += t0.elapsed().as_secs_f64();
-                    self.diverged(k + 1, loss, clip.norm, out)?;
-                    continue;
-                }
-                // These weights gave a finite loss and gradient: the point to roll back to.
-                self.last_good = Some(self.model.params()?);
-                self.model.sgd_step(&grads, self.lr)?;
-                self.train_seconds += t0.elapsed().as_secs_f64();
-                self.epoch_loss_sum += loss * batch.batch_size as f64;
-                self.epoch_windows += batch.batch_size;
-                self.batch_in_epoch = k + 1;
-                self.dirty = true;
-                let event = Event::Batch(BatchStats {
-                    epoch: self.epoch + 1,
-                    batch: k + 1,
-                    batches_per_epoch: batches,
-                    loss,
-                    grad_norm: clip.norm,
-                    clipped: clip.clipped,
-                    clip_threshold: self.clip,
-                    lr: self.lr,
-                    tokens: batch.tokens(),
-                    elapsed: self.train_seconds,
-                });
-                self.log_and_send(event, out);
-                let done = self.epoch * batches + k + 1;
-                if self.save_every.is_some_and(|n| done.is_multiple_of(n)) && k + 1 < batches {
-                    self.save_and_report(out, false);
-                }
-                if last_snapshot.elapsed() >= SNAPSHOT_INTERVAL {
-                    self.send_snapshot(out)?;
-                    last_snapshot = Instant::now();
-                }
-                if self.breakpoint == Some((self.epoch + 1, k + 1)) {
-                    self.breakpoint = None;
-                    self.paused = true;
-                    out.send(Event::State {
-                        state: TrainerState::Paused,
-                    });
+                match self.minibatch_step(&batch)? {
+                    Step::Updated { loss, clip } => {
+                        self.finish_batch(&batch, loss, clip, batches, out)?
+                    }
+                    Step::Diverged { loss, grad_norm } => {
+                        self.diverged(k + 1, loss, grad_norm, out)?
+                    }
                 }
             }
-            let epoch_seconds = self.train_seconds - self.epoch_start_seconds;
-            let windows = self.epoch_windows;
-            self.last_train_ppl = (self.epoch_loss_sum / windows as f64).exp();
-            self.last_val_ppl = self.validation_perplexity()?;
-            if self.last_val_ppl.is_finite()
-                && (self.best_val_ppl.is_nan() || self.last_val_ppl < self.best_val_ppl)
-            {
-                self.best_val_ppl = self.last_val_ppl;
-            }
-            self.epoch += 1;
-            self.batch_in_epoch = 0;
-            self.epoch_rng_pos = self.rng.get_word_pos();
-            self.epoch_loss_sum = 0.0;
-            self.epoch_windows = 0;
-            self.epoch_start_seconds = self.train_seconds;
-            let event = Event::Epoch(EpochStats {
-                epoch: self.epoch,
-                epochs: self.hp.epochs,
-                train_ppl: self.last_train_ppl,
-                val_ppl: self.last_val_ppl,
-                tokens_per_s: (windows * self.hp.num_steps) as f64 / epoch_seconds.max(1e-9),
-                elapsed: self.train_seconds,
-            });
-            self.log_and_send(event, out);
-            self.save_and_report(out, false);
-            self.send_snapshot(out)?;
-            last_snapshot = Instant::now();
+            self.finish_epoch(out)?;
         }
         Ok(true)
+    }
+
+    /// The epoch's order of training windows. Drawn from the RNG position the epoch began
+    /// at, so a run resumed mid-epoch draws the same order again.
+    fn shuffle(&mut self) -> Vec<usize> {
+        self.rng.set_word_pos(self.progress.rng_word_pos);
+        self.dataset.shuffled_train_order(&mut self.rng)
+    }
+
+    /// Before each batch: obey the front end's commands (waiting while paused), stop when
+    /// nobody listens any more, and count the batch for fault injection.
+    fn between_batches(&mut self, cmds: &Receiver<Command>, out: &mut Outbox) -> Control {
+        if let Control::Stop = self.obey(cmds, out) {
+            return Control::Stop;
+        }
+        if out.is_disconnected() {
+            return Control::Stop;
+        }
+        self.batches_run += 1;
+        if self.panic_after_batches == Some(self.batches_run) {
+            panic!(
+                "injected fault ({PANIC_ENV}) after {} batches",
+                self.batches_run
+            );
+        }
+        Control::Continue
+    }
+
+    /// One minibatch: forward and backward (one pass), clip the gradients, and take an SGD
+    /// step unless the loss or gradient blew up. Its time counts as training time.
+    fn minibatch_step(&mut self, batch: &Batch) -> Result<Step, TrainError> {
+        let t0 = Instant::now();
+        let (loss, mut grads) = self.model.loss_and_grads(batch)?;
+        let clip = clip_gradients(&mut grads, self.progress.clip)?;
+        let step = if is_divergent(loss, clip.norm, self.dataset.vocab.len()) {
+            Step::Diverged {
+                loss,
+                grad_norm: clip.norm,
+            }
+        } else {
+            // These weights gave a finite loss and gradient: the point to roll back to.
+            self.last_good = Some(self.model.params()?);
+            self.model.sgd_step(&grads, self.progress.lr)?;
+            Step::Updated { loss, clip }
+        };
+        self.progress.train_seconds += t0.elapsed().as_secs_f64();
+        Ok(step)
+    }
+
+    /// After a successful minibatch: count it in the epoch's progress, log and report it,
+    /// then what is due after it (a periodic checkpoint, fresh weights, a breakpoint).
+    fn finish_batch(
+        &mut self,
+        batch: &Batch,
+        loss: f64,
+        clip: super::clip::ClipOutcome,
+        batches: usize,
+        out: &mut Outbox,
+    ) -> Result<(), TrainError> {
+        let p = &mut self.progress;
+        p.epoch_loss_sum += loss * batch.batch_size as f64;
+        p.epoch_windows += batch.batch_size;
+        p.batch += 1;
+        // 1-based, as the front end numbers them.
+        let (epoch, done_in_epoch) = (p.epoch + 1, p.batch);
+        let done = p.epoch * batches + p.batch;
+        self.dirty = true;
+        let event = Event::Batch(BatchStats {
+            epoch,
+            batch: done_in_epoch,
+            batches_per_epoch: batches,
+            loss,
+            grad_norm: clip.norm,
+            clipped: clip.clipped,
+            clip_threshold: self.progress.clip,
+            lr: self.progress.lr,
+            tokens: batch.tokens(),
+            elapsed: self.progress.train_seconds,
+        });
+        self.log_and_send(event, out);
+        // The epoch's end saves anyway.
+        if self.save_every.is_some_and(|n| done.is_multiple_of(n)) && done_in_epoch < batches {
+            self.save_and_report(out, false);
+        }
+        if self.last_snapshot.elapsed() >= SNAPSHOT_INTERVAL {
+            self.send_snapshot(out)?;
+        }
+        if self.breakpoint == Some((epoch, done_in_epoch)) {
+            self.breakpoint = None;
+            self.paused = true;
+            out.send(Event::State {
+                state: TrainerState::Paused,
+            });
+        }
+        Ok(())
+    }
+
+    /// At the end of an epoch: validate, move on to the next epoch, log and report it, save
+    /// and show the front end the weights.
+    fn finish_epoch(&mut self, out: &mut Outbox) -> Result<(), TrainError> {
+        let epoch_seconds = self.progress.train_seconds - self.progress.epoch_start_seconds;
+        let windows = self.progress.epoch_windows;
+        self.validate()?;
+        self.start_next_epoch();
+        let p = &self.progress;
+        let event = Event::Epoch(EpochStats {
+            epoch: p.epoch,
+            epochs: self.hp.epochs,
+            train_ppl: p.last_train_ppl,
+            val_ppl: p.last_val_ppl,
+            tokens_per_s: (windows * self.hp.num_steps) as f64 / epoch_seconds.max(1e-9),
+            elapsed: p.train_seconds,
+        });
+        self.log_and_send(event, out);
+        self.save_and_report(out, false);
+        self.send_snapshot(out)
+    }
+
+    /// d2l's evaluation after each epoch: the training perplexity over the epoch's batches,
+    /// the validation perplexity, and the best validation perplexity so far.
+    fn validate(&mut self) -> Result<(), TrainError> {
+        let train_ppl = (self.progress.epoch_loss_sum / self.progress.epoch_windows as f64).exp();
+        let val_ppl = self.validation_perplexity()?;
+        let p = &mut self.progress;
+        p.last_train_ppl = train_ppl;
+        p.last_val_ppl = val_ppl;
+        if val_ppl.is_finite() && (p.best_val_ppl.is_nan() || val_ppl < p.best_val_ppl) {
+            p.best_val_ppl = val_ppl;
+        }
+        Ok(())
+    }
+
+    /// An epoch is complete: the next one begins with no batches done, its loss sums empty,
+    /// and its order drawn from where the shuffling RNG stands now.
+    fn start_next_epoch(&mut self) {
+        let p = &mut self.progress;
+        p.epoch += 1;
+        p.batch = 0;
+        p.rng_word_pos = self.rng.get_word_pos();
+        p.epoch_loss_sum = 0.0;
+        p.epoch_windows = 0;
+        p.epoch_start_seconds = p.train_seconds;
     }
 
     /// The loss or norm is not finite: roll back to the last good weights and pause.
@@ -637,16 +646,16 @@ impl Trainer {
             self.model.set_params(good)?;
         }
         self.paused = true;
+        let epoch = self.progress.epoch + 1;
         out.send(Event::Diverged {
-            epoch: self.epoch + 1,
+            epoch,
             batch,
             loss,
             grad_norm,
             message: format!(
-                "training diverged at epoch {} batch {batch} (loss {loss}, gradient norm {grad_norm}): \
+                "training diverged at epoch {epoch} batch {batch} (loss {loss}, gradient norm {grad_norm}): \
                  restored the last good weights and paused; lower the learning rate (now {}) before resuming",
-                self.epoch + 1,
-                self.lr
+                self.progress.lr
             ),
         });
         self.send_snapshot(out)?;
@@ -668,16 +677,18 @@ impl Trainer {
         Ok((sum / self.hp.num_val as f64).exp())
     }
 
-    fn send_snapshot(&self, out: &mut Outbox) -> Result<(), TrainError> {
+    /// Show the front end the newest weights.
+    fn send_snapshot(&mut self, out: &mut Outbox) -> Result<(), TrainError> {
         out.send(Event::Snapshot(Arc::new(self.model.snapshot()?)));
+        self.last_snapshot = Instant::now();
         Ok(())
     }
 
     fn apply_setting(&mut self, cmd: Command, out: &mut Outbox) {
         let valid = |v: f64| v.is_finite() && v > 0.0;
         match cmd {
-            Command::SetLearningRate(lr) if valid(lr) => self.lr = lr,
-            Command::SetClip(c) if valid(c) => self.clip = c,
+            Command::SetLearningRate(lr) if valid(lr) => self.progress.lr = lr,
+            Command::SetClip(c) if valid(c) => self.progress.clip = c,
             Command::SetLearningRate(v) | Command::SetClip(v) => {
                 out.send(Event::Warning {
                     message: format!(
@@ -693,8 +704,8 @@ impl Trainer {
             _ => return,
         }
         out.send(Event::Settings {
-            lr: self.lr,
-            clip: self.clip,
+            lr: self.progress.lr,
+            clip: self.progress.clip,
         });
     }
 
@@ -752,14 +763,4 @@ pub const DIVERGENCE_FACTOR: f64 = 10.0;
 /// NaN or infinite loss or gradient norm, or a loss beyond [`DIVERGENCE_FACTOR`] x uniform.
 pub fn is_divergent(loss: f64, grad_norm: f64, vocab: usize) -> bool {
     !loss.is_finite() || !grad_norm.is_finite() || loss > DIVERGENCE_FACTOR * (vocab as f64).ln()
-}
-
-fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
-    if let Some(s) = panic.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = panic.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "unknown panic".to_owned()
-    }
 }

@@ -4,8 +4,10 @@ use candle_core::{DType, Device, Tensor};
 use rand::{Rng, SeedableRng};
 use rnn_tui::data::CorpusSource;
 use rnn_tui::model::params::init_params;
-use rnn_tui::model::RnnScratch;
-use rnn_tui::train::{Command, Event, HParams, Trainer};
+use rnn_tui::model::ComputePath;
+use rnn_tui::model::{RnnParams, RnnScratch};
+use rnn_tui::runs::{Checkpoint, RunDir};
+use rnn_tui::train::{Command, Event, HParams, Trainer, TrainerState};
 
 /// Gradients of the whole model (candle autograd through the unrolled recurrence) against
 /// central finite differences, in f64.
@@ -20,7 +22,7 @@ fn gradients_match_central_finite_differences_in_f64() {
     let x = Tensor::from_slice(&ids[..b * t], (b, t), &Device::Cpu).unwrap();
     let y = Tensor::from_slice(&ids[b * t..], (b, t), &Device::Cpu).unwrap();
 
-    let loss_of = |p: &[Tensor; 5]| -> f64 {
+    let loss_of = |p: &RnnParams| -> f64 {
         let m = RnnScratch::from_tensors(p.clone()).unwrap();
         let (logits, _) = m.forward(&x, None).unwrap();
         m.loss(&logits, &y).unwrap().to_scalar::<f64>().unwrap()
@@ -33,13 +35,18 @@ fn gradients_match_central_finite_differences_in_f64() {
     for (k, p) in params.iter().enumerate() {
         let shape = p.dims().to_vec();
         let flat: Vec<f64> = p.flatten_all().unwrap().to_vec1().unwrap();
-        let g: Vec<f64> = grads[k].flatten_all().unwrap().to_vec1().unwrap();
+        let g: Vec<f64> = grads.as_array()[k]
+            .flatten_all()
+            .unwrap()
+            .to_vec1()
+            .unwrap();
         for i in 0..flat.len() {
             let probe = |delta: f64| {
                 let mut f = flat.clone();
                 f[i] += delta;
                 let mut ps = params.clone();
-                ps[k] = Tensor::from_vec(f, shape.as_slice(), &Device::Cpu).unwrap();
+                *ps.as_array_mut()[k] =
+                    Tensor::from_vec(f, shape.as_slice(), &Device::Cpu).unwrap();
                 loss_of(&ps)
             };
             let numeric = (probe(eps) - probe(-eps)) / (2.0 * eps);
@@ -278,4 +285,90 @@ fn a_panic_in_the_trainer_thread_arrives_as_an_error_event() {
     );
     // The thread is gone and the channel closes cleanly.
     assert!(handle.events.recv().is_err());
+}
+
+/// The next `n` batch losses; panics on a divergence, an error or the end of the run.
+fn next_losses(events: &crossbeam_channel::Receiver<Event>, n: usize) -> Vec<f64> {
+    let mut losses = Vec::new();
+    for ev in events.iter() {
+        match ev {
+            Event::Batch(b) => losses.push(b.loss),
+            Event::Diverged { message, .. } => panic!("diverged again: {message}"),
+            Event::Error { message } => panic!("{message}"),
+            Event::Finished(_) => panic!("finished early"),
+            _ => {}
+        }
+        if losses.len() == n {
+            break;
+        }
+    }
+    losses
+}
+
+/// A NaN divergence with the fused kernel (lr 1e39): the trainer restores the last good
+/// weights and pauses; with a lower rate it trains on, with finite losses equal to those of a
+/// fresh trainer resumed from the same weights.
+#[test]
+fn a_nan_divergence_recovers_with_the_fused_kernel() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut hp = small_hparams(slice_corpus(dir.path()), 0);
+    hp.lr = 1e39;
+    hp.epochs = 50;
+    let mut trainer = Trainer::new(hp, &Device::Cpu, "cpu").unwrap();
+    assert_eq!(trainer.model().compute_path(), ComputePath::Fused);
+    let run = RunDir::create(&dir.path().join("runs")).unwrap();
+    trainer.record_to(run.clone()).unwrap();
+    let handle = trainer.spawn();
+    handle.send(Command::Start);
+    let mut diverged_loss = None;
+    for ev in handle.events.iter() {
+        match ev {
+            Event::Diverged { loss, .. } => diverged_loss = Some(loss),
+            Event::State {
+                state: TrainerState::Paused,
+            } if diverged_loss.is_some() => break,
+            Event::Error { message } => panic!("{message}"),
+            Event::Finished(_) => panic!("lr 1e39 should diverge"),
+            _ => {}
+        }
+    }
+    let loss = diverged_loss.unwrap();
+    assert!(
+        loss.is_nan(),
+        "the case under test is a NaN loss, got {loss}"
+    );
+    // The restored weights, saved: where the fresh trainer starts.
+    handle.send(Command::Save);
+    loop {
+        match handle.events.recv().unwrap() {
+            Event::Saved { .. } => break,
+            Event::Error { message } => panic!("{message}"),
+            _ => {}
+        }
+    }
+    // A copy, since the trainer saves again when it stops.
+    let restore_point = dir.path().join("restore_point");
+    std::fs::create_dir(&restore_point).unwrap();
+    for f in [rnn_tui::runs::META_FILE, rnn_tui::runs::MODEL_FILE] {
+        std::fs::copy(run.path.join(f), restore_point.join(f)).unwrap();
+    }
+    handle.send(Command::SetLearningRate(1.0));
+    handle.send(Command::Resume);
+    let recovered = next_losses(&handle.events, 6);
+    handle.stop();
+    assert!(recovered.iter().all(|l| l.is_finite()), "{recovered:?}");
+
+    let mut checkpoint = Checkpoint::load(&RunDir::open(&restore_point).unwrap()).unwrap();
+    checkpoint.meta.progress.lr = 1.0;
+    let fresh = Trainer::from_checkpoint(checkpoint, &Device::Cpu, "cpu").unwrap();
+    assert_eq!(fresh.model().compute_path(), ComputePath::Fused);
+    let handle = fresh.spawn();
+    handle.send(Command::Start);
+    let resumed = next_losses(&handle.events, 6);
+    handle.stop();
+    assert_eq!(
+        recovered.iter().map(|l| l.to_bits()).collect::<Vec<_>>(),
+        resumed.iter().map(|l| l.to_bits()).collect::<Vec<_>>(),
+        "{recovered:?} vs {resumed:?}"
+    );
 }

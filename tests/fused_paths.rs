@@ -4,14 +4,9 @@ use candle_core::{DType, Device, Tensor};
 use rand::{Rng, SeedableRng};
 use rnn_tui::data::{Batch, Vocab};
 use rnn_tui::model::params::init_params;
-use rnn_tui::model::{ComputePath, LanguageModel};
+use rnn_tui::model::{ComputePath, LanguageModel, RnnParams};
 
-fn random_case(
-    hiddens: usize,
-    batch: usize,
-    steps: usize,
-    seed: u64,
-) -> (Vocab, [Tensor; 5], Batch) {
+fn random_case(hiddens: usize, batch: usize, steps: usize, seed: u64) -> (Vocab, RnnParams, Batch) {
     let vocab = Vocab::from_text("abcdefghijklmnopqrstuvwxyz ");
     let v = vocab.len();
     // σ = 0.1: large enough that tanh is far from linear, small enough that f32 round-off in
@@ -19,10 +14,10 @@ fn random_case(
     let mut params = init_params(v, hiddens, 0.1, seed, &Device::Cpu, DType::F32).unwrap();
     // Non-zero biases so their gradients are exercised too.
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    for i in [2, 4] {
-        let n = params[i].dim(0).unwrap();
+    for bias in [&mut params.b_h, &mut params.b_q] {
+        let n = bias.dim(0).unwrap();
         let b: Vec<f32> = (0..n).map(|_| rng.random_range(-0.5..0.5)).collect();
-        params[i] = Tensor::from_vec(b, n, &Device::Cpu).unwrap();
+        *bias = Tensor::from_vec(b, n, &Device::Cpu).unwrap();
     }
     let ids = |rng: &mut rand_chacha::ChaCha8Rng| -> Vec<u32> {
         (0..batch * steps)
@@ -38,7 +33,7 @@ fn random_case(
     (vocab, params, b)
 }
 
-fn model(vocab: &Vocab, params: &[Tensor; 5], path: ComputePath) -> LanguageModel {
+fn model(vocab: &Vocab, params: &RnnParams, path: ComputePath) -> LanguageModel {
     let mut lm = LanguageModel::from_params(vocab.clone(), params.clone()).unwrap();
     lm.set_compute_path(path).unwrap();
     assert_eq!(lm.compute_path(), path);
@@ -60,8 +55,16 @@ fn fused_gradients_equal_the_candle_path() {
             "loss {l_ref} vs {l_fused}"
         );
         for k in 0..5 {
-            let a: Vec<f32> = g_ref.0[k].flatten_all().unwrap().to_vec1().unwrap();
-            let f: Vec<f32> = g_fused.0[k].flatten_all().unwrap().to_vec1().unwrap();
+            let a: Vec<f32> = g_ref.0.as_array()[k]
+                .flatten_all()
+                .unwrap()
+                .to_vec1()
+                .unwrap();
+            let f: Vec<f32> = g_fused.0.as_array()[k]
+                .flatten_all()
+                .unwrap()
+                .to_vec1()
+                .unwrap();
             let num: f32 = a
                 .iter()
                 .zip(&f)
@@ -107,4 +110,43 @@ fn both_paths_train_alike_over_many_steps() {
     }
     let (la, lb) = (a.loss(&batch).unwrap(), b.loss(&batch).unwrap());
     assert!((la - lb).abs() < 1e-3 * la, "{la} vs {lb}");
+}
+
+/// A few SGD steps through `LanguageModel` on the fused kernel give bit-identical losses and
+/// weights at 1, 2, 3, 8 and 16 threads: the work split does not depend on the thread count.
+#[test]
+fn losses_are_bit_identical_at_any_thread_count() {
+    let (vocab, params, _) = random_case(32, 1, 1, 9);
+    let batches: Vec<Batch> = [1024usize, 1000, 300, 1024]
+        .iter()
+        .enumerate()
+        .map(|(i, &b)| random_case(32, b, 16, 20 + i as u64).2)
+        .collect();
+    let run = |threads: usize| -> (Vec<u64>, Vec<u32>) {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let mut lm = model(&vocab, &params, ComputePath::Fused);
+            let mut losses = Vec::new();
+            for b in &batches {
+                let (loss, g) = lm.loss_and_grads(b).unwrap();
+                lm.sgd_step(&g, 1.0).unwrap();
+                losses.push(loss.to_bits());
+            }
+            let weights = lm
+                .params()
+                .unwrap()
+                .iter()
+                .flat_map(|t| t.flatten_all().unwrap().to_vec1::<f32>().unwrap())
+                .map(f32::to_bits)
+                .collect();
+            (losses, weights)
+        })
+    };
+    let one = run(1);
+    for threads in [2, 3, 8, 16] {
+        assert_eq!(run(threads), one, "{threads} threads");
+    }
 }

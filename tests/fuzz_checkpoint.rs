@@ -7,7 +7,8 @@ use std::sync::OnceLock;
 
 use candle_core::Device;
 use proptest::prelude::*;
-use rnn_tui::runs::{RunDir, META_FILE, MODEL_FILE};
+use rnn_tui::model::PARAM_NAMES;
+use rnn_tui::runs::{RunDir, RunError, META_FILE, MODEL_FILE};
 use rnn_tui::train::{Command, Event, HParams, Trainer};
 
 /// One small saved run, made once: (its directory, weights bytes, run.json bytes).
@@ -79,12 +80,18 @@ fn apply(bytes: &[u8], d: &Damage) -> Vec<u8> {
     b
 }
 
-fn load_damaged(model: &[u8], meta: &[u8]) -> Result<(), String> {
-    let dir = tempfile::tempdir().unwrap();
-    let path: PathBuf = dir.path().join("run");
+/// A run directory `root/run` holding these two files.
+fn write_run(root: &std::path::Path, model: &[u8], meta: &[u8]) -> PathBuf {
+    let path: PathBuf = root.join("run");
     std::fs::create_dir(&path).unwrap();
     std::fs::write(path.join(MODEL_FILE), model).unwrap();
     std::fs::write(path.join(META_FILE), meta).unwrap();
+    path
+}
+
+fn load_damaged(model: &[u8], meta: &[u8]) -> Result<(), String> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_run(dir.path(), model, meta);
     let run = RunDir::open(&path).map_err(|e| e.to_string())?;
     let ckpt = run.checkpoint().map_err(|e| e.to_string())?;
     let lm = ckpt.model().map_err(|e| e.to_string())?;
@@ -148,4 +155,94 @@ fn fixed_damage_cases() {
 fn the_undamaged_run_loads() {
     let (_, model, meta) = saved_run();
     load_damaged(model, meta).unwrap();
+}
+
+/// The weights file with element `index` of tensor `name` set to `value`; names, shapes and
+/// metadata (format version, progress, vocabulary) kept as they were.
+fn with_value(model: &[u8], name: &str, index: usize, value: f32) -> Vec<u8> {
+    let (_, header) = safetensors::SafeTensors::read_metadata(model).unwrap();
+    let st = safetensors::SafeTensors::deserialize(model).unwrap();
+    let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = st
+        .tensors()
+        .into_iter()
+        .map(|(n, v)| (n, v.shape().to_vec(), v.data().to_vec()))
+        .collect();
+    let (_, _, data) = tensors.iter_mut().find(|(n, _, _)| n == name).unwrap();
+    data[index * 4..index * 4 + 4].copy_from_slice(&value.to_le_bytes());
+    let views: Vec<(String, safetensors::tensor::TensorView)> = tensors
+        .iter()
+        .map(|(n, shape, data)| {
+            let view =
+                safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), data)
+                    .unwrap();
+            (n.clone(), view)
+        })
+        .collect();
+    safetensors::serialize(views, header.metadata().clone()).unwrap()
+}
+
+/// NaN, +inf or -inf anywhere in any tensor: refused with one line naming the tensor, as a
+/// usage-class error.
+#[test]
+fn non_finite_weights_are_refused_naming_the_tensor() {
+    let (_, model, meta) = saved_run();
+    // The unmodified rewrite loads, so the refusals below are about the values alone.
+    load_damaged(&with_value(model, "W_hh", 0, 0.5), meta).unwrap();
+    for name in PARAM_NAMES {
+        for value in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+            // The last element, so a check that stops early would miss it.
+            let len = {
+                let st = safetensors::SafeTensors::deserialize(model).unwrap();
+                st.tensor(name).unwrap().data().len() / 4
+            };
+            let bad = with_value(model, name, len - 1, value);
+            let dir = tempfile::tempdir().unwrap();
+            let path = write_run(dir.path(), &bad, meta);
+            let err = RunDir::open(&path).unwrap().checkpoint().unwrap_err();
+            assert!(
+                matches!(&err, RunError::NonFinite { tensor, .. } if tensor == name),
+                "{name} = {value}: {err:?}"
+            );
+            assert!(err.is_usage());
+            let msg = err.to_string();
+            assert_eq!(
+                msg,
+                format!(
+                    "checkpoint {}: tensor {name} holds non-finite values (NaN or inf)",
+                    path.join(MODEL_FILE).display()
+                )
+            );
+            assert!(!msg.contains('\n'));
+        }
+    }
+}
+
+/// Through the binary: `sample`, `eval` and `train --resume` exit 2 with the one line.
+#[test]
+fn the_binary_refuses_non_finite_weights_with_exit_2() {
+    let (_, model, meta) = saved_run();
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_run(dir.path(), &with_value(model, "b_q", 3, f32::NAN), meta);
+    let run = path.to_str().unwrap();
+    let text = dir.path().join("text.txt");
+    std::fs::write(&text, &rnn_tui::data::corpus::TIME_MACHINE[..4_000]).unwrap();
+    for args in [
+        vec!["sample", "--run", run],
+        vec!["eval", "--run", run, "--corpus", text.to_str().unwrap()],
+        vec!["train", "--headless", "--resume", run],
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_rnn-tui"))
+            .args(&args)
+            .env("RNN_TUI_DATA_DIR", dir.path().join("data"))
+            .env("RNN_TUI_CONFIG_DIR", dir.path().join("config"))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(
+            err.contains("tensor b_q holds non-finite values (NaN or inf)"),
+            "{args:?}: {err}"
+        );
+    }
 }

@@ -4,7 +4,7 @@
 use candle_core::{DType, Device, Result, Tensor};
 
 use super::fused::{FusedRnn, GradsBuf, ParamsRef};
-use super::params::init_params;
+use super::params::{init_params, param_shapes, RnnParams};
 use super::scratch::RnnScratch;
 use super::snapshot::ModelSnapshot;
 use crate::data::{Batch, Vocab};
@@ -12,9 +12,9 @@ use crate::data::{Batch, Vocab};
 /// d2l's initialisation scale for the weights.
 pub const INIT_SIGMA: f64 = 0.01;
 
-/// Gradients of the mean loss, one tensor per parameter in canonical order.
+/// Gradients of the mean loss, one tensor per parameter.
 #[derive(Clone, Debug)]
-pub struct Gradients(pub [Tensor; 5]);
+pub struct Gradients(pub RnnParams);
 
 impl Gradients {
     /// `sqrt(sum of g^2)` over every entry of every parameter's gradient.
@@ -32,7 +32,7 @@ impl Gradients {
 
     /// Multiply every gradient by `factor`.
     pub fn scale(&mut self, factor: f64) -> Result<()> {
-        for g in self.0.iter_mut() {
+        for g in self.0.as_array_mut() {
             *g = g.affine(factor, 0.0)?;
         }
         Ok(())
@@ -64,7 +64,7 @@ impl ComputePath {
 /// The fused kernel's reusable buffers: host copies of the weights and the gradients.
 struct FusedState {
     kernel: FusedRnn<f32>,
-    weights: [Vec<f32>; 5],
+    weights: RnnParams<Vec<f32>>,
     grads: GradsBuf<f32>,
 }
 
@@ -128,7 +128,7 @@ impl LanguageModel {
     }
 
     /// Computes with the candle path; call [`LanguageModel::set_compute_path`] to change.
-    pub fn from_params(vocab: Vocab, params: [Tensor; 5]) -> Result<Self> {
+    pub fn from_params(vocab: Vocab, params: RnnParams) -> Result<Self> {
         let net = RnnScratch::from_tensors(params)?;
         if net.vocab != vocab.len() {
             candle_core::bail!(
@@ -166,22 +166,14 @@ impl LanguageModel {
 
     /// Copy the weights into the fused kernel's host buffers.
     fn load_host_weights(net: &RnnScratch, fused: &mut FusedState) -> Result<()> {
-        for (dst, p) in fused.weights.iter_mut().zip(net.params()) {
+        for (dst, p) in fused.weights.as_array_mut().into_iter().zip(net.params()) {
             *dst = p.as_tensor().flatten_all()?.to_vec1::<f32>()?;
         }
         Ok(())
     }
 
-    fn params_ref<'a>(net: &RnnScratch, w: &'a [Vec<f32>; 5]) -> ParamsRef<'a, f32> {
-        ParamsRef {
-            w_xh: &w[0],
-            w_hh: &w[1],
-            b_h: &w[2],
-            w_hq: &w[3],
-            b_q: &w[4],
-            vocab: net.vocab,
-            hiddens: net.hiddens,
-        }
+    fn params_ref<'a>(net: &RnnScratch, w: &'a RnnParams<Vec<f32>>) -> ParamsRef<'a, f32> {
+        ParamsRef::new(w, net.vocab, net.hiddens)
     }
 
     /// Mean cross-entropy of the batch and the gradient of every parameter.
@@ -197,17 +189,15 @@ impl LanguageModel {
                 batch.num_steps,
                 &mut fused.grads,
             );
-            let g = &fused.grads;
-            let dev = self.net.device();
-            let shapes = super::params::param_shapes(self.net.vocab, self.net.hiddens);
-            let t = |v: &Vec<f32>, i: usize| Tensor::from_slice(v, shapes[i].as_slice(), dev);
-            let grads = [
-                t(&g.w_xh, 0)?,
-                t(&g.w_hh, 1)?,
-                t(&g.b_h, 2)?,
-                t(&g.w_hq, 3)?,
-                t(&g.b_q, 4)?,
-            ];
+            let (g, dev) = (&fused.grads, self.net.device());
+            let s = param_shapes(self.net.vocab, self.net.hiddens);
+            let grads = RnnParams {
+                w_xh: Tensor::from_slice(&g.w_xh, s.w_xh.as_slice(), dev)?,
+                w_hh: Tensor::from_slice(&g.w_hh, s.w_hh.as_slice(), dev)?,
+                b_h: Tensor::from_slice(&g.b_h, s.b_h.as_slice(), dev)?,
+                w_hq: Tensor::from_slice(&g.w_hq, s.w_hq.as_slice(), dev)?,
+                b_q: Tensor::from_slice(&g.b_q, s.b_q.as_slice(), dev)?,
+            };
             return Ok((loss as f64, Gradients(grads)));
         }
         let (x, y) = self.batch_tensors(batch)?;
@@ -238,20 +228,13 @@ impl LanguageModel {
         Ok(())
     }
 
-    /// Current weights, detached copies in canonical order.
-    pub fn params(&self) -> Result<[Tensor; 5]> {
-        let p = self.net.params();
-        Ok([
-            p[0].as_tensor().copy()?,
-            p[1].as_tensor().copy()?,
-            p[2].as_tensor().copy()?,
-            p[3].as_tensor().copy()?,
-            p[4].as_tensor().copy()?,
-        ])
+    /// Current weights, detached copies.
+    pub fn params(&self) -> Result<RnnParams> {
+        self.net.params().as_ref().try_map(|p| p.as_tensor().copy())
     }
 
     /// Overwrite the weights (same shapes), e.g. to roll back to the last good ones.
-    pub fn set_params(&mut self, params: &[Tensor; 5]) -> Result<()> {
+    pub fn set_params(&mut self, params: &RnnParams) -> Result<()> {
         for (p, v) in self.net.params().iter().zip(params) {
             p.set(v)?;
         }
@@ -267,11 +250,11 @@ impl LanguageModel {
         Ok(ModelSnapshot {
             vocab: self.vocab.clone(),
             hiddens: self.net.hiddens,
-            w_xh: flat(p[0].as_tensor())?,
-            w_hh: flat(p[1].as_tensor())?,
-            b_h: flat(p[2].as_tensor())?,
-            w_hq: flat(p[3].as_tensor())?,
-            b_q: flat(p[4].as_tensor())?,
+            w_xh: flat(p.w_xh.as_tensor())?,
+            w_hh: flat(p.w_hh.as_tensor())?,
+            b_h: flat(p.b_h.as_tensor())?,
+            w_hq: flat(p.w_hq.as_tensor())?,
+            b_q: flat(p.b_q.as_tensor())?,
         })
     }
 }
@@ -346,8 +329,8 @@ mod tests {
         let (l0, g) = lm.loss_and_grads(&batch).unwrap();
         lm.sgd_step(&g, 0.5).unwrap();
         let after = lm.params().unwrap();
-        let expect = (&before[1] - g.0[1].affine(0.5, 0.0).unwrap()).unwrap();
-        let d = (after[1].clone() - expect)
+        let expect = (&before.w_hh - g.0.w_hh.affine(0.5, 0.0).unwrap()).unwrap();
+        let d = (after.w_hh.clone() - expect)
             .unwrap()
             .abs()
             .unwrap()

@@ -14,6 +14,6 @@ pub mod scratch;
 pub mod snapshot;
 
 pub use lm::{ComputePath, Gradients, LanguageModel};
-pub use params::{init_params, PARAM_NAMES};
+pub use params::{init_params, RnnParams, PARAM_NAMES};
 pub use scratch::RnnScratch;
 pub use snapshot::{Completion, ModelSnapshot, Sampling};

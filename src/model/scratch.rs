@@ -3,27 +3,20 @@
 
 use candle_core::{DType, Device, Result, Tensor, Var, D};
 
+use super::params::RnnParams;
+
 /// The from-scratch RNN language model: `h_t = tanh(x_t W_xh + h_{t-1} W_hh + b_h)`,
 /// `o_t = h_t W_hq + b_q`, with `x_t` one-hot (done as a row gather of `W_xh`).
 pub struct RnnScratch {
     pub vocab: usize,
     pub hiddens: usize,
-    /// `W_xh, W_hh, b_h, W_hq, b_q`, see [`super::PARAM_NAMES`].
-    params: [Var; 5],
+    params: RnnParams<Var>,
 }
 
 impl RnnScratch {
-    pub fn from_tensors(params: [Tensor; 5]) -> Result<Self> {
-        let vocab = params[0].dim(0)?;
-        let hiddens = params[0].dim(1)?;
-        let [a, b, c, d, e] = params;
-        let params = [
-            Var::from_tensor(&a)?,
-            Var::from_tensor(&b)?,
-            Var::from_tensor(&c)?,
-            Var::from_tensor(&d)?,
-            Var::from_tensor(&e)?,
-        ];
+    pub fn from_tensors(params: RnnParams) -> Result<Self> {
+        let (vocab, hiddens) = params.w_xh.dims2()?;
+        let params = params.try_map(|t| Var::from_tensor(&t))?;
         Ok(RnnScratch {
             vocab,
             hiddens,
@@ -31,23 +24,29 @@ impl RnnScratch {
         })
     }
 
-    pub fn params(&self) -> &[Var; 5] {
+    pub fn params(&self) -> &RnnParams<Var> {
         &self.params
     }
 
     pub fn device(&self) -> &Device {
-        self.params[0].device()
+        self.params.w_xh.device()
     }
 
     pub fn dtype(&self) -> DType {
-        self.params[0].dtype()
+        self.params.w_xh.dtype()
     }
 
     /// Run the recurrence over `x` (`(batch, num_steps)` token ids, `u32`) from `state`
     /// (`(batch, hiddens)`, zeros when `None`). Returns the logits `(batch, num_steps, vocab)`
     /// and the hidden state after every step, each `(batch, hiddens)`.
     pub fn forward(&self, x: &Tensor, state: Option<&Tensor>) -> Result<(Tensor, Vec<Tensor>)> {
-        let [w_xh, w_hh, b_h, w_hq, b_q] = &self.params;
+        let RnnParams {
+            w_xh,
+            w_hh,
+            b_h,
+            w_hq,
+            b_q,
+        } = &self.params;
         let (batch, steps) = x.dims2()?;
         // x_t W_xh for every step at once: gathering rows of W_xh is the one-hot matmul.
         let ids = x.t()?.contiguous()?.flatten_all()?;
@@ -82,8 +81,8 @@ impl RnnScratch {
         log_sm.gather(&y.unsqueeze(1)?, 1)?.neg()?.mean_all()
     }
 
-    /// Loss and the gradient of every parameter, in canonical order.
-    pub fn loss_and_grads(&self, x: &Tensor, y: &Tensor) -> Result<(Tensor, [Tensor; 5])> {
+    /// Loss and the gradient of every parameter.
+    pub fn loss_and_grads(&self, x: &Tensor, y: &Tensor) -> Result<(Tensor, RnnParams)> {
         let (logits, _) = self.forward(x, None)?;
         let loss = self.loss(&logits, y)?;
         let grads = loss.backward()?;
@@ -93,8 +92,7 @@ impl RnnScratch {
                 None => v.zeros_like(),
             }
         };
-        let [a, b, c, d, e] = &self.params;
-        Ok((loss, [get(a)?, get(b)?, get(c)?, get(d)?, get(e)?]))
+        Ok((loss, self.params.as_ref().try_map(get)?))
     }
 }
 

@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use candle_core::safetensors::Load;
 use candle_core::{DType, Device, Tensor};
 use safetensors::{Dtype, SafeTensors};
 use serde::{Deserialize, Serialize};
@@ -20,7 +21,7 @@ use super::metrics::MetricsWriter;
 use super::{time, RunDir, RunError};
 use crate::data::corpus::TIME_MACHINE;
 use crate::data::{CorpusSource, Vocab, UNK};
-use crate::model::params::param_shapes;
+use crate::model::params::{param_shapes, RnnParams};
 use crate::model::{LanguageModel, PARAM_NAMES};
 use crate::train::HParams;
 
@@ -202,7 +203,7 @@ fn corpus_label(source: &CorpusSource) -> String {
 pub struct Checkpoint {
     pub dir: RunDir,
     pub meta: RunMeta,
-    pub params: [Tensor; 5],
+    pub params: RnnParams,
 }
 
 impl Checkpoint {
@@ -241,7 +242,7 @@ fn decode_model(
     path: &Path,
     bytes: &[u8],
     meta: &RunMeta,
-) -> Result<([Tensor; 5], Option<Progress>), RunError> {
+) -> Result<(RnnParams, Option<Progress>), RunError> {
     let damaged = |reason: String| RunError::Damaged {
         path: path.to_owned(),
         reason,
@@ -275,7 +276,7 @@ fn decode_model(
     };
     let shapes = param_shapes(meta.vocab.len(), meta.hparams.hiddens);
     let mut out: Vec<Tensor> = Vec::with_capacity(5);
-    for (name, shape) in PARAM_NAMES.iter().zip(shapes) {
+    for (name, shape) in PARAM_NAMES.into_iter().zip(shapes) {
         let view = st
             .tensor(name)
             .map_err(|_| mismatch(format!("no tensor named {name}")))?;
@@ -294,46 +295,52 @@ fn decode_model(
                 meta.hparams.hiddens
             )));
         }
-        let data: Vec<f32> = view
-            .data()
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect();
-        out.push(
-            Tensor::from_vec(data, shape.as_slice(), &Device::Cpu)
-                .map_err(|e| damaged(e.to_string()))?,
-        );
+        let tensor = view
+            .load(&Device::Cpu)
+            .map_err(|e| damaged(e.to_string()))?;
+        if !all_finite(&tensor).map_err(|e| damaged(e.to_string()))? {
+            return Err(RunError::NonFinite {
+                path: path.to_owned(),
+                tensor: name.to_owned(),
+            });
+        }
+        out.push(tensor);
     }
     let params: [Tensor; 5] = out.try_into().expect("five parameters");
-    Ok((params, progress))
+    Ok((RnnParams::from_array(params), progress))
+}
+
+/// Whether every value of `t` is finite (no NaN, no ±inf).
+fn all_finite(t: &Tensor) -> candle_core::Result<bool> {
+    // NaN and ±inf both make the sum of absolute values non-finite; a sum of finite f32 values
+    // taken in f64 cannot overflow.
+    let total = t
+        .to_dtype(DType::F64)?
+        .abs()?
+        .sum_all()?
+        .to_scalar::<f64>()?;
+    Ok(total.is_finite())
 }
 
 /// The bytes of `model.safetensors` for these weights and progress.
 pub fn encode_model(
-    params: &[Tensor; 5],
+    params: &RnnParams,
     vocab: &Vocab,
     progress: &Progress,
 ) -> Result<Vec<u8>, String> {
-    let mut raw: Vec<(Vec<usize>, Vec<u8>)> = Vec::with_capacity(5);
-    for p in params {
-        let v: Vec<f32> = p
-            .to_dtype(DType::F32)
-            .and_then(|t| t.flatten_all())
-            .and_then(|t| t.to_vec1::<f32>())
-            .map_err(|e| e.to_string())?;
-        raw.push((
-            p.dims().to_vec(),
-            v.iter().flat_map(|x| x.to_le_bytes()).collect(),
-        ));
-    }
-    let mut views = Vec::with_capacity(5);
-    for (name, (shape, bytes)) in PARAM_NAMES.iter().zip(&raw) {
-        views.push((
-            *name,
-            safetensors::tensor::TensorView::new(Dtype::F32, shape.clone(), bytes)
-                .map_err(|e| e.to_string())?,
-        ));
-    }
+    // f32 on the CPU first: candle's safetensors view of a tensor cannot report a failed
+    // conversion, so every conversion happens here, where it can.
+    let views = params
+        .named()
+        .into_iter()
+        .map(|(name, p)| {
+            let t = p
+                .to_dtype(DType::F32)
+                .and_then(|t| t.to_device(&Device::Cpu))
+                .map_err(|e| e.to_string())?;
+            Ok((name, t))
+        })
+        .collect::<Result<Vec<(&str, Tensor)>, String>>()?;
     let mut info = HashMap::new();
     info.insert(KEY_VERSION.to_owned(), FORMAT_VERSION.to_string());
     info.insert(
@@ -405,7 +412,7 @@ impl Recorder {
         &mut self,
         hp: &HParams,
         vocab: &Vocab,
-        params: &[Tensor; 5],
+        params: &RnnParams,
         compute_path: &str,
         mut progress: Progress,
     ) -> Result<PathBuf, RunError> {

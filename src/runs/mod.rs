@@ -58,6 +58,8 @@ pub enum RunError {
     Version { path: PathBuf, found: u64 },
     #[error("checkpoint {path} does not fit its run: {reason}")]
     Mismatch { path: PathBuf, reason: String },
+    #[error("checkpoint {path}: tensor {tensor} holds non-finite values (NaN or inf)")]
+    NonFinite { path: PathBuf, tensor: String },
     #[error(
         "corpus {corpus} changed since run {id} was saved (sha256 {found:.12}… instead of {expected:.12}…); resuming needs the same text"
     )]

@@ -25,6 +25,7 @@ pub fn clip_gradients(grads: &mut Gradients, theta: f64) -> Result<ClipOutcome> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::RnnParams;
     use candle_core::{Device, Tensor};
 
     fn grads(scale: f32) -> Gradients {
@@ -36,7 +37,13 @@ mod tests {
             .unwrap()
         };
         // Norm over all five tensors: sqrt(9 + 16 + 0 + 144 + 0) = 13 (times scale).
-        Gradients([t(&[3.0]), t(&[4.0]), t(&[0.0]), t(&[12.0, 0.0]), t(&[0.0])])
+        Gradients(RnnParams::from_array([
+            t(&[3.0]),
+            t(&[4.0]),
+            t(&[0.0]),
+            t(&[12.0, 0.0]),
+            t(&[0.0]),
+        ]))
     }
 
     fn values(g: &Gradients) -> Vec<f32> {

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use candle_core::{Device, Tensor};
+use candle_core::Device;
 use crossbeam_channel::{Receiver, TryRecvError};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -17,7 +17,7 @@ use super::hparams::HParams;
 use super::outbox::Outbox;
 use super::protocol::{BatchStats, Command, EpochStats, Event, Summary, TrainerState};
 use crate::data::{Batch, Corpus, CorpusError, Dataset, DatasetError, Vocab};
-use crate::model::params::param_count;
+use crate::model::params::{param_count, RnnParams};
 use crate::model::{ComputePath, LanguageModel};
 use crate::runs::{Checkpoint, Progress, Recorder, RunDir, RunError};
 
@@ -100,7 +100,7 @@ pub struct Trainer {
     /// Pause after this (1-based epoch, 1-based batch).
     breakpoint: Option<(usize, usize)>,
     /// Weights before the last update whose loss and gradients were finite.
-    last_good: Option<[Tensor; 5]>,
+    last_good: Option<RnnParams>,
     /// When the newest weights last went to the front end.
     last_snapshot: Instant,
     /// Fault injection for tests: panic when this many batches have run.
@@ -165,10 +165,7 @@ impl Trainer {
             hp.num_train,
             hp.num_val,
         )?;
-        let mut params = checkpoint.params.clone();
-        for p in params.iter_mut() {
-            *p = p.to_device(device)?;
-        }
+        let params = checkpoint.params.clone().try_map(|p| p.to_device(device))?;
         let mut model = LanguageModel::from_params(vocab, params)?;
         model.set_compute_path(ComputePath::Auto)?;
         let progress = meta.progress.clone();
@@ -284,7 +281,7 @@ impl Trainer {
         let progress = self.progress.clone();
         let params = self.model.params()?;
         // Defence in depth: divergence rolls back, but never write non-finite weights.
-        for (p, name) in params.iter().zip(crate::model::PARAM_NAMES) {
+        for (name, p) in params.named() {
             let total = p.to_dtype(candle_core::DType::F64)?.abs()?.sum_all()?;
             if !total.to_scalar::<f64>()?.is_finite() {
                 return Err(TrainError::HParams(format!(
@@ -751,7 +748,7 @@ impl Trainer {
     }
 
     /// Current weights (for tests and checkpoints).
-    pub fn params(&self) -> Result<[Tensor; 5], TrainError> {
+    pub fn params(&self) -> Result<RnnParams, TrainError> {
         Ok(self.model.params()?)
     }
 }

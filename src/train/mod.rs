@@ -2,6 +2,7 @@
 //! [`protocol`] it speaks.
 
 pub mod clip;
+pub mod error;
 pub mod hparams;
 pub mod outbox;
 pub mod protocol;
@@ -12,4 +13,5 @@ pub use clip::{clip_gradients, ClipOutcome};
 pub use hparams::{Field, HParams};
 pub use protocol::{BatchStats, Command, EpochStats, Event, Summary, TrainerState};
 pub use resume::{resume_run, ResumeOptions, Resumed};
-pub use trainer::{TrainError, Trainer, TrainerHandle};
+pub use error::TrainError;
+pub use trainer::{Trainer, TrainerHandle};

@@ -14,7 +14,7 @@ use super::clip::clip_gradients;
 use super::hparams::HParams;
 use super::outbox::Outbox;
 use super::protocol::{BatchStats, Command, EpochStats, Event, Summary, TrainerState};
-use crate::data::{Batch, Corpus, CorpusError, Dataset, DatasetError, Vocab};
+use crate::data::{Batch, Corpus, Dataset, Vocab};
 use crate::model::params::param_count;
 use crate::model::{ComputePath, LanguageModel};
 use crate::runs::{Checkpoint, Progress, Recorder, RunDir, RunError};
@@ -30,30 +30,7 @@ pub const PANIC_ENV: &str = "RNN_TUI_TEST_PANIC_AFTER_BATCHES";
 /// Send the newest weights at most this often (they are also sent at every epoch end).
 const SNAPSHOT_INTERVAL: Duration = Duration::from_millis(100);
 
-#[derive(Debug, thiserror::Error)]
-pub enum TrainError {
-    #[error("{0}")]
-    HParams(String),
-    #[error(transparent)]
-    Corpus(#[from] CorpusError),
-    #[error(transparent)]
-    Dataset(#[from] DatasetError),
-    #[error("tensor error: {0}")]
-    Candle(#[from] candle_core::Error),
-    #[error(transparent)]
-    Run(#[from] RunError),
-}
-
-impl TrainError {
-    /// Bad input from the user (exit code 2) rather than a failure while running (1).
-    pub fn is_usage(&self) -> bool {
-        match self {
-            TrainError::Candle(_) => false,
-            TrainError::Run(e) => e.is_usage(),
-            _ => true,
-        }
-    }
-}
+pub use super::error::TrainError;
 
 /// What the front end holds: a way to command the trainer and a stream of its events.
 pub struct TrainerHandle {

@@ -323,9 +323,7 @@ impl Trainer {
         for (p, name) in params.iter().zip(crate::model::PARAM_NAMES) {
             let total = p.to_dtype(candle_core::DType::F64)?.abs()?.sum_all()?;
             if !total.to_scalar::<f64>()?.is_finite() {
-                return Err(TrainError::HParams(format!(
-                    "refusing to save: {name} holds NaN or infinite values"
-                )));
+                return Err(TrainError::NonFiniteWeights { param: name.into() });
             }
         }
         let Some(rec) = self.recorder.as_mut() else {
@@ -383,8 +381,8 @@ impl Trainer {
 
     /// Append a batch or epoch event to the run's metrics log, then send it.
     fn log_and_send(&mut self, event: Event, out: &mut Outbox) {
-        if let Some(rec) = self.recorder.as_mut() {
-            if let Err(e) = rec.metrics().log(&event) {
+        if let (Some(rec), Some(record)) = (self.recorder.as_mut(), event.metric_record()) {
+            if let Err(e) = rec.metrics().log(&record) {
                 out.send(Event::Warning {
                     message: format!("writing metrics failed: {e}"),
                 });

@@ -621,7 +621,7 @@ impl App {
             self.dialog = Some(Dialog::Restart {
                 question: format!(
                     "Set {} to {} and rebuild the model? The current run is discarded.",
-                    field.label(),
+                    super::panels::form::label(field),
                     next.get(field)
                 ),
                 hp: next,
@@ -641,7 +641,7 @@ impl App {
             Level::Info,
             format!(
                 "{} = {} (applies from the next batch)",
-                field.label(),
+                super::panels::form::label(field),
                 self.hp.get(field)
             ),
         ));

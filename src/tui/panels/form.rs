@@ -10,6 +10,20 @@ use ratatui::Frame;
 use crate::train::Field;
 use crate::tui::app::{App, Focus};
 
+/// What the form calls a field (the command line and config file use [`Field::key`]).
+pub fn label(field: Field) -> &'static str {
+    match field {
+        Field::Hiddens => "hidden units",
+        Field::NumSteps => "time steps",
+        Field::BatchSize => "batch size",
+        Field::Lr => "learning rate",
+        Field::Clip => "clip threshold",
+        Field::Epochs => "epochs",
+        Field::Seed => "seed",
+        Field::Corpus => "corpus",
+    }
+}
+
 /// The verdict on the text being edited.
 #[derive(Clone, Debug, PartialEq)]
 pub enum FormCheck {
@@ -91,7 +105,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         let selected = i == st.selected && focused;
         let live = if field.needs_restart() { " " } else { "~" };
         let label = Span::styled(
-            format!("{live}{:<15}", field.label()),
+            format!("{live}{:<15}", label(*field)),
             if selected {
                 t.selection()
             } else {

@@ -1,11 +1,23 @@
 //! rnn-tui: a terminal cockpit for training the d2l §9.5 character RNN on candle.
 //!
-//! Data flows one way: [`data`] (corpus → vocab → dataset) → [`train`] (trainer thread) →
-//! [`train::protocol`] events → the cockpit or the headless printer.
+//! Modules depend one way, lowest first (`tests/layers.rs` enforces it):
+//! - plain data: [`data`] (corpus → vocab → dataset), [`hparams`], [`metrics`], [`exit`];
+//! - [`model`] (the RNN, its compute paths) and [`eval`] (perplexity on another text);
+//! - [`runs`] (storage: run directories, checkpoints, metric logs) and [`config`]
+//!   (`config.toml`); both read and write plain data only;
+//! - [`train`] (the trainer thread and its [`train::protocol`] of commands and events);
+//! - the front ends: [`cli`] (subcommands, the headless printer) and [`tui`] (the cockpit).
+//!
+//! [`device`] and [`signals`] are leaves any layer may use.
 
 pub mod cli;
+pub mod config;
 pub mod data;
 pub mod device;
+pub mod eval;
+pub mod exit;
+pub mod hparams;
+pub mod metrics;
 pub mod model;
 pub mod number_format;
 pub mod runs;

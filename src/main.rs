@@ -3,7 +3,8 @@ use std::io::IsTerminal;
 use clap::error::ErrorKind;
 use clap::Parser;
 
-use rnn_tui::cli::{self, Cli, Commands, TrainArgs, TrainCmd, EXIT_USAGE};
+use rnn_tui::cli::{self, Cli, CliError, Commands, TrainArgs, TrainCmd};
+use rnn_tui::exit::EXIT_USAGE;
 use rnn_tui::tui::cockpit::Opening;
 use rnn_tui::tui::launch::Launcher;
 use rnn_tui::tui::{self, ColorMode, Theme};
@@ -13,24 +14,39 @@ fn main() {
         Ok(cli) => cli,
         Err(e) => exit_on_parse_error(e),
     };
+    let code = match run(&cli) {
+        Ok(code) => code,
+        // The one place an error becomes a message and an exit code.
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    };
+    std::process::exit(code);
+}
+
+/// Run the subcommand. `Ok` carries the exit code of a command that ran to its end (0, 1 when
+/// training reported failures as it went, 128 + n after a signal).
+fn run(cli: &Cli) -> Result<i32, CliError> {
     let data_dir = cli.data_dir.as_deref();
-    let code = match &cli.command {
+    let done = |()| 0;
+    match &cli.command {
         Some(Commands::Train(cmd)) => train(&cli.train, data_dir, cmd),
         Some(Commands::Bench(cmd)) => {
             cli.train.apply_threads();
-            cli::bench::run(cmd, cli.train.device)
+            cli::bench::run(cmd, cli.train.device).map(done)
         }
         Some(Commands::Sample(cmd)) => {
             cli.train.apply_threads();
-            cli::sample::run(data_dir, cmd, cli.train.seed)
+            cli::sample::run(data_dir, cmd, cli.train.seed).map(done)
         }
         Some(Commands::Eval(cmd)) => {
             cli.train.apply_threads();
-            cli::eval::run(data_dir, cmd, cli.train.corpus.as_deref())
+            cli::eval::run(data_dir, cmd, cli.train.corpus.as_deref()).map(done)
         }
-        Some(Commands::Runs(_)) => cli::runs::run(data_dir),
-        Some(Commands::Export(cmd)) => cli::export::run(data_dir, cmd),
-        Some(Commands::Config(cmd)) => cli::config::run(cmd),
+        Some(Commands::Runs(_)) => cli::runs::run(data_dir).map(done).map_err(CliError::from),
+        Some(Commands::Export(cmd)) => cli::export::run(data_dir, cmd).map(done),
+        Some(Commands::Config(cmd)) => cli::config::run(cmd).map(done),
         None => {
             let cmd = TrainCmd {
                 headless: false,
@@ -41,21 +57,19 @@ fn main() {
             };
             train(&cli.train, data_dir, &cmd)
         }
-    };
-    std::process::exit(code);
+    }
 }
 
 /// `rnn-tui` and `rnn-tui train`: the cockpit on a terminal, else the headless trainer.
-fn train(args: &TrainArgs, data_dir: Option<&std::path::Path>, cmd: &TrainCmd) -> i32 {
+fn train(
+    args: &TrainArgs,
+    data_dir: Option<&std::path::Path>,
+    cmd: &TrainCmd,
+) -> Result<i32, CliError> {
     // A bad theme is a usage error even when the cockpit will not open.
-    let theme = match args
-        .theme
-        .as_deref()
-        .map(|t| Theme::load(t, ColorMode::detect()))
-    {
+    let theme = match args.theme.as_deref() {
         None => Theme::default_for(ColorMode::detect()),
-        Some(Ok(t)) => t,
-        Some(Err(e)) => return usage(e.to_string()),
+        Some(t) => Theme::load(t, ColorMode::detect()).map_err(CliError::Usage)?,
     };
     let cockpit = !cmd.headless && !cmd.json && std::io::stdout().is_terminal();
     if !cockpit {
@@ -63,38 +77,24 @@ fn train(args: &TrainArgs, data_dir: Option<&std::path::Path>, cmd: &TrainCmd) -
     }
     args.apply_threads();
     let opening = match &cmd.resume {
-        Some(spec) => match cli::train::resume_dir(args, data_dir, spec) {
-            Ok(dir) => Opening::Resume {
-                dir,
-                epochs: args.epochs,
-                lr: args.lr,
-                clip: args.clip,
-            },
-            Err(code) => return code,
+        Some(spec) => Opening::Resume {
+            dir: cli::train::resume_dir(args, data_dir, spec)?,
+            epochs: args.epochs,
+            lr: args.lr,
+            clip: args.clip,
         },
-        None => match cli::train::new_run_hparams(args) {
-            Ok(hp) => Opening::New(hp),
-            Err(e) => return usage(e),
-        },
+        None => Opening::New(cli::train::new_run_hparams(args)?),
     };
     let runs_root = if cmd.no_save {
         None
     } else {
-        match cli::train::runs_root(data_dir) {
-            Ok(r) => Some(r),
-            Err(e) => return usage(e),
-        }
+        Some(cli::train::runs_root(data_dir)?)
     };
     let save_every = cmd.save_every.map(|n| n as usize);
-    match Launcher::new(args.device, args.kernel, runs_root, save_every) {
-        Ok(launcher) => tui::cockpit::open(launcher, opening, theme),
-        Err(e) => usage(e),
-    }
-}
-
-fn usage(message: String) -> i32 {
-    eprintln!("error: {message}");
-    EXIT_USAGE
+    let launcher =
+        Launcher::new(args.device, args.kernel, runs_root, save_every).map_err(CliError::Usage)?;
+    // The cockpit reports its own errors (it owns the terminal until it has restored it).
+    Ok(tui::cockpit::open(launcher, opening, theme))
 }
 
 /// `--help` and `--version` print as clap writes them; a bad flag or value is one line on

@@ -54,7 +54,16 @@ mod tests {
 
     #[test]
     fn the_text_reads_back_as_the_same_number() {
-        for x in [1e39, 3.2e-5, 0.1 + 0.2, 1.0 / 3.0, 123456.789, 7e-300, 0.0001, 999999.9] {
+        for x in [
+            1e39,
+            3.2e-5,
+            0.1 + 0.2,
+            1.0 / 3.0,
+            123456.789,
+            7e-300,
+            0.0001,
+            999999.9,
+        ] {
             assert_eq!(compact(x).parse::<f64>().unwrap(), x, "{x}");
         }
     }

@@ -7,6 +7,8 @@ use std::sync::Arc;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::{Handle, Signals};
 
+use crate::exit::signal_exit_code;
+
 /// Watches for SIGINT/SIGTERM/SIGHUP while alive; the default actions come back when it is dropped.
 pub struct TerminationWatch {
     received: Arc<AtomicI32>,
@@ -26,7 +28,7 @@ impl TerminationWatch {
             .spawn(move || {
                 for sig in signals.forever() {
                     if seen.swap(sig, Ordering::SeqCst) != 0 {
-                        std::process::exit(128 + sig);
+                        std::process::exit(signal_exit_code(sig));
                     }
                     on_signal(sig);
                 }
@@ -45,7 +47,7 @@ impl TerminationWatch {
     /// The conventional exit status for the signal received (130 for SIGINT, 143 for SIGTERM,
     /// 129 for SIGHUP).
     pub fn exit_code(&self) -> Option<i32> {
-        self.received().map(|s| 128 + s)
+        self.received().map(signal_exit_code)
     }
 }
 

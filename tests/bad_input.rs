@@ -17,9 +17,10 @@ use ratatui::crossterm::event::KeyCode;
 use common::cli::{rnn_tui, SMALL_SPLIT};
 use common::keys::key;
 use common::screen::screen;
-use rnn_tui::cli::{EXIT_FAILURE, EXIT_USAGE};
 use rnn_tui::data::CorpusSource;
-use rnn_tui::train::{Command, Event, Field, HParams, Trainer, TrainerState};
+use rnn_tui::exit::{EXIT_FAILURE, EXIT_USAGE};
+use rnn_tui::hparams::{Field, HParams};
+use rnn_tui::train::{Command, Event, Trainer, TrainerState};
 use rnn_tui::tui::{fixtures, Action, App, ColorMode, Dialog, Focus, Level, Msg, Theme};
 
 // ---------------------------------------------------------------------------------------------

@@ -59,6 +59,40 @@ fn help_lists_the_training_flags() {
     }
 }
 
+/// The `--theme` help names the directory the theme loader reads (`<config dir>/themes`, the
+/// config file's directory), not a made-up `rnn-tui/themes` below it.
+#[test]
+fn theme_help_names_the_themes_directory_the_loader_reads() {
+    let out = rnn_tui().args(["--help"]).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("<config dir>/themes/NAME.toml"), "{text}");
+    assert!(!text.contains("rnn-tui/themes"), "{text}");
+    // The loader reads exactly there: a theme copied in by name gets past theme loading (the
+    // run then stops at the bad --lr, also exit 2), an absent one is unknown.
+    let config = scratch_dirs().join("theme-help");
+    let themes = config.join("themes");
+    std::fs::create_dir_all(&themes).unwrap();
+    let light = concat!(env!("CARGO_MANIFEST_DIR"), "/themes/light.toml");
+    std::fs::copy(light, themes.join("mine.toml")).unwrap();
+    let stderr_with_theme = |name: &str| {
+        let out = rnn_tui()
+            .env("RNN_TUI_CONFIG_DIR", &config)
+            .args(["train", "--headless", "--theme", name, "--lr", "-1"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let found = stderr_with_theme("mine");
+    assert!(
+        found.contains("lr must be a positive finite number"),
+        "{found}"
+    );
+    let missing = stderr_with_theme("absent");
+    assert!(missing.contains("unknown theme \"absent\""), "{missing}");
+}
+
 #[test]
 fn headless_run_prints_epochs_and_a_summary() {
     let out = small_run().output().unwrap();

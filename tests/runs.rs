@@ -5,10 +5,12 @@ use std::path::{Path, PathBuf};
 
 use candle_core::Device;
 use rnn_tui::data::CorpusSource;
+use rnn_tui::hparams::HParams;
+use rnn_tui::metrics::MetricRecord;
 use rnn_tui::model::params::param_shapes;
 use rnn_tui::model::{ComputePath, PARAM_NAMES};
-use rnn_tui::runs::{self, Checkpoint, MetricRecord, RunDir, RunError};
-use rnn_tui::train::{Command, Event, HParams, Trainer, TrainerState};
+use rnn_tui::runs::{self, Checkpoint, RunDir, RunError};
+use rnn_tui::train::{Command, Event, Trainer, TrainerState};
 
 fn slice_corpus(dir: &Path) -> CorpusSource {
     let path = dir.join("slice.txt");

@@ -10,11 +10,11 @@ use candle_core::Device;
 use clap::Args;
 use rand::SeedableRng;
 
+use super::CliError;
 use crate::data::{Batch, Corpus, CorpusSource, Dataset, Vocab};
+use crate::device::{self, DeviceChoice};
 use crate::model::{ComputePath, LanguageModel};
 use crate::train::clip_gradients;
-
-use super::{EXIT_FAILURE, EXIT_USAGE};
 
 #[derive(Debug, Args)]
 pub struct BenchCmd {
@@ -99,39 +99,25 @@ pub fn measure_completion(hiddens: usize) -> (f64, f64) {
     (times[times.len() / 2], times[times.len() * 95 / 100])
 }
 
-pub fn run(cmd: &BenchCmd, device_choice: crate::device::DeviceChoice) -> i32 {
-    let (device, device_name) = match crate::device::select(device_choice) {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_USAGE;
-        }
-    };
+pub fn run(cmd: &BenchCmd, device_choice: DeviceChoice) -> Result<(), CliError> {
+    let (device, device_name) = device::select(device_choice).map_err(CliError::Usage)?;
     if cmd.single {
-        let threads = crate::cli::current_threads();
+        let threads = super::current_threads();
         for &kernel in &cmd.kernels {
             for &h in &cmd.sizes {
-                match measure_training(kernel, h, cmd.batches, &device) {
-                    Ok(tps) => println!(
-                        "kernel={} hiddens={h} threads={threads} device={device_name} tokens_per_s={tps:.0}",
-                        kernel.name()
-                    ),
-                    Err(e) => {
-                        eprintln!("error: {} at hiddens {h}: {e}", kernel.name());
-                        return EXIT_FAILURE;
-                    }
-                }
+                let tps = measure_training(kernel, h, cmd.batches, &device).map_err(|e| {
+                    CliError::Failure(format!("{} at hiddens {h}: {e}", kernel.name()))
+                })?;
+                println!(
+                    "kernel={} hiddens={h} threads={threads} device={device_name} tokens_per_s={tps:.0}",
+                    kernel.name()
+                );
             }
         }
-        return 0;
+        return Ok(());
     }
-    let exe = match std::env::current_exe() {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: cannot find this program to re-run it: {e}");
-            return EXIT_FAILURE;
-        }
-    };
+    let exe = std::env::current_exe()
+        .map_err(|e| CliError::Failure(format!("cannot find this program to re-run it: {e}")))?;
     println!(
         "training throughput, d2l batch 1024 x 32 steps on The Time Machine, {} timed batches",
         cmd.batches
@@ -158,13 +144,11 @@ pub fn run(cmd: &BenchCmd, device_choice: crate::device::DeviceChoice) -> i32 {
                             .unwrap_or("?");
                         println!("{:<8} {:>8} {:>8} {:>14}", kernel.name(), h, threads, tps);
                     }
-                    Ok(o) => {
-                        eprint!("{}", String::from_utf8_lossy(&o.stderr));
-                        return EXIT_FAILURE;
-                    }
+                    Ok(o) => return Err(child_failure(&o.stderr)),
                     Err(e) => {
-                        eprintln!("error: running the benchmark child: {e}");
-                        return EXIT_FAILURE;
+                        return Err(CliError::Failure(format!(
+                            "running the benchmark child: {e}"
+                        )))
                     }
                 }
             }
@@ -174,11 +158,24 @@ pub fn run(cmd: &BenchCmd, device_choice: crate::device::DeviceChoice) -> i32 {
         let (p50, p95) = measure_completion(h);
         println!("completion: 30-char prefix + 20 greedy chars, hiddens {h}: p50 {p50:.1} µs, p95 {p95:.1} µs");
     }
-    0
+    Ok(())
 }
 
-fn device_arg(d: crate::device::DeviceChoice) -> &'static str {
-    use crate::device::DeviceChoice::*;
+/// A failed child's error, passed on as this process's own: the child (this program) already
+/// wrote it as `error: <message>`; anything else it wrote (a panic) is passed on whole.
+fn child_failure(stderr: &[u8]) -> CliError {
+    let text = String::from_utf8_lossy(stderr);
+    let text = text.trim();
+    let message = text.strip_prefix("error: ").unwrap_or(text);
+    if message.is_empty() {
+        CliError::Failure("the benchmark child failed without a message".into())
+    } else {
+        CliError::Failure(message.to_owned())
+    }
+}
+
+fn device_arg(d: DeviceChoice) -> &'static str {
+    use DeviceChoice::*;
     match d {
         Auto => "auto",
         Cpu => "cpu",

@@ -1,29 +1,20 @@
 //! `rnn-tui config`: where the config file is and what it sets.
 
-use super::{ConfigCmd, EXIT_USAGE};
-use crate::runs::config::config_path;
-use crate::runs::Config;
+use super::{CliError, ConfigCmd};
+use crate::config::{config_path, Config, CONFIG_DIR_ENV};
 
-pub fn run(cmd: &ConfigCmd) -> i32 {
+pub fn run(cmd: &ConfigCmd) -> Result<(), CliError> {
     let Some(path) = config_path() else {
-        eprintln!(
-            "error: cannot find a home directory for the config file: set {}",
-            crate::runs::CONFIG_DIR_ENV
-        );
-        return EXIT_USAGE;
+        return Err(CliError::Usage(format!(
+            "cannot find a home directory for the config file: set {CONFIG_DIR_ENV}"
+        )));
     };
     if cmd.path {
         println!("{}", path.display());
-        return 0;
+        return Ok(());
     }
     let config = if path.exists() {
-        match Config::load_from(&path) {
-            Ok(c) => c,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return EXIT_USAGE;
-            }
-        }
+        Config::load_from(&path)?
     } else {
         println!("# {} (not present: built-in defaults)", path.display());
         Config::default()
@@ -41,5 +32,5 @@ pub fn run(cmd: &ConfigCmd) -> i32 {
         toml::Value::try_from(&config.train).expect("hyperparameters are TOML"),
     );
     print!("{}", toml::to_string(&table).expect("a table is TOML"));
-    0
+    Ok(())
 }

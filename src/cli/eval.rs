@@ -2,51 +2,33 @@
 
 use std::path::Path;
 
-use super::{EvalCmd, EXIT_FAILURE, EXIT_USAGE};
+use super::{CliError, EvalCmd};
 use crate::data::{Corpus, CorpusSource};
-use crate::runs::evaluate;
+use crate::eval::evaluate;
 
-pub fn run(data_dir: Option<&Path>, cmd: &EvalCmd, corpus: Option<&str>) -> i32 {
+pub fn run(data_dir: Option<&Path>, cmd: &EvalCmd, corpus: Option<&str>) -> Result<(), CliError> {
     let Some(corpus) = corpus.filter(|c| !c.trim().is_empty()) else {
-        eprintln!("error: eval needs the text to score: --corpus FILE");
-        return EXIT_USAGE;
+        return Err(CliError::Usage(
+            "eval needs the text to score: --corpus FILE".into(),
+        ));
     };
-    let ckpt = match super::runs::load(data_dir, &cmd.run) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
+    let ckpt = super::runs::load(data_dir, &cmd.run)?;
     let source = CorpusSource::parse(corpus);
-    let text = match Corpus::load(&source) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_USAGE;
-        }
-    };
-    let mut model = match ckpt.model() {
-        Ok(m) => m,
-        Err(e) => return super::runs::fail(&e),
-    };
+    let text = Corpus::load(&source)?;
+    let mut model = ckpt.model()?;
     let vocab = ckpt.vocab();
     let steps = ckpt.meta.hparams.num_steps;
-    match evaluate(&mut model, &vocab, &text.text, steps) {
-        Ok(r) => {
-            println!(
-                "run {} corpus {} chars {} unknown {} ({:.2}% read as <unk>) windows {} of {}",
-                ckpt.meta.id,
-                source,
-                r.chars,
-                r.unknown,
-                100.0 * r.unknown as f64 / r.chars.max(1) as f64,
-                r.windows,
-                steps
-            );
-            println!("perplexity {:.3}", r.perplexity);
-            0
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            EXIT_FAILURE
-        }
-    }
+    let r = evaluate(&mut model, &vocab, &text.text, steps)?;
+    println!(
+        "run {} corpus {} chars {} unknown {} ({:.2}% read as <unk>) windows {} of {}",
+        ckpt.meta.id,
+        source,
+        r.chars,
+        r.unknown,
+        100.0 * r.unknown as f64 / r.chars.max(1) as f64,
+        r.windows,
+        steps
+    );
+    println!("perplexity {:.3}", r.perplexity);
+    Ok(())
 }

@@ -3,25 +3,18 @@
 use std::io::Write;
 use std::path::Path;
 
-use super::{ExportCmd, EXIT_FAILURE, EXIT_USAGE};
+use super::{CliError, ExportCmd};
 use crate::runs::{read_metrics, write_csv};
 
-pub fn run(data_dir: Option<&Path>, cmd: &ExportCmd) -> i32 {
+pub fn run(data_dir: Option<&Path>, cmd: &ExportCmd) -> Result<(), CliError> {
     if !cmd.csv {
-        eprintln!("error: export needs a format: --csv");
-        return EXIT_USAGE;
+        return Err(CliError::Usage("export needs a format: --csv".into()));
     }
-    let dir = match super::runs::find(data_dir, &cmd.run) {
-        Ok(d) => d,
-        Err(code) => return code,
-    };
-    let records = match read_metrics(&dir.metrics_path()) {
-        Ok(r) => r,
-        Err(e) => return super::runs::fail(&e),
-    };
+    let dir = super::runs::find(data_dir, &cmd.run)?;
+    let records = read_metrics(&dir.metrics_path())?;
     let mut buf = Vec::new();
     write_csv(&records, &mut buf).expect("writing to memory");
-    let result = match &cmd.output {
+    match &cmd.output {
         Some(path) => crate::runs::atomic::write_atomic(path, &buf)
             .map_err(|e| format!("{}: {e}", path.display())),
         None => {
@@ -33,12 +26,6 @@ pub fn run(data_dir: Option<&Path>, cmd: &ExportCmd) -> i32 {
                 r => r.map_err(|e| e.to_string()),
             }
         }
-    };
-    match result {
-        Ok(()) => 0,
-        Err(e) => {
-            eprintln!("error: {e}");
-            EXIT_FAILURE
-        }
     }
+    .map_err(CliError::Failure)
 }

@@ -2,43 +2,14 @@
 
 use std::io::Write;
 
-use crate::device;
-use crate::model::ComputePath;
+use crate::exit::EXIT_FAILURE;
 use crate::runs::RunDir;
 use crate::signals::TerminationWatch;
-use crate::train::{Command, Event, HParams, Trainer};
-
-use super::{EXIT_FAILURE, EXIT_USAGE};
+use crate::train::{Command, Event, Trainer};
 
 pub enum Format {
     Plain,
     Json,
-}
-
-/// Train to the end without saving, printing as it goes. Returns the process exit code.
-pub fn run(hp: HParams, device: device::DeviceChoice, kernel: ComputePath, format: Format) -> i32 {
-    let (dev, dev_name) = match device::select(device) {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_USAGE;
-        }
-    };
-    let trainer = match Trainer::new(hp, &dev, &dev_name).and_then(|mut t| {
-        t.set_compute_path(kernel)?;
-        Ok(t)
-    }) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return if e.is_usage() {
-                EXIT_USAGE
-            } else {
-                EXIT_FAILURE
-            };
-        }
-    };
-    run_trainer(trainer, format)
 }
 
 /// The `run` line printed after the header when the trainer saves into a run directory:
@@ -87,7 +58,8 @@ fn diverged_message(
 
 /// Train a prepared trainer to the end, printing as it goes (with the `run` line after the
 /// header when it has a run directory). Returns the process exit code: 0 only when training
-/// finished and nothing failed (a failed save counts).
+/// finished and nothing failed (a failed save counts), 128 + n after signal n. Failures during
+/// training are reported as they happen (`error: …` lines), so they are not returned.
 pub fn run_trainer(trainer: Trainer, format: Format) -> i32 {
     let run = trainer.run_dir().map(|d| {
         let resumed = trainer.resumed_position();

@@ -1,7 +1,9 @@
-//! The command line: argument parsing and the subcommands that need no terminal UI.
+//! The command line: argument parsing and the subcommands that need no terminal UI. Every
+//! subcommand returns a [`CliError`]; `main` turns it into one line and an exit code.
 
 pub mod bench;
 pub mod config;
+pub mod error;
 pub mod eval;
 pub mod export;
 pub mod headless;
@@ -15,13 +17,14 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::data::CorpusSource;
 use crate::device::DeviceChoice;
+use crate::hparams::HParams;
 use crate::model::ComputePath;
-use crate::train::HParams;
 
-/// Exit code for bad input from the user (flags, files, sizes).
-pub const EXIT_USAGE: i32 = 2;
-/// Exit code for a failure while running.
-pub const EXIT_FAILURE: i32 = 1;
+pub use error::CliError;
+
+// Compatibility re-export: the exit codes live in `crate::exit` (the cockpit and tests still
+// import them from here).
+pub use crate::exit::{EXIT_FAILURE, EXIT_USAGE};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -175,7 +178,8 @@ pub struct TrainArgs {
     #[arg(long, global = true, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
     /// Cockpit colours: default, light, high-contrast, a user theme in
-    /// <config dir>/themes/NAME.toml, or a path to a .toml file
+    /// <config dir>/themes/NAME.toml (config dir: $RNN_TUI_CONFIG_DIR, else ~/.config/rnn-tui on
+    /// Linux), or a path to a .toml file
     #[arg(long, global = true, value_name = "NAME|PATH")]
     pub theme: Option<String>,
 }
@@ -229,10 +233,10 @@ impl TrainArgs {
 }
 
 /// Value parsers for the hyperparameter flags: the same parsing and messages as the form and
-/// the config file (`train::hparams`), and negative numbers are read as values (so `--lr -1`
+/// the config file (`crate::hparams`), and negative numbers are read as values (so `--lr -1`
 /// or `--clip -inf` is refused by `HParams::validate` like `--lr 0`, not taken for a flag).
 mod flag {
-    use crate::train::hparams::{self, Field, NUM_TRAIN_KEY, NUM_VAL_KEY};
+    use crate::hparams::{self, Field, NUM_TRAIN_KEY, NUM_VAL_KEY};
 
     macro_rules! whole {
         ($($name:ident => $key:expr),*) => {$(

@@ -2,29 +2,17 @@
 
 use std::path::Path;
 
-use super::{EXIT_FAILURE, EXIT_USAGE};
 use crate::runs::{self, Checkpoint, RunDir, RunError};
 
-/// Report a run error: bad input exits 2, a failure to read or write exits 1.
-pub(crate) fn fail(e: &RunError) -> i32 {
-    eprintln!("error: {e}");
-    if e.is_usage() {
-        EXIT_USAGE
-    } else {
-        EXIT_FAILURE
-    }
-}
-
 /// Find a run from the command line's `--run` value.
-pub(crate) fn find(data_dir: Option<&Path>, spec: &str) -> Result<RunDir, i32> {
-    let root = runs::runs_root(&runs::data_dir(data_dir).map_err(|e| fail(&e))?);
-    runs::resolve(&root, spec).map_err(|e| fail(&e))
+pub(crate) fn find(data_dir: Option<&Path>, spec: &str) -> Result<RunDir, RunError> {
+    let root = runs::runs_root(&runs::data_dir(data_dir)?);
+    runs::resolve(&root, spec)
 }
 
 /// Find and load a run's checkpoint.
-pub(crate) fn load(data_dir: Option<&Path>, spec: &str) -> Result<Checkpoint, i32> {
-    let dir = find(data_dir, spec)?;
-    Checkpoint::load(&dir).map_err(|e| fail(&e))
+pub(crate) fn load(data_dir: Option<&Path>, spec: &str) -> Result<Checkpoint, RunError> {
+    Checkpoint::load(&find(data_dir, spec)?)
 }
 
 fn fmt_ppl(v: f64) -> String {
@@ -35,18 +23,12 @@ fn fmt_ppl(v: f64) -> String {
     }
 }
 
-pub fn run(data_dir: Option<&Path>) -> i32 {
-    let root = match runs::data_dir(data_dir) {
-        Ok(d) => runs::runs_root(&d),
-        Err(e) => return fail(&e),
-    };
-    let list = match runs::list_runs(&root) {
-        Ok(l) => l,
-        Err(e) => return fail(&e),
-    };
+pub fn run(data_dir: Option<&Path>) -> Result<(), RunError> {
+    let root = runs::runs_root(&runs::data_dir(data_dir)?);
+    let list = runs::list_runs(&root)?;
     if list.is_empty() {
         println!("no runs in {}", root.display());
-        return 0;
+        return Ok(());
     }
     println!(
         "{:<20}  {:<16}  {:<24}  {:>7} {:>5} {:>5} {:>6} {:>6}  {:>9}  {:>8}",
@@ -79,5 +61,5 @@ pub fn run(data_dir: Option<&Path>) -> i32 {
             Err(e) => println!("{:<20}  unreadable: {e}", r.dir.id),
         }
     }
-    0
+    Ok(())
 }

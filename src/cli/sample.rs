@@ -5,43 +5,33 @@ use std::path::Path;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use super::{SampleCmd, EXIT_FAILURE, EXIT_USAGE};
+use super::{CliError, SampleCmd};
 use crate::model::Sampling;
+use crate::runs::RunError;
 
 /// Longest completion `sample` will generate.
 pub const MAX_LEN: usize = 1_000_000;
 
-pub fn run(data_dir: Option<&Path>, cmd: &SampleCmd, seed: Option<u64>) -> i32 {
-    let usage = |msg: &str| {
-        eprintln!("error: {msg}");
-        EXIT_USAGE
-    };
+pub fn run(data_dir: Option<&Path>, cmd: &SampleCmd, seed: Option<u64>) -> Result<(), CliError> {
+    let usage = |msg: String| Err(CliError::Usage(msg));
     if cmd.prefix.is_empty() {
-        return usage("--prefix needs at least one character");
+        return usage("--prefix needs at least one character".into());
     }
     if cmd.len > MAX_LEN {
-        return usage(&format!("--len must be at most {MAX_LEN}, got {}", cmd.len));
+        return usage(format!("--len must be at most {MAX_LEN}, got {}", cmd.len));
     }
     if let Some(t) = cmd.temperature {
         if !t.is_finite() || t <= 0.0 {
-            return usage(&format!(
+            return usage(format!(
                 "--temperature must be a positive finite number, got {t}"
             ));
         }
     }
-    let ckpt = match super::runs::load(data_dir, &cmd.run) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let snapshot = match ckpt.model().and_then(|m| {
-        m.snapshot().map_err(|e| crate::runs::RunError::Mismatch {
-            path: ckpt.dir.model_path(),
-            reason: e.to_string(),
-        })
-    }) {
-        Ok(s) => s,
-        Err(e) => return super::runs::fail(&e),
-    };
+    let ckpt = super::runs::load(data_dir, &cmd.run)?;
+    let snapshot = ckpt.model()?.snapshot().map_err(|e| RunError::Mismatch {
+        path: ckpt.dir.model_path(),
+        reason: e.to_string(),
+    })?;
     let unknown = snapshot.vocab.count_unknown(&cmd.prefix);
     if unknown > 0 {
         eprintln!(
@@ -54,14 +44,7 @@ pub fn run(data_dir: Option<&Path>, cmd: &SampleCmd, seed: Option<u64>) -> i32 {
         top_k: cmd.top_k.map(|k| k as usize),
     };
     let mut rng = ChaCha8Rng::seed_from_u64(seed.unwrap_or(0));
-    match snapshot.sample(&cmd.prefix, cmd.len, &sampling, &mut rng) {
-        Ok(c) => {
-            println!("{}", c.text());
-            0
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            EXIT_FAILURE
-        }
-    }
+    let completion = snapshot.sample(&cmd.prefix, cmd.len, &sampling, &mut rng)?;
+    println!("{}", completion.text());
+    Ok(())
 }

@@ -1,73 +1,57 @@
 //! `rnn-tui train --headless`: new runs (saved by default), `--resume`, `--save-every`,
 //! `--no-save`, with defaults from the config file.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::headless::{self, Format};
-use super::{TrainArgs, TrainCmd, EXIT_FAILURE, EXIT_USAGE};
+use super::{CliError, TrainArgs, TrainCmd};
+use crate::config::Config;
 use crate::device;
-use crate::runs::{self, Config, RunDir};
-use crate::train::{resume_run, HParams, ResumeOptions, TrainError, Trainer};
-
-/// Print `error: …` and give the exit code for a trainer error.
-fn fail(e: &TrainError) -> i32 {
-    eprintln!("error: {e}");
-    if e.is_usage() {
-        EXIT_USAGE
-    } else {
-        EXIT_FAILURE
-    }
-}
+use crate::hparams::HParams;
+use crate::runs::{self, RunDir};
+use crate::train::{resume_run, ResumeOptions, Trainer};
 
 /// The hyperparameters for a new run: flags over the config file over built-in defaults.
-pub fn new_run_hparams(args: &TrainArgs) -> Result<HParams, String> {
-    let config = Config::load().map_err(|e| e.to_string())?;
-    args.hparams(config.train)
+pub fn new_run_hparams(args: &TrainArgs) -> Result<HParams, CliError> {
+    let config = Config::load()?;
+    args.hparams(config.train).map_err(CliError::Usage)
 }
 
 /// Build the trainer `train` asks for (new or resumed, recording or not) and run it headless.
-pub fn run(args: &TrainArgs, data_dir: Option<&Path>, cmd: &TrainCmd) -> i32 {
+/// Returns the exit code of a run that started (see [`headless::run_trainer`]).
+pub fn run(args: &TrainArgs, data_dir: Option<&Path>, cmd: &TrainCmd) -> Result<i32, CliError> {
     args.apply_threads();
     let format = if cmd.json {
         Format::Json
     } else {
         Format::Plain
     };
-    match build(args, data_dir, cmd) {
-        Ok(trainer) => headless::run_trainer(trainer, format),
-        Err(code) => code,
-    }
+    let trainer = build(args, data_dir, cmd)?;
+    Ok(headless::run_trainer(trainer, format))
 }
 
 /// The run `--resume SPEC` names, after checking that no flag tries to change what a run
-/// keeps. Errors are printed; the exit code comes back.
-pub fn resume_dir(args: &TrainArgs, data_dir: Option<&Path>, spec: &str) -> Result<RunDir, i32> {
-    let usage = |msg: String| {
-        eprintln!("error: {msg}");
-        EXIT_USAGE
-    };
+/// keeps.
+pub fn resume_dir(
+    args: &TrainArgs,
+    data_dir: Option<&Path>,
+    spec: &str,
+) -> Result<RunDir, CliError> {
     if let Some(flag) = args.fixed_flag_given() {
-        return Err(usage(format!(
+        return Err(CliError::Usage(format!(
             "{flag} cannot change when resuming: a run keeps its hyperparameters (only --epochs, --lr and --clip can change)"
         )));
     }
-    let root = runs_root(data_dir).map_err(usage)?;
-    runs::resolve(&root, spec).map_err(|e| usage(e.to_string()))
+    Ok(runs::resolve(&runs_root(data_dir)?, spec)?)
 }
 
 /// Where runs are saved: `<data dir>/runs`.
-pub fn runs_root(data_dir: Option<&Path>) -> Result<std::path::PathBuf, String> {
-    runs::data_dir(data_dir)
-        .map(|d| runs::runs_root(&d))
-        .map_err(|e| e.to_string())
+pub fn runs_root(data_dir: Option<&Path>) -> Result<PathBuf, CliError> {
+    Ok(runs::runs_root(&runs::data_dir(data_dir)?))
 }
 
-fn build(args: &TrainArgs, data_dir: Option<&Path>, cmd: &TrainCmd) -> Result<Trainer, i32> {
-    let usage = |msg: String| {
-        eprintln!("error: {msg}");
-        EXIT_USAGE
-    };
-    let (dev, dev_name) = device::select(args.device).map_err(usage)?;
+fn build(args: &TrainArgs, data_dir: Option<&Path>, cmd: &TrainCmd) -> Result<Trainer, CliError> {
+    let (dev, dev_name) = device::select(args.device).map_err(CliError::Usage)?;
     let mut trainer = match &cmd.resume {
         Some(spec) => {
             let dir = resume_dir(args, data_dir, spec)?;
@@ -78,29 +62,22 @@ fn build(args: &TrainArgs, data_dir: Option<&Path>, cmd: &TrainCmd) -> Result<Tr
                 kernel: args.kernel,
                 record: !cmd.no_save,
             };
-            let resumed = resume_run(&dir, &opts, &dev, &dev_name).map_err(|e| fail(&e))?;
+            let resumed = resume_run(&dir, &opts, &dev, &dev_name)?;
             for note in &resumed.notes {
                 eprintln!("note: {note}");
             }
             resumed.trainer
         }
         None => {
-            let hp = new_run_hparams(args).map_err(usage)?;
-            let mut t = Trainer::new(hp, &dev, &dev_name).map_err(|e| fail(&e))?;
+            let hp = new_run_hparams(args)?;
+            let mut t = Trainer::new(hp, &dev, &dev_name)?;
             if !cmd.no_save {
-                let root = runs_root(data_dir).map_err(usage)?;
-                let dir = RunDir::create(&root).map_err(|e| {
-                    eprintln!("error: {e}");
-                    EXIT_FAILURE
-                })?;
-                t.record_to(dir).map_err(|e| fail(&e))?;
+                t.record_to(RunDir::create(&runs_root(data_dir)?)?)?;
             }
             t
         }
     };
-    trainer
-        .set_compute_path(args.kernel)
-        .map_err(|e| fail(&e))?;
+    trainer.set_compute_path(args.kernel)?;
     trainer.set_save_every(cmd.save_every.map(|n| n as usize));
     Ok(trainer)
 }

@@ -21,9 +21,9 @@ use super::metrics::MetricsWriter;
 use super::{time, RunDir, RunError};
 use crate::data::corpus::TIME_MACHINE;
 use crate::data::{CorpusSource, Vocab, UNK};
+use crate::hparams::HParams;
 use crate::model::params::{param_shapes, RnnParams};
 use crate::model::{LanguageModel, PARAM_NAMES};
-use crate::train::HParams;
 
 /// Bumped whenever `run.json` or the checkpoint layout changes incompatibly.
 pub const FORMAT_VERSION: u64 = 1;

@@ -5,18 +5,8 @@ use std::fs::{File, OpenOptions};
 use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
-
 use super::RunError;
-use crate::train::{BatchStats, EpochStats, Event};
-
-/// One line of `metrics.jsonl`.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
-pub enum MetricRecord {
-    Batch(BatchStats),
-    Epoch(EpochStats),
-}
+use crate::metrics::MetricRecord;
 
 /// Appends metric lines; every line is written through to the file at once.
 pub struct MetricsWriter {
@@ -50,12 +40,9 @@ impl MetricsWriter {
         })
     }
 
-    /// Append a batch or epoch event; other events are not metrics and are ignored.
-    pub fn log(&mut self, event: &Event) -> Result<(), RunError> {
-        if !matches!(event, Event::Batch(_) | Event::Epoch(_)) {
-            return Ok(());
-        }
-        let mut line = serde_json::to_string(event).map_err(|e| RunError::io(&self.path, e))?;
+    /// Append one batch or epoch record.
+    pub fn log(&mut self, record: &MetricRecord) -> Result<(), RunError> {
+        let mut line = serde_json::to_string(record).map_err(|e| RunError::io(&self.path, e))?;
         line.push('\n');
         self.file
             .write_all(line.as_bytes())
@@ -156,9 +143,10 @@ pub fn write_csv(records: &[MetricRecord], w: &mut impl Write) -> std::io::Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::{BatchStats, EpochStats};
 
-    fn batch(k: usize) -> Event {
-        Event::Batch(BatchStats {
+    fn batch(k: usize) -> MetricRecord {
+        MetricRecord::Batch(BatchStats {
             epoch: 1,
             batch: k,
             batches_per_epoch: 4,
@@ -180,7 +168,7 @@ mod tests {
         w.log(&batch(1)).unwrap();
         let keep = w.bytes();
         w.log(&batch(2)).unwrap();
-        w.log(&Event::Epoch(EpochStats {
+        w.log(&MetricRecord::Epoch(EpochStats {
             epoch: 1,
             epochs: 2,
             train_ppl: 20.0,

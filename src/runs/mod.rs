@@ -5,14 +5,14 @@
 //! The API a front end needs:
 //! - [`data_dir`] / [`runs_root`]: where runs live; [`list_runs`]: every run, newest first;
 //! - [`resolve`]: a run from an id, a unique id prefix, `latest`, or a path;
-//! - [`Checkpoint::load`] then [`crate::train::Trainer::from_checkpoint`]: continue training;
-//! - [`read_metrics`]: the per-batch and per-epoch records, e.g. for an overlay curve;
-//! - [`Config::load`]: defaults for hyperparameters and the theme.
+//! - [`Checkpoint::load`]: the weights and progress a trainer continues from;
+//! - [`read_metrics`]: the per-batch and per-epoch records, e.g. for an overlay curve.
+//!
+//! Storage only: it reads and writes plain data ([`crate::hparams`], [`crate::metrics`],
+//! tensors) and knows nothing of the trainer or the front ends.
 
 pub mod atomic;
 pub mod checkpoint;
-pub mod config;
-pub mod eval;
 pub mod lock;
 pub mod metrics;
 pub mod time;
@@ -23,10 +23,13 @@ pub use checkpoint::{
     corpus_sha256, Checkpoint, CorpusInfo, Progress, Recorder, RunMeta, FORMAT_VERSION, META_FILE,
     METRICS_FILE, MODEL_FILE,
 };
-pub use config::{Config, ConfigError, CONFIG_DIR_ENV};
-pub use eval::{evaluate, EvalReport};
 pub use lock::{RunLock, LOCK_FILE};
-pub use metrics::{read_metrics, write_csv, MetricRecord, MetricsWriter};
+pub use metrics::{read_metrics, write_csv, MetricsWriter};
+
+// Compatibility re-exports for the cockpit (`tui`), which still imports these through `runs`;
+// they moved to their own top-level modules.
+pub use crate::config;
+pub use crate::metrics::MetricRecord;
 
 /// Overrides the data directory (the `--data-dir` flag wins over it).
 pub const DATA_DIR_ENV: &str = "RNN_TUI_DATA_DIR";
@@ -168,7 +171,7 @@ impl RunDir {
         RunMeta::load(&self.meta_path())
     }
 
-    /// The run's weights and progress, ready for [`crate::train::Trainer::from_checkpoint`].
+    /// The run's weights and progress, ready to continue training from.
     pub fn checkpoint(&self) -> Result<Checkpoint, RunError> {
         Checkpoint::load(self)
     }

@@ -1,8 +1,7 @@
-//! Training: hyperparameters, clipping, the trainer loop on its own thread, and the
-//! [`protocol`] it speaks.
+//! Training: clipping, the trainer loop on its own thread, and the [`protocol`] it speaks.
 
 pub mod clip;
-pub mod hparams;
+pub mod error;
 pub mod outbox;
 pub mod protocol;
 pub mod resume;
@@ -10,7 +9,12 @@ pub mod trainer;
 pub mod worker;
 
 pub use clip::{clip_gradients, ClipOutcome};
-pub use hparams::{Field, HParams};
-pub use protocol::{BatchStats, Command, EpochStats, Event, Summary, TrainerState};
+pub use protocol::{Command, Event, Summary, TrainerState};
+
+// Compatibility re-exports: hyperparameters and the metric records moved below `train`
+// (`crate::hparams`, `crate::metrics`); the cockpit, the trainer and tests still name them here.
+pub use crate::hparams::{self, Field, HParams};
+pub use crate::metrics::{BatchStats, EpochStats};
+pub use error::TrainError;
 pub use resume::{resume_run, ResumeOptions, Resumed};
-pub use trainer::{TrainError, Trainer, TrainerHandle};
+pub use trainer::{Trainer, TrainerHandle};

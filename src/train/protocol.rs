@@ -7,8 +7,10 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::Serialize;
 
+use crate::metrics::MetricRecord;
+pub use crate::metrics::{BatchStats, EpochStats};
 use crate::model::ModelSnapshot;
 
 /// What the front end asks of the trainer.
@@ -39,49 +41,6 @@ pub enum TrainerState {
     Training,
     Paused,
     Done,
-}
-
-/// One optimisation step.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct BatchStats {
-    /// 1-based epoch.
-    pub epoch: usize,
-    /// 1-based batch within the epoch.
-    pub batch: usize,
-    pub batches_per_epoch: usize,
-    /// Mean cross-entropy of this batch (before the update).
-    #[serde(deserialize_with = "f64_or_nan")]
-    pub loss: f64,
-    /// Global L2 norm of the gradients before clipping.
-    #[serde(deserialize_with = "f64_or_nan")]
-    pub grad_norm: f64,
-    /// Whether the norm exceeded the threshold and the gradients were scaled down.
-    pub clipped: bool,
-    #[serde(deserialize_with = "f64_or_nan")]
-    pub clip_threshold: f64,
-    #[serde(deserialize_with = "f64_or_nan")]
-    pub lr: f64,
-    /// Tokens in this batch (`batch_size * num_steps`).
-    pub tokens: usize,
-    /// Seconds of training so far (batches only: validation and pauses excluded).
-    #[serde(deserialize_with = "f64_or_nan")]
-    pub elapsed: f64,
-}
-
-/// End of an epoch.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct EpochStats {
-    pub epoch: usize,
-    pub epochs: usize,
-    #[serde(deserialize_with = "f64_or_nan")]
-    pub train_ppl: f64,
-    #[serde(deserialize_with = "f64_or_nan")]
-    pub val_ppl: f64,
-    /// Training tokens per second over this epoch (validation excluded).
-    #[serde(deserialize_with = "f64_or_nan")]
-    pub tokens_per_s: f64,
-    #[serde(deserialize_with = "f64_or_nan")]
-    pub elapsed: f64,
 }
 
 /// The end of a run.
@@ -158,9 +117,53 @@ impl Event {
     pub fn is_critical(&self) -> bool {
         !matches!(self, Event::Batch(_) | Event::Snapshot(_))
     }
+
+    /// The metric record this event carries (batch and epoch events do), as a run's
+    /// `metrics.jsonl` stores it.
+    pub fn metric_record(&self) -> Option<MetricRecord> {
+        match self {
+            Event::Batch(b) => Some(MetricRecord::Batch(b.clone())),
+            Event::Epoch(e) => Some(MetricRecord::Epoch(e.clone())),
+            _ => None,
+        }
+    }
 }
 
-/// JSON writes NaN as `null`; read it back as NaN.
-fn f64_or_nan<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `train --json` prints events and `metrics.jsonl` stores records: the lines must match.
+    #[test]
+    fn metric_records_are_written_as_their_events() {
+        let batch = Event::Batch(BatchStats {
+            epoch: 2,
+            batch: 3,
+            batches_per_epoch: 9,
+            loss: 2.5,
+            grad_norm: f64::NAN,
+            clipped: true,
+            clip_threshold: 1.0,
+            lr: 0.5,
+            tokens: 64,
+            elapsed: 1.25,
+        });
+        let epoch = Event::Epoch(EpochStats {
+            epoch: 2,
+            epochs: 5,
+            train_ppl: 9.5,
+            val_ppl: 10.25,
+            tokens_per_s: 1e5,
+            elapsed: 3.0,
+        });
+        for event in [batch, epoch] {
+            let record = event.metric_record().expect("a metric event");
+            assert_eq!(
+                serde_json::to_string(&record).unwrap(),
+                serde_json::to_string(&event).unwrap()
+            );
+        }
+        let saved = Event::Settings { lr: 1.0, clip: 1.0 };
+        assert_eq!(saved.metric_record(), None);
+    }
 }

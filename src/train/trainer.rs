@@ -16,7 +16,7 @@ use super::clip::clip_gradients;
 use super::hparams::HParams;
 use super::outbox::Outbox;
 use super::protocol::{BatchStats, Command, EpochStats, Event, Summary, TrainerState};
-use crate::data::{Batch, Corpus, CorpusError, Dataset, DatasetError, Vocab};
+use crate::data::{Batch, Corpus, Dataset, Vocab};
 use crate::model::params::{param_count, RnnParams};
 use crate::model::{ComputePath, LanguageModel};
 use crate::runs::{Checkpoint, Progress, Recorder, RunDir, RunError};
@@ -32,30 +32,7 @@ pub const PANIC_ENV: &str = "RNN_TUI_TEST_PANIC_AFTER_BATCHES";
 /// Send the newest weights at most this often (they are also sent at every epoch end).
 const SNAPSHOT_INTERVAL: Duration = Duration::from_millis(100);
 
-#[derive(Debug, thiserror::Error)]
-pub enum TrainError {
-    #[error("{0}")]
-    HParams(String),
-    #[error(transparent)]
-    Corpus(#[from] CorpusError),
-    #[error(transparent)]
-    Dataset(#[from] DatasetError),
-    #[error("tensor error: {0}")]
-    Candle(#[from] candle_core::Error),
-    #[error(transparent)]
-    Run(#[from] RunError),
-}
-
-impl TrainError {
-    /// Bad input from the user (exit code 2) rather than a failure while running (1).
-    pub fn is_usage(&self) -> bool {
-        match self {
-            TrainError::Candle(_) => false,
-            TrainError::Run(e) => e.is_usage(),
-            _ => true,
-        }
-    }
-}
+pub use super::error::TrainError;
 
 /// What the front end wants between two batches.
 enum Control {
@@ -284,9 +261,7 @@ impl Trainer {
         for (name, p) in params.named() {
             let total = p.to_dtype(candle_core::DType::F64)?.abs()?.sum_all()?;
             if !total.to_scalar::<f64>()?.is_finite() {
-                return Err(TrainError::HParams(format!(
-                    "refusing to save: {name} holds NaN or infinite values"
-                )));
+                return Err(TrainError::NonFiniteWeights { param: name.into() });
             }
         }
         let Some(rec) = self.recorder.as_mut() else {
@@ -344,8 +319,8 @@ impl Trainer {
 
     /// Append a batch or epoch event to the run's metrics log, then send it.
     fn log_and_send(&mut self, event: Event, out: &mut Outbox) {
-        if let Some(rec) = self.recorder.as_mut() {
-            if let Err(e) = rec.metrics().log(&event) {
+        if let (Some(rec), Some(record)) = (self.recorder.as_mut(), event.metric_record()) {
+            if let Err(e) = rec.metrics().log(&record) {
                 out.send(Event::Warning {
                     message: format!("writing metrics failed: {e}"),
                 });

@@ -25,7 +25,7 @@ use super::app::{Action, App, Msg};
 use super::launch::{self, Launcher};
 use super::theme::Theme;
 use super::{log, view};
-use crate::cli::{EXIT_FAILURE, EXIT_USAGE};
+use crate::exit::{EXIT_FAILURE, EXIT_USAGE};
 use crate::runs::RunDir;
 use crate::signals::TerminationWatch;
 use crate::train::{Command, Event, HParams, TrainError, TrainerHandle};

@@ -12,7 +12,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::train::{Field, HParams};
+use crate::hparams::{Field, HParams};
 
 /// Overrides the config directory (tests use it).
 pub const CONFIG_DIR_ENV: &str = "RNN_TUI_CONFIG_DIR";

@@ -42,7 +42,7 @@ impl Default for HParams {
     }
 }
 
-/// The fields a user can edit, in the order the form shows them.
+/// The fields a user can edit, in the order the form shows them (the form owns their labels).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Field {
     Hiddens,
@@ -75,19 +75,6 @@ impl Field {
             Field::BatchSize => "batch-size",
             Field::Lr => "lr",
             Field::Clip => "clip",
-            Field::Epochs => "epochs",
-            Field::Seed => "seed",
-            Field::Corpus => "corpus",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Field::Hiddens => "hidden units",
-            Field::NumSteps => "time steps",
-            Field::BatchSize => "batch size",
-            Field::Lr => "learning rate",
-            Field::Clip => "clip threshold",
             Field::Epochs => "epochs",
             Field::Seed => "seed",
             Field::Corpus => "corpus",

@@ -13,7 +13,9 @@ use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 
-use rnn_tui::train::{Command, Event, HParams, Trainer};
+use rnn_tui::hparams::HParams;
+
+use rnn_tui::train::{Command, Event, Trainer};
 use rnn_tui::tui::{view, App, ColorMode, Msg, Theme};
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {

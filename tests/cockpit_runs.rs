@@ -7,9 +7,10 @@ use std::path::Path;
 
 use rnn_tui::data::CorpusSource;
 use rnn_tui::device::DeviceChoice;
+use rnn_tui::hparams::HParams;
+use rnn_tui::metrics::MetricRecord;
 use rnn_tui::model::ComputePath;
-use rnn_tui::runs::MetricRecord;
-use rnn_tui::train::{Command, Event, HParams, TrainerHandle};
+use rnn_tui::train::{Command, Event, TrainerHandle};
 use rnn_tui::tui::launch::{self, Launcher};
 
 fn tiny(dir: &Path) -> HParams {

@@ -3,11 +3,12 @@
 use candle_core::{DType, Device, Tensor};
 use rand::{Rng, SeedableRng};
 use rnn_tui::data::CorpusSource;
+use rnn_tui::hparams::HParams;
 use rnn_tui::model::params::init_params;
 use rnn_tui::model::ComputePath;
 use rnn_tui::model::{RnnParams, RnnScratch};
 use rnn_tui::runs::{Checkpoint, RunDir};
-use rnn_tui::train::{Command, Event, HParams, Trainer, TrainerState};
+use rnn_tui::train::{Command, Event, Trainer, TrainerState};
 
 /// Gradients of the whole model (candle autograd through the unrolled recurrence) against
 /// central finite differences, in f64.

@@ -20,8 +20,10 @@ use ratatui::Terminal;
 
 use common::screen::buffer_text;
 use rnn_tui::data::CorpusSource;
+use rnn_tui::hparams::HParams;
+use rnn_tui::metrics::{BatchStats, EpochStats};
 use rnn_tui::train::outbox::{Outbox, EVENT_CAPACITY};
-use rnn_tui::train::{BatchStats, Command, EpochStats, Event, HParams, Trainer, TrainerState};
+use rnn_tui::train::{Command, Event, Trainer, TrainerState};
 use rnn_tui::tui::series::{HISTORY_BUDGET, RECENT};
 use rnn_tui::tui::widgets::fmt_ppl;
 use rnn_tui::tui::{fixtures, view, App, ColorMode, Msg, Theme};

@@ -7,9 +7,10 @@ use std::sync::OnceLock;
 
 use candle_core::Device;
 use proptest::prelude::*;
+use rnn_tui::hparams::HParams;
 use rnn_tui::model::PARAM_NAMES;
 use rnn_tui::runs::{RunDir, RunError, META_FILE, MODEL_FILE};
-use rnn_tui::train::{Command, Event, HParams, Trainer};
+use rnn_tui::train::{Command, Event, Trainer};
 
 /// One small saved run, made once: (its directory, weights bytes, run.json bytes).
 fn saved_run() -> &'static (tempfile::TempDir, Vec<u8>, Vec<u8>) {

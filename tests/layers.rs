@@ -14,41 +14,77 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[(&str, &[&str])] = &[
     // Plain data and leaves: nothing of this crate below them.
     ("data", &[]),
+    ("number_format", &[]),
     ("metrics", &[]),
     ("exit", &[]),
     ("device", &[]),
-    ("hparams", &["data"]),
+    ("hparams", &["data", "number_format"]),
     ("signals", &["exit"]),
     // The model.
     ("model", &["data", "device"]),
     ("eval", &["data", "model"]),
     // Storage and settings: plain data in and out, never the trainer.
     ("config", &["data", "hparams"]),
-    // `runs` re-exports `config` until the cockpit imports `crate::config` itself.
     (
         "runs",
-        &["data", "metrics", "exit", "hparams", "model", "config"],
+        &[
+            "data",
+            "number_format",
+            "metrics",
+            "exit",
+            "hparams",
+            "model",
+        ],
     ),
     // The trainer.
     (
         "train",
         &[
-            "data", "metrics", "exit", "device", "hparams", "signals", "model", "eval", "runs",
+            "data",
+            "number_format",
+            "metrics",
+            "exit",
+            "device",
+            "hparams",
+            "signals",
+            "model",
+            "eval",
+            "runs",
         ],
     ),
     // The front ends: each may use everything below, neither the other.
     (
         "cli",
         &[
-            "data", "metrics", "exit", "device", "hparams", "signals", "model", "eval", "config",
-            "runs", "train",
+            "data",
+            "number_format",
+            "metrics",
+            "exit",
+            "device",
+            "hparams",
+            "signals",
+            "model",
+            "eval",
+            "config",
+            "runs",
+            "train",
         ],
     ),
     (
         "tui",
         &[
-            "data", "metrics", "exit", "device", "hparams", "signals", "model", "eval", "config",
-            "runs", "train",
+            "data",
+            "number_format",
+            "metrics",
+            "exit",
+            "device",
+            "hparams",
+            "signals",
+            "model",
+            "eval",
+            "config",
+            "runs",
+            "train",
         ],
     ),
 ];

@@ -11,7 +11,8 @@ use ratatui::crossterm::event::{
 use ratatui::Terminal;
 
 use common::screen::buffer_text;
-use rnn_tui::train::{Event, HParams, TrainerState};
+use rnn_tui::hparams::HParams;
+use rnn_tui::train::{Event, TrainerState};
 use rnn_tui::tui::{fixtures, view, App, ColorMode, Msg, Theme};
 
 fn key(code: KeyCode) -> Msg {

@@ -9,7 +9,8 @@ use ratatui::crossterm::event::{
 };
 
 use common::keys::{app, ch, key};
-use rnn_tui::train::{Command, Event, Field, TrainerState};
+use rnn_tui::hparams::Field;
+use rnn_tui::train::{Command, Event, TrainerState};
 use rnn_tui::tui::panels::help::KEYS;
 use rnn_tui::tui::{fixtures, view, Action, App, Dialog, Focus, Level, Msg};
 

@@ -3,7 +3,7 @@
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use rnn_tui::train::{Field, HParams};
+use rnn_tui::hparams::{Field, HParams};
 use rnn_tui::tui::fixtures;
 use rnn_tui::tui::launch::RunList;
 use rnn_tui::tui::panels::completion::CompletionState;

@@ -10,7 +10,8 @@ use crossbeam_channel::{unbounded, Receiver};
 use ratatui::crossterm::event::KeyCode;
 
 use common::keys::{app, ch, key};
-use rnn_tui::train::{Command, Event, HParams, TrainerState};
+use rnn_tui::hparams::HParams;
+use rnn_tui::train::{Command, Event, TrainerState};
 use rnn_tui::tui::{fixtures, Action, App, Dialog, Level, Msg};
 
 fn training() -> (App, Receiver<Command>) {

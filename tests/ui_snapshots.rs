@@ -6,7 +6,8 @@ mod common;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use common::screen::screen;
-use rnn_tui::train::{Event, HParams, TrainerState};
+use rnn_tui::hparams::HParams;
+use rnn_tui::train::{Event, TrainerState};
 use rnn_tui::tui::{fixtures, Action, App, ColorMode, Msg, Theme};
 
 const SIZES: [(u16, u16); 3] = [(120, 40), (80, 24), (30, 8)];
@@ -17,9 +18,9 @@ fn key(code: KeyCode) -> Msg {
 
 fn hp() -> HParams {
     let mut hp = HParams::default();
-    hp.set(rnn_tui::train::Field::Epochs, "10").unwrap();
-    hp.set(rnn_tui::train::Field::BatchSize, "256").unwrap();
-    hp.set(rnn_tui::train::Field::Hiddens, "16").unwrap();
+    hp.set(rnn_tui::hparams::Field::Epochs, "10").unwrap();
+    hp.set(rnn_tui::hparams::Field::BatchSize, "256").unwrap();
+    hp.set(rnn_tui::hparams::Field::Hiddens, "16").unwrap();
     hp
 }
 

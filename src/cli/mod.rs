@@ -24,7 +24,6 @@ pub use error::CliError;
 
 // Compatibility re-export: the exit codes live in `crate::exit` (the cockpit and tests still
 // import them from here).
-pub use crate::exit::{EXIT_FAILURE, EXIT_USAGE};
 
 #[derive(Debug, Parser)]
 #[command(

@@ -26,10 +26,7 @@ pub use checkpoint::{
 pub use lock::{RunLock, LOCK_FILE};
 pub use metrics::{read_metrics, write_csv, MetricsWriter};
 
-// Compatibility re-exports for the cockpit (`tui`), which still imports these through `runs`;
-// they moved to their own top-level modules.
-pub use crate::config;
-pub use crate::metrics::MetricRecord;
+use crate::metrics::MetricRecord;
 
 /// Overrides the data directory (the `--data-dir` flag wins over it).
 pub const DATA_DIR_ENV: &str = "RNN_TUI_DATA_DIR";

@@ -13,8 +13,6 @@ pub use protocol::{Command, Event, Summary, TrainerState};
 
 // Compatibility re-exports: hyperparameters and the metric records moved below `train`
 // (`crate::hparams`, `crate::metrics`); the cockpit, the trainer and tests still name them here.
-pub use crate::hparams::{self, Field, HParams};
-pub use crate::metrics::{BatchStats, EpochStats};
 pub use error::TrainError;
 pub use resume::{resume_run, ResumeOptions, Resumed};
 pub use trainer::{Trainer, TrainerHandle};

@@ -99,7 +99,8 @@ impl Outbox {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::train::protocol::{BatchStats, TrainerState};
+    use crate::metrics::BatchStats;
+    use crate::train::protocol::TrainerState;
 
     fn batch(i: usize) -> Event {
         Event::Batch(BatchStats {

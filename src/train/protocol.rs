@@ -9,8 +9,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::metrics::MetricRecord;
-pub use crate::metrics::{BatchStats, EpochStats};
+use crate::metrics::{BatchStats, EpochStats, MetricRecord};
 use crate::model::ModelSnapshot;
 
 /// What the front end asks of the trainer.

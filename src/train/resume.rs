@@ -3,7 +3,8 @@
 
 use candle_core::Device;
 
-use super::trainer::{TrainError, Trainer};
+use super::error::TrainError;
+use super::trainer::Trainer;
 use crate::model::ComputePath;
 use crate::runs::{Checkpoint, RunDir};
 

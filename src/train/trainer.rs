@@ -13,10 +13,12 @@ use rand_chacha::ChaCha8Rng;
 pub use super::worker::TrainerHandle;
 
 use super::clip::clip_gradients;
-use super::hparams::HParams;
+use super::error::TrainError;
 use super::outbox::Outbox;
-use super::protocol::{BatchStats, Command, EpochStats, Event, Summary, TrainerState};
+use super::protocol::{Command, Event, Summary, TrainerState};
 use crate::data::{Batch, Corpus, Dataset, Vocab};
+use crate::hparams::HParams;
+use crate::metrics::{BatchStats, EpochStats};
 use crate::model::params::{param_count, RnnParams};
 use crate::model::{ComputePath, LanguageModel};
 use crate::runs::{Checkpoint, Progress, Recorder, RunDir, RunError};
@@ -31,8 +33,6 @@ pub const PANIC_ENV: &str = "RNN_TUI_TEST_PANIC_AFTER_BATCHES";
 
 /// Send the newest weights at most this often (they are also sent at every epoch end).
 const SNAPSHOT_INTERVAL: Duration = Duration::from_millis(100);
-
-pub use super::error::TrainError;
 
 /// What the front end wants between two batches.
 enum Control {

@@ -20,8 +20,9 @@ use super::panels::runs::{PickerOutcome, RunsPicker};
 use super::panels::status::StatusState;
 use super::theme::Theme;
 use super::view;
-use crate::runs::MetricRecord;
-use crate::train::{Command, Event, Field, HParams, TrainerState};
+use crate::hparams::{Field, HParams};
+use crate::metrics::MetricRecord;
+use crate::train::{Command, Event, TrainerState};
 
 /// Everything that can change the state.
 #[derive(Clone, Debug)]

@@ -26,9 +26,10 @@ use super::launch::{self, Launcher};
 use super::theme::Theme;
 use super::{log, view};
 use crate::exit::{EXIT_FAILURE, EXIT_USAGE};
+use crate::hparams::HParams;
 use crate::runs::RunDir;
 use crate::signals::TerminationWatch;
-use crate::train::{Command, Event, HParams, TrainError, TrainerHandle};
+use crate::train::{Command, Event, TrainError, TrainerHandle};
 
 /// Minimum time between two frames drawn for trainer events (~30 frames/s).
 pub const FRAME: Duration = Duration::from_millis(33);

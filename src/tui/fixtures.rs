@@ -4,12 +4,14 @@
 use std::sync::Arc;
 
 use crate::data::Vocab;
+use crate::metrics::{BatchStats, EpochStats};
 use crate::model::ModelSnapshot;
-use crate::train::{BatchStats, EpochStats, Event, TrainerState};
+use crate::train::{Event, TrainerState};
 
 use super::app::{App, Msg};
 use super::launch::RunList;
-use crate::runs::{MetricRecord, RunSummary};
+use crate::metrics::MetricRecord;
+use crate::runs::RunSummary;
 
 /// A deterministic pseudo-random stream in -1..1 (xorshift).
 struct Noise(u64);

@@ -8,9 +8,11 @@ use std::path::{Path, PathBuf};
 use candle_core::Device;
 
 use crate::device::{self, DeviceChoice};
+use crate::hparams::HParams;
+use crate::metrics::MetricRecord;
 use crate::model::ComputePath;
-use crate::runs::{self, MetricRecord, RunDir, RunSummary};
-use crate::train::{resume_run, HParams, ResumeOptions, Resumed, TrainError, Trainer};
+use crate::runs::{self, RunDir, RunSummary};
+use crate::train::{resume_run, ResumeOptions, Resumed, TrainError, Trainer};
 
 /// Builds trainers for the cockpit on one device, with one compute path.
 pub struct Launcher {

@@ -207,7 +207,7 @@ impl Theme {
     /// Where user themes live: `<config dir>/themes/` (the config file's directory, so
     /// `RNN_TUI_CONFIG_DIR` moves both).
     pub fn user_dir() -> Option<PathBuf> {
-        crate::runs::config::config_dir().map(|d| d.join("themes"))
+        crate::config::config_dir().map(|d| d.join("themes"))
     }
 
     /// `--theme NAME|PATH`: a shipped name, a user theme `<config>/themes/NAME.toml`, or a file.

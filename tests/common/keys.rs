@@ -4,7 +4,9 @@
 use crossbeam_channel::{unbounded, Receiver};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use rnn_tui::train::{Command, HParams};
+use rnn_tui::hparams::HParams;
+
+use rnn_tui::train::Command;
 use rnn_tui::tui::{fixtures, App, ColorMode, Msg, Theme};
 
 pub fn key(code: KeyCode) -> Msg {

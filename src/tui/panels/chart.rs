@@ -6,7 +6,7 @@ use ratatui::symbols::Marker;
 use ratatui::text::Span;
 use ratatui::widgets::{Axis, Dataset, GraphType};
 
-use crate::train::BatchStats;
+use crate::metrics::BatchStats;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::fmt_ppl;
 

@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
-use crate::train::{Field, HParams};
+use crate::hparams::{Field, HParams};
 use crate::tui::context::Ctx;
 use crate::tui::widgets::{framed, hinted_title, panel_block};
 

@@ -8,7 +8,7 @@ use ratatui::widgets::Chart;
 use ratatui::Frame;
 
 use super::chart::{self, batch_x};
-use crate::train::BatchStats;
+use crate::metrics::BatchStats;
 use crate::tui::context::Ctx;
 use crate::tui::series::{decimate, Series};
 use crate::tui::widgets::{fmt_norm, framed, panel_block, placeholder, title};

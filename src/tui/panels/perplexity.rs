@@ -8,8 +8,8 @@ use ratatui::widgets::{Chart, Paragraph, Sparkline};
 use ratatui::Frame;
 
 use super::chart::{self, batch_x};
-use crate::runs::MetricRecord;
-use crate::train::{BatchStats, EpochStats};
+use crate::metrics::MetricRecord;
+use crate::metrics::{BatchStats, EpochStats};
 use crate::tui::context::Ctx;
 use crate::tui::series::{decimate, Series};
 use crate::tui::theme::Theme;

@@ -7,7 +7,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Gauge, Paragraph};
 use ratatui::Frame;
 
-use crate::train::{BatchStats, Event, Summary, TrainerState};
+use crate::metrics::BatchStats;
+
+use crate::train::{Event, Summary, TrainerState};
 use crate::tui::theme::{ColorMode, Theme};
 use crate::tui::widgets::{fmt_duration, fmt_ppl, fmt_rate};
 

@@ -140,6 +140,19 @@ mod tests {
     }
 
     #[test]
+    fn clip_off_or_0_means_no_clipping() {
+        for text in [
+            "[train]\nclip = \"off\"\n",
+            "[train]\nclip = 0\n",
+            "[train]\nclip = 0.0\n",
+        ] {
+            assert_eq!(load(text).unwrap().train.clip, 0.0, "{text}");
+        }
+        let err = load("[train]\nclip = -1\n").unwrap_err().to_string();
+        assert!(err.contains("or 0 or \"off\" for no clipping"), "{err}");
+    }
+
+    #[test]
     fn reads_theme_and_train_defaults() {
         let c = load("theme = \"light\"\n[train]\nhiddens = 64\nlr = 0.5\n").unwrap();
         assert_eq!(c.theme.as_deref(), Some("light"));

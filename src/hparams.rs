@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::data::CorpusSource;
+use crate::number_format::compact;
 
 /// Largest working set the trainer will try to allocate (estimated before allocating).
 pub const MEMORY_LIMIT_BYTES: u64 = 4 << 30;
@@ -150,11 +151,50 @@ fn parse_count(key: &str, text: &str, max: usize) -> Result<usize, String> {
 fn check_positive(field: Field, v: f64) -> Result<f64, String> {
     if !v.is_finite() || v <= 0.0 {
         return Err(format!(
-            "{} must be a positive finite number, got {v}",
-            field.key()
+            "{} must be a positive finite number, got {}",
+            field.key(),
+            compact(v)
         ));
     }
     Ok(v)
+}
+
+/// The clip threshold: a positive finite number, or 0 / `off` for no clipping (as d2l's
+/// trainer treats `gradient_clip_val=0`). Negative, NaN and infinite thresholds are refused.
+pub fn parse_clip(text: &str) -> Result<f64, String> {
+    check_clip(parse_clip_number(text)?)
+}
+
+/// The clip threshold's text as a number (`off` is 0), not yet range-checked: the command line
+/// parses with this and leaves the range to [`HParams::validate`], as for every other number.
+pub fn parse_clip_number(text: &str) -> Result<f64, String> {
+    if text.trim().eq_ignore_ascii_case(CLIP_OFF) {
+        return Ok(0.0);
+    }
+    parse_number(Field::Clip.key(), text)
+}
+
+fn check_clip(v: f64) -> Result<f64, String> {
+    if !v.is_finite() || v < 0.0 {
+        return Err(format!(
+            "clip must be a positive finite number, or 0 or \"{CLIP_OFF}\" for no clipping, got {}",
+            compact(v)
+        ));
+    }
+    Ok(v)
+}
+
+/// How "no clipping" is written: accepted by the flag, the config file and the form, and shown
+/// wherever the threshold is.
+pub const CLIP_OFF: &str = "off";
+
+/// The clip threshold as the user sees it: `off` for no clipping, else the number.
+pub fn clip_text(clip: f64) -> String {
+    if clip == 0.0 {
+        CLIP_OFF.into()
+    } else {
+        compact(clip)
+    }
 }
 
 /// Keys of the two split sizes (not in the form; the command line and the config file set them).
@@ -168,8 +208,8 @@ impl HParams {
             Field::Hiddens => self.hiddens.to_string(),
             Field::NumSteps => self.num_steps.to_string(),
             Field::BatchSize => self.batch_size.to_string(),
-            Field::Lr => self.lr.to_string(),
-            Field::Clip => self.clip.to_string(),
+            Field::Lr => compact(self.lr),
+            Field::Clip => clip_text(self.clip),
             Field::Epochs => self.epochs.to_string(),
             Field::Seed => self.seed.to_string(),
             Field::Corpus => match &self.corpus {
@@ -199,7 +239,7 @@ impl HParams {
             Field::BatchSize => self.batch_size = field.parse_count(text)?,
             Field::Epochs => self.epochs = field.parse_count(text)?,
             Field::Lr => self.lr = check_positive(field, parse_number(key, text)?)?,
-            Field::Clip => self.clip = check_positive(field, parse_number(key, text)?)?,
+            Field::Clip => self.clip = parse_clip(text)?,
             Field::Seed => self.seed = parse_seed(text)?,
             Field::Corpus => {
                 if text.trim().is_empty() {
@@ -233,7 +273,7 @@ impl HParams {
             check_count(field.key(), v, field.max().unwrap_or(usize::MAX))?;
         }
         check_positive(Field::Lr, self.lr)?;
-        check_positive(Field::Clip, self.clip)?;
+        check_clip(self.clip)?;
         // No validation windows would leave the validation perplexity undefined (NaN).
         check_count(NUM_TRAIN_KEY, self.num_train, usize::MAX)?;
         check_count(NUM_VAL_KEY, self.num_val, usize::MAX)?;
@@ -305,7 +345,9 @@ mod tests {
             (Field::Lr, "nan", "positive finite"),
             (Field::Lr, "inf", "positive finite"),
             (Field::Lr, "-1", "positive finite"),
-            (Field::Clip, "0", "positive finite"),
+            (Field::Clip, "-1", "or 0 or \"off\" for no clipping"),
+            (Field::Clip, "nan", "or 0 or \"off\" for no clipping"),
+            (Field::Clip, "offf", "clip must be a number"),
             (Field::BatchSize, "1000000", "GiB"),
             (Field::Seed, "-1", "seed"),
             (Field::Corpus, "  ", "corpus"),
@@ -316,6 +358,18 @@ mod tests {
         }
         h.set(Field::Lr, " 0.5 ").unwrap();
         assert_eq!(h.lr, 0.5);
+        // 0 and "off" both mean no clipping, shown as "off".
+        for off in ["0", "off", " OFF "] {
+            h.set(Field::Clip, "2").unwrap();
+            h.set(Field::Clip, off).unwrap();
+            assert_eq!(
+                (h.clip, h.get(Field::Clip).as_str()),
+                (0.0, "off"),
+                "{off:?}"
+            );
+        }
+        h.set(Field::Lr, "1e39").unwrap();
+        assert_eq!(h.get(Field::Lr), "1e39");
         h.set(Field::Corpus, "sample_texts/x.txt").unwrap();
         assert_eq!(h.get(Field::Corpus), "sample_texts/x.txt");
     }

@@ -280,23 +280,23 @@ const BAD_HPARAMS: &[(Field, &str, &str, &str, &str)] = &[
     (
         Field::Clip,
         "clip",
-        "0",
-        "0.0",
-        "clip must be a positive finite number, got 0",
-    ),
-    (
-        Field::Clip,
-        "clip",
         "-0.5",
         "-0.5",
-        "clip must be a positive finite number, got -0.5",
+        "clip must be a positive finite number, or 0 or \"off\" for no clipping, got -0.5",
     ),
     (
         Field::Clip,
         "clip",
         "-inf",
         "-inf",
-        "clip must be a positive finite number, got -inf",
+        "clip must be a positive finite number, or 0 or \"off\" for no clipping, got -inf",
+    ),
+    (
+        Field::Clip,
+        "clip",
+        "NaN",
+        "nan",
+        "clip must be a positive finite number, or 0 or \"off\" for no clipping, got NaN",
     ),
     (
         Field::Seed,

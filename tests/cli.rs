@@ -214,3 +214,40 @@ fn bad_input_exits_non_zero_with_a_message() {
         "--features cuda",
     );
 }
+
+/// Per-batch `clipped` flags and losses of a short `--json` run with these extra flags.
+fn batch_clips_and_losses(extra: &[&str]) -> Vec<(bool, f64)> {
+    // Two epochs of the small split: 16 batches.
+    let out = small_run()
+        .args(["--json", "--no-save"])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["event"] == "batch")
+        .map(|v| (v["clipped"].as_bool().unwrap(), v["loss"].as_f64().unwrap()))
+        .collect()
+}
+
+/// `--clip 0` and `--clip off` train with no clipping at all (d2l's `gradient_clip_val=0`),
+/// the same run either way; a low threshold clips the early batches of the same run.
+#[test]
+fn clip_0_or_off_trains_with_no_clip_events() {
+    // The first norms of this run are about 0.2, falling below 0.1.
+    let clipped = batch_clips_and_losses(&["--clip", "0.15"]);
+    assert!(clipped.iter().any(|b| b.0), "0.15 clips the early batches");
+    let off = batch_clips_and_losses(&["--clip", "0"]);
+    assert!(!off.is_empty());
+    assert!(off.iter().all(|b| !b.0), "clip 0 clipped a batch");
+    assert!(off.iter().all(|b| b.1.is_finite()));
+    assert_eq!(batch_clips_and_losses(&["--clip", "off"]), off);
+    assert_ne!(off, clipped, "no clipping changes the updates");
+}

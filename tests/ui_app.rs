@@ -223,6 +223,31 @@ fn a_live_lr_change_reaches_the_trainer() {
     assert_eq!(a.gradients.threshold, 2.0);
 }
 
+/// `off` (or 0) in the form turns clipping off live: the trainer gets a threshold of 0, the
+/// form shows "off", the gradient panel says "clip off" and draws no threshold line; a huge
+/// rate is written compactly everywhere it shows.
+#[test]
+fn clip_off_and_huge_rates_in_the_form() {
+    let (mut a, rx) = app();
+    set_state(&mut a, TrainerState::Training);
+    a.update(Msg::Trainer(Event::Batch(fixtures::batch(1, 1.0))));
+    edit(&mut a, Field::Clip, "off");
+    assert_eq!(a.update(key(KeyCode::Enter)), Action::None);
+    assert_eq!(commands(&rx), vec![Command::SetClip(0.0)]);
+    assert_eq!(a.hp.clip, 0.0);
+    let (_, msg) = a.notice.clone().unwrap();
+    assert!(msg.contains("clip threshold = off"), "{msg}");
+    let screen = common::screen::screen(&mut a, 120, 40);
+    assert!(screen.contains("clip off"), "{screen}");
+    assert!(!screen.contains("clip at"), "{screen}");
+    edit(&mut a, Field::Lr, "1e39");
+    a.update(key(KeyCode::Enter));
+    assert_eq!(commands(&rx), vec![Command::SetLearningRate(1e39)]);
+    let screen = common::screen::screen(&mut a, 120, 40);
+    assert!(screen.contains("1e39"), "{screen}");
+    assert!(!screen.contains("000000000"), "{screen}");
+}
+
 #[test]
 fn a_structural_change_asks_then_restarts() {
     let (mut a, rx) = app();

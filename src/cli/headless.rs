@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use crate::exit::EXIT_FAILURE;
+use crate::number_format::compact;
 use crate::runs::RunDir;
 use crate::signals::TerminationWatch;
 use crate::train::{Command, Event, Trainer};
@@ -45,12 +46,13 @@ fn diverged_message(
     run_id: Option<&str>,
 ) -> String {
     let what = format!(
-        "training diverged at epoch {epoch} batch {batch} (loss {loss}, gradient norm {grad_norm}) with learning rate {lr}"
+        "training diverged at epoch {epoch} batch {batch} (loss {loss}, gradient norm {grad_norm}) with learning rate {}",
+        compact(lr)
     );
     match run_id {
         Some(id) => format!(
             "{what}: stopped and saved the last good weights; continue with a lower rate: rnn-tui train --resume {id} --lr {}",
-            lr / 10.0
+            compact(lr / 10.0)
         ),
         None => format!("{what}: stopped (nothing saved: --no-save); try a lower --lr"),
     }

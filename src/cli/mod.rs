@@ -152,7 +152,7 @@ pub struct TrainArgs {
     /// SGD learning rate [default: 1]
     #[arg(long, global = true, allow_hyphen_values = true, value_parser = flag::lr)]
     pub lr: Option<f64>,
-    /// Gradient clipping threshold on the global L2 norm [default: 1]
+    /// Gradient clipping threshold on the global L2 norm; 0 or "off": no clipping [default: 1]
     #[arg(long, global = true, allow_hyphen_values = true, value_parser = flag::clip)]
     pub clip: Option<f64>,
     /// Seed for initialisation and shuffling [default: 0]
@@ -258,7 +258,7 @@ mod flag {
     }
 
     pub fn clip(text: &str) -> Result<f64, String> {
-        hparams::parse_number(Field::Clip.key(), text)
+        hparams::parse_clip_number(text)
     }
 
     pub fn seed(text: &str) -> Result<u64, String> {

@@ -2,6 +2,8 @@
 
 use std::path::Path;
 
+use crate::hparams::clip_text;
+use crate::number_format::compact;
 use crate::runs::{self, Checkpoint, RunDir, RunError};
 
 /// Find a run from the command line's `--run` value.
@@ -53,8 +55,8 @@ pub fn run(data_dir: Option<&Path>) -> Result<(), RunError> {
                 m.hiddens,
                 m.num_steps,
                 m.batch_size,
-                m.lr,
-                m.clip,
+                compact(m.lr),
+                clip_text(m.clip),
                 m.epochs,
                 fmt_ppl(m.best_val_ppl)
             ),

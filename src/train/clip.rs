@@ -1,5 +1,7 @@
 //! Gradient clipping by the global L2 norm, exactly as d2l's `clip_gradients`:
 //! `norm = sqrt(sum over all params of sum(g^2))`; if `norm > theta`, every `g *= theta / norm`.
+//! `theta = 0` turns clipping off (d2l's trainer reads `gradient_clip_val=0` so): the norm is
+//! still measured and reported.
 
 use candle_core::Result;
 
@@ -9,13 +11,13 @@ use crate::model::Gradients;
 pub struct ClipOutcome {
     /// The norm before clipping.
     pub norm: f64,
-    /// Whether the gradients were scaled (only when `norm > theta`).
+    /// Whether the gradients were scaled (only when clipping is on and `norm > theta`).
     pub clipped: bool,
 }
 
 pub fn clip_gradients(grads: &mut Gradients, theta: f64) -> Result<ClipOutcome> {
     let norm = grads.global_norm()?;
-    let clipped = norm > theta;
+    let clipped = theta > 0.0 && norm > theta;
     if clipped {
         grads.scale(theta / norm)?;
     }
@@ -74,5 +76,14 @@ mod tests {
         assert_eq!(values(&g), values(&grads(1.0)));
         let mut g = grads(0.01);
         assert!(!clip_gradients(&mut g, 1.0).unwrap().clipped);
+    }
+
+    #[test]
+    fn a_zero_threshold_turns_clipping_off() {
+        let mut g = grads(100.0);
+        let out = clip_gradients(&mut g, 0.0).unwrap();
+        assert!(!out.clipped);
+        assert!((out.norm - 1300.0).abs() < 1e-3, "{}", out.norm);
+        assert_eq!(values(&g), values(&grads(100.0)), "gradients untouched");
     }
 }

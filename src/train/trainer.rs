@@ -21,6 +21,7 @@ use crate::hparams::HParams;
 use crate::metrics::{BatchStats, EpochStats};
 use crate::model::params::{param_count, RnnParams};
 use crate::model::{ComputePath, LanguageModel};
+use crate::number_format::compact;
 use crate::runs::{Checkpoint, Progress, Recorder, RunDir, RunError};
 
 /// The prefix d2l completes to show what the model learned.
@@ -627,7 +628,7 @@ impl Trainer {
             message: format!(
                 "training diverged at epoch {epoch} batch {batch} (loss {loss}, gradient norm {grad_norm}): \
                  restored the last good weights and paused; lower the learning rate (now {}) before resuming",
-                self.progress.lr
+                compact(self.progress.lr)
             ),
         });
         self.send_snapshot(out)?;
@@ -657,14 +658,15 @@ impl Trainer {
     }
 
     fn apply_setting(&mut self, cmd: Command, out: &mut Outbox) {
-        let valid = |v: f64| v.is_finite() && v > 0.0;
         match cmd {
-            Command::SetLearningRate(lr) if valid(lr) => self.progress.lr = lr,
-            Command::SetClip(c) if valid(c) => self.progress.clip = c,
+            Command::SetLearningRate(lr) if lr.is_finite() && lr > 0.0 => self.progress.lr = lr,
+            // 0 turns clipping off.
+            Command::SetClip(c) if c.is_finite() && c >= 0.0 => self.progress.clip = c,
             Command::SetLearningRate(v) | Command::SetClip(v) => {
                 out.send(Event::Warning {
                     message: format!(
-                        "ignored a setting of {v}: it must be a positive finite number"
+                        "ignored a setting of {}: it must be a positive finite number",
+                        compact(v)
                     ),
                 });
                 return;

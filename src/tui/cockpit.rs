@@ -26,7 +26,8 @@ use super::launch::{self, Launcher};
 use super::theme::Theme;
 use super::{log, view};
 use crate::exit::{EXIT_FAILURE, EXIT_USAGE};
-use crate::hparams::HParams;
+use crate::hparams::{clip_text, HParams};
+use crate::number_format::compact;
 use crate::runs::RunDir;
 use crate::signals::TerminationWatch;
 use crate::train::{Command, Event, TrainError, TrainerHandle};
@@ -238,7 +239,11 @@ fn log_event(ev: &Event) {
         Event::Error { message } => log::line(format!("trainer error: {message}")),
         Event::Warning { message } => log::line(format!("trainer warning: {message}")),
         Event::Diverged { message, .. } => log::line(format!("diverged: {message}")),
-        Event::Settings { lr, clip } => log::line(format!("settings lr={lr} clip={clip}")),
+        Event::Settings { lr, clip } => log::line(format!(
+            "settings lr={} clip={}",
+            compact(*lr),
+            clip_text(*clip)
+        )),
         _ => {}
     }
 }

@@ -46,6 +46,11 @@ impl GradientState {
         self.threshold = b.clip_threshold;
     }
 
+    /// A threshold of 0 means no clipping (`--clip 0` / `off`).
+    pub fn clipping_off(&self) -> bool {
+        self.threshold == 0.0
+    }
+
     pub fn clip_share(&self) -> Option<f64> {
         (self.batches > 0).then(|| self.clipped as f64 / self.batches as f64)
     }
@@ -62,7 +67,11 @@ impl GradientState {
         let heading = Line::from(vec![
             title(" Gradient norm ", t),
             Span::styled(
-                format!("· clip at {} · ", fmt_norm(g.threshold)),
+                if g.clipping_off() {
+                    "· clip off · ".to_string()
+                } else {
+                    format!("· clip at {} · ", fmt_norm(g.threshold))
+                },
                 t.dim_style(),
             ),
             Span::styled(format!("{share} "), Style::default().fg(t.clip)),
@@ -80,7 +89,12 @@ impl GradientState {
         let norms = decimate(&g.norms.points(), cols);
         let clips = decimate(&g.clips.points(), cols);
         let xb = chart::x_bounds(&[&norms]);
-        let threshold = vec![(xb[0], g.threshold), (xb[1], g.threshold)];
+        // No clipping: no threshold line (and nothing is marked clipped).
+        let threshold = if g.clipping_off() {
+            vec![]
+        } else {
+            vec![(xb[0], g.threshold), (xb[1], g.threshold)]
+        };
         let ymax = norms
             .iter()
             .map(|p| p.1)

@@ -5,13 +5,19 @@
 
 use std::path::Path;
 
+mod common;
+
+use ratatui::crossterm::event::KeyCode;
+
+use common::keys::{ch, edit, key};
 use rnn_tui::data::CorpusSource;
 use rnn_tui::device::DeviceChoice;
-use rnn_tui::hparams::HParams;
+use rnn_tui::hparams::{Field, HParams};
 use rnn_tui::metrics::MetricRecord;
 use rnn_tui::model::ComputePath;
-use rnn_tui::train::{Command, Event, TrainerHandle};
+use rnn_tui::train::{Command, Event, TrainerHandle, TrainerState};
 use rnn_tui::tui::launch::{self, Launcher};
+use rnn_tui::tui::{App, ColorMode, Msg, Theme};
 
 fn tiny(dir: &Path) -> HParams {
     let path = dir.join("slice.txt");
@@ -160,4 +166,133 @@ fn without_saving_the_picker_is_empty_and_nothing_is_written() {
     assert_eq!(l.list().unwrap(), launch::RunList::default());
     let entries: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
     assert_eq!(entries.len(), 1, "only the corpus slice");
+}
+
+/// Feed the trainer's events to the app until `stop` matches one (returned).
+fn pump(app: &mut App, h: &TrainerHandle, stop: impl Fn(&Event) -> bool) -> Event {
+    loop {
+        let ev = h
+            .events
+            .recv_timeout(std::time::Duration::from_secs(120))
+            .expect("the trainer went quiet");
+        if let Event::Error { message } = &ev {
+            panic!("{message}");
+        }
+        app.update(Msg::Trainer(ev.clone()));
+        if stop(&ev) {
+            return ev;
+        }
+    }
+}
+
+/// Issue: with the fused kernel a NaN divergence could not be recovered in the cockpit — every
+/// batch after lowering the rate diverged again. Through the App and a real trainer: diverge
+/// with a NaN at `lr 1e39`, lower the rate to 1 in the form, space, and training goes on to the
+/// end with finite losses.
+#[test]
+fn a_nan_divergence_recovers_in_the_cockpit_after_lowering_the_rate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hp = HParams {
+        lr: 1e39,
+        epochs: 2,
+        ..tiny(tmp.path())
+    };
+    let h = launcher(None).new_run(hp.clone()).unwrap().spawn();
+    let mut app = App::new(hp, Theme::default_for(ColorMode::TrueColor));
+    app.attach(h.commands.clone());
+    app.update(ch(' '));
+    let Event::Diverged { loss, .. } = pump(&mut app, &h, |e| matches!(e, Event::Diverged { .. }))
+    else {
+        unreachable!()
+    };
+    assert!(
+        !loss.is_finite(),
+        "the divergence is a non-finite loss: {loss}"
+    );
+    pump(&mut app, &h, |e| {
+        matches!(
+            e,
+            Event::State {
+                state: TrainerState::Paused
+            }
+        )
+    });
+    assert_eq!(app.status.label(), "PAUSED");
+    assert!(app.status.error.is_none());
+
+    edit(&mut app, Field::Lr, "1");
+    app.update(key(KeyCode::Enter));
+    assert_eq!(app.hp.lr, 1.0);
+    app.update(ch(' '));
+    let mut losses = Vec::new();
+    let done = loop {
+        match pump(&mut app, &h, |e| {
+            matches!(
+                e,
+                Event::Batch(_) | Event::Finished(_) | Event::Diverged { .. }
+            )
+        }) {
+            Event::Batch(b) => losses.push(b.loss),
+            Event::Finished(s) => break s,
+            other => panic!("diverged again after lowering the rate: {other:?}"),
+        }
+    };
+    assert!(losses.len() >= 10, "{losses:?}");
+    assert!(losses.iter().all(|l| l.is_finite()), "{losses:?}");
+    assert!(done.val_ppl.is_finite() && done.val_ppl < 28.0, "{done:?}");
+    assert_eq!(app.status.label(), "DONE");
+    h.stop();
+}
+
+/// A run whose saved weights hold a NaN: continuing it from the picker is refused with the same
+/// line as `sample`/`eval`/`--resume` (naming the tensor), and the cockpit keeps its current run.
+#[test]
+fn the_picker_refuses_a_run_with_non_finite_weights_and_keeps_the_current_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("runs");
+    let l = launcher(Some(&root));
+    let h = l.new_run(tiny(tmp.path())).unwrap().spawn();
+    h.send(Command::Start);
+    let dir = wait(&h, |e| match e {
+        Event::Epoch(_) => l.list().ok()?.runs.first().map(|r| r.path.clone()),
+        _ => None,
+    });
+    h.stop();
+    let model = dir.join(rnn_tui::runs::MODEL_FILE);
+    let bytes = std::fs::read(&model).unwrap();
+    std::fs::write(
+        &model,
+        common::weights::with_value(&bytes, "W_hh", 3, f32::NAN),
+    )
+    .unwrap();
+
+    // The cockpit's current run, training.
+    let current = l.new_run(tiny(tmp.path())).unwrap().spawn();
+    let mut app = App::new(tiny(tmp.path()), Theme::default_for(ColorMode::TrueColor));
+    app.attach(current.commands.clone());
+    app.update(ch(' '));
+    pump(&mut app, &current, |e| matches!(e, Event::Batch(_)));
+
+    let Err(err) = l.resume_at(&dir) else {
+        panic!("a NaN checkpoint was resumed");
+    };
+    let line = err.to_string();
+    assert_eq!(
+        line,
+        format!(
+            "checkpoint {}: tensor W_hh holds non-finite values (NaN or inf)",
+            model.display()
+        )
+    );
+    app.resume_failed(line.clone());
+    assert_eq!(
+        app.notice.clone().map(|n| n.1),
+        Some(format!("not resumed: {line}"))
+    );
+    // Still attached to the current trainer: it keeps training and reporting.
+    let before = app.status.batches_seen;
+    pump(&mut app, &current, |e| matches!(e, Event::Batch(_)));
+    assert!(app.status.batches_seen > before);
+    assert_eq!(app.status.label(), "TRAINING");
+    current.stop();
 }

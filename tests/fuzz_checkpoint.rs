@@ -3,9 +3,12 @@
 //! never a panic.
 
 use std::path::PathBuf;
+
+mod common;
 use std::sync::OnceLock;
 
 use candle_core::Device;
+use common::weights::with_value;
 use proptest::prelude::*;
 use rnn_tui::hparams::HParams;
 use rnn_tui::model::PARAM_NAMES;
@@ -156,30 +159,6 @@ fn fixed_damage_cases() {
 fn the_undamaged_run_loads() {
     let (_, model, meta) = saved_run();
     load_damaged(model, meta).unwrap();
-}
-
-/// The weights file with element `index` of tensor `name` set to `value`; names, shapes and
-/// metadata (format version, progress, vocabulary) kept as they were.
-fn with_value(model: &[u8], name: &str, index: usize, value: f32) -> Vec<u8> {
-    let (_, header) = safetensors::SafeTensors::read_metadata(model).unwrap();
-    let st = safetensors::SafeTensors::deserialize(model).unwrap();
-    let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = st
-        .tensors()
-        .into_iter()
-        .map(|(n, v)| (n, v.shape().to_vec(), v.data().to_vec()))
-        .collect();
-    let (_, _, data) = tensors.iter_mut().find(|(n, _, _)| n == name).unwrap();
-    data[index * 4..index * 4 + 4].copy_from_slice(&value.to_le_bytes());
-    let views: Vec<(String, safetensors::tensor::TensorView)> = tensors
-        .iter()
-        .map(|(n, shape, data)| {
-            let view =
-                safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), data)
-                    .unwrap();
-            (n.clone(), view)
-        })
-        .collect();
-    safetensors::serialize(views, header.metadata().clone()).unwrap()
 }
 
 /// NaN, +inf or -inf anywhere in any tensor: refused with one line naming the tensor, as a

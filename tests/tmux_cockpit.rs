@@ -333,3 +333,54 @@ fn a_mouse_click_focuses_the_panel_under_the_pointer() {
     t.keys(&["q"]);
     t.wait_for("the shell again", |s| s.contains("COCKPIT-EXITED-0"));
 }
+
+/// A NaN divergence (`--lr 1e39`) in a real terminal: the cockpit pauses with the message, the
+/// user lowers the rate to 1 in the form and presses space, and the run trains to its end with
+/// finite perplexities (before the fix, every batch after that diverged again).
+#[test]
+#[cfg_attr(not(has_tmux), ignore = "tmux is not installed")]
+fn a_nan_divergence_recovers_after_lowering_the_rate_in_the_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("cockpit.log");
+    let bin = env!("CARGO_BIN_EXE_rnn-tui");
+    let script = format!(
+        "RNN_TUI_CONFIG_DIR=/nonexistent/rnn-tui-test-config RNN_TUI_DATA_DIR='{}' RNN_TUI_LOG='{}' '{bin}' --lr 1e39 --epochs 2 --num-train 500 --num-val 100 --batch-size 100 --threads 1; echo COCKPIT-EXITED-$?; sleep 600",
+        dir.path().join("data").display(),
+        log.display(),
+    );
+    let t = Tmux::start("nan", 120, 40, &script);
+    t.wait_for("the cockpit", |s| s.contains("READY"));
+    t.keys(&["Space"]);
+    t.wait_for("the divergence", |s| {
+        s.contains("PAUSED") && s.contains("diverged")
+    });
+    // The rate is shown compactly, not as forty digits.
+    let s = t.screen();
+    assert!(!s.contains("0000000000"), "{s}");
+    // Tab to the form, down to the learning rate, edit it to 1.
+    t.keys(&["Tab", "Tab", "Tab", "Tab", "Down", "Down", "Down", "Enter"]);
+    for _ in 0..8 {
+        t.keys(&["BSpace"]);
+    }
+    t.text("1");
+    t.keys(&["Enter"]);
+    t.wait_for("the new rate", |s| s.contains("learning rate = 1 "));
+    t.keys(&["Space"]);
+    t.wait_for("the end of the run", |s| s.contains("DONE"));
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(text.matches("diverged:").count(), 1, "{text}");
+    let done = text
+        .lines()
+        .find(|l| l.contains("finished epochs=2"))
+        .unwrap();
+    let val: f64 = done
+        .split("val_ppl=")
+        .nth(1)
+        .and_then(|v| v.split_whitespace().next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(val.is_finite() && val < 28.0, "{done}");
+    t.keys(&["q"]);
+    t.wait_for("the shell again", |s| s.contains("COCKPIT-EXITED-0"));
+}

@@ -8,7 +8,7 @@ use ratatui::crossterm::event::{
     KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
 
-use common::keys::{app, ch, key};
+use common::keys::{app, ch, edit, key};
 use rnn_tui::hparams::Field;
 use rnn_tui::train::{Command, Event, TrainerState};
 use rnn_tui::tui::panels::help::KEYS;
@@ -171,23 +171,6 @@ fn a_new_snapshot_recomputes_the_completion() {
     let c = a.completion.completion.as_ref().unwrap();
     assert_eq!(c.hidden.len(), c.tokens.len());
     assert_eq!(c.hidden[0].len(), 16);
-}
-
-fn edit(a: &mut App, field: Field, text: &str) {
-    while a.focus != Focus::Form {
-        a.update(key(KeyCode::Tab));
-    }
-    while a.form.field() != field {
-        a.update(key(KeyCode::Down));
-    }
-    a.update(key(KeyCode::Enter));
-    assert!(a.form.editing.is_some());
-    for _ in 0..30 {
-        a.update(key(KeyCode::Backspace));
-    }
-    for c in text.chars() {
-        a.update(ch(c));
-    }
 }
 
 #[test]

@@ -4,10 +4,9 @@
 use crossbeam_channel::{unbounded, Receiver};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use rnn_tui::hparams::HParams;
-
+use rnn_tui::hparams::{Field, HParams};
 use rnn_tui::train::Command;
-use rnn_tui::tui::{fixtures, App, ColorMode, Msg, Theme};
+use rnn_tui::tui::{fixtures, App, ColorMode, Focus, Msg, Theme};
 
 pub fn key(code: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
@@ -24,4 +23,22 @@ pub fn app() -> (App, Receiver<Command>) {
     a.attach(tx);
     fixtures::ready_app(&mut a);
     (a, rx)
+}
+
+/// Tab to the form, select `field`, open it, clear it and type `text` (not yet applied).
+pub fn edit(a: &mut App, field: Field, text: &str) {
+    while a.focus != Focus::Form {
+        a.update(key(KeyCode::Tab));
+    }
+    while a.form.field() != field {
+        a.update(key(KeyCode::Down));
+    }
+    a.update(key(KeyCode::Enter));
+    assert!(a.form.editing.is_some());
+    for _ in 0..30 {
+        a.update(key(KeyCode::Backspace));
+    }
+    for c in text.chars() {
+        a.update(ch(c));
+    }
 }

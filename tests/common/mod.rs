@@ -4,3 +4,4 @@ pub mod cli;
 pub mod keys;
 pub mod screen;
 pub mod tmux;
+pub mod weights;

@@ -378,6 +378,7 @@ fn item_pass_impl<F: FusedFloat>(
     out.loss_sum = softmax_cross_entropy(
         c,
         p.b_q,
+        &mut ws.bq[..d.vocab_padded()],
         y,
         &mut ws.zy[..SM_BLOCK],
         &mut ws.tg[..SM_BLOCK],
@@ -396,7 +397,7 @@ fn item_pass_impl<F: FusedFloat>(
     weight_gradients(
         g,
         &mut ws.gw[..h * d.row_stride],
-        &mut ws.bq[..d.vocab_padded],
+        &mut ws.bq[..d.vocab_padded()],
         c,
         hs,
         &d,

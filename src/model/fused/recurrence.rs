@@ -55,7 +55,7 @@ pub(super) fn recurrence_backward<F: FusedFloat>(
     dw_xh: &mut [F],
     d: &Dims,
 ) {
-    let (h, nb, steps, cs, vp) = (d.hiddens, d.batch, d.steps, d.row_stride, d.vocab_padded);
+    let (h, nb, steps, cs, vp) = (d.hiddens, d.batch, d.steps, d.row_stride, d.vocab_padded());
     let step_len = d.step_len();
     // dA_T = 0
     for row in c[(steps - 1) * nb * cs..].chunks_exact_mut(cs) {

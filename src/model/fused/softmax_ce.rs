@@ -1,6 +1,6 @@
 //! Softmax and cross-entropy, with their gradient, in one pass over blocks of rows.
 
-use super::float::{add_into, row_max, row_sum, FusedFloat};
+use super::float::{row_max, row_sum, FusedFloat};
 use super::workspace::Dims;
 
 /// Rows per softmax block (keeps the block in L1).
@@ -19,12 +19,13 @@ const PAD_LOGIT: f64 = -1e30;
 ///
 /// The padding columns V..Vp are set here, not added to: the logits product does not write
 /// them, and whatever an earlier call left in them (a NaN after a divergence, say) must not
-/// leak into this one.
+/// leak into this one. `bias` (Vp) is scratch for the padded bias.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub(super) fn softmax_cross_entropy<F: FusedFloat>(
     c: &mut [F],
     b_q: &[F],
+    bias: &mut [F],
     y: &[u32],
     zy: &mut [F],
     tg: &mut [u32],
@@ -32,9 +33,14 @@ pub(super) fn softmax_cross_entropy<F: FusedFloat>(
     backward: bool,
     d: &Dims,
 ) -> f64 {
-    let (v, vp, cs, nb, steps) = (d.vocab, d.vocab_padded, d.row_stride, d.batch, d.steps);
+    let (v, vp, cs, nb, steps) = (d.vocab, d.vocab_padded(), d.row_stride, d.batch, d.steps);
     let rows = d.rows();
-    let pad = F::from_f64(PAD_LOGIT);
+    // [b_q | PAD …]: one pass over the whole padded row then sets every column.
+    let bias = &mut bias[..vp];
+    bias[..v].copy_from_slice(b_q);
+    bias[v..].fill(F::from_f64(PAD_LOGIT));
+    let bias: &[F] = bias;
+    let v_lanes = u32::try_from(v).expect("vocab must fit the u32 token ids");
     let mut loss_sum = 0.0f64;
     let mut r0 = 0;
     while r0 < rows {
@@ -45,8 +51,7 @@ pub(super) fn softmax_cross_entropy<F: FusedFloat>(
         for (i, row) in blk.chunks_exact_mut(cs).enumerate() {
             let row = &mut row[..vp];
             let tgt = y[b * steps + t] as usize;
-            row[v..].fill(pad);
-            add_into(&mut row[..v], b_q);
+            add_bias_set_padding(row, bias, v_lanes);
             let m = row_max(row);
             for z in row.iter_mut() {
                 *z -= m;
@@ -83,4 +88,19 @@ pub(super) fn softmax_cross_entropy<F: FusedFloat>(
         r0 = r1;
     }
     loss_sum
+}
+
+/// `row[j] += bias[j]` for the V real columns, `row[j] = bias[j]` (the padding logit) for the
+/// rest, so the padding never reads what was left in it.
+///
+/// Written as one select over the whole padded row, counted in `u32` lanes, because that
+/// compiles to whole 8-lane chunks (add, compare, blend). A `fill` of the padding plus an
+/// add over the V real columns (28: no multiple of 8), or a `usize` index, compiles to
+/// remainder loops and 64-bit lane compares: 2–3 times the instructions per row.
+#[inline(always)]
+fn add_bias_set_padding<F: FusedFloat>(row: &mut [F], bias: &[F], v: u32) {
+    for (j, (z, &b)) in (0u32..).zip(row.iter_mut().zip(bias)) {
+        let biased = *z + b;
+        *z = if j < v { biased } else { b };
+    }
 }

@@ -18,7 +18,7 @@ pub(super) fn weight_gradients<F: FusedFloat>(
     hs: &[F],
     d: &Dims,
 ) {
-    let (v, h, vp, cs, rows) = (d.vocab, d.hiddens, d.vocab_padded, d.row_stride, d.rows());
+    let (v, h, vp, cs, rows) = (d.vocab, d.hiddens, d.vocab_padded(), d.row_stride, d.rows());
     matmul(
         MatMut::new(gw, h, cs, cs),
         MatRef::new(hs, rows, h, h).t(),

@@ -14,7 +14,7 @@ use super::CliError;
 use crate::data::{Batch, Corpus, CorpusSource, Dataset, Vocab};
 use crate::device::{self, DeviceChoice};
 use crate::model::{ComputePath, LanguageModel};
-use crate::train::clip_gradients;
+use crate::train::clip::clip_and_read;
 
 #[derive(Debug, Args)]
 pub struct BenchCmd {
@@ -66,8 +66,9 @@ pub fn measure_training(
     let mut step = |k: usize, lm: &mut LanguageModel| -> candle_core::Result<usize> {
         // Full batches only, so every timed step does the same work.
         data.train_batch(&order, k % 9, 1024, &mut batch);
-        let (_, mut g) = lm.loss_and_grads(&batch)?;
-        clip_gradients(&mut g, 1.0)?;
+        // The trainer's step: one read of loss, norm and clip decision per batch.
+        let (loss, mut g) = lm.forward_backward(&batch)?;
+        clip_and_read(&loss, &mut g, 1.0)?;
         lm.sgd_step(&g, 1.0)?;
         Ok(batch.tokens())
     };

@@ -99,13 +99,7 @@ mod tests {
             .unwrap()
         };
         // Norm over all five tensors: sqrt(9 + 16 + 0 + 144 + 0) = 13 (times scale).
-        RnnParams::from_array([
-            t(&[3.0]),
-            t(&[4.0]),
-            t(&[0.0]),
-            t(&[12.0, 0.0]),
-            t(&[0.0]),
-        ])
+        RnnParams::from_array([t(&[3.0]), t(&[4.0]), t(&[0.0]), t(&[12.0, 0.0]), t(&[0.0])])
     }
 
     fn values(g: &Gradients) -> Vec<f32> {

@@ -101,12 +101,17 @@ pub fn measure_completion(hiddens: usize) -> (f64, f64) {
 }
 
 pub fn run(cmd: &BenchCmd, device_choice: DeviceChoice) -> Result<(), CliError> {
-    let (device, device_name) = device::select(device_choice).map_err(CliError::Usage)?;
+    // Each kernel gets its own device: `--device auto` measures the fused kernel on the CPU
+    // even on a GPU build. Checked here first, so a bad `--device` is a usage error at once.
+    let mut devices = Vec::with_capacity(cmd.kernels.len());
+    for &kernel in &cmd.kernels {
+        devices.push(device::select(device_choice, kernel.cpu_only()).map_err(CliError::Usage)?);
+    }
     if cmd.single {
         let threads = super::current_threads();
-        for &kernel in &cmd.kernels {
+        for (&kernel, (device, device_name)) in cmd.kernels.iter().zip(&devices) {
             for &h in &cmd.sizes {
-                let tps = measure_training(kernel, h, cmd.batches, &device).map_err(|e| {
+                let tps = measure_training(kernel, h, cmd.batches, device).map_err(|e| {
                     CliError::Failure(format!("{} at hiddens {h}: {e}", kernel.name()))
                 })?;
                 println!(
@@ -117,6 +122,7 @@ pub fn run(cmd: &BenchCmd, device_choice: DeviceChoice) -> Result<(), CliError> 
         }
         return Ok(());
     }
+    drop(devices);
     let exe = std::env::current_exe()
         .map_err(|e| CliError::Failure(format!("cannot find this program to re-run it: {e}")))?;
     println!(
@@ -124,7 +130,7 @@ pub fn run(cmd: &BenchCmd, device_choice: DeviceChoice) -> Result<(), CliError> 
         cmd.batches
     );
     println!(
-        "{:<8} {:>8} {:>8} {:>14}",
+        "{:<8} {:>8} {:>8} {:>14}  device",
         "kernel", "hiddens", "threads", "tokens/s"
     );
     for &threads in &cmd.thread_counts {
@@ -139,11 +145,24 @@ pub fn run(cmd: &BenchCmd, device_choice: DeviceChoice) -> Result<(), CliError> 
                 match out {
                     Ok(o) if o.status.success() => {
                         let text = String::from_utf8_lossy(&o.stdout);
-                        let tps = text
-                            .split_whitespace()
-                            .find_map(|w| w.strip_prefix("tokens_per_s="))
-                            .unwrap_or("?");
-                        println!("{:<8} {:>8} {:>8} {:>14}", kernel.name(), h, threads, tps);
+                        let field = |key: &str| {
+                            text.split_whitespace()
+                                .find_map(|w| w.strip_prefix(key))
+                                .unwrap_or("?")
+                                .to_owned()
+                        };
+                        // The device name runs from `device=` to ` tokens_per_s=`.
+                        let device = text
+                            .split_once("device=")
+                            .and_then(|(_, rest)| rest.split_once(" tokens_per_s="))
+                            .map_or("?", |(d, _)| d);
+                        println!(
+                            "{:<8} {:>8} {:>8} {:>14}  {device}",
+                            kernel.name(),
+                            h,
+                            threads,
+                            field("tokens_per_s=")
+                        );
                     }
                     Ok(o) => return Err(child_failure(&o.stderr)),
                     Err(e) => {

@@ -123,6 +123,12 @@ pub enum ComputePath {
 }
 
 impl ComputePath {
+    /// What this path needs of the device, for [`crate::device::select`]: the kernel's name
+    /// when it runs on the CPU only.
+    pub fn cpu_only(self) -> crate::device::CpuOnlyKernel<'static> {
+        (self == ComputePath::Fused).then_some(self.name())
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             ComputePath::Auto => "auto",

@@ -104,8 +104,14 @@ pub fn choose<D>(
     }
 }
 
-/// The device for `choice` on this build, and its description (see [`choose`]).
-pub fn select(
+/// The device for `choice` on this build, for a compute path that runs anywhere.
+pub fn select(choice: DeviceChoice) -> Result<(Device, String), String> {
+    select_for(choice, None)
+}
+
+/// The device for `choice` on this build and the kernel's needs, and its description (see
+/// [`choose`]).
+pub fn select_for(
     choice: DeviceChoice,
     cpu_only_kernel: CpuOnlyKernel,
 ) -> Result<(Device, String), String> {
@@ -165,10 +171,10 @@ mod tests {
 
     #[test]
     fn cpu_always_works_and_auto_says_it_chose() {
-        assert_eq!(select(DeviceChoice::Cpu, None).unwrap().1, "cpu");
-        assert!(select(DeviceChoice::Auto, None).unwrap().1.contains("auto"));
+        assert_eq!(select(DeviceChoice::Cpu).unwrap().1, "cpu");
+        assert!(select(DeviceChoice::Auto).unwrap().1.contains("auto"));
         #[cfg(not(feature = "cuda"))]
-        assert!(select(DeviceChoice::Cuda, None)
+        assert!(select(DeviceChoice::Cuda)
             .unwrap_err()
             .contains("--features cuda"));
     }
@@ -200,12 +206,19 @@ mod tests {
         let e = pick(DeviceChoice::Metal, None, CUDA, CUDA).unwrap_err();
         assert!(e.contains("--features metal"), "{e}");
         let e = pick(DeviceChoice::Cuda, Some("fused"), CUDA, CUDA).unwrap_err();
-        assert!(e.contains("CPU only") && e.contains("--kernel candle"), "{e}");
+        assert!(
+            e.contains("CPU only") && e.contains("--kernel candle"),
+            "{e}"
+        );
         let e = pick(DeviceChoice::Cuda, None, CUDA, &[]).unwrap_err();
         assert_eq!(e, "no cuda device");
         let got = pick(DeviceChoice::Cuda, None, CUDA, CUDA).unwrap();
         assert_eq!(got, ("cuda", "cuda:0".into()));
         let got = pick(DeviceChoice::Cpu, Some("fused"), CUDA, CUDA).unwrap();
         assert_eq!(got, ("cpu", "cpu".into()));
+        #[cfg(not(feature = "cuda"))]
+        assert!(select_for(DeviceChoice::Cuda, Some("fused"))
+            .unwrap_err()
+            .contains("--features cuda"));
     }
 }

@@ -105,7 +105,8 @@ pub fn run(cmd: &BenchCmd, device_choice: DeviceChoice) -> Result<(), CliError> 
     // even on a GPU build. Checked here first, so a bad `--device` is a usage error at once.
     let mut devices = Vec::with_capacity(cmd.kernels.len());
     for &kernel in &cmd.kernels {
-        devices.push(device::select(device_choice, kernel.cpu_only()).map_err(CliError::Usage)?);
+        devices
+            .push(device::select_for(device_choice, kernel.cpu_only()).map_err(CliError::Usage)?);
     }
     if cmd.single {
         let threads = super::current_threads();

@@ -123,7 +123,7 @@ pub enum ComputePath {
 }
 
 impl ComputePath {
-    /// What this path needs of the device, for [`crate::device::select`]: the kernel's name
+    /// What this path needs of the device, for [`crate::device::select_for`]: the kernel's name
     /// when it runs on the CPU only.
     pub fn cpu_only(self) -> crate::device::CpuOnlyKernel<'static> {
         (self == ComputePath::Fused).then_some(self.name())

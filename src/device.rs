@@ -1,4 +1,8 @@
 //! Choosing where tensors live: CPU by default, CUDA or Metal when built with that feature.
+//!
+//! The decision ([`choose`]) is separate from opening devices, and takes the GPU backends this
+//! build has and a way to open them as input, so a CUDA or Metal build's behaviour is tested
+//! on a CPU-only build.
 
 use candle_core::Device;
 
@@ -13,21 +17,111 @@ pub enum DeviceChoice {
     Metal,
 }
 
-/// The chosen device and a short description of it ("cpu", "cuda:0", "cpu (auto: ...)").
-pub fn select(choice: DeviceChoice) -> Result<(Device, String), String> {
-    match choice {
-        DeviceChoice::Cpu => Ok((Device::Cpu, "cpu".into())),
-        DeviceChoice::Cuda => cuda().map(|d| (d, "cuda:0".into())),
-        DeviceChoice::Metal => metal().map(|d| (d, "metal:0".into())),
-        DeviceChoice::Auto => {
-            if let Ok(d) = cuda() {
-                return Ok((d, "cuda:0 (auto)".into()));
-            }
-            if let Ok(d) = metal() {
-                return Ok((d, "metal:0 (auto)".into()));
-            }
-            Ok((Device::Cpu, "cpu (auto)".into()))
+/// A GPU backend candle can be built with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gpu {
+    Cuda,
+    Metal,
+}
+
+impl Gpu {
+    /// The backends this binary was built with, in the order `--device auto` tries them.
+    pub const COMPILED: &'static [Gpu] = &[
+        #[cfg(feature = "cuda")]
+        Gpu::Cuda,
+        #[cfg(feature = "metal")]
+        Gpu::Metal,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Gpu::Cuda => "cuda",
+            Gpu::Metal => "metal",
         }
+    }
+
+    /// Why this build cannot use the backend.
+    fn not_compiled(self) -> String {
+        match self {
+            Gpu::Cuda => "this build has no CUDA support: rebuild with `--features cuda`".into(),
+            Gpu::Metal => {
+                "this build has no Metal support: rebuild with `--features metal` (macOS only)"
+                    .into()
+            }
+        }
+    }
+}
+
+/// What the requested compute path needs of the device: the name of a kernel that runs only
+/// on the CPU (the fused one), or `None` when any device will do.
+pub type CpuOnlyKernel<'a> = Option<&'a str>;
+
+/// Decide the device for `choice` and the kernel's needs, and describe the choice, with the
+/// reason when `auto` decided ("cpu (auto: fused kernel is CPU-only)"). `compiled`: the GPU
+/// backends this build has; `open`: opens one (fails when no such device is present); `cpu`:
+/// the CPU device. `auto` never fails: it falls back to the CPU and says why.
+pub fn choose<D>(
+    choice: DeviceChoice,
+    cpu_only_kernel: CpuOnlyKernel,
+    compiled: &[Gpu],
+    cpu: D,
+    mut open: impl FnMut(Gpu) -> Result<D, String>,
+) -> Result<(D, String), String> {
+    let explicit = |gpu: Gpu, open: &mut dyn FnMut(Gpu) -> Result<D, String>| {
+        if !compiled.contains(&gpu) {
+            return Err(gpu.not_compiled());
+        }
+        if let Some(kernel) = cpu_only_kernel {
+            return Err(format!(
+                "the {kernel} kernel runs on the CPU only: use --device cpu (or auto), or --kernel candle on {}",
+                gpu.name()
+            ));
+        }
+        open(gpu).map(|d| (d, format!("{}:0", gpu.name())))
+    };
+    match choice {
+        DeviceChoice::Cpu => Ok((cpu, "cpu".into())),
+        DeviceChoice::Cuda => explicit(Gpu::Cuda, &mut open),
+        DeviceChoice::Metal => explicit(Gpu::Metal, &mut open),
+        DeviceChoice::Auto => {
+            if compiled.is_empty() {
+                return Ok((cpu, "cpu (auto)".into()));
+            }
+            if let Some(kernel) = cpu_only_kernel {
+                return Ok((cpu, format!("cpu (auto: {kernel} kernel is CPU-only)")));
+            }
+            for &gpu in compiled {
+                if let Ok(d) = open(gpu) {
+                    return Ok((d, format!("{}:0 (auto)", gpu.name())));
+                }
+            }
+            let names: Vec<&str> = compiled.iter().map(|g| g.name()).collect();
+            Ok((
+                cpu,
+                format!("cpu (auto: no usable {} device)", names.join("/")),
+            ))
+        }
+    }
+}
+
+/// The device for `choice` on this build, for a compute path that runs anywhere.
+pub fn select(choice: DeviceChoice) -> Result<(Device, String), String> {
+    select_for(choice, None)
+}
+
+/// The device for `choice` on this build and the kernel's needs, and its description (see
+/// [`choose`]).
+pub fn select_for(
+    choice: DeviceChoice,
+    cpu_only_kernel: CpuOnlyKernel,
+) -> Result<(Device, String), String> {
+    choose(choice, cpu_only_kernel, Gpu::COMPILED, Device::Cpu, open)
+}
+
+fn open(gpu: Gpu) -> Result<Device, String> {
+    match gpu {
+        Gpu::Cuda => cuda(),
+        Gpu::Metal => metal(),
     }
 }
 
@@ -38,7 +132,7 @@ fn cuda() -> Result<Device, String> {
 
 #[cfg(not(feature = "cuda"))]
 fn cuda() -> Result<Device, String> {
-    Err("this build has no CUDA support: rebuild with `--features cuda`".into())
+    Err(Gpu::Cuda.not_compiled())
 }
 
 #[cfg(feature = "metal")]
@@ -48,12 +142,32 @@ fn metal() -> Result<Device, String> {
 
 #[cfg(not(feature = "metal"))]
 fn metal() -> Result<Device, String> {
-    Err("this build has no Metal support: rebuild with `--features metal` (macOS only)".into())
+    Err(Gpu::Metal.not_compiled())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A build with `compiled` backends whose devices `present` are plugged in; devices are
+    /// their names.
+    fn pick(
+        choice: DeviceChoice,
+        kernel: CpuOnlyKernel,
+        compiled: &[Gpu],
+        present: &[Gpu],
+    ) -> Result<(&'static str, String), String> {
+        choose(choice, kernel, compiled, "cpu", |g| {
+            if present.contains(&g) {
+                Ok(g.name())
+            } else {
+                Err(format!("no {} device", g.name()))
+            }
+        })
+    }
+
+    const CUDA: &[Gpu] = &[Gpu::Cuda];
+    const METAL: &[Gpu] = &[Gpu::Metal];
 
     #[test]
     fn cpu_always_works_and_auto_says_it_chose() {
@@ -61,6 +175,49 @@ mod tests {
         assert!(select(DeviceChoice::Auto).unwrap().1.contains("auto"));
         #[cfg(not(feature = "cuda"))]
         assert!(select(DeviceChoice::Cuda)
+            .unwrap_err()
+            .contains("--features cuda"));
+    }
+
+    #[test]
+    fn auto_with_the_fused_kernel_on_a_cuda_build_falls_back_to_the_cpu_and_says_why() {
+        let got = pick(DeviceChoice::Auto, Some("fused"), CUDA, CUDA).unwrap();
+        assert_eq!(got, ("cpu", "cpu (auto: fused kernel is CPU-only)".into()));
+        let got = pick(DeviceChoice::Auto, Some("fused"), METAL, METAL).unwrap();
+        assert_eq!(got, ("cpu", "cpu (auto: fused kernel is CPU-only)".into()));
+    }
+
+    #[test]
+    fn auto_takes_a_present_gpu_for_a_kernel_that_runs_anywhere() {
+        let got = pick(DeviceChoice::Auto, None, CUDA, CUDA).unwrap();
+        assert_eq!(got, ("cuda", "cuda:0 (auto)".into()));
+        let got = pick(DeviceChoice::Auto, None, METAL, METAL).unwrap();
+        assert_eq!(got, ("metal", "metal:0 (auto)".into()));
+        let got = pick(DeviceChoice::Auto, None, CUDA, &[]).unwrap();
+        assert_eq!(got, ("cpu", "cpu (auto: no usable cuda device)".into()));
+        let got = pick(DeviceChoice::Auto, None, &[], &[]).unwrap();
+        assert_eq!(got, ("cpu", "cpu (auto)".into()));
+    }
+
+    #[test]
+    fn an_explicit_gpu_is_an_error_when_missing_or_asked_for_the_fused_kernel() {
+        let e = pick(DeviceChoice::Cuda, None, &[], &[]).unwrap_err();
+        assert!(e.contains("--features cuda"), "{e}");
+        let e = pick(DeviceChoice::Metal, None, CUDA, CUDA).unwrap_err();
+        assert!(e.contains("--features metal"), "{e}");
+        let e = pick(DeviceChoice::Cuda, Some("fused"), CUDA, CUDA).unwrap_err();
+        assert!(
+            e.contains("CPU only") && e.contains("--kernel candle"),
+            "{e}"
+        );
+        let e = pick(DeviceChoice::Cuda, None, CUDA, &[]).unwrap_err();
+        assert_eq!(e, "no cuda device");
+        let got = pick(DeviceChoice::Cuda, None, CUDA, CUDA).unwrap();
+        assert_eq!(got, ("cuda", "cuda:0".into()));
+        let got = pick(DeviceChoice::Cpu, Some("fused"), CUDA, CUDA).unwrap();
+        assert_eq!(got, ("cpu", "cpu".into()));
+        #[cfg(not(feature = "cuda"))]
+        assert!(select_for(DeviceChoice::Cuda, Some("fused"))
             .unwrap_err()
             .contains("--features cuda"));
     }

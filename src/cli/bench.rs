@@ -14,7 +14,7 @@ use super::CliError;
 use crate::data::{Batch, Corpus, CorpusSource, Dataset, Vocab};
 use crate::device::{self, DeviceChoice};
 use crate::model::{ComputePath, LanguageModel};
-use crate::train::clip_gradients;
+use crate::train::clip::clip_and_read;
 
 #[derive(Debug, Args)]
 pub struct BenchCmd {
@@ -66,8 +66,9 @@ pub fn measure_training(
     let mut step = |k: usize, lm: &mut LanguageModel| -> candle_core::Result<usize> {
         // Full batches only, so every timed step does the same work.
         data.train_batch(&order, k % 9, 1024, &mut batch);
-        let (_, mut g) = lm.loss_and_grads(&batch)?;
-        clip_gradients(&mut g, 1.0)?;
+        // The trainer's step: one read of loss, norm and clip decision per batch.
+        let (loss, mut g) = lm.forward_backward(&batch)?;
+        clip_and_read(&loss, &mut g, 1.0)?;
         lm.sgd_step(&g, 1.0)?;
         Ok(batch.tokens())
     };
@@ -100,12 +101,18 @@ pub fn measure_completion(hiddens: usize) -> (f64, f64) {
 }
 
 pub fn run(cmd: &BenchCmd, device_choice: DeviceChoice) -> Result<(), CliError> {
-    let (device, device_name) = device::select(device_choice).map_err(CliError::Usage)?;
+    // Each kernel gets its own device: `--device auto` measures the fused kernel on the CPU
+    // even on a GPU build. Checked here first, so a bad `--device` is a usage error at once.
+    let mut devices = Vec::with_capacity(cmd.kernels.len());
+    for &kernel in &cmd.kernels {
+        devices
+            .push(device::select_for(device_choice, kernel.cpu_only()).map_err(CliError::Usage)?);
+    }
     if cmd.single {
         let threads = super::current_threads();
-        for &kernel in &cmd.kernels {
+        for (&kernel, (device, device_name)) in cmd.kernels.iter().zip(&devices) {
             for &h in &cmd.sizes {
-                let tps = measure_training(kernel, h, cmd.batches, &device).map_err(|e| {
+                let tps = measure_training(kernel, h, cmd.batches, device).map_err(|e| {
                     CliError::Failure(format!("{} at hiddens {h}: {e}", kernel.name()))
                 })?;
                 println!(
@@ -116,6 +123,7 @@ pub fn run(cmd: &BenchCmd, device_choice: DeviceChoice) -> Result<(), CliError> 
         }
         return Ok(());
     }
+    drop(devices);
     let exe = std::env::current_exe()
         .map_err(|e| CliError::Failure(format!("cannot find this program to re-run it: {e}")))?;
     println!(
@@ -123,7 +131,7 @@ pub fn run(cmd: &BenchCmd, device_choice: DeviceChoice) -> Result<(), CliError> 
         cmd.batches
     );
     println!(
-        "{:<8} {:>8} {:>8} {:>14}",
+        "{:<8} {:>8} {:>8} {:>14}  device",
         "kernel", "hiddens", "threads", "tokens/s"
     );
     for &threads in &cmd.thread_counts {
@@ -138,11 +146,24 @@ pub fn run(cmd: &BenchCmd, device_choice: DeviceChoice) -> Result<(), CliError> 
                 match out {
                     Ok(o) if o.status.success() => {
                         let text = String::from_utf8_lossy(&o.stdout);
-                        let tps = text
-                            .split_whitespace()
-                            .find_map(|w| w.strip_prefix("tokens_per_s="))
-                            .unwrap_or("?");
-                        println!("{:<8} {:>8} {:>8} {:>14}", kernel.name(), h, threads, tps);
+                        let field = |key: &str| {
+                            text.split_whitespace()
+                                .find_map(|w| w.strip_prefix(key))
+                                .unwrap_or("?")
+                                .to_owned()
+                        };
+                        // The device name runs from `device=` to ` tokens_per_s=`.
+                        let device = text
+                            .split_once("device=")
+                            .and_then(|(_, rest)| rest.split_once(" tokens_per_s="))
+                            .map_or("?", |(d, _)| d);
+                        println!(
+                            "{:<8} {:>8} {:>8} {:>14}  {device}",
+                            kernel.name(),
+                            h,
+                            threads,
+                            field("tokens_per_s=")
+                        );
                     }
                     Ok(o) => return Err(child_failure(&o.stderr)),
                     Err(e) => {

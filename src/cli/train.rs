@@ -51,7 +51,8 @@ pub fn runs_root(data_dir: Option<&Path>) -> Result<PathBuf, CliError> {
 }
 
 fn build(args: &TrainArgs, data_dir: Option<&Path>, cmd: &TrainCmd) -> Result<Trainer, CliError> {
-    let (dev, dev_name) = device::select(args.device).map_err(CliError::Usage)?;
+    let (dev, dev_name) =
+        device::select_for(args.device, args.kernel.cpu_only()).map_err(CliError::Usage)?;
     let mut trainer = match &cmd.resume {
         Some(spec) => {
             let dir = resume_dir(args, data_dir, spec)?;

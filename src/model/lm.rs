@@ -4,6 +4,7 @@
 use candle_core::{DType, Device, Result, Tensor};
 
 use super::fused::{FusedRnn, GradsBuf, ParamsRef};
+use super::host;
 use super::params::{init_params, param_shapes, RnnParams};
 use super::scratch::RnnScratch;
 use super::snapshot::ModelSnapshot;
@@ -12,22 +13,64 @@ use crate::data::{Batch, Vocab};
 /// d2l's initialisation scale for the weights.
 pub const INIT_SIGMA: f64 = 0.01;
 
-/// Gradients of the mean loss, one tensor per parameter.
+/// Gradients of the mean loss, one tensor per parameter, and where their numbers live.
 #[derive(Clone, Debug)]
-pub struct Gradients(pub RnnParams);
+pub struct Gradients(pub RnnParams, Residence);
+
+/// Where gradients were computed, which decides where their norm is taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Residence {
+    /// In host memory (the fused CPU kernel's buffers): the norm is summed in f64 on the host.
+    Host,
+    /// On the training device (the candle path): the norm is summed in f32 there.
+    Device,
+}
 
 impl Gradients {
-    /// `sqrt(sum of g^2)` over every entry of every parameter's gradient.
+    /// Gradients the fused CPU kernel computed in host memory.
+    pub fn on_host(grads: RnnParams) -> Self {
+        Gradients(grads, Residence::Host)
+    }
+
+    /// Gradients the candle path computed on the training device.
+    pub fn on_device(grads: RnnParams) -> Self {
+        Gradients(grads, Residence::Device)
+    }
+
+    pub fn is_on_host(&self) -> bool {
+        self.1 == Residence::Host
+    }
+
+    /// `sqrt(sum of g^2)` over every entry of every parameter's gradient, read to the host.
     pub fn global_norm(&self) -> Result<f64> {
-        let mut sum = 0f64;
-        for g in &self.0 {
-            sum += g
-                .to_dtype(DType::F64)?
-                .sqr()?
-                .sum_all()?
-                .to_scalar::<f64>()?;
+        if self.is_on_host() {
+            let mut sum = 0f64;
+            for g in &self.0 {
+                sum += host::sum_of_squares_f64(g)?;
+            }
+            return Ok(sum.sqrt());
         }
-        Ok(sum.sqrt())
+        host::scalar(&self.device_norm()?)
+    }
+
+    /// The global norm as a 0-dim tensor on the gradients' device, in their dtype, without
+    /// waiting for it. Each matrix is summed by rows first and then over the row sums, which
+    /// keeps the f32 rounding error near that of an f64 sum (a flat running f32 sum over tens
+    /// of thousands of squares would not be).
+    pub fn device_norm(&self) -> Result<Tensor> {
+        let sums = self
+            .0
+            .iter()
+            .map(|g| {
+                let sq = g.sqr()?;
+                if sq.rank() == 2 {
+                    sq.sum(1)?.sum_all()
+                } else {
+                    sq.sum_all()
+                }
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Tensor::stack(&sums, 0)?.sum_all()?.sqrt()
     }
 
     /// Multiply every gradient by `factor`.
@@ -36,6 +79,34 @@ impl Gradients {
             *g = g.affine(factor, 0.0)?;
         }
         Ok(())
+    }
+
+    /// Multiply every gradient by `factor`, a one-element tensor on their device: the clip
+    /// scale is applied where it was computed, with no round trip through the host.
+    pub fn scale_by(&mut self, factor: &Tensor) -> Result<()> {
+        for g in self.0.as_array_mut() {
+            *g = g.broadcast_mul(factor)?;
+        }
+        Ok(())
+    }
+}
+
+/// A batch's mean loss where the compute path left it; [`BatchLoss::read`] brings it to the
+/// host.
+#[derive(Clone, Debug)]
+pub enum BatchLoss {
+    /// The fused kernel computed it on the host.
+    Host(f64),
+    /// The candle path's 0-dim tensor, still on the training device.
+    Device(Tensor),
+}
+
+impl BatchLoss {
+    pub fn read(&self) -> Result<f64> {
+        match self {
+            BatchLoss::Host(v) => Ok(*v),
+            BatchLoss::Device(t) => host::scalar(t),
+        }
     }
 }
 
@@ -52,6 +123,12 @@ pub enum ComputePath {
 }
 
 impl ComputePath {
+    /// What this path needs of the device, for [`crate::device::select_for`]: the kernel's name
+    /// when it runs on the CPU only.
+    pub fn cpu_only(self) -> crate::device::CpuOnlyKernel<'static> {
+        (self == ComputePath::Fused).then_some(self.name())
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             ComputePath::Auto => "auto",
@@ -167,7 +244,7 @@ impl LanguageModel {
     /// Copy the weights into the fused kernel's host buffers.
     fn load_host_weights(net: &RnnScratch, fused: &mut FusedState) -> Result<()> {
         for (dst, p) in fused.weights.as_array_mut().into_iter().zip(net.params()) {
-            *dst = p.as_tensor().flatten_all()?.to_vec1::<f32>()?;
+            *dst = host::to_vec_f32(p.as_tensor())?;
         }
         Ok(())
     }
@@ -178,6 +255,13 @@ impl LanguageModel {
 
     /// Mean cross-entropy of the batch and the gradient of every parameter.
     pub fn loss_and_grads(&mut self, batch: &Batch) -> Result<(f64, Gradients)> {
+        let (loss, grads) = self.forward_backward(batch)?;
+        Ok((loss.read()?, grads))
+    }
+
+    /// Like [`LanguageModel::loss_and_grads`], leaving the loss where it was computed, so the
+    /// trainer can read it together with the gradient norm (see `train::clip_and_read`).
+    pub fn forward_backward(&mut self, batch: &Batch) -> Result<(BatchLoss, Gradients)> {
         if let Some(fused) = self.fused.as_deref_mut() {
             Self::load_host_weights(&self.net, fused)?;
             let p = Self::params_ref(&self.net, &fused.weights);
@@ -198,11 +282,11 @@ impl LanguageModel {
                 w_hq: Tensor::from_slice(&g.w_hq, s.w_hq.as_slice(), dev)?,
                 b_q: Tensor::from_slice(&g.b_q, s.b_q.as_slice(), dev)?,
             };
-            return Ok((loss as f64, Gradients(grads)));
+            return Ok((BatchLoss::Host(loss as f64), Gradients::on_host(grads)));
         }
         let (x, y) = self.batch_tensors(batch)?;
         let (loss, grads) = self.net.loss_and_grads(&x, &y)?;
-        Ok((scalar(&loss)?, Gradients(grads)))
+        Ok((BatchLoss::Device(loss), Gradients::on_device(grads)))
     }
 
     /// Mean cross-entropy of the batch, no gradients (validation).
@@ -217,7 +301,7 @@ impl LanguageModel {
         }
         let (x, y) = self.batch_tensors(batch)?;
         let (logits, _) = self.net.forward(&x, None)?;
-        scalar(&self.net.loss(&logits, &y)?)
+        host::scalar(&self.net.loss(&logits, &y)?)
     }
 
     /// Plain SGD: `p -= lr * g`.
@@ -241,26 +325,29 @@ impl LanguageModel {
         Ok(())
     }
 
+    /// Copies of the weights on the host (the CPU), e.g. for a checkpoint: the copy happens
+    /// first, so whatever the checkpoint does with them (conversions, checks) runs there.
+    pub fn host_params(&self) -> Result<RnnParams> {
+        self.net
+            .params()
+            .as_ref()
+            .try_map(|p| host::to_host(p.as_tensor()))
+    }
+
     /// Copy the weights to plain memory for decoding and display.
     pub fn snapshot(&self) -> Result<ModelSnapshot> {
-        let flat = |t: &Tensor| -> Result<Vec<f32>> {
-            t.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()
-        };
         let p = self.net.params();
+        let flat = |v: &candle_core::Var| host::to_vec_f32(v.as_tensor());
         Ok(ModelSnapshot {
             vocab: self.vocab.clone(),
             hiddens: self.net.hiddens,
-            w_xh: flat(p.w_xh.as_tensor())?,
-            w_hh: flat(p.w_hh.as_tensor())?,
-            b_h: flat(p.b_h.as_tensor())?,
-            w_hq: flat(p.w_hq.as_tensor())?,
-            b_q: flat(p.b_q.as_tensor())?,
+            w_xh: flat(&p.w_xh)?,
+            w_hh: flat(&p.w_hh)?,
+            b_h: flat(&p.b_h)?,
+            w_hq: flat(&p.w_hq)?,
+            b_q: flat(&p.b_q)?,
         })
     }
-}
-
-fn scalar(t: &Tensor) -> Result<f64> {
-    t.to_dtype(DType::F64)?.to_scalar::<f64>()
 }
 
 #[cfg(test)]

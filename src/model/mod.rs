@@ -8,12 +8,13 @@
 //! [`LanguageModel`] picks one; nothing outside this module knows which ran.
 
 pub mod fused;
+pub mod host;
 pub mod lm;
 pub mod params;
 pub mod scratch;
 pub mod snapshot;
 
-pub use lm::{ComputePath, Gradients, LanguageModel};
+pub use lm::{BatchLoss, ComputePath, Gradients, LanguageModel};
 pub use params::{init_params, RnnParams, PARAM_NAMES};
 pub use scratch::RnnScratch;
 pub use snapshot::{Completion, ModelSnapshot, Sampling};

@@ -158,9 +158,8 @@ pub fn init_params(
                 }
             })
             .collect();
-        Tensor::from_vec(data, shape.as_slice(), &Device::Cpu)?
-            .to_dtype(dtype)?
-            .to_device(device)
+        // Drawn in f64 on the host, converted there: the device only sees `dtype`.
+        super::host::from_f64(data, shape.as_slice(), dtype, device)
     })
 }
 

@@ -334,9 +334,10 @@ pub fn encode_model(
         .named()
         .into_iter()
         .map(|(name, p)| {
+            // To the CPU before any conversion: no other dtype is made on the device.
             let t = p
-                .to_dtype(DType::F32)
-                .and_then(|t| t.to_device(&Device::Cpu))
+                .to_device(&Device::Cpu)
+                .and_then(|t| t.to_dtype(DType::F32))
                 .map_err(|e| e.to_string())?;
             Ok((name, t))
         })

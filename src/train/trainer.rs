@@ -12,13 +12,14 @@ use rand_chacha::ChaCha8Rng;
 
 pub use super::worker::TrainerHandle;
 
-use super::clip::clip_gradients;
+use super::clip::clip_and_read;
 use super::error::TrainError;
 use super::outbox::Outbox;
 use super::protocol::{Command, Event, Summary, TrainerState};
 use crate::data::{Batch, Corpus, Dataset, Vocab};
 use crate::hparams::HParams;
 use crate::metrics::{BatchStats, EpochStats};
+use crate::model::host;
 use crate::model::params::{param_count, RnnParams};
 use crate::model::{ComputePath, LanguageModel};
 use crate::number_format::compact;
@@ -257,11 +258,11 @@ impl Trainer {
     /// Write a checkpoint now. `Ok(None)` when there is no run directory.
     pub fn save(&mut self) -> Result<Option<std::path::PathBuf>, TrainError> {
         let progress = self.progress.clone();
-        let params = self.model.params()?;
+        // Copied to the host first: the checks and the encoding below run there.
+        let params = self.model.host_params()?;
         // Defence in depth: divergence rolls back, but never write non-finite weights.
         for (name, p) in params.named() {
-            let total = p.to_dtype(candle_core::DType::F64)?.abs()?.sum_all()?;
-            if !total.to_scalar::<f64>()?.is_finite() {
+            if !host::all_finite(p)? {
                 return Err(TrainError::NonFiniteWeights { param: name.into() });
             }
         }
@@ -495,8 +496,9 @@ impl Trainer {
     /// step unless the loss or gradient blew up. Its time counts as training time.
     fn minibatch_step(&mut self, batch: &Batch) -> Result<Step, TrainError> {
         let t0 = Instant::now();
-        let (loss, mut grads) = self.model.loss_and_grads(batch)?;
-        let clip = clip_gradients(&mut grads, self.progress.clip)?;
+        let (loss, mut grads) = self.model.forward_backward(batch)?;
+        // The one device→host read of the batch: loss, norm and clip decision together.
+        let (loss, clip) = clip_and_read(&loss, &mut grads, self.progress.clip)?;
         let step = if is_divergent(loss, clip.norm, self.dataset.vocab.len()) {
             Step::Diverged {
                 loss,

@@ -48,7 +48,7 @@ impl Launcher {
         runs_root: Option<PathBuf>,
         save_every: Option<usize>,
     ) -> Result<Launcher, String> {
-        let (device, device_name) = device::select(choice)?;
+        let (device, device_name) = device::select_for(choice, kernel.cpu_only())?;
         Ok(Launcher {
             device,
             device_name,

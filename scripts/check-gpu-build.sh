@@ -12,9 +12,10 @@
 #   3. `cargo build --release --features cuda`: a binary that links without a driver (~10 more
 #      minutes).
 #      candle 0.11 asks cudarc for `dynamic-linking` (libcuda, nvrtc, curand, cublas, cublasLt at
-#      link time). cudarc's `dynamic-loading` would need none of them, but cudarc's build script
+#      link time; candle-kernels adds cudart). cudarc's `dynamic-loading` would need none of
+#      them, but cudarc's build script
 #      refuses both features at once and candle-core turns `dynamic-linking` on, so it cannot be
-#      chosen from this crate. Instead the four libraries link against the wheels' real ones, and
+#      chosen from this crate. Instead the five libraries link against the wheels' real ones, and
 #      `libcuda.so.1` against a stub built here from the driver symbols cudarc uses (as the
 #      toolkit's own lib64/stubs/libcuda.so does); at run time the real driver is found.
 # The result is target/cuda/release/rnn-tui (features: cuda). Its size and the time of each step
@@ -42,7 +43,7 @@ nvcc --version | tail -2
 # The linker wants unversioned names (libcublas.so); the wheels ship versioned ones.
 links=$CARGO_TARGET_DIR/cuda-link
 mkdir -p "$links"
-for lib in nvrtc curand cublas cublasLt; do
+for lib in nvrtc curand cublas cublasLt cudart; do
   real=$(ls "$cu"/lib/lib$lib.so.* 2>/dev/null | head -1)
   [ -n "$real" ] || { echo "error: lib$lib.so.* not found under $cu/lib" >&2; exit 1; }
   ln -sf "$real" "$links/lib$lib.so"

@@ -22,6 +22,7 @@ use super::{time, RunDir, RunError};
 use crate::data::corpus::TIME_MACHINE;
 use crate::data::{CorpusSource, Vocab, UNK};
 use crate::hparams::HParams;
+use crate::model::host;
 use crate::model::params::{param_shapes, RnnParams};
 use crate::model::{LanguageModel, PARAM_NAMES};
 
@@ -298,7 +299,7 @@ fn decode_model(
         let tensor = view
             .load(&Device::Cpu)
             .map_err(|e| damaged(e.to_string()))?;
-        if !all_finite(&tensor).map_err(|e| damaged(e.to_string()))? {
+        if !host::all_finite(&tensor).map_err(|e| damaged(e.to_string()))? {
             return Err(RunError::NonFinite {
                 path: path.to_owned(),
                 tensor: name.to_owned(),
@@ -308,18 +309,6 @@ fn decode_model(
     }
     let params: [Tensor; 5] = out.try_into().expect("five parameters");
     Ok((RnnParams::from_array(params), progress))
-}
-
-/// Whether every value of `t` is finite (no NaN, no ±inf).
-fn all_finite(t: &Tensor) -> candle_core::Result<bool> {
-    // NaN and ±inf both make the sum of absolute values non-finite; a sum of finite f32 values
-    // taken in f64 cannot overflow.
-    let total = t
-        .to_dtype(DType::F64)?
-        .abs()?
-        .sum_all()?
-        .to_scalar::<f64>()?;
-    Ok(total.is_finite())
 }
 
 /// The bytes of `model.safetensors` for these weights and progress.

@@ -70,8 +70,11 @@ fn a_cockpit_run_is_saved_from_its_start_and_where_it_stopped() {
     h.stop();
     assert_eq!(l.list().unwrap().runs.len(), 0);
 
-    // Started: a run directory at once, announced with Saved.
-    let h = l.new_run(tiny(tmp.path())).unwrap().spawn();
+    // Started: a run directory at once, announced with Saved. It pauses itself in the middle
+    // of epoch 2, so the stop below cannot race past the epoch on a fast machine.
+    let mut t = l.new_run(tiny(tmp.path())).unwrap();
+    t.pause_at(2, 3);
+    let h = t.spawn();
     h.send(Command::Start);
     let dir = wait(&h, |e| match e {
         Event::Saved { run_dir, .. } => Some(run_dir.clone()),

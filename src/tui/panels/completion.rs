@@ -12,7 +12,7 @@ use ratatui::Frame;
 
 use crate::model::snapshot::Completion;
 use crate::model::ModelSnapshot;
-use crate::tui::context::Ctx;
+use crate::tui::context::{Ctx, Handled, KeyHelp};
 use crate::tui::widgets::{hinted_title, panel_block};
 
 /// Characters generated after the prefix.
@@ -21,6 +21,23 @@ pub const CONTINUATION_LEN: usize = 40;
 pub const DEFAULT_PREFIX: &str = "time traveller ";
 /// Longest prefix kept (the heatmap cannot show more anyway).
 pub const MAX_PREFIX: usize = 200;
+
+/// The pane's keys, for the help overlay and the footer. While typing only keys that are not
+/// text reach anything else (Esc, Tab, Ctrl-… and Alt-… combinations, F-keys).
+pub fn keys() -> &'static [KeyHelp] {
+    // Each key the pane handles gets a row here; the help overlay and the footer read them.
+    const KEYS: &[KeyHelp] = &[
+        KeyHelp::help_only("/", "jump here from any panel, ready to type"),
+        KeyHelp::new("Enter or i", "type", "type into the prefix again after Esc"),
+        KeyHelp::help_only(
+            "a-z 0-9 space",
+            "are text while typing (q, r, s, z, 1-5 too)",
+        ),
+        KeyHelp::new("Backspace", "delete", "delete the last character"),
+        KeyHelp::new("Esc", "stop typing", "stop typing: keys are commands again"),
+    ];
+    KEYS
+}
 
 #[derive(Clone, Debug)]
 pub struct CompletionState {
@@ -75,13 +92,15 @@ impl CompletionState {
     }
 
     /// A key while the pane has the focus. While typing it takes every key (Esc leaves);
-    /// otherwise only Enter and `i`, which start typing. The effects are all the pane's own.
-    pub fn on_key(&mut self, key: KeyEvent) {
+    /// otherwise only Enter and `i`, which start typing, and leaves the rest to the cockpit.
+    /// The effects are all the pane's own.
+    pub fn on_key(&mut self, key: KeyEvent) -> Handled {
         if !self.typing {
             if matches!(key.code, KeyCode::Enter | KeyCode::Char('i')) {
                 self.typing = true;
+                return Handled::Yes;
             }
-            return;
+            return Handled::No;
         }
         match key.code {
             KeyCode::Esc => self.typing = false,
@@ -95,6 +114,7 @@ impl CompletionState {
             }
             _ => {}
         }
+        Handled::Yes
     }
 
     pub fn recompute(&mut self) {
@@ -123,7 +143,7 @@ impl CompletionState {
         } else if focused {
             "Enter to type"
         } else {
-            "Tab here to type"
+            "/ to type"
         };
         let block = panel_block(hinted_title(" Completion ", hint, t), ctx);
         let prefix_style = Style::default().fg(t.prefix).add_modifier(Modifier::BOLD);

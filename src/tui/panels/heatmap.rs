@@ -10,9 +10,16 @@ use ratatui::text::{Line, Span};
 use ratatui::Frame;
 
 use crate::model::snapshot::Completion;
-use crate::tui::context::Ctx;
+use crate::tui::context::{Ctx, KeyHelp};
 use crate::tui::theme::{ColorMode, Theme};
 use crate::tui::widgets::{framed, panel_block, placeholder, title};
+
+/// The panel's own keys, for the help overlay and the footer (none yet: z zooms it, as any
+/// panel). Each key the heatmap handles gets a row here.
+pub fn keys() -> &'static [KeyHelp] {
+    const KEYS: &[KeyHelp] = &[];
+    KEYS
+}
 
 /// Width of the unit-index gutter.
 pub const GUTTER: u16 = 4;

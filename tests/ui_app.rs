@@ -620,3 +620,28 @@ fn the_footer_says_what_the_focused_panel_does_now() {
     let f = footer(&mut a);
     assert!(f.contains("Enter apply") && f.contains("Esc cancel"), "{f}");
 }
+
+/// The README's cockpit section names every key the cockpit has (the help overlay's tables).
+#[test]
+fn the_readme_names_every_cockpit_key() {
+    let readme = include_str!("../README.md");
+    let section = readme
+        .split("## The cockpit")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .unwrap();
+    let mut keys: Vec<String> = help::GLOBAL.iter().map(|k| k.key.to_owned()).collect();
+    for panel in Focus::ORDER {
+        keys.extend(help::panel_keys(panel).iter().map(|k| k.key.to_owned()));
+    }
+    for k in keys {
+        let written = match k.as_str() {
+            "1-5" => "`1`…`5`".to_owned(),
+            "a-z 0-9 space" => "letters, digits, space".to_owned(),
+            "Enter or i" => "Enter or `i`".to_owned(),
+            k if k.chars().count() == 1 => format!("`{k}`"),
+            k => k.to_owned(),
+        };
+        assert!(section.contains(&written), "README lacks {written:?} ({k})");
+    }
+}

@@ -21,10 +21,6 @@ fn encode(raw: &str, mode: TextMode) -> EncodedCorpus {
     EncodedCorpus::from_raw(CorpusSource::File("t.txt".into()), raw, mode, None).unwrap()
 }
 
-fn tokens(v: &Vocab) -> Vec<&str> {
-    v.tokens().iter().map(|t| t.as_str()).collect()
-}
-
 /// The vocabulary, and the text decoded back from the ids.
 fn read(raw: &str, mode: TextMode) -> (Vec<String>, String) {
     let c = encode(raw, mode);

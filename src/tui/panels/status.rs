@@ -277,17 +277,24 @@ impl StatusState {
             _ => "ETA –".to_owned(),
         };
         let mut label = format!("{:.0}% of {} epochs · {eta}", progress * 100.0, s.epochs);
+        let run = s
+            .run_id()
+            .map(|id| format!(" · run {id}"))
+            .unwrap_or_default();
+        // What is trained on, where the row has room for it beside the rest.
         if let Some((corpus, train, val)) = s.chars {
-            label.push_str(&format!(
+            let chars = format!(
                 " · chars {} train {} val {}",
                 compact_count(corpus),
                 compact_count(train),
                 compact_count(val)
-            ));
+            );
+            let width = label.chars().count() + chars.chars().count() + run.chars().count();
+            if width + 8 <= gauge_area.width as usize {
+                label.push_str(&chars);
+            }
         }
-        if let Some(id) = s.run_id() {
-            label.push_str(&format!(" · run {id}"));
-        }
+        label.push_str(&run);
         let mut gauge_style = Style::default().fg(t.accent).bg(t.border);
         if t.mode == ColorMode::NoColor {
             gauge_style = Style::default().add_modifier(Modifier::REVERSED);

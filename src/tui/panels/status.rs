@@ -8,6 +8,7 @@ use ratatui::widgets::{Gauge, Paragraph};
 use ratatui::Frame;
 
 use crate::metrics::BatchStats;
+use crate::number_format::compact_count;
 
 use crate::train::{Event, Summary, TrainerState};
 use crate::tui::theme::{ColorMode, Theme};
@@ -32,6 +33,8 @@ pub struct StatusState {
     pub summary: Option<Summary>,
     /// The run's directory once the run is being saved (its name is the run id).
     pub run_dir: Option<std::path::PathBuf>,
+    /// What is trained on: characters in the corpus, read by training, read by validation.
+    pub chars: Option<(usize, usize, usize)>,
 }
 
 impl StatusState {
@@ -52,6 +55,7 @@ impl StatusState {
             clipped_seen: 0,
             summary: None,
             run_dir: None,
+            chars: None,
         }
     }
 
@@ -64,8 +68,12 @@ impl StatusState {
                 params,
                 vocab_size,
                 batches_per_epoch,
+                corpus_chars,
+                train_chars,
+                val_chars,
                 ..
             } => {
+                self.chars = Some((*corpus_chars, *train_chars, *val_chars));
                 self.device = format!("{device} · {compute_path}");
                 self.params = *params;
                 self.vocab_size = *vocab_size;
@@ -269,9 +277,24 @@ impl StatusState {
             _ => "ETA –".to_owned(),
         };
         let mut label = format!("{:.0}% of {} epochs · {eta}", progress * 100.0, s.epochs);
-        if let Some(id) = s.run_id() {
-            label.push_str(&format!(" · run {id}"));
+        let run = s
+            .run_id()
+            .map(|id| format!(" · run {id}"))
+            .unwrap_or_default();
+        // What is trained on, where the row has room for it beside the rest.
+        if let Some((corpus, train, val)) = s.chars {
+            let chars = format!(
+                " · chars {} train {} val {}",
+                compact_count(corpus),
+                compact_count(train),
+                compact_count(val)
+            );
+            let width = label.chars().count() + chars.chars().count() + run.chars().count();
+            if width + 8 <= gauge_area.width as usize {
+                label.push_str(&chars);
+            }
         }
+        label.push_str(&run);
         let mut gauge_style = Style::default().fg(t.accent).bg(t.border);
         if t.mode == ColorMode::NoColor {
             gauge_style = Style::default().add_modifier(Modifier::REVERSED);

@@ -8,6 +8,7 @@ use ratatui::widgets::{Gauge, Paragraph};
 use ratatui::Frame;
 
 use crate::metrics::BatchStats;
+use crate::text_width::{self, ELLIPSIS};
 
 use crate::train::{Event, Summary, TrainerState};
 use crate::tui::theme::{ColorMode, Theme};
@@ -242,6 +243,7 @@ impl StatusState {
                 val(clip),
             ]);
         }
+        let spans = fit_spans(spans, line_area.width as usize);
         f.render_widget(Paragraph::new(Line::from(spans)).style(t.base()), line_area);
 
         // Errors (a failed trainer, a refused rebuild) take the gauge's row until dismissed.
@@ -251,14 +253,13 @@ impl StatusState {
             _ => None,
         };
         if let Some((msg, hint)) = error {
-            let line = Line::from(vec![
-                Span::styled(
-                    " ✗ ",
-                    Style::default().fg(t.error).add_modifier(Modifier::BOLD),
-                ),
-                Span::styled(msg.to_owned(), Style::default().fg(t.error)),
-                Span::styled(hint, t.dim_style()),
-            ]);
+            let mark = Span::styled(
+                " ✗ ",
+                Style::default().fg(t.error).add_modifier(Modifier::BOLD),
+            );
+            let msg = Span::styled(msg.to_owned(), Style::default().fg(t.error));
+            let hint = Span::styled(hint, t.dim_style());
+            let line = Line::from(fit_message(mark, msg, hint, gauge_area.width as usize));
             f.render_widget(Paragraph::new(line), gauge_area);
             return;
         }
@@ -270,8 +271,13 @@ impl StatusState {
         };
         let mut label = format!("{:.0}% of {} epochs · {eta}", progress * 100.0, s.epochs);
         if let Some(id) = s.run_id() {
-            label.push_str(&format!(" · run {id}"));
+            // The run id only where it fits whole; the figures before it come first.
+            let with_id = format!("{label} · run {id}");
+            if text_width::width(&with_id) <= gauge_area.width as usize {
+                label = with_id;
+            }
         }
+        let label = text_width::truncate(&label, gauge_area.width as usize).0;
         let mut gauge_style = Style::default().fg(t.accent).bg(t.border);
         if t.mode == ColorMode::NoColor {
             gauge_style = Style::default().add_modifier(Modifier::REVERSED);
@@ -286,4 +292,56 @@ impl StatusState {
             .use_unicode(true);
         f.render_widget(gauge, gauge_area);
     }
+}
+
+/// `spans` cut to `cols` terminal columns between characters, with `…` in the last column
+/// when anything was left out: a wide character (a Korean path in a message) is never split
+/// at the edge, and a cut line says it was cut. Control characters are shown as `�`.
+fn fit_spans(spans: Vec<Span<'static>>, cols: usize) -> Vec<Span<'static>> {
+    let total: usize = spans.iter().map(|s| text_width::width(&s.content)).sum();
+    let printable = |s: Span<'static>| {
+        let content = text_width::printable(&s.content).into_owned();
+        Span::styled(content, s.style)
+    };
+    if total <= cols {
+        return spans.into_iter().map(printable).collect();
+    }
+    let mut room = cols.saturating_sub(1);
+    let mut out = Vec::new();
+    for span in spans {
+        let w = text_width::width(&span.content);
+        if w <= room {
+            room -= w;
+            out.push(printable(span));
+            continue;
+        }
+        let (head, _) = text_width::head(&span.content, room);
+        let mut cut = head;
+        if cols > 0 {
+            cut.push(ELLIPSIS);
+        }
+        out.push(Span::styled(cut, span.style));
+        break;
+    }
+    out
+}
+
+/// An error row in `cols` columns: the mark, the message and the hint. A message too long is
+/// cut (with `…`) before the hint, so the way out stays on screen; when even a short message
+/// and the hint do not fit, the hint goes.
+fn fit_message(
+    mark: Span<'static>,
+    msg: Span<'static>,
+    hint: Span<'static>,
+    cols: usize,
+) -> Vec<Span<'static>> {
+    /// The least of the message worth keeping beside the hint.
+    const MIN_MESSAGE: usize = 12;
+    let fixed = text_width::width(&mark.content) + text_width::width(&hint.content);
+    let msg_w = text_width::width(&msg.content);
+    if fixed + msg_w <= cols || cols >= fixed + MIN_MESSAGE {
+        let (cut, _) = text_width::truncate(&msg.content, cols.saturating_sub(fixed));
+        return vec![mark, Span::styled(cut, msg.style), hint];
+    }
+    fit_spans(vec![mark, msg], cols)
 }

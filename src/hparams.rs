@@ -3,11 +3,16 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::CorpusSource;
+use crate::data::dataset::SPLIT_KEY;
+use crate::data::text::TEXT_KEY;
+use crate::data::{CorpusSource, SplitMode, SplitSpec, TextMode};
 use crate::number_format::compact;
 
 /// Largest working set the trainer will try to allocate (estimated before allocating).
 pub const MEMORY_LIMIT_BYTES: u64 = 4 << 30;
+
+/// d2l's vocabulary on The Time Machine: space, `<unk>`, a–z.
+pub const D2L_VOCAB: usize = 28;
 
 /// Everything that defines a training run. Defaults are d2l §9.5's.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -24,6 +29,12 @@ pub struct HParams {
     pub num_val: usize,
     #[serde(with = "corpus_serde")]
     pub corpus: CorpusSource,
+    /// How the text is read: d2l (a–z and spaces), letters (every script), raw.
+    pub text: TextMode,
+    /// How the text is split: d2l (`num_train` / `num_val` windows) or whole.
+    pub split: SplitMode,
+    /// With `split = whole`: the share of the text, at its end, that validates.
+    pub val_fraction: f64,
 }
 
 impl Default for HParams {
@@ -39,9 +50,15 @@ impl Default for HParams {
             num_train: 10_000,
             num_val: 5_000,
             corpus: CorpusSource::TimeMachine,
+            text: TextMode::D2l,
+            split: SplitMode::D2l,
+            val_fraction: DEFAULT_VAL_FRACTION,
         }
     }
 }
+
+/// `--val-fraction`'s default: the last 10% of the text validates.
+pub const DEFAULT_VAL_FRACTION: f64 = 0.1;
 
 /// The fields a user can edit, in the order the form shows them (the form owns their labels).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -54,10 +71,13 @@ pub enum Field {
     Epochs,
     Seed,
     Corpus,
+    Text,
+    Split,
+    ValFraction,
 }
 
 impl Field {
-    pub const ALL: [Field; 8] = [
+    pub const ALL: [Field; 11] = [
         Field::Hiddens,
         Field::NumSteps,
         Field::BatchSize,
@@ -66,6 +86,9 @@ impl Field {
         Field::Epochs,
         Field::Seed,
         Field::Corpus,
+        Field::Text,
+        Field::Split,
+        Field::ValFraction,
     ];
 
     /// The name used on the command line and in the config file.
@@ -79,6 +102,9 @@ impl Field {
             Field::Epochs => "epochs",
             Field::Seed => "seed",
             Field::Corpus => "corpus",
+            Field::Text => TEXT_KEY,
+            Field::Split => SPLIT_KEY,
+            Field::ValFraction => VAL_FRACTION_KEY,
         }
     }
 
@@ -200,6 +226,22 @@ pub fn clip_text(clip: f64) -> String {
 /// Keys of the two split sizes (not in the form; the command line and the config file set them).
 pub const NUM_TRAIN_KEY: &str = "num-train";
 pub const NUM_VAL_KEY: &str = "num-val";
+pub const VAL_FRACTION_KEY: &str = "val-fraction";
+
+/// Parse a `--val-fraction`: a number strictly between 0 and 1.
+pub fn parse_val_fraction(text: &str) -> Result<f64, String> {
+    check_val_fraction(parse_number(VAL_FRACTION_KEY, text)?)
+}
+
+fn check_val_fraction(v: f64) -> Result<f64, String> {
+    if !(v > 0.0 && v < 1.0) {
+        return Err(format!(
+            "{VAL_FRACTION_KEY} must be a number between 0 and 1 (both excluded), got {}",
+            compact(v)
+        ));
+    }
+    Ok(v)
+}
 
 impl HParams {
     /// The current value of a field as text (what the form shows).
@@ -216,6 +258,9 @@ impl HParams {
                 CorpusSource::TimeMachine => "timemachine".into(),
                 CorpusSource::File(p) => p.display().to_string(),
             },
+            Field::Text => self.text.name().into(),
+            Field::Split => self.split.name().into(),
+            Field::ValFraction => compact(self.val_fraction),
         }
     }
 
@@ -247,6 +292,9 @@ impl HParams {
                 }
                 self.corpus = CorpusSource::parse(text)
             }
+            Field::Text => self.text = text.parse()?,
+            Field::Split => self.split = text.parse()?,
+            Field::ValFraction => self.val_fraction = parse_val_fraction(text)?,
         }
         Ok(())
     }
@@ -277,29 +325,63 @@ impl HParams {
         // No validation windows would leave the validation perplexity undefined (NaN).
         check_count(NUM_TRAIN_KEY, self.num_train, usize::MAX)?;
         check_count(NUM_VAL_KEY, self.num_val, usize::MAX)?;
-        let need = self.estimated_memory_bytes();
-        if need > MEMORY_LIMIT_BYTES {
-            return Err(format!(
-                "these sizes need about {:.1} GiB for training (batch-size {} x num-steps {} x hiddens {}); the limit is {} GiB",
-                need as f64 / (1u64 << 30) as f64,
-                self.batch_size,
-                self.num_steps,
-                self.hiddens,
-                MEMORY_LIMIT_BYTES >> 30
-            ));
+        check_val_fraction(self.val_fraction)?;
+        // The vocabulary is known once the corpus is read ([`HParams::check_memory`]); before,
+        // d2l's 28 tokens are the least any text needs.
+        self.check_memory(D2L_VOCAB)
+    }
+
+    /// Refuse sizes whose training working set for a vocabulary of `vocab` tokens would not
+    /// fit (see [`HParams::estimated_memory_bytes_for`]).
+    pub fn check_memory(&self, vocab: usize) -> Result<(), String> {
+        let need = self.estimated_memory_bytes_for(vocab);
+        if need <= MEMORY_LIMIT_BYTES {
+            return Ok(());
         }
-        Ok(())
+        let vocab_part = if vocab == D2L_VOCAB {
+            String::new()
+        } else {
+            format!(" x vocabulary {vocab}")
+        };
+        Err(format!(
+            "these sizes need about {:.1} GiB for training (batch-size {} x num-steps {} x hiddens {}{vocab_part}); the limit is {} GiB",
+            need as f64 / (1u64 << 30) as f64,
+            self.batch_size,
+            self.num_steps,
+            self.hiddens,
+            MEMORY_LIMIT_BYTES >> 30
+        ))
+    }
+
+    /// [`HParams::estimated_memory_bytes_for`] d2l's vocabulary of 28 tokens.
+    pub fn estimated_memory_bytes(&self) -> u64 {
+        self.estimated_memory_bytes_for(D2L_VOCAB)
     }
 
     /// A generous estimate of the training working set: per token, a few copies of the hidden
-    /// state and of the logits (forward values and their gradients), 4 bytes each, plus weights.
-    pub fn estimated_memory_bytes(&self) -> u64 {
-        const VOCAB: u64 = 28;
+    /// state and of the logits over the `vocab` tokens (forward values and their gradients),
+    /// 4 bytes each, plus the weights (and their gradients and copies), which grow with the
+    /// vocabulary too.
+    pub fn estimated_memory_bytes_for(&self, vocab: usize) -> u64 {
+        let v = vocab as u64;
         let tokens = (self.batch_size as u64).saturating_mul(self.num_steps as u64);
         let h = self.hiddens as u64;
-        let per_token = 4 * (6 * h + 6 * VOCAB);
-        let weights = 4 * 4 * (h * h + 2 * h * VOCAB + h + VOCAB);
+        let per_token = 4 * (6 * h + 6 * v);
+        let weights = 4 * 4 * (h * h + 2 * h * v + h + v);
         tokens.saturating_mul(per_token).saturating_add(weights)
+    }
+
+    /// The split the dataset is built with.
+    pub fn split_spec(&self) -> SplitSpec {
+        match self.split {
+            SplitMode::D2l => SplitSpec::D2l {
+                num_train: self.num_train,
+                num_val: self.num_val,
+            },
+            SplitMode::Whole => SplitSpec::Whole {
+                val_fraction: self.val_fraction,
+            },
+        }
     }
 
     pub fn tokens_per_batch(&self) -> usize {

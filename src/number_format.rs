@@ -20,6 +20,36 @@ pub fn compact(x: f64) -> String {
     }
 }
 
+/// A count of things (characters, windows) in at most six characters: exact below 1000, else
+/// one decimal and `k`, `M` or `G` (`10.0k`, `173.4k`, `52.4M`, `1.1G`).
+pub fn compact_count(n: usize) -> String {
+    let x = n as f64;
+    match n {
+        0..=999 => n.to_string(),
+        1_000..=999_949 => format!("{:.1}k", x / 1e3),
+        999_950..=999_949_999 => format!("{:.1}M", x / 1e6),
+        _ => format!("{:.1}G", x / 1e9),
+    }
+}
+
+#[cfg(test)]
+mod count_tests {
+    use super::compact_count;
+
+    #[test]
+    fn counts_are_short() {
+        assert_eq!(compact_count(0), "0");
+        assert_eq!(compact_count(999), "999");
+        assert_eq!(compact_count(1_000), "1.0k");
+        assert_eq!(compact_count(10_032), "10.0k");
+        assert_eq!(compact_count(173_428), "173.4k");
+        assert_eq!(compact_count(999_949), "999.9k");
+        assert_eq!(compact_count(999_950), "1.0M");
+        assert_eq!(compact_count(52_428_800), "52.4M");
+        assert_eq!(compact_count(1_073_741_824), "1.1G");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::compact;

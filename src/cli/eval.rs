@@ -14,7 +14,8 @@ pub fn run(data_dir: Option<&Path>, cmd: &EvalCmd, corpus: Option<&str>) -> Resu
     };
     let ckpt = super::runs::load(data_dir, &cmd.run)?;
     let source = CorpusSource::parse(corpus);
-    let text = Corpus::load(&source)?;
+    // Read the way the run read its own text (older runs: d2l).
+    let text = Corpus::load_mode(&source, ckpt.meta.hparams.text)?;
     let mut model = ckpt.model()?;
     let vocab = ckpt.vocab();
     let steps = ckpt.meta.hparams.num_steps;

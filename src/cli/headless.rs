@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use crate::exit::EXIT_FAILURE;
-use crate::number_format::compact;
+use crate::number_format::{compact, compact_count};
 use crate::runs::RunDir;
 use crate::signals::TerminationWatch;
 use crate::train::{Command, Event, Trainer};
@@ -149,8 +149,14 @@ pub fn plain_line(event: &Event) -> Option<String> {
             corpus_chars,
             params,
             batches_per_epoch,
+            text,
+            split,
+            train_chars,
+            val_chars,
         } => Some(format!(
-            "device {device} path {compute_path} vocab {vocab_size} corpus_chars {corpus_chars} params {params} batches_per_epoch {batches_per_epoch}"
+            "device {device} path {compute_path} vocab {vocab_size} corpus_chars {corpus_chars} params {params} batches_per_epoch {batches_per_epoch} text {text} split {split} train_chars {} val_chars {}",
+            compact_count(*train_chars),
+            compact_count(*val_chars)
         )),
         Event::Epoch(e) => Some(format!(
             "epoch {} train_ppl {:.2} val_ppl {:.2} tokens/s {:.0}",

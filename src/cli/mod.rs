@@ -17,7 +17,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::data::CorpusSource;
 use crate::device::DeviceChoice;
-use crate::hparams::HParams;
+use crate::hparams::{Field, HParams};
 use crate::model::ComputePath;
 
 pub use error::CliError;
@@ -167,6 +167,17 @@ pub struct TrainArgs {
     /// A UTF-8 text file to train on [default: the built-in Time Machine]
     #[arg(long, global = true, value_name = "PATH")]
     pub corpus: Option<String>,
+    /// How the text is read: d2l (a-z and spaces, as d2l), letters (letters of every script,
+    /// lower-cased; other runs become one space), raw (every character as it is) [default: d2l]
+    #[arg(long, global = true, value_name = "MODE", allow_hyphen_values = true)]
+    pub text: Option<String>,
+    /// How the text is split: d2l (--num-train / --num-val windows) or whole (the first part
+    /// trains, the last --val-fraction validates) [default: d2l]
+    #[arg(long, global = true, value_name = "SPLIT", allow_hyphen_values = true)]
+    pub split: Option<String>,
+    /// With --split whole: the share of the text, at its end, that validates [default: 0.1]
+    #[arg(long, global = true, value_name = "F", allow_hyphen_values = true)]
+    pub val_fraction: Option<String>,
     /// Where to train
     #[arg(long, global = true, value_enum, default_value_t = DeviceChoice::Auto)]
     pub device: DeviceChoice,
@@ -195,6 +206,9 @@ impl TrainArgs {
             ("--num-train", self.num_train.is_some()),
             ("--num-val", self.num_val.is_some()),
             ("--corpus", self.corpus.is_some()),
+            ("--text", self.text.is_some()),
+            ("--split", self.split.is_some()),
+            ("--val-fraction", self.val_fraction.is_some()),
         ]
         .into_iter()
         .find(|(_, given)| *given)
@@ -213,6 +227,16 @@ impl TrainArgs {
                 return Err("--corpus needs a file path".into());
             }
             hp.corpus = CorpusSource::parse(c);
+        }
+        // Parsed by the routine the config file and the form use: the same messages.
+        for (field, value) in [
+            (Field::Text, &self.text),
+            (Field::Split, &self.split),
+            (Field::ValFraction, &self.val_fraction),
+        ] {
+            if let Some(v) = value {
+                hp.parse_field(field, v)?;
+            }
         }
         hp.validate()?;
         Ok(hp)

@@ -1,15 +1,23 @@
-//! Loading and preprocessing a text the way d2l's `TimeMachine` does:
-//! `re.sub('[^A-Za-z]+', ' ', text).lower()`, one token per character.
+//! Loading a text and reading it in a [`TextMode`] (d2l's `TimeMachine` preprocessing by
+//! default: `re.sub('[^A-Za-z]+', ' ', text).lower()`), one token per character.
+//!
+//! Big texts go through [`EncodedCorpus`]: the file's bytes are checked as UTF-8 in place, the
+//! vocabulary is built from a bit set of the characters seen, and the ids are written straight
+//! into a `u16` vector — no preprocessed copy, no `String` per character.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use super::dataset::TokenIds;
+use super::text::TextMode;
+use super::vocab::{CharSet, Vocab};
+
 /// The Time Machine, shipped inside the binary so `rnn-tui` works with no files around it.
 pub const TIME_MACHINE: &str = include_str!("../../sample_texts/timemachine.txt");
 
-/// Refuse texts larger than this: the whole corpus is held as one `Vec<u32>` of token ids
-/// (4 bytes a character) plus the raw text while loading.
-pub const MAX_CORPUS_BYTES: u64 = 64 * 1024 * 1024;
+/// Refuse texts larger than this (checked on the file's size, before reading it): the corpus is
+/// held as token ids (2 bytes a character), plus the raw text while loading.
+pub const MAX_CORPUS_BYTES: u64 = 1 << 30;
 
 /// Where the text comes from.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -61,6 +69,9 @@ pub enum CorpusError {
     Empty(PathBuf),
     #[error("corpus {0} contains no letters A-Z/a-z, so there is nothing to learn")]
     NoLetters(String),
+    /// `--text letters`: no letter of any script.
+    #[error("corpus {0} contains no letters, so there is nothing to learn")]
+    NoUnicodeLetters(String),
 }
 
 /// A preprocessed text: the lower-cased letters and single spaces, one `char` per token.
@@ -72,20 +83,32 @@ pub struct Corpus {
 }
 
 impl Corpus {
+    /// Load and preprocess the d2l way.
     pub fn load(source: &CorpusSource) -> Result<Self, CorpusError> {
-        let raw = match source {
-            CorpusSource::TimeMachine => TIME_MACHINE.to_owned(),
-            CorpusSource::File(path) => read_text(path)?,
-        };
-        Self::from_raw(source.clone(), &raw)
+        Self::load_mode(source, TextMode::D2l)
     }
 
-    /// Preprocess `raw` text; fails if no letters survive.
+    /// Load and read in `mode`.
+    pub fn load_mode(source: &CorpusSource, mode: TextMode) -> Result<Self, CorpusError> {
+        let raw = RawText::load(source)?;
+        Self::from_raw_mode(source.clone(), raw.as_str(), mode)
+    }
+
+    /// Preprocess `raw` text the d2l way; fails if no letters survive.
     pub fn from_raw(source: CorpusSource, raw: &str) -> Result<Self, CorpusError> {
-        let text = preprocess(raw);
-        if !text.bytes().any(|b| b.is_ascii_lowercase()) {
-            return Err(CorpusError::NoLetters(source.to_string()));
-        }
+        Self::from_raw_mode(source, raw, TextMode::D2l)
+    }
+
+    /// Read `raw` in `mode`; fails if nothing is left to learn.
+    pub fn from_raw_mode(
+        source: CorpusSource,
+        raw: &str,
+        mode: TextMode,
+    ) -> Result<Self, CorpusError> {
+        let text = mode.apply(raw);
+        let mut seen = CharSet::new();
+        text.chars().for_each(|c| seen.insert(c));
+        check_learnable(&source, mode, &seen)?;
         Ok(Corpus { source, text })
     }
 
@@ -95,6 +118,124 @@ impl Corpus {
 
     pub fn is_empty(&self) -> bool {
         self.text.is_empty()
+    }
+}
+
+/// Whether the characters a text was read as leave something to learn (d2l: a letter a–z;
+/// letters: any letter; raw: any character).
+fn check_learnable(
+    source: &CorpusSource,
+    mode: TextMode,
+    seen: &CharSet,
+) -> Result<(), CorpusError> {
+    let ok = match mode {
+        TextMode::D2l => ('a'..='z').any(|c| seen.contains(c)),
+        // Every character but the space is a letter in this mode.
+        TextMode::Letters => seen.iter().any(|c| c != ' '),
+        TextMode::Raw => !seen.is_empty(),
+    };
+    if ok {
+        return Ok(());
+    }
+    Err(match (mode, source) {
+        (TextMode::D2l, _) => CorpusError::NoLetters(source.to_string()),
+        (TextMode::Letters, _) => CorpusError::NoUnicodeLetters(source.to_string()),
+        (TextMode::Raw, CorpusSource::File(p)) => CorpusError::Empty(p.clone()),
+        (TextMode::Raw, CorpusSource::TimeMachine) => CorpusError::Empty("timemachine".into()),
+    })
+}
+
+/// A text's raw characters: the built-in one borrowed, a file's read whole (checked as UTF-8
+/// in place, not copied).
+pub enum RawText {
+    Static(&'static str),
+    Owned(String),
+}
+
+impl RawText {
+    pub fn load(source: &CorpusSource) -> Result<Self, CorpusError> {
+        Ok(match source {
+            CorpusSource::TimeMachine => RawText::Static(TIME_MACHINE),
+            CorpusSource::File(path) => RawText::Owned(read_text(path)?),
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            RawText::Static(s) => s,
+            RawText::Owned(s) => s,
+        }
+    }
+}
+
+/// A corpus read in a text mode and encoded: its vocabulary and the id of every character.
+#[derive(Clone, Debug)]
+pub struct EncodedCorpus {
+    pub source: CorpusSource,
+    pub mode: TextMode,
+    pub vocab: Vocab,
+    pub ids: TokenIds,
+}
+
+impl EncodedCorpus {
+    /// Load `source`, read it in `mode`, build its vocabulary and encode it.
+    pub fn load(source: &CorpusSource, mode: TextMode) -> Result<Self, CorpusError> {
+        let raw = RawText::load(source)?;
+        Self::from_raw(source.clone(), raw.as_str(), mode, None)
+    }
+
+    /// Like [`EncodedCorpus::load`] with a given vocabulary (a saved run's): characters
+    /// outside it are `<unk>`.
+    pub fn load_with_vocab(
+        source: &CorpusSource,
+        mode: TextMode,
+        vocab: Vocab,
+    ) -> Result<Self, CorpusError> {
+        let raw = RawText::load(source)?;
+        Self::from_raw(source.clone(), raw.as_str(), mode, Some(vocab))
+    }
+
+    /// Encode `raw`: one pass collects the distinct characters (unless `vocab` is given), a
+    /// second writes the ids.
+    pub fn from_raw(
+        source: CorpusSource,
+        raw: &str,
+        mode: TextMode,
+        vocab: Option<Vocab>,
+    ) -> Result<Self, CorpusError> {
+        let mut seen = CharSet::new();
+        mode.for_each_char(raw, |c| seen.insert(c));
+        check_learnable(&source, mode, &seen)?;
+        let vocab = vocab.unwrap_or_else(|| Vocab::from_chars(seen.iter()));
+        let enc = vocab.encoder();
+        // At most one character per byte; pages never written are never resident, and
+        // `shrink_to_fit` hands the rest back.
+        let ids = if vocab.len() <= 1 << 16 {
+            let mut ids: Vec<u16> = Vec::with_capacity(raw.len());
+            mode.for_each_char(raw, |c| ids.push(enc.id(c) as u16));
+            ids.shrink_to_fit();
+            TokenIds::U16(ids)
+        } else {
+            let mut ids: Vec<u32> = Vec::with_capacity(raw.len());
+            mode.for_each_char(raw, |c| ids.push(enc.id(c)));
+            ids.shrink_to_fit();
+            TokenIds::U32(ids)
+        };
+        Ok(EncodedCorpus {
+            source,
+            mode,
+            vocab,
+            ids,
+        })
+    }
+
+    /// Characters of the text as read.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
     }
 }
 
@@ -119,27 +260,32 @@ fn read_text(path: &Path) -> Result<String, CorpusError> {
     if meta.len() == 0 {
         return Err(CorpusError::Empty(path.to_owned()));
     }
-    let bytes = std::fs::read(path).map_err(|e| CorpusError::Unreadable {
+    let unreadable = |e: std::io::Error| CorpusError::Unreadable {
         path: path.to_owned(),
         reason: e.to_string(),
-    })?;
+    };
+    // Never more than the limit (+1 to notice a file that grew since), into one buffer of the
+    // file's size; UTF-8 is checked in place.
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(file, MAX_CORPUS_BYTES + 1),
+        &mut bytes,
+    )
+    .map_err(unreadable)?;
+    if bytes.len() as u64 > MAX_CORPUS_BYTES {
+        return Err(CorpusError::TooLarge {
+            path: path.to_owned(),
+            size: bytes.len() as u64,
+            limit: MAX_CORPUS_BYTES,
+        });
+    }
     String::from_utf8(bytes).map_err(|_| CorpusError::NotUtf8(path.to_owned()))
 }
 
 /// d2l's preprocessing: every run of non-ASCII-letters becomes one space, then lower case.
 pub fn preprocess(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    let mut in_gap = false;
-    for c in raw.chars() {
-        if c.is_ascii_alphabetic() {
-            out.push(c.to_ascii_lowercase());
-            in_gap = false;
-        } else if !in_gap {
-            out.push(' ');
-            in_gap = true;
-        }
-    }
-    out
+    TextMode::D2l.apply(raw)
 }
 
 #[cfg(test)]
@@ -199,11 +345,12 @@ mod tests {
         let huge = dir.path().join("huge.txt");
         std::fs::File::create(&huge)
             .unwrap()
-            .set_len(100 << 20)
+            .set_len((1 << 30) + 1)
             .unwrap();
         let err = Corpus::load(&CorpusSource::File(huge)).unwrap_err();
         assert!(
-            err.to_string().contains("the limit is 67108864 bytes"),
+            err.to_string()
+                .contains("is 1073741825 bytes; the limit is 1073741824 bytes"),
             "{err}"
         );
         let digits = dir.path().join("digits");

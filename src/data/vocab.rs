@@ -17,11 +17,25 @@ pub struct Vocab {
 impl Vocab {
     /// Build from the distinct characters of a preprocessed text.
     pub fn from_text(text: &str) -> Self {
-        let mut tokens: Vec<String> = text.chars().map(String::from).collect();
+        let mut seen = CharSet::new();
+        text.chars().for_each(|c| seen.insert(c));
+        Self::from_chars(seen.iter())
+    }
+
+    /// Build from distinct characters (any order): `sorted(set(['<unk>'] + chars))`, one
+    /// `String` per distinct character, not per character of the text.
+    pub fn from_chars(chars: impl IntoIterator<Item = char>) -> Self {
+        let mut tokens: Vec<String> = chars.into_iter().map(String::from).collect();
         tokens.push(UNK.to_owned());
+        // Byte order of UTF-8 is code-point order, as Python's `sorted` compares strings.
         tokens.sort();
         tokens.dedup();
         Self::from_tokens(tokens)
+    }
+
+    /// A lookup table from characters to ids, for encoding big texts fast.
+    pub fn encoder(&self) -> Encoder {
+        Encoder::new(self)
     }
 
     /// Rebuild from a saved token list (which must contain `<unk>`).
@@ -61,7 +75,8 @@ impl Vocab {
 
     /// Ids of every character of `text`.
     pub fn encode(&self, text: &str) -> Vec<u32> {
-        text.chars().map(|c| self.id(c)).collect()
+        let enc = self.encoder();
+        text.chars().map(|c| enc.id(c)).collect()
     }
 
     pub fn token(&self, id: u32) -> &str {
@@ -76,6 +91,111 @@ impl Vocab {
     /// How many characters of `text` fall outside the vocabulary.
     pub fn count_unknown(&self, text: &str) -> usize {
         text.chars().filter(|&c| self.id(c) == self.unk).count()
+    }
+}
+
+/// A set of characters: one bit per Unicode scalar value (136 KiB), for counting which
+/// characters a text uses without allocating per character.
+pub struct CharSet {
+    bits: Vec<u64>,
+    len: usize,
+}
+
+impl Default for CharSet {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CharSet {
+    const WORDS: usize = (char::MAX as usize + 1).div_ceil(64);
+
+    pub fn new() -> Self {
+        CharSet {
+            bits: vec![0; Self::WORDS],
+            len: 0,
+        }
+    }
+
+    #[inline]
+    pub fn insert(&mut self, c: char) {
+        let i = c as usize;
+        let (w, b) = (i / 64, 1u64 << (i % 64));
+        if self.bits[w] & b == 0 {
+            self.bits[w] |= b;
+            self.len += 1;
+        }
+    }
+
+    pub fn contains(&self, c: char) -> bool {
+        let i = c as usize;
+        self.bits[i / 64] & (1u64 << (i % 64)) != 0
+    }
+
+    /// Distinct characters inserted.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The characters, in code-point order.
+    pub fn iter(&self) -> impl Iterator<Item = char> + '_ {
+        self.bits.iter().enumerate().flat_map(|(w, &word)| {
+            let mut word = word;
+            std::iter::from_fn(move || {
+                if word == 0 {
+                    return None;
+                }
+                let b = word.trailing_zeros() as usize;
+                word &= word - 1;
+                char::from_u32((w * 64 + b) as u32)
+            })
+        })
+    }
+}
+
+/// Characters to ids by table lookup: one entry per code point up to the largest character of
+/// the vocabulary (at most 4.4 MB, 256 KiB for a BMP script); anything else is `<unk>`.
+#[derive(Clone, Debug)]
+pub struct Encoder {
+    table: Vec<u32>,
+    unk: u32,
+}
+
+impl Encoder {
+    fn new(vocab: &Vocab) -> Self {
+        let single = |t: &String| {
+            let mut cs = t.chars();
+            match (cs.next(), cs.next()) {
+                (Some(c), None) => Some(c),
+                _ => None,
+            }
+        };
+        let max = vocab
+            .tokens()
+            .iter()
+            .filter_map(single)
+            .map(|c| c as usize)
+            .max()
+            .unwrap_or(0);
+        let mut table = vec![vocab.unk(); max + 1];
+        for (i, t) in vocab.tokens().iter().enumerate() {
+            if let Some(c) = single(t) {
+                table[c as usize] = i as u32;
+            }
+        }
+        Encoder {
+            table,
+            unk: vocab.unk(),
+        }
+    }
+
+    #[inline]
+    pub fn id(&self, c: char) -> u32 {
+        self.table.get(c as usize).copied().unwrap_or(self.unk)
     }
 }
 

@@ -68,6 +68,12 @@ pub enum Event {
         corpus_chars: usize,
         params: usize,
         batches_per_epoch: usize,
+        /// How the text is read (`d2l`, `letters`, `raw`) and split (`d2l`, `whole`).
+        text: String,
+        split: String,
+        /// Characters the training windows read, and the validation windows.
+        train_chars: usize,
+        val_chars: usize,
     },
     State {
         state: TrainerState,

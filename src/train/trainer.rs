@@ -16,7 +16,7 @@ use super::clip::clip_and_read;
 use super::error::TrainError;
 use super::outbox::Outbox;
 use super::protocol::{Command, Event, Summary, TrainerState};
-use crate::data::{Batch, Corpus, Dataset, Vocab};
+use crate::data::{Batch, Dataset, EncodedCorpus};
 use crate::hparams::HParams;
 use crate::metrics::{BatchStats, EpochStats};
 use crate::model::host;
@@ -91,24 +91,22 @@ impl Trainer {
     /// Load the corpus, build vocabulary, dataset and a freshly initialised model.
     pub fn new(hp: HParams, device: &Device, device_name: &str) -> Result<Self, TrainError> {
         hp.validate().map_err(TrainError::HParams)?;
-        let corpus = Corpus::load(&hp.corpus)?;
-        let vocab = Vocab::from_text(&corpus.text);
-        let dataset = Dataset::new(
-            vocab.clone(),
-            &corpus.text,
-            hp.num_steps,
-            hp.num_train,
-            hp.num_val,
-        )?;
+        let corpus = EncodedCorpus::load(&hp.corpus, hp.text)?;
+        // The vocabulary is known now: refuse what would not fit before allocating it.
+        hp.check_memory(corpus.vocab.len())
+            .map_err(TrainError::HParams)?;
+        let vocab = corpus.vocab.clone();
+        let dataset = Dataset::from_ids(corpus.vocab, corpus.ids, hp.num_steps, hp.split_spec())?;
         let model =
             LanguageModel::with_path(vocab, hp.hiddens, hp.seed, device, ComputePath::Auto)?;
         let progress = Progress::start(&hp);
+        let chars = dataset.corpus_chars();
         Ok(Self::assemble(
             hp,
             dataset,
             model,
             device_name,
-            corpus.len(),
+            chars,
             progress,
         ))
     }
@@ -135,15 +133,10 @@ impl Trainer {
             }
             .into());
         }
-        let corpus = Corpus::load(&hp.corpus)?;
-        let vocab = checkpoint.vocab();
-        let dataset = Dataset::new(
-            vocab.clone(),
-            &corpus.text,
-            hp.num_steps,
-            hp.num_train,
-            hp.num_val,
-        )?;
+        let corpus = EncodedCorpus::load_with_vocab(&hp.corpus, hp.text, checkpoint.vocab())?;
+        let vocab = corpus.vocab.clone();
+        let dataset = Dataset::from_ids(corpus.vocab, corpus.ids, hp.num_steps, hp.split_spec())?;
+        let chars = dataset.corpus_chars();
         let params = checkpoint.params.clone().try_map(|p| p.to_device(device))?;
         let mut model = LanguageModel::from_params(vocab, params)?;
         model.set_compute_path(ComputePath::Auto)?;
@@ -159,7 +152,7 @@ impl Trainer {
             }
             .into());
         }
-        let mut t = Self::assemble(hp, dataset, model, device_name, corpus.len(), progress);
+        let mut t = Self::assemble(hp, dataset, model, device_name, chars, progress);
         t.resumed = Some(checkpoint);
         Ok(t)
     }
@@ -373,6 +366,10 @@ impl Trainer {
             corpus_chars: self.corpus_chars,
             params: param_count(self.dataset.vocab.len(), self.hp.hiddens),
             batches_per_epoch: self.dataset.train_batches(self.hp.batch_size),
+            text: self.hp.text.name().into(),
+            split: self.hp.split.name().into(),
+            train_chars: self.dataset.train_chars(),
+            val_chars: self.dataset.val_chars(),
         });
         self.send_snapshot(out)?;
         out.send(Event::State {
@@ -422,7 +419,7 @@ impl Trainer {
 
     fn tokens_per_s(&self) -> f64 {
         let p = &self.progress;
-        let tokens = (p.epoch * self.hp.num_train + p.epoch_windows) * self.hp.num_steps;
+        let tokens = (p.epoch * self.dataset.num_train + p.epoch_windows) * self.hp.num_steps;
         if p.train_seconds > 0.0 {
             tokens as f64 / p.train_seconds
         } else {
@@ -640,16 +637,20 @@ impl Trainer {
         Ok(())
     }
 
-    /// `exp` of the mean loss over every validation token.
+    /// `exp` of the mean loss over every validation token. Each batch's mean loss is weighted
+    /// by its tokens counted in windows of `num_steps` (exactly its window count when its
+    /// windows are full, as d2l's always are; a shorter last window of `--split whole` counts
+    /// by its length).
     pub fn validation_perplexity(&mut self) -> Result<f64, TrainError> {
-        if self.hp.num_val == 0 {
+        if self.dataset.val_tokens() == 0 {
             return Ok(f64::NAN);
         }
+        let steps = self.dataset.num_steps as f64;
         let mut sum = 0.0;
         for b in self.dataset.val_batches(self.hp.batch_size) {
-            sum += self.model.loss(&b)? * b.batch_size as f64;
+            sum += self.model.loss(&b)? * (b.tokens() as f64 / steps);
         }
-        Ok((sum / self.hp.num_val as f64).exp())
+        Ok((sum / (self.dataset.val_tokens() as f64 / steps)).exp())
     }
 
     /// Show the front end the newest weights.

@@ -56,6 +56,10 @@ pub fn ready() -> Event {
         corpus_chars: 170_580,
         params: 3_740,
         batches_per_epoch: BATCHES_PER_EPOCH,
+        text: "d2l".into(),
+        split: "d2l".into(),
+        train_chars: 10_032,
+        val_chars: 5_032,
     }
 }
 

@@ -23,6 +23,9 @@ pub fn label(field: Field) -> &'static str {
         Field::Epochs => "epochs",
         Field::Seed => "seed",
         Field::Corpus => "corpus",
+        Field::Text => "text mode",
+        Field::Split => "split",
+        Field::ValFraction => "val fraction",
     }
 }
 

@@ -8,6 +8,7 @@ use ratatui::widgets::{Gauge, Paragraph};
 use ratatui::Frame;
 
 use crate::metrics::BatchStats;
+use crate::number_format::compact_count;
 use crate::text_width::{self, ELLIPSIS};
 
 use crate::train::{Event, Summary, TrainerState};
@@ -33,6 +34,8 @@ pub struct StatusState {
     pub summary: Option<Summary>,
     /// The run's directory once the run is being saved (its name is the run id).
     pub run_dir: Option<std::path::PathBuf>,
+    /// What is trained on: characters in the corpus, read by training, read by validation.
+    pub chars: Option<(usize, usize, usize)>,
 }
 
 impl StatusState {
@@ -53,6 +56,7 @@ impl StatusState {
             clipped_seen: 0,
             summary: None,
             run_dir: None,
+            chars: None,
         }
     }
 
@@ -65,8 +69,12 @@ impl StatusState {
                 params,
                 vocab_size,
                 batches_per_epoch,
+                corpus_chars,
+                train_chars,
+                val_chars,
                 ..
             } => {
+                self.chars = Some((*corpus_chars, *train_chars, *val_chars));
                 self.device = format!("{device} · {compute_path}");
                 self.params = *params;
                 self.vocab_size = *vocab_size;
@@ -270,6 +278,14 @@ impl StatusState {
             _ => "ETA –".to_owned(),
         };
         let mut label = format!("{:.0}% of {} epochs · {eta}", progress * 100.0, s.epochs);
+        if let Some((corpus, train, val)) = s.chars {
+            label.push_str(&format!(
+                " · chars {} train {} val {}",
+                compact_count(corpus),
+                compact_count(train),
+                compact_count(val)
+            ));
+        }
         if let Some(id) = s.run_id() {
             // The run id only where it fits whole; the figures before it come first.
             let with_id = format!("{label} · run {id}");

@@ -178,16 +178,17 @@ fn the_status_line_is_cut_with_a_mark_and_the_run_id_whole_or_not_at_all() {
     let mut s = StatusState::new(10);
     s.device = "가속기 한국어 장치 이름 · fused".into();
     s.run_dir = Some("/data/runs/20261129-053000-a3f9".into());
-    // The whole line in the wide layout (110 columns and more) and in the narrow one.
-    let full_w = |w: u16| width(row_text(&draw_status(&s, None, w), 0).trim_end());
-    let (wide_w, narrow_w) = (full_w(400), full_w(109));
     for w in 30u16..=140 {
-        let full_w = if w >= 110 { wide_w } else { narrow_w };
         let buf = draw_status(&s, None, w);
         let line = row_text(&buf, 0);
         assert!(width(&line) <= w as usize, "{w}: {line:?}");
         let shown = line.trim_end();
-        if full_w > w as usize {
+        // Either the whole line, up to the clip share, or a line marked as cut.
+        assert!(
+            shown.ends_with("clipped –") || shown.ends_with("clip –") || shown.ends_with('…'),
+            "{w}: {line:?}"
+        );
+        if w < 60 {
             assert!(shown.ends_with('…'), "{w}: {line:?}");
         }
         let gauge = row_text(&buf, 1);
@@ -199,4 +200,33 @@ fn the_status_line_is_cut_with_a_mark_and_the_run_id_whole_or_not_at_all() {
             assert!(gauge.contains("of 10 epochs"), "{w}: {gauge:?}");
         }
     }
+}
+
+/// At 120 columns a long device name ("cpu (auto) · fused", epoch 2/1000) is said shorter
+/// rather than cutting the clip figure at the end of the line.
+#[test]
+fn the_status_line_shortens_the_device_before_it_cuts_a_figure() {
+    use rnn_tui::hparams::{Field, HParams};
+    use rnn_tui::tui::App;
+    let mut hp = HParams::default();
+    hp.set(Field::Epochs, "1000").unwrap();
+    let mut a = App::new(hp, theme());
+    fixtures::ready_app(&mut a);
+    fixtures::feed_training(&mut a, 47);
+    a.status.device = "cpu (auto) · fused".into();
+    for (w, device) in [(200u16, "cpu (auto) · fused"), (120, "cpu · fused")] {
+        let line = row_text(&draw_status(&a.status, None, w), 0);
+        assert!(line.contains(&format!("│ {device} │")), "{w}: {line:?}");
+        assert!(line.contains("val ppl "), "{w}: {line:?}");
+        assert!(
+            line.trim_end().ends_with('%'),
+            "{w}: the clip share: {line:?}"
+        );
+    }
+    // Narrower: the short labels, still every figure.
+    let line = row_text(&draw_status(&a.status, None, 90), 0);
+    assert!(
+        line.contains(" ep ") && line.trim_end().ends_with('%'),
+        "{line:?}"
+    );
 }

@@ -205,13 +205,14 @@ impl StatusState {
             .clip_rate()
             .map(|r| format!("{:.0}%", r * 100.0))
             .unwrap_or_else(dash);
-        let mut spans = vec![
+        let head = vec![
             Span::styled(format!(" ● {} ", s.label()), state_style),
             sep.clone(),
         ];
-        if area.width >= 110 {
+        let wide = |device: String| {
+            let mut spans = head.clone();
             spans.extend([
-                val(s.device.clone()),
+                val(device),
                 sep.clone(),
                 key("epoch "),
                 val(format!("{epoch}/{}", s.epochs)),
@@ -219,19 +220,22 @@ impl StatusState {
                 val(format!("{batch}/{}", s.batches_per_epoch)),
                 sep.clone(),
                 key("train ppl "),
-                val(train),
+                val(train.clone()),
                 sep.clone(),
                 key("val ppl "),
-                val(valid),
+                val(valid.clone()),
                 sep.clone(),
-                val(rate),
+                val(rate.clone()),
                 key(" tok/s"),
                 sep.clone(),
                 key("clipped "),
-                val(clip),
+                val(clip.clone()),
             ]);
-        } else {
-            // Narrow terminals: the same figures, shorter labels.
+            spans
+        };
+        // Narrow terminals: the same figures, shorter labels.
+        let narrow = || {
+            let mut spans = head.clone();
             spans.extend([
                 val(s.device.split(' ').next().unwrap_or("").to_owned()),
                 sep.clone(),
@@ -244,13 +248,30 @@ impl StatusState {
                 key("ppl "),
                 val(format!("{train}/{valid}")),
                 sep.clone(),
-                val(rate),
+                val(rate.clone()),
                 key(" tok/s"),
                 sep.clone(),
                 key("clip "),
-                val(clip),
+                val(clip.clone()),
             ]);
+            spans
+        };
+        // The long labels where they fit, the device said shorter first ("cpu (auto) · fused",
+        // then "cpu · fused", then "cpu"), so the figures at the end are not the ones cut.
+        let cols = line_area.width as usize;
+        let spans_width =
+            |spans: &[Span]| -> usize { spans.iter().map(|s| text_width::width(&s.content)).sum() };
+        let mut spans = None;
+        if area.width >= 110 {
+            for device in device_names(&s.device) {
+                let line = wide(device);
+                if spans_width(&line) <= cols {
+                    spans = Some(line);
+                    break;
+                }
+            }
         }
+        let spans = spans.unwrap_or_else(narrow);
         let spans = fit_spans(spans, line_area.width as usize);
         f.render_widget(Paragraph::new(Line::from(spans)).style(t.base()), line_area);
 
@@ -308,6 +329,30 @@ impl StatusState {
             .use_unicode(true);
         f.render_widget(gauge, gauge_area);
     }
+}
+
+/// The device as the status bar may say it, longest first: whole, without the parenthesised
+/// remarks (`cpu (auto) · fused` → `cpu · fused`), the first word.
+fn device_names(device: &str) -> Vec<String> {
+    let mut bare = String::new();
+    let mut depth = 0usize;
+    for c in device.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => bare.push(c),
+            _ => {}
+        }
+    }
+    let bare = bare.split_whitespace().collect::<Vec<_>>().join(" ");
+    let first = device.split(' ').next().unwrap_or("").to_owned();
+    let mut names = vec![device.to_owned()];
+    for n in [bare, first] {
+        if !names.contains(&n) {
+            names.push(n);
+        }
+    }
+    names
 }
 
 /// `spans` cut to `cols` terminal columns between characters, with `…` in the last column

@@ -216,18 +216,15 @@ fn corpus_too_few_windows_for_the_split() {
 }
 
 #[test]
-fn corpus_of_100_mb_is_refused_before_reading() {
+fn corpus_over_the_1_gib_limit_is_refused_before_reading() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("huge.txt");
-    // Sparse: 100 MiB of size, no disk used; the limit is checked on the size alone.
-    std::fs::File::create(&p)
-        .unwrap()
-        .set_len(100 << 20)
-        .unwrap();
+    // Sparse: 2 GiB of size, no disk used; the limit is checked on the size alone.
+    std::fs::File::create(&p).unwrap().set_len(2 << 30).unwrap();
     bad_corpus(
         &p,
         &format!(
-            "corpus {} is 104857600 bytes; the limit is 67108864 bytes",
+            "corpus {} is 2147483648 bytes; the limit is 1073741824 bytes",
             p.display()
         ),
     );

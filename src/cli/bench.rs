@@ -10,11 +10,15 @@ use candle_core::Device;
 use clap::Args;
 use rand::SeedableRng;
 
-use super::CliError;
-use crate::data::{Batch, Corpus, CorpusSource, Dataset, Vocab};
+use super::{CliError, TrainArgs};
+use crate::data::{
+    Batch, Corpus, CorpusSource, Dataset, EncodedCorpus, SplitSpec, TextMode, Vocab,
+};
 use crate::device::{self, DeviceChoice};
+use crate::hparams::{Field, HParams};
 use crate::model::{ComputePath, LanguageModel};
 use crate::train::clip::clip_and_read;
+use crate::train::TrainError;
 
 #[derive(Debug, Args)]
 pub struct BenchCmd {
@@ -35,6 +39,10 @@ pub struct BenchCmd {
     /// Timed training batches per configuration (after 2 warm-up batches)
     #[arg(long, default_value_t = 20)]
     pub batches: usize,
+    /// Instead: time loading this text to its first training batch and its peak memory
+    /// (with the --text / --split flags given); see benches/load.sh
+    #[arg(long, value_name = "FILE")]
+    pub load: Option<std::path::PathBuf>,
     /// Measure one configuration in this process (used by the parent run)
     #[arg(long, hide = true)]
     pub single: bool,
@@ -48,24 +56,68 @@ pub struct Measurement {
     pub tokens_per_s: f64,
 }
 
-/// Time `batches` full training steps (forward, backward, clip, SGD) on The Time Machine with
-/// d2l's batch size and steps.
+/// The text the training benchmark runs on (`--corpus`, `--text`; d2l's Time Machine by
+/// default): its vocabulary size is what the benchmark varies.
+#[derive(Clone, Debug, Default)]
+pub struct BenchData {
+    pub corpus: CorpusSource,
+    pub text: TextMode,
+}
+
+impl BenchData {
+    /// The `--corpus` / `--text` flags as given.
+    pub fn from_args(args: &TrainArgs) -> Result<Self, CliError> {
+        let mut hp = HParams::default();
+        if let Some(c) = &args.corpus {
+            hp.parse_field(Field::Corpus, c).map_err(CliError::Usage)?;
+        }
+        if let Some(t) = &args.text {
+            hp.parse_field(Field::Text, t).map_err(CliError::Usage)?;
+        }
+        Ok(BenchData {
+            corpus: hp.corpus,
+            text: hp.text,
+        })
+    }
+
+    /// The text's training windows (d2l's, stride one, up to 10 000 of them) and vocabulary.
+    pub fn dataset(&self) -> Result<Dataset, CliError> {
+        let c = EncodedCorpus::load(&self.corpus, self.text)?;
+        let windows = c.len().saturating_sub(33).min(10_000);
+        if windows < 1024 {
+            return Err(CliError::Usage(format!(
+                "the benchmark needs a text of at least {} characters, {} has {}",
+                1024 + 33,
+                self.corpus,
+                c.len()
+            )));
+        }
+        let split = SplitSpec::D2l {
+            num_train: windows,
+            num_val: 1,
+        };
+        Ok(Dataset::from_ids(c.vocab, c.ids, 32, split).map_err(TrainError::from)?)
+    }
+}
+
+/// Time `batches` full training steps (forward, backward, clip, SGD) on `data`'s text (The
+/// Time Machine by default) with d2l's batch size and steps.
 pub fn measure_training(
     kernel: ComputePath,
     hiddens: usize,
     batches: usize,
     device: &Device,
+    data: &Dataset,
 ) -> candle_core::Result<f64> {
-    let corpus = Corpus::load(&CorpusSource::TimeMachine).expect("built-in corpus");
-    let vocab = Vocab::from_text(&corpus.text);
-    let data = Dataset::new(vocab.clone(), &corpus.text, 32, 10_000, 5_000).expect("d2l split");
+    let vocab = data.vocab.clone();
     let mut lm = LanguageModel::with_path(vocab, hiddens, 0, device, kernel)?;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
     let order = data.shuffled_train_order(&mut rng);
+    let full = data.num_train / 1024;
     let mut batch = Batch::default();
     let mut step = |k: usize, lm: &mut LanguageModel| -> candle_core::Result<usize> {
         // Full batches only, so every timed step does the same work.
-        data.train_batch(&order, k % 9, 1024, &mut batch);
+        data.train_batch(&order, k % full, 1024, &mut batch);
         // The trainer's step: one read of loss, norm and clip decision per batch.
         let (loss, mut g) = lm.forward_backward(&batch)?;
         clip_and_read(&loss, &mut g, 1.0)?;
@@ -100,7 +152,13 @@ pub fn measure_completion(hiddens: usize) -> (f64, f64) {
     (times[times.len() / 2], times[times.len() * 95 / 100])
 }
 
-pub fn run(cmd: &BenchCmd, device_choice: DeviceChoice) -> Result<(), CliError> {
+pub fn run(cmd: &BenchCmd, args: &TrainArgs) -> Result<(), CliError> {
+    if let Some(file) = &cmd.load {
+        return super::bench_load::run(file, args);
+    }
+    let device_choice = args.device;
+    let bench_data = BenchData::from_args(args)?;
+    let data = bench_data.dataset()?;
     // Each kernel gets its own device: `--device auto` measures the fused kernel on the CPU
     // even on a GPU build. Checked here first, so a bad `--device` is a usage error at once.
     let mut devices = Vec::with_capacity(cmd.kernels.len());
@@ -112,7 +170,7 @@ pub fn run(cmd: &BenchCmd, device_choice: DeviceChoice) -> Result<(), CliError> 
         let threads = super::current_threads();
         for (&kernel, (device, device_name)) in cmd.kernels.iter().zip(&devices) {
             for &h in &cmd.sizes {
-                let tps = measure_training(kernel, h, cmd.batches, device).map_err(|e| {
+                let tps = measure_training(kernel, h, cmd.batches, device, &data).map_err(|e| {
                     CliError::Failure(format!("{} at hiddens {h}: {e}", kernel.name()))
                 })?;
                 println!(
@@ -127,7 +185,10 @@ pub fn run(cmd: &BenchCmd, device_choice: DeviceChoice) -> Result<(), CliError> 
     let exe = std::env::current_exe()
         .map_err(|e| CliError::Failure(format!("cannot find this program to re-run it: {e}")))?;
     println!(
-        "training throughput, d2l batch 1024 x 32 steps on The Time Machine, {} timed batches",
+        "training throughput, d2l batch 1024 x 32 steps on {} (text {}, vocabulary {}), {} timed batches",
+        bench_data.corpus,
+        bench_data.text,
+        data.vocab.len(),
         cmd.batches
     );
     println!(
@@ -142,6 +203,13 @@ pub fn run(cmd: &BenchCmd, device_choice: DeviceChoice) -> Result<(), CliError> 
                     .args(["--sizes", &h.to_string(), "--kernels", kernel.name()])
                     .args(["--batches", &cmd.batches.to_string()])
                     .args(["--device", device_arg(device_choice)])
+                    .args(["--text", bench_data.text.name()])
+                    .args(match &bench_data.corpus {
+                        CorpusSource::File(p) => {
+                            vec!["--corpus".into(), p.clone().into_os_string()]
+                        }
+                        CorpusSource::TimeMachine => vec![],
+                    })
                     .output();
                 match out {
                     Ok(o) if o.status.success() => {

@@ -2,6 +2,7 @@
 //! subcommand returns a [`CliError`]; `main` turns it into one line and an exit code.
 
 pub mod bench;
+pub mod bench_load;
 pub mod config;
 pub mod error;
 pub mod eval;

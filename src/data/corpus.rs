@@ -195,9 +195,61 @@ impl EncodedCorpus {
         Self::from_raw(source.clone(), raw.as_str(), mode, Some(vocab))
     }
 
-    /// Encode `raw`: one pass collects the distinct characters (unless `vocab` is given), a
-    /// second writes the ids.
+    /// Encode `raw` in one pass: each character gets a provisional id in order of first
+    /// appearance (a table lookup), written as `u16`; then the vocabulary is sorted (or `vocab`
+    /// is used) and the ids are renumbered in place. A text of more than 65 535 distinct
+    /// characters takes a slower two-pass route with `u32` ids.
     pub fn from_raw(
+        source: CorpusSource,
+        raw: &str,
+        mode: TextMode,
+        vocab: Option<Vocab>,
+    ) -> Result<Self, CorpusError> {
+        const UNSEEN: u16 = u16::MAX;
+        let mut table = vec![UNSEEN; char::MAX as usize + 1];
+        let mut order: Vec<char> = Vec::new();
+        // At most one character per byte; pages never written are never resident, and
+        // `shrink_to_fit` hands the rest back.
+        let mut ids: Vec<u16> = Vec::with_capacity(raw.len());
+        let mut overflow = false;
+        mode.for_each_char(raw, |c| {
+            let slot = &mut table[c as usize];
+            if *slot == UNSEEN {
+                if order.len() == UNSEEN as usize {
+                    overflow = true;
+                    return;
+                }
+                *slot = order.len() as u16;
+                order.push(c);
+            }
+            ids.push(*slot);
+        });
+        drop(table);
+        if overflow || vocab.as_ref().is_some_and(|v| v.len() > 1 << 16) {
+            drop(ids);
+            return Self::from_raw_wide(source, raw, mode, vocab);
+        }
+        let mut seen = CharSet::new();
+        order.iter().for_each(|&c| seen.insert(c));
+        check_learnable(&source, mode, &seen)?;
+        let vocab = vocab.unwrap_or_else(|| Vocab::from_chars(seen.iter()));
+        let enc = vocab.encoder();
+        let renumber: Vec<u16> = order.iter().map(|&c| enc.id(c) as u16).collect();
+        for id in ids.iter_mut() {
+            *id = renumber[*id as usize];
+        }
+        ids.shrink_to_fit();
+        Ok(EncodedCorpus {
+            source,
+            mode,
+            vocab,
+            ids: TokenIds::U16(ids),
+        })
+    }
+
+    /// Two passes, `u32` ids: one collects the distinct characters (unless `vocab` is given),
+    /// the second writes the ids.
+    fn from_raw_wide(
         source: CorpusSource,
         raw: &str,
         mode: TextMode,
@@ -208,24 +260,14 @@ impl EncodedCorpus {
         check_learnable(&source, mode, &seen)?;
         let vocab = vocab.unwrap_or_else(|| Vocab::from_chars(seen.iter()));
         let enc = vocab.encoder();
-        // At most one character per byte; pages never written are never resident, and
-        // `shrink_to_fit` hands the rest back.
-        let ids = if vocab.len() <= 1 << 16 {
-            let mut ids: Vec<u16> = Vec::with_capacity(raw.len());
-            mode.for_each_char(raw, |c| ids.push(enc.id(c) as u16));
-            ids.shrink_to_fit();
-            TokenIds::U16(ids)
-        } else {
-            let mut ids: Vec<u32> = Vec::with_capacity(raw.len());
-            mode.for_each_char(raw, |c| ids.push(enc.id(c)));
-            ids.shrink_to_fit();
-            TokenIds::U32(ids)
-        };
+        let mut ids: Vec<u32> = Vec::with_capacity(raw.len());
+        mode.for_each_char(raw, |c| ids.push(enc.id(c)));
+        ids.shrink_to_fit();
         Ok(EncodedCorpus {
             source,
             mode,
             vocab,
-            ids,
+            ids: TokenIds::U32(ids),
         })
     }
 

@@ -80,6 +80,11 @@ impl TextMode {
             }
             TextMode::Raw => {
                 let text = raw.strip_prefix('\u{feff}').unwrap_or(raw);
+                // Most texts have no CR at all: one fast scan decides.
+                if !text.contains('\r') {
+                    text.chars().for_each(f);
+                    return;
+                }
                 let mut chars = text.chars().peekable();
                 while let Some(c) = chars.next() {
                     if c == '\r' && chars.peek() == Some(&'\n') {

@@ -173,7 +173,11 @@ pub fn corpus_sha256(source: &CorpusSource) -> Result<String, RunError> {
     let mut h = Sha256::new();
     match source {
         CorpusSource::TimeMachine => h.update(TIME_MACHINE.as_bytes()),
-        CorpusSource::File(p) => h.update(std::fs::read(p).map_err(|e| RunError::io(p, e))?),
+        // Streamed: a big corpus is not held a second time while it is hashed.
+        CorpusSource::File(p) => {
+            let mut f = std::fs::File::open(p).map_err(|e| RunError::io(p, e))?;
+            std::io::copy(&mut f, &mut h).map_err(|e| RunError::io(p, e))?;
+        }
     }
     Ok(h.finalize()
         .iter()

@@ -8,7 +8,8 @@
 //! - [`train`] (the trainer thread and its [`train::protocol`] of commands and events);
 //! - the front ends: [`cli`] (subcommands, the headless printer) and [`tui`] (the cockpit).
 //!
-//! [`device`] and [`signals`] are leaves any layer may use.
+//! [`device`] and [`signals`] are leaves any layer may use; so is [`text_width`] (text measured
+//! in terminal columns, for the front ends' tables and bars).
 
 pub mod cli;
 pub mod config;
@@ -22,5 +23,6 @@ pub mod model;
 pub mod number_format;
 pub mod runs;
 pub mod signals;
+pub mod text_width;
 pub mod train;
 pub mod tui;

@@ -15,6 +15,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     // Plain data and leaves: nothing of this crate below them.
     ("data", &[]),
     ("number_format", &[]),
+    ("text_width", &[]),
     ("metrics", &[]),
     ("exit", &[]),
     ("device", &[]),
@@ -68,6 +69,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "config",
             "runs",
             "train",
+            "text_width",
         ],
     ),
     (
@@ -85,6 +87,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "config",
             "runs",
             "train",
+            "text_width",
         ],
     ),
 ];

@@ -5,6 +5,7 @@ use std::path::Path;
 use crate::hparams::clip_text;
 use crate::number_format::compact;
 use crate::runs::{self, Checkpoint, RunDir, RunError};
+use crate::text_width::{fit_left, printable, width};
 
 /// Find a run from the command line's `--run` value.
 pub(crate) fn find(data_dir: Option<&Path>, spec: &str) -> Result<RunDir, RunError> {
@@ -25,15 +26,41 @@ fn fmt_ppl(v: f64) -> String {
     }
 }
 
-pub fn run(data_dir: Option<&Path>) -> Result<(), RunError> {
-    let root = runs::runs_root(&runs::data_dir(data_dir)?);
-    let list = runs::list_runs(&root)?;
-    if list.is_empty() {
-        println!("no runs in {}", root.display());
-        return Ok(());
-    }
-    println!(
-        "{:<20}  {:<16}  {:<24}  {:>7} {:>5} {:>5} {:>6} {:>6}  {:>9}  {:>8}",
+/// The widest corpus column: longer names are cut with `…`.
+const CORPUS_MAX: usize = 40;
+
+/// A run's row: its summary, or its id and why its `run.json` cannot be read.
+type Row = Result<runs::RunSummary, (String, String)>;
+
+/// The table, one line per run, its columns measured in terminal columns (a Korean corpus
+/// name takes two per syllable), so they line up whatever the names are written in.
+fn table(rows: &[Row]) -> String {
+    let corpus_cols = rows
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .map(|m| width(&m.corpus))
+        .max()
+        .unwrap_or(0)
+        .clamp("CORPUS".len(), CORPUS_MAX);
+    // The id is never cut: it is what `--run` takes.
+    let id = |s: &str| fit_left(s, width(s).max(20));
+    let line = |cells: [&str; 10]| {
+        let [i, created, corpus, h, t, b, lr, clip, epochs, best] = cells;
+        format!(
+            "{}  {}  {}  {:>7} {:>5} {:>5} {:>6} {:>6}  {:>9}  {:>8}\n",
+            id(i),
+            fit_left(created, 16),
+            fit_left(corpus, corpus_cols),
+            h,
+            t,
+            b,
+            lr,
+            clip,
+            epochs,
+            best
+        )
+    };
+    let mut out = line([
         "ID",
         "CREATED (UTC)",
         "CORPUS",
@@ -43,25 +70,124 @@ pub fn run(data_dir: Option<&Path>) -> Result<(), RunError> {
         "LR",
         "CLIP",
         "EPOCHS",
-        "BEST VAL"
-    );
-    for r in &list {
-        match r.summary() {
-            Ok(m) => println!(
-                "{:<20}  {:<16}  {:<24}  {:>7} {:>5} {:>5} {:>6} {:>6}  {:>9}  {:>8}",
-                m.id,
-                m.created,
-                m.corpus,
-                m.hiddens,
-                m.num_steps,
-                m.batch_size,
-                compact(m.lr),
-                clip_text(m.clip),
-                m.epochs,
-                fmt_ppl(m.best_val_ppl)
-            ),
-            Err(e) => println!("{:<20}  unreadable: {e}", r.dir.id),
+        "BEST VAL",
+    ]);
+    for r in rows {
+        match r {
+            Ok(m) => out.push_str(&line([
+                &m.id,
+                &m.created,
+                &m.corpus,
+                &m.hiddens.to_string(),
+                &m.num_steps.to_string(),
+                &m.batch_size.to_string(),
+                &compact(m.lr),
+                &clip_text(m.clip),
+                &m.epochs,
+                &fmt_ppl(m.best_val_ppl),
+            ])),
+            Err((dir, e)) => {
+                out.push_str(&format!("{}  unreadable: {}\n", id(dir), printable(e)));
+            }
         }
     }
+    out
+}
+
+pub fn run(data_dir: Option<&Path>) -> Result<(), RunError> {
+    let root = runs::runs_root(&runs::data_dir(data_dir)?);
+    let list = runs::list_runs(&root)?;
+    if list.is_empty() {
+        println!("no runs in {}", root.display());
+        return Ok(());
+    }
+    let rows: Vec<Row> = list
+        .iter()
+        .map(|r| r.summary().map_err(|e| (r.dir.id.clone(), e)))
+        .collect();
+    print!("{}", table(&rows));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(id: &str, corpus: &str, hiddens: usize) -> runs::RunSummary {
+        runs::RunSummary {
+            id: id.into(),
+            path: format!("/data/runs/{id}").into(),
+            created: "2026-11-29 05:30".into(),
+            corpus: corpus.into(),
+            hiddens,
+            num_steps: 32,
+            batch_size: 1024,
+            lr: 1.0,
+            clip: 1.0,
+            epochs: "3/100".into(),
+            best_val_ppl: 7.18,
+        }
+    }
+
+    /// The display column where `needle` ends in `line`.
+    fn end_col(line: &str, needle: &str) -> usize {
+        let at = line
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle} in {line}"));
+        width(&line[..at + needle.len()])
+    }
+
+    #[test]
+    fn korean_corpus_names_keep_the_columns_in_place() {
+        let rows = vec![
+            Ok(summary("20261129-053000-aaaa", "timemachine", 48)),
+            Ok(summary("20261129-053100-bbbb", "동백꽃_김유정.txt", 256)),
+            Ok(summary("20261129-053200-cccc", "漢字a.txt", 64)),
+            Err((
+                "20261129-053300-dddd".into(),
+                "bad json\nin run.json".into(),
+            )),
+        ];
+        let text = table(&rows);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 5, "{text}");
+        // The corpus column is as wide as the widest name, in columns (17), not chars (11)
+        // or bytes (29): every HIDDENS figure ends under the header's end.
+        let header_end = end_col(lines[0], "HIDDENS");
+        for (line, h) in lines[1..4].iter().zip([" 48 ", " 256 ", " 64 "]) {
+            assert_eq!(end_col(line, h) - 1, header_end, "{text}");
+            assert_eq!(width(line), width(lines[0]), "{text}");
+        }
+        assert!(lines[2].contains("동백꽃_김유정.txt  "), "{text}");
+        // An unreadable run's reason stays on its line.
+        assert!(
+            lines[4].ends_with("unreadable: bad json\u{FFFD}in run.json"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_very_long_name_is_cut_between_characters_and_the_id_never() {
+        let long = "가".repeat(30); // 60 columns
+        let rows = vec![
+            Ok(summary("20261129-053000-aaaa", &long, 48)),
+            Ok(summary(
+                "a-folder-name-longer-than-twenty",
+                "timemachine",
+                32,
+            )),
+        ];
+        let text = table(&rows);
+        let lines: Vec<&str> = text.lines().collect();
+        // 40 columns: 19 syllables (38) and `…`, then one space of padding.
+        assert!(
+            lines[1].contains(&format!("{}… ", "가".repeat(19))),
+            "{text}"
+        );
+        assert!(
+            lines[2].starts_with("a-folder-name-longer-than-twenty  "),
+            "{text}"
+        );
+        assert_eq!(end_col(lines[1], " 48 "), end_col(lines[0], "HIDDENS") + 1);
+    }
 }

@@ -9,6 +9,7 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use crate::runs::RunSummary;
+use crate::text_width::{fit_left, fit_right};
 use crate::tui::launch::RunList;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::{fmt_ppl, framed, popup, popup_block};
@@ -80,15 +81,23 @@ impl RunsPicker {
 /// Below this inner width the creation date is left out (the id holds it anyway).
 const WIDE: u16 = 94;
 
-/// One row (or the header, from `cells`), wide or compact.
+/// One row (or the header, from `cells`), wide or compact. Every cell is measured in terminal
+/// columns (a Korean corpus name takes two per syllable) and cut between characters with `…`,
+/// so the columns after it stay in place.
 fn row(wide: bool, cells: [&str; 8]) -> String {
     let [id, created, corpus, h, t, b, epochs, best] = cells;
-    let corpus: String = corpus.chars().take(if wide { 18 } else { 12 }).collect();
+    let mut out = fit_left(id, 20);
     if wide {
-        format!("{id:<20} {created:<16} {corpus:<18} {h:>4} {t:>4} {b:>5} {epochs:>9} {best:>8}")
-    } else {
-        format!("{id:<20} {corpus:<12} {h:>4} {t:>4} {b:>5} {epochs:>9} {best:>8}")
+        out.push(' ');
+        out.push_str(&fit_left(created, 16));
     }
+    out.push(' ');
+    out.push_str(&fit_left(corpus, if wide { 18 } else { 12 }));
+    for (cell, cols) in [(h, 4), (t, 4), (b, 5), (epochs, 9), (best, 8)] {
+        out.push(' ');
+        out.push_str(&fit_right(cell, cols));
+    }
+    out
 }
 
 fn row_text(wide: bool, r: &RunSummary) -> String {
@@ -112,7 +121,10 @@ impl RunsPicker {
     pub fn draw(&self, f: &mut Frame, area: Rect, t: &Theme, compared: Option<&str>) {
         let picker = self;
         let rows = picker.list.runs.len();
-        let height = (rows as u16 + 5).clamp(7, area.height.saturating_sub(2).max(3));
+        // At least 7 rows, at most what the screen has (`clamp` would panic below 9 rows).
+        let height = (rows as u16 + 5)
+            .max(7)
+            .min(area.height.saturating_sub(2).max(3));
         let popup_area = popup(f, area, 96, height);
         let title = match picker.list.unreadable {
             0 => " Runs — newest first ".to_owned(),

@@ -9,6 +9,7 @@ use ratatui::Frame;
 
 use crate::metrics::BatchStats;
 use crate::number_format::compact_count;
+use crate::text_width::{self, ELLIPSIS};
 
 use crate::train::{Event, Summary, TrainerState};
 use crate::tui::theme::{ColorMode, Theme};
@@ -204,13 +205,14 @@ impl StatusState {
             .clip_rate()
             .map(|r| format!("{:.0}%", r * 100.0))
             .unwrap_or_else(dash);
-        let mut spans = vec![
+        let head = vec![
             Span::styled(format!(" ● {} ", s.label()), state_style),
             sep.clone(),
         ];
-        if area.width >= 110 {
+        let wide = |device: String| {
+            let mut spans = head.clone();
             spans.extend([
-                val(s.device.clone()),
+                val(device),
                 sep.clone(),
                 key("epoch "),
                 val(format!("{epoch}/{}", s.epochs)),
@@ -218,19 +220,22 @@ impl StatusState {
                 val(format!("{batch}/{}", s.batches_per_epoch)),
                 sep.clone(),
                 key("train ppl "),
-                val(train),
+                val(train.clone()),
                 sep.clone(),
                 key("val ppl "),
-                val(valid),
+                val(valid.clone()),
                 sep.clone(),
-                val(rate),
+                val(rate.clone()),
                 key(" tok/s"),
                 sep.clone(),
                 key("clipped "),
-                val(clip),
+                val(clip.clone()),
             ]);
-        } else {
-            // Narrow terminals: the same figures, shorter labels.
+            spans
+        };
+        // Narrow terminals: the same figures, shorter labels.
+        let narrow = || {
+            let mut spans = head.clone();
             spans.extend([
                 val(s.device.split(' ').next().unwrap_or("").to_owned()),
                 sep.clone(),
@@ -243,13 +248,31 @@ impl StatusState {
                 key("ppl "),
                 val(format!("{train}/{valid}")),
                 sep.clone(),
-                val(rate),
+                val(rate.clone()),
                 key(" tok/s"),
                 sep.clone(),
                 key("clip "),
-                val(clip),
+                val(clip.clone()),
             ]);
+            spans
+        };
+        // The long labels where they fit, the device said shorter first ("cpu (auto) · fused",
+        // then "cpu · fused", then "cpu"), so the figures at the end are not the ones cut.
+        let cols = line_area.width as usize;
+        let spans_width =
+            |spans: &[Span]| -> usize { spans.iter().map(|s| text_width::width(&s.content)).sum() };
+        let mut spans = None;
+        if area.width >= 110 {
+            for device in device_names(&s.device) {
+                let line = wide(device);
+                if spans_width(&line) <= cols {
+                    spans = Some(line);
+                    break;
+                }
+            }
         }
+        let spans = spans.unwrap_or_else(narrow);
+        let spans = fit_spans(spans, line_area.width as usize);
         f.render_widget(Paragraph::new(Line::from(spans)).style(t.base()), line_area);
 
         // Errors (a failed trainer, a refused rebuild) take the gauge's row until dismissed.
@@ -259,14 +282,13 @@ impl StatusState {
             _ => None,
         };
         if let Some((msg, hint)) = error {
-            let line = Line::from(vec![
-                Span::styled(
-                    " ✗ ",
-                    Style::default().fg(t.error).add_modifier(Modifier::BOLD),
-                ),
-                Span::styled(msg.to_owned(), Style::default().fg(t.error)),
-                Span::styled(hint, t.dim_style()),
-            ]);
+            let mark = Span::styled(
+                " ✗ ",
+                Style::default().fg(t.error).add_modifier(Modifier::BOLD),
+            );
+            let msg = Span::styled(msg.to_owned(), Style::default().fg(t.error));
+            let hint = Span::styled(hint, t.dim_style());
+            let line = Line::from(fit_message(mark, msg, hint, gauge_area.width as usize));
             f.render_widget(Paragraph::new(line), gauge_area);
             return;
         }
@@ -289,12 +311,16 @@ impl StatusState {
                 compact_count(train),
                 compact_count(val)
             );
-            let width = label.chars().count() + chars.chars().count() + run.chars().count();
+            let width = text_width::width(&label) + text_width::width(&chars) + text_width::width(&run);
             if width + 8 <= gauge_area.width as usize {
                 label.push_str(&chars);
             }
         }
-        label.push_str(&run);
+        // The run id only where it fits whole; the figures before it come first.
+        if text_width::width(&label) + text_width::width(&run) <= gauge_area.width as usize {
+            label.push_str(&run);
+        }
+        let label = text_width::truncate(&label, gauge_area.width as usize).0;
         let mut gauge_style = Style::default().fg(t.accent).bg(t.border);
         if t.mode == ColorMode::NoColor {
             gauge_style = Style::default().add_modifier(Modifier::REVERSED);
@@ -309,4 +335,80 @@ impl StatusState {
             .use_unicode(true);
         f.render_widget(gauge, gauge_area);
     }
+}
+
+/// The device as the status bar may say it, longest first: whole, without the parenthesised
+/// remarks (`cpu (auto) · fused` → `cpu · fused`), the first word.
+fn device_names(device: &str) -> Vec<String> {
+    let mut bare = String::new();
+    let mut depth = 0usize;
+    for c in device.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => bare.push(c),
+            _ => {}
+        }
+    }
+    let bare = bare.split_whitespace().collect::<Vec<_>>().join(" ");
+    let first = device.split(' ').next().unwrap_or("").to_owned();
+    let mut names = vec![device.to_owned()];
+    for n in [bare, first] {
+        if !names.contains(&n) {
+            names.push(n);
+        }
+    }
+    names
+}
+
+/// `spans` cut to `cols` terminal columns between characters, with `…` in the last column
+/// when anything was left out: a wide character (a Korean path in a message) is never split
+/// at the edge, and a cut line says it was cut. Control characters are shown as `�`.
+fn fit_spans(spans: Vec<Span<'static>>, cols: usize) -> Vec<Span<'static>> {
+    let total: usize = spans.iter().map(|s| text_width::width(&s.content)).sum();
+    let printable = |s: Span<'static>| {
+        let content = text_width::printable(&s.content).into_owned();
+        Span::styled(content, s.style)
+    };
+    if total <= cols {
+        return spans.into_iter().map(printable).collect();
+    }
+    let mut room = cols.saturating_sub(1);
+    let mut out = Vec::new();
+    for span in spans {
+        let w = text_width::width(&span.content);
+        if w <= room {
+            room -= w;
+            out.push(printable(span));
+            continue;
+        }
+        let (head, _) = text_width::head(&span.content, room);
+        let mut cut = head;
+        if cols > 0 {
+            cut.push(ELLIPSIS);
+        }
+        out.push(Span::styled(cut, span.style));
+        break;
+    }
+    out
+}
+
+/// An error row in `cols` columns: the mark, the message and the hint. A message too long is
+/// cut (with `…`) before the hint, so the way out stays on screen; when even a short message
+/// and the hint do not fit, the hint goes.
+fn fit_message(
+    mark: Span<'static>,
+    msg: Span<'static>,
+    hint: Span<'static>,
+    cols: usize,
+) -> Vec<Span<'static>> {
+    /// The least of the message worth keeping beside the hint.
+    const MIN_MESSAGE: usize = 12;
+    let fixed = text_width::width(&mark.content) + text_width::width(&hint.content);
+    let msg_w = text_width::width(&msg.content);
+    if fixed + msg_w <= cols || cols >= fixed + MIN_MESSAGE {
+        let (cut, _) = text_width::truncate(&msg.content, cols.saturating_sub(fixed));
+        return vec![mark, Span::styled(cut, msg.style), hint];
+    }
+    fit_spans(vec![mark, msg], cols)
 }

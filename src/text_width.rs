@@ -1,0 +1,135 @@
+//! Text measured in terminal columns, not bytes or chars: Hangul, Han and kana take two
+//! columns, combining marks none. Both front ends lay out tables and bars with these, so a
+//! Korean corpus or run name is cut between characters, never inside one, and the columns
+//! after it stay in place.
+//!
+//! Control characters (a newline or an escape in a file name) would move the cursor when
+//! printed: they are shown as `�`, one column wide.
+
+use std::borrow::Cow;
+
+use unicode_width::UnicodeWidthChar;
+
+/// What a control character is shown as.
+const REPLACEMENT: char = '\u{FFFD}';
+/// What marks a cut.
+pub const ELLIPSIS: char = '…';
+
+/// The character as it is printed, and its width in columns.
+fn shown(c: char) -> (char, usize) {
+    match c.width() {
+        Some(w) if !c.is_control() => (c, w),
+        _ => (REPLACEMENT, 1),
+    }
+}
+
+/// Columns `s` takes on a terminal (control characters count as the one-column `�`).
+pub fn width(s: &str) -> usize {
+    s.chars().map(|c| shown(c).1).sum()
+}
+
+/// `s` with control characters replaced by `�` (borrowed when there are none).
+pub fn printable(s: &str) -> Cow<'_, str> {
+    if s.chars().any(|c| shown(c).0 != c) {
+        Cow::Owned(s.chars().map(|c| shown(c).0).collect())
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+/// The longest start of `s` that fits in `cols` columns, cut between characters (a wide
+/// character that would straddle the edge is left out whole), and its width.
+pub fn head(s: &str, cols: usize) -> (String, usize) {
+    let mut out = String::with_capacity(s.len().min(cols * 4));
+    let mut used = 0;
+    for c in s.chars() {
+        let (c, w) = shown(c);
+        if used + w > cols {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    (out, used)
+}
+
+/// `s` in at most `cols` columns: whole when it fits, else cut between characters with `…`
+/// as the last column. Returns the text and its width.
+pub fn truncate(s: &str, cols: usize) -> (String, usize) {
+    let w = width(s);
+    if w <= cols {
+        return (printable(s).into_owned(), w);
+    }
+    if cols == 0 {
+        return (String::new(), 0);
+    }
+    let (mut out, used) = head(s, cols - 1);
+    out.push(ELLIPSIS);
+    (out, used + 1)
+}
+
+/// `s` left-aligned in exactly `cols` columns: cut with `…` when longer, padded with spaces
+/// when shorter (also after a wide character that did not fit).
+pub fn fit_left(s: &str, cols: usize) -> String {
+    let (mut out, used) = truncate(s, cols);
+    out.extend(std::iter::repeat_n(' ', cols - used));
+    out
+}
+
+/// `s` right-aligned in exactly `cols` columns, cut with `…` when longer.
+pub fn fit_right(s: &str, cols: usize) -> String {
+    let (out, used) = truncate(s, cols);
+    let mut padded = " ".repeat(cols - used);
+    padded.push_str(&out);
+    padded
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hangul_and_han_take_two_columns_ascii_one_combining_marks_none() {
+        assert_eq!(width("abc"), 3);
+        assert_eq!(width("동백꽃"), 6);
+        assert_eq!(width("漢字"), 4);
+        assert_eq!(width("e\u{301}"), 1, "e + combining acute");
+        assert_eq!(width("a\nb"), 3, "a control char is shown as one-column �");
+        assert_eq!(width(""), 0);
+    }
+
+    #[test]
+    fn truncate_cuts_between_characters_and_marks_the_cut() {
+        assert_eq!(truncate("동백꽃", 6), ("동백꽃".into(), 6));
+        // 5 columns: "동백" (4) + "…" (1).
+        assert_eq!(truncate("동백꽃", 5), ("동백…".into(), 5));
+        // 4 columns: "동" (2) + "…" — "백" would straddle the edge, so it goes whole.
+        assert_eq!(truncate("동백꽃", 4), ("동…".into(), 3));
+        assert_eq!(truncate("동백꽃", 1), ("…".into(), 1));
+        assert_eq!(truncate("동백꽃", 0), (String::new(), 0));
+        assert_eq!(
+            truncate("war_of_the_worlds.txt", 18).0,
+            "war_of_the_worlds…"
+        );
+    }
+
+    #[test]
+    fn fit_pads_to_the_exact_width_even_when_a_wide_char_does_not_fit() {
+        for cols in 0..12 {
+            for s in ["동백꽃_김유정.txt", "timemachine", "a동b", "", "漢a字b"] {
+                assert_eq!(width(&fit_left(s, cols)), cols, "{s:?} in {cols}");
+                assert_eq!(width(&fit_right(s, cols)), cols, "{s:?} in {cols}");
+            }
+        }
+        assert_eq!(fit_left("동백꽃", 4), "동… ");
+        assert_eq!(fit_right("동백", 7), "   동백");
+        assert_eq!(fit_left("ab", 4), "ab  ");
+    }
+
+    #[test]
+    fn control_characters_never_reach_the_terminal() {
+        assert_eq!(printable("ok"), Cow::Borrowed("ok"));
+        assert_eq!(printable("a\nb\x1b[2J"), "a\u{FFFD}b\u{FFFD}[2J");
+        assert_eq!(fit_left("a\tb", 4), "a\u{FFFD}b ");
+    }
+}

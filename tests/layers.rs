@@ -52,6 +52,22 @@ const LAYERS: &[(&str, &[&str])] = &[
             "runs",
         ],
     ),
+    // Watching a run another process trains: follows its directory, speaks the trainer's
+    // protocol.
+    (
+        "watch",
+        &[
+            "data",
+            "number_format",
+            "metrics",
+            "exit",
+            "device",
+            "hparams",
+            "model",
+            "runs",
+            "train",
+        ],
+    ),
     // The front ends: each may use everything below, neither the other.
     (
         "cli",
@@ -68,6 +84,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "config",
             "runs",
             "train",
+            "watch",
         ],
     ),
     (
@@ -85,6 +102,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "config",
             "runs",
             "train",
+            "watch",
         ],
     ),
 ];

@@ -79,8 +79,8 @@ impl Writer {
     pub fn describe(&self) -> String {
         match self {
             Writer::Local(l) | Writer::Remote(l) => format!("trained by {}", l.describe()),
-            Writer::Dead(l) => format!("its trainer ({}) died", l.describe()),
-            Writer::Nobody => "not being trained (read-only)".into(),
+            Writer::Dead(l) => format!("whose trainer ({}) died", l.describe()),
+            Writer::Nobody => "which no process is training (read-only)".into(),
         }
     }
 }
@@ -276,7 +276,7 @@ impl Follower {
         let state = match (self.lock.clone(), status.as_ref().map(|s| s.state)) {
             (Some(l), _) if l.alive() == Some(false) => {
                 let message = format!(
-                    "the trainer of run {id} ({}) died without finishing: its last checkpoint is at epoch {} batch {}; continue it with: rnn-tui train --resume {id}",
+                    "trainer ({}) died after {} epochs {} batches; continue: rnn-tui train --resume {id}",
                     l.describe(),
                     self.progress.epoch,
                     self.progress.batch

@@ -32,6 +32,8 @@ pub struct StatusState {
     pub summary: Option<Summary>,
     /// The run's directory once the run is being saved (its name is the run id).
     pub run_dir: Option<std::path::PathBuf>,
+    /// The run is watched, not trained here (`rnn-tui watch`).
+    pub watching: bool,
 }
 
 impl StatusState {
@@ -52,6 +54,7 @@ impl StatusState {
             clipped_seen: 0,
             summary: None,
             run_dir: None,
+            watching: false,
         }
     }
 
@@ -246,6 +249,7 @@ impl StatusState {
 
         // Errors (a failed trainer, a refused rebuild) take the gauge's row until dismissed.
         let error = match (&s.error, error_notice) {
+            (Some(e), _) if s.watching => Some((e.as_str(), "  (q leaves)")),
             (Some(e), _) => Some((e.as_str(), "  (r restarts)")),
             (None, Some(msg)) => Some((msg, "  (Esc dismisses)")),
             _ => None,
@@ -271,6 +275,9 @@ impl StatusState {
         let mut label = format!("{:.0}% of {} epochs · {eta}", progress * 100.0, s.epochs);
         if let Some(id) = s.run_id() {
             label.push_str(&format!(" · run {id}"));
+        }
+        if s.watching {
+            label.push_str(" · watching");
         }
         let mut gauge_style = Style::default().fg(t.accent).bg(t.border);
         if t.mode == ColorMode::NoColor {

@@ -54,9 +54,9 @@ fn losses(dir: &RunDir) -> Vec<f64> {
     dir.metrics()
         .unwrap()
         .into_iter()
-        .filter_map(|r| match r {
-            MetricRecord::Batch(b) => Some(b.loss),
-            MetricRecord::Epoch(e) => Some(e.val_ppl),
+        .map(|r| match r {
+            MetricRecord::Batch(b) => b.loss,
+            MetricRecord::Epoch(e) => e.val_ppl,
         })
         .collect()
 }

@@ -5,7 +5,7 @@
 //! died, and in the cockpit refuses the keys that would change the run.
 
 use std::path::Path;
-use std::process::{Child, Command as Process, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
@@ -518,4 +518,45 @@ fn a_dead_writer_and_a_silent_remote_writer_are_reported() {
     assert!(got
         .iter()
         .any(|e| matches!(e, Event::Warning { message } if message.contains("moving again"))));
+}
+
+#[test]
+fn a_watched_run_that_finishes_is_read_only_and_says_so() {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let mut app = App::new(HParams::default(), Theme::default_for(ColorMode::TrueColor));
+    app.start_watching(
+        Path::new("/runs/20261129-000000-abcd"),
+        "trained by pid 1".into(),
+        tx,
+    );
+    rnn_tui::tui::fixtures::ready_app(&mut app);
+    app.update(Msg::Trainer(Event::State {
+        state: TrainerState::Done,
+    }));
+    app.update(Msg::Trainer(Event::Finished(rnn_tui::train::Summary {
+        epochs: 3,
+        completed: true,
+        train_ppl: 9.0,
+        val_ppl: 9.5,
+        tokens_per_s: 1e5,
+        seconds: 2.0,
+        sample: "it has".into(),
+    })));
+    let notice = |a: &App| a.notice.clone().map(|(_, m)| m).unwrap_or_default();
+    assert!(
+        notice(&app).contains("the watched run finished: 3 epochs, val ppl 9.50 — read-only"),
+        "{}",
+        notice(&app)
+    );
+    let s = screen(&mut app, 120, 40);
+    assert!(s.contains("DONE") && s.contains("· watching"), "{s}");
+    // Nothing to pause; q leaves at once; nothing was sent.
+    app.update(ch(' '));
+    assert!(
+        notice(&app).contains("not being trained"),
+        "{}",
+        notice(&app)
+    );
+    assert_eq!(app.update(ch('q')), Action::Quit);
+    assert!(rx.try_recv().is_err());
 }

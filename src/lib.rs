@@ -6,6 +6,7 @@
 //! - [`runs`] (storage: run directories, checkpoints, metric logs) and [`config`]
 //!   (`config.toml`); both read and write plain data only;
 //! - [`train`] (the trainer thread and its [`train::protocol`] of commands and events);
+//! - [`watch`] (following a run another process trains, speaking the same protocol);
 //! - the front ends: [`cli`] (subcommands, the headless printer) and [`tui`] (the cockpit).
 //!
 //! [`device`] and [`signals`] are leaves any layer may use; so is [`text_width`] (text measured
@@ -26,3 +27,4 @@ pub mod signals;
 pub mod text_width;
 pub mod train;
 pub mod tui;
+pub mod watch;

@@ -47,6 +47,7 @@ fn run(cli: &Cli) -> Result<i32, CliError> {
         Some(Commands::Runs(_)) => cli::runs::run(data_dir).map(done).map_err(CliError::from),
         Some(Commands::Export(cmd)) => cli::export::run(data_dir, cmd).map(done),
         Some(Commands::Config(cmd)) => cli::config::run(cmd).map(done),
+        Some(Commands::Watch(cmd)) => watch(&cli.train, data_dir, cmd),
         None => {
             let cmd = TrainCmd {
                 headless: false,
@@ -95,6 +96,26 @@ fn train(
         Launcher::new(args.device, args.kernel, runs_root, save_every).map_err(CliError::Usage)?;
     // The cockpit reports its own errors (it owns the terminal until it has restored it).
     Ok(tui::cockpit::open(launcher, opening, theme))
+}
+
+/// `rnn-tui watch RUN`: the cockpit on a run another process trains, or its progress as plain
+/// lines when stdout is not a terminal.
+fn watch(
+    args: &TrainArgs,
+    data_dir: Option<&std::path::Path>,
+    cmd: &cli::watch::WatchCmd,
+) -> Result<i32, CliError> {
+    let theme = match args.theme.as_deref() {
+        None => Theme::default_for(ColorMode::detect()),
+        Some(t) => Theme::load(t, ColorMode::detect()).map_err(CliError::Usage)?,
+    };
+    args.apply_threads();
+    let w = cli::watch::open(data_dir, cmd)?;
+    if std::io::stdout().is_terminal() {
+        Ok(tui::cockpit::watch(w, theme))
+    } else {
+        Ok(cli::watch::run_plain(w))
+    }
 }
 
 /// `--help` and `--version` print as clap writes them; a bad flag or value is one line on

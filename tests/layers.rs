@@ -53,6 +53,22 @@ const LAYERS: &[(&str, &[&str])] = &[
             "runs",
         ],
     ),
+    // Watching a run another process trains: follows its directory, speaks the trainer's
+    // protocol.
+    (
+        "watch",
+        &[
+            "data",
+            "number_format",
+            "metrics",
+            "exit",
+            "device",
+            "hparams",
+            "model",
+            "runs",
+            "train",
+        ],
+    ),
     // The front ends: each may use everything below, neither the other.
     (
         "cli",
@@ -70,6 +86,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "runs",
             "train",
             "text_width",
+            "watch",
         ],
     ),
     (
@@ -88,6 +105,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "runs",
             "train",
             "text_width",
+            "watch",
         ],
     ),
 ];

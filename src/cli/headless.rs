@@ -1,12 +1,18 @@
 //! `rnn-tui train --headless`: the same trainer as the cockpit, its events printed as lines.
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::select;
 
 use crate::exit::EXIT_FAILURE;
 use crate::number_format::{compact, compact_count};
-use crate::runs::RunDir;
+use crate::runs::{
+    hostname, ControlCommand, ControlLine, ControlReader, RunDir, WriterState, WriterStatus,
+};
 use crate::signals::TerminationWatch;
-use crate::train::{Command, Event, Trainer};
+use crate::train::{Command, Event, Trainer, TrainerState};
 
 pub enum Format {
     Plain,
@@ -62,12 +68,16 @@ fn diverged_message(
 /// header when it has a run directory). Returns the process exit code: 0 only when training
 /// finished and nothing failed (a failed save counts), 128 + n after signal n. Failures during
 /// training are reported as they happen (`error: …` lines), so they are not returned.
+///
+/// With a run directory it also takes commands from the run's `control` file (pause, resume,
+/// save: what `rnn-tui watch` sends) and keeps its `state.json` current for watchers.
 pub fn run_trainer(trainer: Trainer, format: Format) -> i32 {
     let run = trainer.run_dir().map(|d| {
         let resumed = trainer.resumed_position();
         run_line(d, resumed, &format)
     });
     let run_id = trainer.run_dir().map(|d| d.id.clone());
+    let mut remote = trainer.run_dir().map(|d| RemoteControl::new(&d.path));
     let lr = trainer.hp.lr;
     let handle = trainer.spawn();
     // SIGINT/SIGTERM: stop between batches; the trainer saves its checkpoint on the way out.
@@ -79,7 +89,31 @@ pub fn run_trainer(trainer: Trainer, format: Format) -> i32 {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let (mut finished, mut failed) = (false, false);
-    for event in handle.events.iter() {
+    let ticker = if remote.is_some() {
+        crossbeam_channel::tick(CONTROL_POLL)
+    } else {
+        crossbeam_channel::never()
+    };
+    // Where training stands (for the lines about commands from the control file).
+    let mut at = (0, 0);
+    loop {
+        let event = select! {
+            recv(handle.events) -> ev => match ev {
+                Ok(ev) => ev,
+                Err(_) => break,
+            },
+            recv(ticker) -> _ => {
+                if let Some(rc) = remote.as_mut() {
+                    for cmd in rc.tick() {
+                        handle.send(cmd);
+                    }
+                }
+                continue;
+            }
+        };
+        if let Some(rc) = remote.as_mut() {
+            rc.on_event(&event);
+        }
         match &event {
             // A failed save is not fatal to training, but the run's exit code says so.
             Event::Error { message } | Event::Warning { message } => {
@@ -102,6 +136,7 @@ pub fn run_trainer(trainer: Trainer, format: Format) -> i32 {
                 handle.send(Command::Stop);
                 failed = true;
             }
+            Event::Batch(b) => at = (b.epoch, b.batch),
             _ => {}
         }
         let line = match format {
@@ -111,6 +146,9 @@ pub fn run_trainer(trainer: Trainer, format: Format) -> i32 {
         let mut lines: Vec<String> = line.into_iter().collect();
         if matches!(event, Event::Ready { .. }) {
             lines.extend(run.clone());
+        }
+        if let (Format::Plain, Some(rc)) = (&format, remote.as_mut()) {
+            lines.extend(rc.plain_note(&event, at));
         }
         for line in lines {
             // A closed pipe (`| head`) ends the run quietly.
@@ -129,6 +167,128 @@ pub fn run_trainer(trainer: Trainer, format: Format) -> i32 {
         0
     } else {
         EXIT_FAILURE
+    }
+}
+
+/// How often the `control` file is read.
+pub const CONTROL_POLL: Duration = Duration::from_millis(100);
+/// How often `state.json` is rewritten when nothing changes, so a watcher on another host
+/// sees the writer alive (it counts writes, not clocks).
+pub const HEARTBEAT: Duration = Duration::from_secs(5);
+
+/// The headless run's side of `rnn-tui watch`: commands in from the run's `control` file, the
+/// writer's state out to its `state.json`.
+struct RemoteControl {
+    dir: PathBuf,
+    reader: ControlReader,
+    status: WriterStatus,
+    last_write: Instant,
+    write_failed: bool,
+    /// Commands that came through the control file and whose effect has not been printed.
+    asked: Vec<ControlCommand>,
+}
+
+impl RemoteControl {
+    fn new(dir: &Path) -> RemoteControl {
+        let mut rc = RemoteControl {
+            dir: dir.to_owned(),
+            reader: ControlReader::at_end(dir),
+            status: WriterStatus {
+                state: WriterState::Ready,
+                pid: std::process::id(),
+                host: hostname(),
+                beat: 0,
+                control: true,
+                message: None,
+                summary: None,
+            },
+            last_write: Instant::now(),
+            write_failed: false,
+            asked: Vec::new(),
+        };
+        rc.write();
+        rc
+    }
+
+    fn write(&mut self) {
+        self.status.beat += 1;
+        self.last_write = Instant::now();
+        if let Err(e) = self.status.write(&self.dir) {
+            if !self.write_failed {
+                eprintln!("warning: watchers will not see this run's state: {e}");
+            }
+            self.write_failed = true;
+        }
+    }
+
+    /// Keep `state.json` in step with the trainer.
+    fn on_event(&mut self, event: &Event) {
+        match event {
+            Event::State { state } => {
+                self.status.state = match state {
+                    TrainerState::Ready => WriterState::Ready,
+                    TrainerState::Training => WriterState::Training,
+                    TrainerState::Paused => WriterState::Paused,
+                    TrainerState::Done => WriterState::Done,
+                };
+            }
+            Event::Finished(s) => {
+                self.status.state = WriterState::Done;
+                self.status.summary = Some(crate::watch::to_final(s));
+            }
+            Event::Error { message } => {
+                self.status.state = WriterState::Failed;
+                self.status.message = Some(message.clone());
+            }
+            _ => return,
+        }
+        self.write();
+    }
+
+    /// Every [`CONTROL_POLL`]: the commands appended to the control file since the last look
+    /// (damaged lines are reported on stderr and skipped), and a heartbeat when due.
+    fn tick(&mut self) -> Vec<Command> {
+        let mut cmds = Vec::new();
+        for line in self.reader.poll() {
+            match line {
+                ControlLine::Command(c) => {
+                    self.asked.push(c);
+                    cmds.push(match c {
+                        ControlCommand::Pause => Command::Pause,
+                        ControlCommand::Resume => Command::Resume,
+                        ControlCommand::Save => Command::Save,
+                    });
+                }
+                ControlLine::Bad { line, reason } => eprintln!(
+                    "warning: ignored line {line} of {} (read since this process started): {reason}",
+                    self.reader.path().display()
+                ),
+            }
+        }
+        if self.last_write.elapsed() >= HEARTBEAT && self.status.state != WriterState::Done {
+            self.write();
+        }
+        cmds
+    }
+
+    /// The plain line saying what a command from the control file did, if it did something.
+    fn plain_note(&mut self, event: &Event, (epoch, batch): (usize, usize)) -> Option<String> {
+        let (answers, what) = match event {
+            Event::State {
+                state: TrainerState::Paused,
+            } => (ControlCommand::Pause, "paused"),
+            Event::State {
+                state: TrainerState::Training,
+            } => (ControlCommand::Resume, "resumed"),
+            Event::Saved { .. } => (ControlCommand::Save, "saved"),
+            _ => return None,
+        };
+        let i = self.asked.iter().position(|&c| c == answers)?;
+        self.asked.remove(i);
+        Some(format!(
+            "{what} at epoch {epoch} batch {batch} (asked through {})",
+            self.reader.path().display()
+        ))
     }
 }
 

@@ -11,6 +11,7 @@ pub mod headless;
 pub mod runs;
 pub mod sample;
 pub mod train;
+pub mod watch;
 
 use std::path::PathBuf;
 
@@ -61,6 +62,9 @@ pub enum Commands {
     Config(ConfigCmd),
     /// Measure training tokens/s of both compute paths and completion latency.
     Bench(bench::BenchCmd),
+    /// Watch a run another process trains (its curves, completion and heatmap, live); space
+    /// pauses/resumes it and s saves it through the run directory; q leaves, the run goes on.
+    Watch(watch::WatchCmd),
 }
 
 #[derive(Debug, Args)]

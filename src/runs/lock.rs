@@ -2,6 +2,11 @@
 //! (its process id and a token of its own); a second `train --resume` of the same run, in this
 //! process or another, is refused instead of interleaving two runs' checkpoints and metrics.
 //! A lock left behind by a process that is gone (`kill -9`) is taken over.
+//!
+//! The lock reads `PID TOKEN HOST`: a watcher (`rnn-tui watch`) reads it with [`read_lock`] to
+//! name the training process and tell whether it is alive. A lock written on another host (a
+//! run directory synced from a remote machine) cannot be checked from here: it is never taken
+//! over, and a watcher judges that writer by its progress instead.
 
 use std::fs::OpenOptions;
 use std::io::Write;
@@ -21,7 +26,12 @@ pub struct RunLock {
 impl RunLock {
     pub fn acquire(dir: &RunDir) -> Result<RunLock, RunError> {
         let path = dir.path.join(LOCK_FILE);
-        let token = format!("{} {:016x}", std::process::id(), rand::random::<u64>());
+        let token = format!(
+            "{} {:016x} {}",
+            std::process::id(),
+            rand::random::<u64>(),
+            hostname()
+        );
         // Two tries: the second after clearing a stale lock.
         for _ in 0..2 {
             match OpenOptions::new().write(true).create_new(true).open(&path) {
@@ -33,12 +43,11 @@ impl RunLock {
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                     let held = std::fs::read_to_string(&path).unwrap_or_default();
-                    let pid = held.split_whitespace().next().and_then(|p| p.parse().ok());
-                    match pid {
-                        Some(pid) if process_alive(pid) => {
+                    match LockInfo::parse(&held) {
+                        Some(info) if info.alive() != Some(false) => {
                             return Err(RunError::Busy {
                                 id: dir.id.clone(),
-                                pid,
+                                pid: info.pid,
                                 lock: path,
                             })
                         }
@@ -64,6 +73,67 @@ impl Drop for RunLock {
         if ours {
             let _ = std::fs::remove_file(&self.path);
         }
+    }
+}
+
+/// Who holds a run's lock, as its file says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LockInfo {
+    pub pid: u32,
+    /// The host the holder runs on; `None` in locks written before hosts were recorded (taken
+    /// to be this host).
+    pub host: Option<String>,
+}
+
+impl LockInfo {
+    /// `PID TOKEN [HOST]`; `None` for anything else.
+    pub fn parse(text: &str) -> Option<LockInfo> {
+        let mut words = text.split_whitespace();
+        let pid = words.next()?.parse().ok()?;
+        let host = words.nth(1).map(str::to_owned);
+        Some(LockInfo { pid, host })
+    }
+
+    /// Whether the holder runs on this host (a lock without a host is taken to).
+    pub fn is_local(&self) -> bool {
+        self.host.as_deref().is_none_or(|h| h == hostname())
+    }
+
+    /// Whether the holder is alive: `None` when it runs on another host and cannot be asked.
+    pub fn alive(&self) -> Option<bool> {
+        self.is_local().then(|| process_alive(self.pid))
+    }
+
+    /// `pid 123 on host-a`, or `pid 123` on this host.
+    pub fn describe(&self) -> String {
+        match &self.host {
+            Some(h) if !self.is_local() => format!("pid {} on {h}", self.pid),
+            _ => format!("pid {}", self.pid),
+        }
+    }
+}
+
+/// The lock of the run in `dir`, if one is held (or left behind): `Ok(None)` when there is no
+/// lock file; an unreadable or garbled one is `Ok(None)` too (no one can be named).
+pub fn read_lock(dir: &Path) -> Option<LockInfo> {
+    std::fs::read_to_string(dir.join(LOCK_FILE))
+        .ok()
+        .and_then(|t| LockInfo::parse(&t))
+}
+
+/// This machine's host name (`/proc/sys/kernel/hostname`, else `/etc/hostname`, else
+/// `$HOSTNAME`), or `localhost` when none can be read. Spaces are never part of it.
+pub fn hostname() -> String {
+    let read = |p: &str| std::fs::read_to_string(p).ok();
+    let name = read("/proc/sys/kernel/hostname")
+        .or_else(|| read("/etc/hostname"))
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_default();
+    let name: String = name.split_whitespace().collect::<Vec<_>>().join("-");
+    if name.is_empty() {
+        "localhost".into()
+    } else {
+        name
     }
 }
 
@@ -115,5 +185,47 @@ mod tests {
         std::fs::write(tmp.path().join(LOCK_FILE), "1 someone-else\n").unwrap();
         drop(lock);
         assert!(tmp.path().join(LOCK_FILE).exists());
+    }
+
+    #[test]
+    fn the_lock_names_its_process_and_host() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = run_dir(tmp.path());
+        let lock = RunLock::acquire(&dir).unwrap();
+        let info = read_lock(tmp.path()).expect("a lock");
+        assert_eq!(info.pid, std::process::id());
+        assert_eq!(info.host.as_deref(), Some(hostname().as_str()));
+        assert!(info.is_local());
+        assert_eq!(info.alive(), Some(true));
+        drop(lock);
+        assert_eq!(read_lock(tmp.path()), None);
+        // Old locks (no host) are this host's.
+        let old = LockInfo::parse("42 00ff\n").unwrap();
+        assert_eq!(old.host, None);
+        assert!(old.is_local());
+        assert_eq!(LockInfo::parse("garbage"), None);
+    }
+
+    #[test]
+    fn a_lock_from_another_host_is_never_taken_over() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = run_dir(tmp.path());
+        // A pid that is dead here says nothing about a process on another machine.
+        let remote = format!("{} 00ff other-host-{}\n", u32::MAX - 1, hostname());
+        std::fs::write(tmp.path().join(LOCK_FILE), &remote).unwrap();
+        let info = read_lock(tmp.path()).unwrap();
+        assert!(!info.is_local());
+        assert_eq!(info.alive(), None);
+        assert!(
+            info.describe().contains(" on other-host-"),
+            "{}",
+            info.describe()
+        );
+        let err = RunLock::acquire(&dir).unwrap_err().to_string();
+        assert!(err.contains("in use by process"), "{err}");
+        assert_eq!(
+            std::fs::read_to_string(tmp.path().join(LOCK_FILE)).unwrap(),
+            remote
+        );
     }
 }

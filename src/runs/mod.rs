@@ -6,15 +6,20 @@
 //! - [`data_dir`] / [`runs_root`]: where runs live; [`list_runs`]: every run, newest first;
 //! - [`resolve`]: a run from an id, a unique id prefix, `latest`, or a path;
 //! - [`Checkpoint::load`]: the weights and progress a trainer continues from;
-//! - [`read_metrics`]: the per-batch and per-epoch records, e.g. for an overlay curve.
+//! - [`read_metrics`]: the per-batch and per-epoch records, e.g. for an overlay curve;
+//! - [`follow`], [`control`], [`state`]: watching a run another process trains — its growing
+//!   metrics log, the command file a watcher appends to, the writer's `state.json`.
 //!
 //! Storage only: it reads and writes plain data ([`crate::hparams`], [`crate::metrics`],
 //! tensors) and knows nothing of the trainer or the front ends.
 
 pub mod atomic;
 pub mod checkpoint;
+pub mod control;
+pub mod follow;
 pub mod lock;
 pub mod metrics;
+pub mod state;
 pub mod time;
 
 use std::path::{Path, PathBuf};
@@ -23,8 +28,11 @@ pub use checkpoint::{
     corpus_sha256, Checkpoint, CorpusInfo, Progress, Recorder, RunMeta, FORMAT_VERSION, META_FILE,
     METRICS_FILE, MODEL_FILE,
 };
-pub use lock::{RunLock, LOCK_FILE};
+pub use control::{ControlCommand, ControlLine, ControlReader, CONTROL_FILE};
+pub use follow::{FileWatch, MetricsTail, TailPoll};
+pub use lock::{hostname, read_lock, LockInfo, RunLock, LOCK_FILE};
 pub use metrics::{read_metrics, write_csv, MetricsWriter};
+pub use state::{FinalSummary, WriterState, WriterStatus, STATE_FILE};
 
 use crate::metrics::MetricRecord;
 

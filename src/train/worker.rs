@@ -17,6 +17,20 @@ pub struct TrainerHandle {
 }
 
 impl TrainerHandle {
+    /// A handle on something else that speaks the protocol from its own thread (a watcher
+    /// following a run another process trains): it is stopped and joined like a trainer.
+    pub fn from_parts(
+        commands: Sender<Command>,
+        events: Receiver<Event>,
+        join: JoinHandle<()>,
+    ) -> TrainerHandle {
+        TrainerHandle {
+            commands,
+            events,
+            join: Some(join),
+        }
+    }
+
     /// Ask the trainer to do something; ignored if it has already finished.
     pub fn send(&self, cmd: Command) {
         let _ = self.commands.send(cmd);

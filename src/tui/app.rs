@@ -100,6 +100,9 @@ pub struct App {
     pub area: Rect,
     /// New runs started in this session (1 for the first; resumed runs do not count).
     pub runs_started: usize,
+    /// Watching a run another process trains (`rnn-tui watch`): who trains it. Keys that would
+    /// change the run are refused; space and `s` reach the trainer through the run directory.
+    pub watching: Option<String>,
 }
 
 impl App {
@@ -123,7 +126,30 @@ impl App {
             notice: None,
             area: Rect::new(0, 0, 120, 40),
             runs_started: 1,
+            watching: None,
         }
+    }
+
+    /// Watch the run in `run_dir`, which another process trains (`about` says who): the
+    /// commands sent from now on go to the watcher, which passes pause, resume and save on.
+    pub fn start_watching(&mut self, run_dir: &Path, about: String, commands: Sender<Command>) {
+        self.commands = Some(commands);
+        self.status.run_dir = Some(run_dir.to_owned());
+        self.status.watching = true;
+        let id = self.status.run_id().unwrap_or_default().to_owned();
+        self.notice = Some((
+            Level::Info,
+            format!("watching run {id}, {about} — space pauses/resumes it, s saves it, q leaves (the run goes on)"),
+        ));
+        self.watching = Some(about);
+    }
+
+    /// While watching: say that `what` would change a run this cockpit does not train.
+    fn unavailable(&mut self, what: &str) {
+        self.notice = Some((
+            Level::Warn,
+            format!("{what}: unavailable while watching — only pause/resume (space) and save (s) reach the training process"),
+        ));
     }
 
     /// Connect to a trainer's command channel.
@@ -234,6 +260,8 @@ impl App {
     fn training_live(&self) -> bool {
         matches!(self.state(), TrainerState::Training | TrainerState::Paused)
             && self.status.error.is_none()
+            // Leaving a watcher leaves the run training.
+            && self.watching.is_none()
     }
 
     pub fn update(&mut self, msg: Msg) -> Action {
@@ -266,6 +294,20 @@ impl App {
                 self.hp.lr = *lr;
                 self.hp.clip = *clip;
                 self.gradients.threshold = *clip;
+            }
+            Event::Finished(s) if self.watching.is_some() => {
+                let how = if s.completed {
+                    "finished"
+                } else {
+                    "stopped before its last epoch"
+                };
+                self.notice = Some((
+                    Level::Info,
+                    format!(
+                        "the watched run {how}: {} epochs, val ppl {:.2} — read-only, q leaves",
+                        s.epochs, s.val_ppl
+                    ),
+                ));
             }
             Event::Finished(s) => {
                 self.notice = Some((
@@ -448,6 +490,10 @@ impl App {
                 Handled::Yes => Some(Action::None),
                 Handled::No => None,
             },
+            Focus::Form if self.watching.is_some() && key.code == KeyCode::Enter => {
+                self.unavailable("editing the hyperparameters");
+                Some(Action::None)
+            }
             Focus::Form => {
                 if !self.form.uses(&key) {
                     return None;
@@ -476,6 +522,16 @@ impl App {
     }
 
     fn toggle_run(&mut self) {
+        if self.watching.is_some()
+            && (self.status.error.is_some() || self.state() == TrainerState::Done)
+        {
+            self.notice = Some((
+                Level::Warn,
+                "the watched run is not being trained: nothing to pause or resume (q leaves)"
+                    .into(),
+            ));
+            return;
+        }
         if self.status.error.is_some() {
             self.notice = Some((
                 Level::Warn,
@@ -497,6 +553,13 @@ impl App {
     }
 
     fn save(&mut self) {
+        if self.watching.is_some() && self.status.error.is_some() {
+            self.notice = Some((
+                Level::Warn,
+                "the watched run's trainer is gone: nothing can save it".into(),
+            ));
+            return;
+        }
         if self.status.error.is_some() {
             self.notice = Some((
                 Level::Warn,
@@ -549,6 +612,11 @@ impl App {
                     path: run.path,
                 }
             }
+            PickerOutcome::Continue(run) if self.watching.is_some() => {
+                self.picker = None;
+                self.unavailable(&format!("continuing run {}", run.id));
+                Action::None
+            }
             PickerOutcome::Continue(run) => {
                 self.picker = None;
                 if self.status.run_dir.as_ref() == Some(&run.path)
@@ -574,6 +642,10 @@ impl App {
     }
 
     fn ask_restart(&mut self) -> Action {
+        if self.watching.is_some() {
+            self.unavailable("r (restart)");
+            return Action::None;
+        }
         if self.training_live() {
             self.dialog = Some(Dialog::Restart {
                 hp: self.hp.clone(),

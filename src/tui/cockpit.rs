@@ -201,6 +201,66 @@ pub fn open(launcher: Launcher, opening: Opening, theme: Theme) -> i32 {
     }
 }
 
+/// Open the cockpit on a run another process trains ([`crate::watch`]) and stay until the
+/// user leaves; the run goes on. Returns the process exit code.
+pub fn watch(watch: crate::watch::Watch, theme: Theme) -> i32 {
+    let crate::watch::Watch {
+        dir,
+        hparams,
+        writer,
+        handle,
+    } = watch;
+    // The picker lists the runs beside the watched one (to compare curves with).
+    let runs_root = dir.path.parent().map(|p| p.to_owned());
+    let launcher = match Launcher::new(
+        crate::device::DeviceChoice::Cpu,
+        crate::model::ComputePath::Auto,
+        runs_root,
+        None,
+    ) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    let log_path = log::init();
+    log::line(format!(
+        "watch start: run {} ({})",
+        dir.id,
+        writer.describe()
+    ));
+    let mut app = App::new(hparams, theme);
+    app.start_watching(&dir.path, writer.describe(), handle.commands.clone());
+    install_panic_hook();
+    let mut terminal = match setup() {
+        Ok(t) => t,
+        Err(e) => {
+            restore();
+            eprintln!("error: cannot set up the terminal: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    // Leaving drops the handle: the watcher stops; the trainer never hears of it.
+    let result = cockpit_loop(&mut terminal, &mut app, handle, &launcher);
+    restore();
+    eprintln!("stopped watching run {} ({})", dir.id, dir.path.display());
+    match result {
+        Ok(exit) => {
+            log::line(format!("watch quit ({exit:?})"));
+            exit.code()
+        }
+        Err(e) => {
+            log::line(format!("watch failed: {e}"));
+            eprintln!("error: {e}");
+            if let Some(p) = log_path {
+                eprintln!("log: {}", p.display());
+            }
+            EXIT_FAILURE
+        }
+    }
+}
+
 /// How the event loop ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {

@@ -253,6 +253,26 @@ fn footer(f: &mut Frame, area: Rect, app: &App) {
             Level::Error => t.error,
         };
         Line::from(Span::styled(format!(" {msg}"), Style::default().fg(color)))
+    } else if app.watching.is_some() {
+        let k = |s: &'static str| Span::styled(s, Style::default().fg(t.accent));
+        let d = |s: &'static str| Span::styled(s, t.dim_style());
+        Line::from(vec![
+            d(" watching  "),
+            k("space"),
+            d(" pause/resume the run  "),
+            k("s"),
+            d(" save it  "),
+            k("tab"),
+            d(" focus  "),
+            k("enter"),
+            d(" type  "),
+            k("o"),
+            d(" runs  "),
+            k("?"),
+            d(" help  "),
+            k("q"),
+            d(" leave (the run goes on)"),
+        ])
     } else {
         footer_line(
             &footer_keys(app),

@@ -36,6 +36,8 @@ pub struct StatusState {
     pub run_dir: Option<std::path::PathBuf>,
     /// What is trained on: characters in the corpus, read by training, read by validation.
     pub chars: Option<(usize, usize, usize)>,
+    /// The run is watched, not trained here (`rnn-tui watch`).
+    pub watching: bool,
 }
 
 impl StatusState {
@@ -57,6 +59,7 @@ impl StatusState {
             summary: None,
             run_dir: None,
             chars: None,
+            watching: false,
         }
     }
 
@@ -277,6 +280,7 @@ impl StatusState {
 
         // Errors (a failed trainer, a refused rebuild) take the gauge's row until dismissed.
         let error = match (&s.error, error_notice) {
+            (Some(e), _) if s.watching => Some((e.as_str(), "  (q leaves)")),
             (Some(e), _) => Some((e.as_str(), "  (r restarts)")),
             (None, Some(msg)) => Some((msg, "  (Esc dismisses)")),
             _ => None,
@@ -315,6 +319,9 @@ impl StatusState {
             if width + 8 <= gauge_area.width as usize {
                 label.push_str(&chars);
             }
+        }
+        if s.watching {
+            label.push_str(" · watching");
         }
         // The run id only where it fits whole; the figures before it come first.
         if text_width::width(&label) + text_width::width(&run) <= gauge_area.width as usize {

@@ -1,0 +1,272 @@
+//! The run directory's command file, `control`: how a watcher (`rnn-tui watch`, on this
+//! machine or on another one that syncs the directory) asks the process training the run to
+//! pause, resume or save.
+//!
+//! One command per line, appended: a JSON object `{"command":"pause"}` (other fields are
+//! ignored) or the bare word (`pause`, `resume`, `save`), so `echo pause >> RUN/control` works
+//! too. The training process reads the file from where it stood when training started,
+//! remembers how far it has read, and waits for a line's newline before reading it. A line it
+//! cannot read is skipped and reported ([`ControlLine::Bad`]); training goes on.
+//!
+//! A plain appended file rather than a socket: it works on a directory synced between hosts
+//! (the lines only ever grow, so any sync tool that copies the whole file keeps them), and
+//! needs nothing running on the watcher's side to be read.
+
+use std::fs::OpenOptions;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use super::RunError;
+
+pub const CONTROL_FILE: &str = "control";
+
+/// A line longer than this without a newline is dropped as damaged.
+const MAX_LINE: usize = 4096;
+
+/// What a watcher may ask of the training process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ControlCommand {
+    Pause,
+    Resume,
+    Save,
+}
+
+impl ControlCommand {
+    pub fn word(self) -> &'static str {
+        match self {
+            ControlCommand::Pause => "pause",
+            ControlCommand::Resume => "resume",
+            ControlCommand::Save => "save",
+        }
+    }
+
+    fn from_word(w: &str) -> Option<ControlCommand> {
+        match w {
+            "pause" => Some(ControlCommand::Pause),
+            "resume" => Some(ControlCommand::Resume),
+            "save" => Some(ControlCommand::Save),
+            _ => None,
+        }
+    }
+}
+
+/// Read one line of the command file.
+pub fn parse_line(line: &str) -> Result<ControlCommand, String> {
+    let line = line.trim();
+    if line.starts_with('{') {
+        let value: serde_json::Value =
+            serde_json::from_str(line).map_err(|e| format!("not valid JSON: {e}"))?;
+        let word = value
+            .get("command")
+            .and_then(|c| c.as_str())
+            .ok_or("no \"command\" string in the object")?;
+        return ControlCommand::from_word(word)
+            .ok_or_else(|| format!("unknown command {word:?} (pause, resume or save)"));
+    }
+    ControlCommand::from_word(line).ok_or_else(|| {
+        let shown: String = line.chars().take(40).collect();
+        format!("unknown command {shown:?} (pause, resume or save)")
+    })
+}
+
+/// Append `cmd` to the command file of the run in `dir` (creating it). `from` names the
+/// sender (kept in the line for whoever reads the file; the trainer ignores it).
+pub fn append(dir: &Path, cmd: ControlCommand, from: &str) -> Result<(), RunError> {
+    let path = dir.join(CONTROL_FILE);
+    let line = serde_json::json!({ "command": cmd.word(), "from": from }).to_string() + "\n";
+    let mut f = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(|e| RunError::io(&path, e))?;
+    // One write call: concurrent appenders never interleave inside a line.
+    f.write_all(line.as_bytes())
+        .map_err(|e| RunError::io(&path, e))
+}
+
+/// One line read from the command file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ControlLine {
+    Command(ControlCommand),
+    /// A damaged line (1-based number within what this reader read, and why).
+    Bad {
+        line: usize,
+        reason: String,
+    },
+}
+
+/// The training process's side: reads the lines appended since it started.
+#[derive(Debug)]
+pub struct ControlReader {
+    path: PathBuf,
+    offset: u64,
+    pending: Vec<u8>,
+    lines: usize,
+}
+
+impl ControlReader {
+    /// Read the command file of the run in `dir` from its current end: commands written
+    /// before this process began training are not obeyed again.
+    pub fn at_end(dir: &Path) -> ControlReader {
+        let path = dir.join(CONTROL_FILE);
+        let offset = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        ControlReader {
+            path,
+            offset,
+            pending: Vec::new(),
+            lines: 0,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Bytes of the file read so far.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// The complete lines appended since the last poll. A file that shrank was replaced:
+    /// it is read again from its start. A missing file is no lines.
+    pub fn poll(&mut self) -> Vec<ControlLine> {
+        let Ok(mut f) = std::fs::File::open(&self.path) else {
+            return Vec::new();
+        };
+        let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+        if len < self.offset {
+            self.offset = 0;
+            self.pending.clear();
+        }
+        if len == self.offset || f.seek(SeekFrom::Start(self.offset)).is_err() {
+            return Vec::new();
+        }
+        let mut fresh = Vec::new();
+        if f.take(len - self.offset).read_to_end(&mut fresh).is_err() {
+            return Vec::new();
+        }
+        self.offset += fresh.len() as u64;
+        self.pending.extend_from_slice(&fresh);
+        let mut out = Vec::new();
+        while let Some(nl) = self.pending.iter().position(|&b| b == b'\n') {
+            let raw: Vec<u8> = self.pending.drain(..=nl).collect();
+            self.lines += 1;
+            let text = String::from_utf8_lossy(&raw[..raw.len() - 1]);
+            if text.trim().is_empty() {
+                continue;
+            }
+            out.push(match std::str::from_utf8(&raw[..raw.len() - 1]) {
+                Err(_) => ControlLine::Bad {
+                    line: self.lines,
+                    reason: "not UTF-8 text".into(),
+                },
+                Ok(t) => match parse_line(t) {
+                    Ok(c) => ControlLine::Command(c),
+                    Err(reason) => ControlLine::Bad {
+                        line: self.lines,
+                        reason,
+                    },
+                },
+            });
+        }
+        if self.pending.len() > MAX_LINE {
+            self.lines += 1;
+            self.pending.clear();
+            out.push(ControlLine::Bad {
+                line: self.lines,
+                reason: format!("longer than {MAX_LINE} bytes without a newline"),
+            });
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn push(dir: &Path, bytes: &[u8]) {
+        OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join(CONTROL_FILE))
+            .unwrap()
+            .write_all(bytes)
+            .unwrap();
+    }
+
+    #[test]
+    fn lines_parse_as_json_or_bare_words() {
+        assert_eq!(
+            parse_line(r#"{"command":"pause"}"#),
+            Ok(ControlCommand::Pause)
+        );
+        assert_eq!(
+            parse_line(r#" {"command":"resume","from":"x"} "#),
+            Ok(ControlCommand::Resume)
+        );
+        assert_eq!(parse_line("save\r"), Ok(ControlCommand::Save));
+        assert!(parse_line(r#"{"command":"stop"}"#)
+            .unwrap_err()
+            .contains("unknown command \"stop\""));
+        assert!(parse_line(r#"{"cmd":"pause"}"#)
+            .unwrap_err()
+            .contains("no \"command\""));
+        assert!(parse_line(r#"{"command":"pau"#)
+            .unwrap_err()
+            .contains("not valid JSON"));
+        assert!(parse_line("restart").is_err());
+    }
+
+    #[test]
+    fn the_reader_skips_old_commands_waits_for_whole_lines_and_reports_damage() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        append(dir, ControlCommand::Pause, "old watcher").unwrap();
+        let mut r = ControlReader::at_end(dir);
+        assert_eq!(r.poll(), vec![]);
+        // A damaged file: garbage, bad UTF-8, an unknown command, then good lines.
+        push(dir, b"\x00\xff\xfe garbage\n{\"command\":\n");
+        push(dir, b"explode\n\n");
+        append(dir, ControlCommand::Resume, "test").unwrap();
+        push(dir, b"sa");
+        let got = r.poll();
+        assert_eq!(got.len(), 4, "{got:?}");
+        assert!(
+            matches!(&got[0], ControlLine::Bad { line: 1, reason } if reason.contains("UTF-8"))
+        );
+        assert!(matches!(&got[1], ControlLine::Bad { line: 2, reason } if reason.contains("JSON")));
+        assert!(
+            matches!(&got[2], ControlLine::Bad { line: 3, reason } if reason.contains("explode"))
+        );
+        assert_eq!(got[3], ControlLine::Command(ControlCommand::Resume));
+        // The half-written "sa" waits for its newline.
+        assert_eq!(r.poll(), vec![]);
+        push(dir, b"ve\n");
+        assert_eq!(r.poll(), vec![ControlLine::Command(ControlCommand::Save)]);
+        // A file replaced by a shorter one is read from its start.
+        std::fs::write(dir.join(CONTROL_FILE), b"pause\n").unwrap();
+        assert_eq!(r.poll(), vec![ControlLine::Command(ControlCommand::Pause)]);
+        // An endless line without a newline is dropped, and reading goes on after it.
+        push(dir, &vec![b'x'; MAX_LINE + 10]);
+        assert!(
+            matches!(&r.poll()[..], [ControlLine::Bad { reason, .. }] if reason.contains("without a newline"))
+        );
+        push(dir, b"\nsave\n");
+        let got = r.poll();
+        assert_eq!(
+            got.last(),
+            Some(&ControlLine::Command(ControlCommand::Save))
+        );
+    }
+
+    #[test]
+    fn a_missing_file_is_no_commands() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut r = ControlReader::at_end(tmp.path());
+        assert_eq!(r.offset(), 0);
+        assert_eq!(r.poll(), vec![]);
+        append(tmp.path(), ControlCommand::Save, "t").unwrap();
+        assert_eq!(r.poll(), vec![ControlLine::Command(ControlCommand::Save)]);
+    }
+}

@@ -103,6 +103,24 @@ pub enum SplitSpec {
     Whole { val_fraction: f64 },
 }
 
+impl SplitSpec {
+    /// `(training characters, validation characters, training windows)` that a corpus of
+    /// `corpus_chars` characters gives, as [`Dataset`] reports them once built. For readers of a
+    /// run that do not load its text (the watcher); the sizes are assumed valid (the run trained).
+    pub fn sizes(self, corpus_chars: usize, num_steps: usize) -> (usize, usize, usize) {
+        match self {
+            SplitSpec::D2l { num_train, num_val } => {
+                (num_train + num_steps, num_val + num_steps, num_train)
+            }
+            SplitSpec::Whole { val_fraction } => {
+                let (train, val) = whole_split(corpus_chars, val_fraction);
+                let t = num_steps.max(1);
+                (train, val, train.saturating_sub(t) / t)
+            }
+        }
+    }
+}
+
 /// The token ids of a corpus: two bytes a character when the vocabulary has at most 65 536
 /// tokens (always, in practice), else four.
 #[derive(Clone, Debug, PartialEq)]

@@ -168,6 +168,8 @@ impl Follower {
     pub fn open(&mut self) -> Vec<Event> {
         let hp = &self.meta.hparams;
         let vocab = self.meta.vocab.len();
+        let (train_chars, val_chars, num_train) =
+            hp.split_spec().sizes(self.meta.corpus.chars, hp.num_steps);
         let mut out = vec![Event::Ready {
             device: self.meta.device.clone(),
             compute_path: if self.meta.compute_path.is_empty() {
@@ -178,7 +180,11 @@ impl Follower {
             vocab_size: vocab,
             corpus_chars: self.meta.corpus.chars,
             params: param_count(vocab, hp.hiddens),
-            batches_per_epoch: hp.num_train.div_ceil(hp.batch_size.max(1)),
+            batches_per_epoch: num_train.div_ceil(hp.batch_size.max(1)),
+            text: hp.text.name().into(),
+            split: hp.split.name().into(),
+            train_chars,
+            val_chars,
         }];
         self.poll_into(&mut out);
         out

@@ -315,7 +315,8 @@ impl StatusState {
                 compact_count(train),
                 compact_count(val)
             );
-            let width = text_width::width(&label) + text_width::width(&chars) + text_width::width(&run);
+            let width =
+                text_width::width(&label) + text_width::width(&chars) + text_width::width(&run);
             if width + 8 <= gauge_area.width as usize {
                 label.push_str(&chars);
             }

@@ -139,7 +139,9 @@ impl App {
         let id = self.status.run_id().unwrap_or_default().to_owned();
         self.notice = Some((
             Level::Info,
-            format!("watching run {id}, {about} — space pauses/resumes it, s saves it, q leaves (the run goes on)"),
+            format!(
+                "watching run {id}, {about} — space: pause/resume, s: save, q: leave (it goes on)"
+            ),
         ));
         self.watching = Some(about);
     }

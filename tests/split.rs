@@ -520,3 +520,36 @@ fn the_status_bar_says_what_is_trained_on() {
         "{text}"
     );
 }
+
+/// The form sets each of the three: a confirmed change rebuilds with it.
+#[test]
+fn the_form_sets_text_split_and_fraction_with_a_rebuild() {
+    for (field, typed) in [
+        (Field::Text, "letters"),
+        (Field::Split, "whole"),
+        (Field::ValFraction, "0.25"),
+    ] {
+        let (mut a, _rx) = training_app(HParams::default());
+        assert_eq!(form_commit(&mut a, field, typed), Action::None);
+        assert!(matches!(a.dialog, Some(Dialog::Restart { .. })), "{typed}");
+        let Action::Restart(hp) = a.update(key(KeyCode::Char('y'))) else {
+            panic!("a confirmed change asks for a rebuild")
+        };
+        assert_eq!(hp.get(field), typed);
+        let expected = HParams {
+            text: if typed == "letters" {
+                rnn_tui::data::TextMode::Letters
+            } else {
+                rnn_tui::data::TextMode::D2l
+            },
+            split: if typed == "whole" {
+                SplitMode::Whole
+            } else {
+                SplitMode::D2l
+            },
+            val_fraction: if typed == "0.25" { 0.25 } else { 0.1 },
+            ..HParams::default()
+        };
+        assert_eq!(hp, expected);
+    }
+}

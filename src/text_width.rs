@@ -84,6 +84,57 @@ pub fn fit_right(s: &str, cols: usize) -> String {
     padded
 }
 
+/// `spans` (text with a style each) laid out in lines of at most `cols` columns, broken
+/// between characters where a line is full (a character model's text has no words to keep
+/// whole, and Korean or Chinese text is broken this way anyway); `\n` starts a new line, other
+/// control characters are shown as `�`. A character wider than a whole line is left out.
+///
+/// ratatui 0.30's `Paragraph::wrap` can put a wide character in a line's last column, where it
+/// covers the frame's right border (ratatui issue #2679): lay wrapped text out with this and
+/// hand the lines to an unwrapped `Paragraph`.
+pub fn wrap_spans<S: Copy>(spans: &[(&str, S)], cols: usize) -> Vec<Vec<(String, S)>> {
+    let mut lines: Vec<Vec<(String, S)>> = vec![Vec::new()];
+    if cols == 0 {
+        return Vec::new();
+    }
+    let mut used = 0;
+    for &(text, style) in spans {
+        let mut piece = String::new();
+        for c in text.chars() {
+            if c == '\n' {
+                let line = lines.last_mut().expect("one line at least");
+                if !piece.is_empty() {
+                    line.push((std::mem::take(&mut piece), style));
+                }
+                lines.push(Vec::new());
+                used = 0;
+                continue;
+            }
+            let (c, w) = shown(c);
+            if w > cols {
+                continue;
+            }
+            if used + w > cols {
+                let line = lines.last_mut().expect("one line at least");
+                if !piece.is_empty() {
+                    line.push((std::mem::take(&mut piece), style));
+                }
+                lines.push(Vec::new());
+                used = 0;
+            }
+            piece.push(c);
+            used += w;
+        }
+        if !piece.is_empty() {
+            lines
+                .last_mut()
+                .expect("one line at least")
+                .push((piece, style));
+        }
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,5 +182,52 @@ mod tests {
         assert_eq!(printable("ok"), Cow::Borrowed("ok"));
         assert_eq!(printable("a\nb\x1b[2J"), "a\u{FFFD}b\u{FFFD}[2J");
         assert_eq!(fit_left("a\tb", 4), "a\u{FFFD}b ");
+    }
+
+    #[test]
+    fn wrap_keeps_every_line_within_the_width_and_loses_nothing() {
+        // The completion that drew over the pane's border with ratatui's word wrap.
+        let prefix = "점순이는 ";
+        let cont = "그 나 수 이 수 이 없 이 없 수 이 없 이 없 수 이 없 이 없 수";
+        for cols in 1..60 {
+            let lines = wrap_spans(&[(prefix, 1u8), (cont, 2u8)], cols);
+            let mut joined = String::new();
+            for (i, line) in lines.iter().enumerate() {
+                let text: String = line.iter().map(|(s, _)| s.as_str()).collect();
+                assert!(width(&text) <= cols, "{cols}: {text:?}");
+                if let Some(next) = lines.get(i + 1).and_then(|l| l.first()) {
+                    // Full: the next line's first character would not have fitted.
+                    let c = next.0.chars().next().unwrap();
+                    assert!(width(&text) + shown(c).1 > cols, "{cols}: {text:?} + {c}");
+                }
+                joined.push_str(&text);
+            }
+            if cols >= 2 {
+                assert_eq!(joined, format!("{prefix}{cont}"), "{cols}");
+            }
+        }
+        // Styles stay with their text, across a break inside a span.
+        let lines = wrap_spans(&[("ab", 'p'), ("동백꽃", 'c')], 5);
+        assert_eq!(
+            lines,
+            vec![
+                vec![("ab".to_owned(), 'p'), ("동".to_owned(), 'c')],
+                vec![("백꽃".to_owned(), 'c')],
+            ]
+        );
+    }
+
+    #[test]
+    fn wrap_breaks_at_newlines_and_shows_other_controls() {
+        let lines = wrap_spans(&[("a\nb\tc", ())], 10);
+        let texts: Vec<String> = lines
+            .iter()
+            .map(|l| l.iter().map(|(s, _)| s.as_str()).collect())
+            .collect();
+        assert_eq!(texts, vec!["a", "b\u{FFFD}c"]);
+        assert!(wrap_spans(&[("abc", ())], 0).is_empty());
+        // A wide character cannot fit a one-column line: left out, never over the edge.
+        let one = wrap_spans(&[("a동b", ())], 1);
+        assert!(one.iter().flatten().all(|(s, _)| width(s) <= 1));
     }
 }

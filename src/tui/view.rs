@@ -149,12 +149,19 @@ pub fn draw(f: &mut Frame, app: &App) {
     app.perplexity
         .draw(f, a.perplexity, ctx(Focus::Perplexity), trainer_failed);
     app.gradients.draw(f, a.gradients, ctx(Focus::Gradients));
-    app.completion.draw(f, a.completion, ctx(Focus::Completion));
+    app.completion.draw(
+        f,
+        a.completion,
+        ctx(Focus::Completion),
+        app.heatmap.selected,
+    );
     heatmap::draw(
         f,
         a.heatmap,
         ctx(Focus::Heatmap),
+        &app.heatmap,
         app.completion.completion.as_ref(),
+        Some(&app.completion.prefix),
     );
     app.form.draw(f, a.form, ctx(Focus::Form), &app.hp);
     footer(f, a.footer, app);

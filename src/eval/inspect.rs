@@ -251,42 +251,43 @@ pub fn rank(probe: &Probe) -> Vec<UnitScore> {
     scores
 }
 
+/// A known-answer model for tests and benchmarks: over `a..z` and space, unit `planted`
+/// reads +0.905 after a space and -0.905 after a letter (`tanh(±1.5)`); the other units follow
+/// the letters pseudo-randomly; no recurrence, uniform output.
+pub fn planted_space_unit(hiddens: usize, planted: usize) -> ModelSnapshot {
+    let vocab = Vocab::from_text("abcdefghijklmnopqrstuvwxyz ");
+    let v = vocab.len();
+    let mut w_xh = vec![0f32; v * hiddens];
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    for (k, w) in w_xh.iter_mut().enumerate() {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        if k % hiddens != planted {
+            *w = ((seed >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0;
+        }
+    }
+    let space = vocab.id(' ') as usize;
+    w_xh[space * hiddens + planted] = 3.0;
+    let mut b_h = vec![0f32; hiddens];
+    b_h[planted] = -1.5;
+    ModelSnapshot {
+        w_xh,
+        w_hh: vec![0.0; hiddens * hiddens],
+        b_h,
+        w_hq: vec![0.0; hiddens * v],
+        b_q: vec![0.0; v],
+        vocab,
+        hiddens,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn toks(s: &str) -> Vec<String> {
         s.chars().map(String::from).collect()
-    }
-
-    /// A model over `a..z` and space whose unit `planted` is +0.9 after a space and -0.9
-    /// after a letter; the other units follow the letters pseudo-randomly. No recurrence.
-    pub(crate) fn planted(hiddens: usize, planted: usize) -> ModelSnapshot {
-        let vocab = Vocab::from_text("abcdefghijklmnopqrstuvwxyz ");
-        let v = vocab.len();
-        let mut w_xh = vec![0f32; v * hiddens];
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        for (k, w) in w_xh.iter_mut().enumerate() {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            if k % hiddens != planted {
-                *w = ((seed >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0;
-            }
-        }
-        let space = vocab.id(' ') as usize;
-        w_xh[space * hiddens + planted] = 3.0;
-        let mut b_h = vec![0f32; hiddens];
-        b_h[planted] = -1.5;
-        ModelSnapshot {
-            w_xh,
-            w_hh: vec![0.0; hiddens * hiddens],
-            b_h,
-            w_hq: vec![0.0; hiddens * v],
-            b_q: vec![0.0; v],
-            vocab,
-            hiddens,
-        }
     }
 
     #[test]
@@ -336,7 +337,7 @@ mod tests {
     fn the_planted_space_unit_ranks_first() {
         let text = "the time traveller for so it will be convenient to speak of him was expounding a recondite matter to us";
         for (hiddens, unit) in [(8, 5), (32, 0), (64, 63)] {
-            let snap = planted(hiddens, unit);
+            let snap = planted_space_unit(hiddens, unit);
             let p = probe(&snap, text).unwrap();
             assert_eq!(p.tokens.len(), text.chars().count());
             assert_eq!(p.units(), hiddens);
@@ -363,6 +364,6 @@ mod tests {
         assert_eq!(excerpt(&vocab, &ids, 1, 7), "bb ccc ");
         // Near the end it starts earlier, to keep the length.
         assert_eq!(excerpt(&vocab, &ids, 100, 5).chars().count(), 5);
-        assert_eq!(probe(&planted(4, 1), ""), None);
+        assert_eq!(probe(&planted_space_unit(4, 1), ""), None);
     }
 }

@@ -389,7 +389,7 @@ impl CompletionState {
         let c = self;
         let focused = ctx.focused;
         let hint = if focused && c.typing {
-            "typing · ^T sample · ^N new · Esc leaves · Tab moves on"
+            "typing · Esc leaves · Tab moves on · ^T sample · ^N new"
         } else if focused {
             "Enter to type"
         } else {
@@ -417,6 +417,18 @@ impl CompletionState {
             ));
         }
         let mut lines = vec![Line::from(input)];
+        let unk = c.unknown();
+        if !unk.is_empty() {
+            let list: String = unk
+                .iter()
+                .map(|&ch| shown(ch))
+                .collect::<Vec<_>>()
+                .join(" ");
+            lines.push(Line::from(Span::styled(
+                format!("not in the vocabulary, read as <unk>: {list}"),
+                Style::default().fg(t.warn),
+            )));
+        }
         let output = match (&c.completion, &c.error, &c.snapshot) {
             (_, Some(e), _) => Line::from(Span::styled(e.clone(), Style::default().fg(t.warn))),
             (Some(comp), _, _) => {
@@ -441,18 +453,6 @@ impl CompletionState {
             (None, _, Some(_)) => Line::from(Span::styled("…", t.dim_style())),
         };
         lines.push(output);
-        let unk = c.unknown();
-        if !unk.is_empty() {
-            let list: String = unk
-                .iter()
-                .map(|&ch| shown(ch))
-                .collect::<Vec<_>>()
-                .join(" ");
-            lines.push(Line::from(Span::styled(
-                format!("not in the vocabulary, read as <unk>: {list}"),
-                Style::default().fg(t.warn),
-            )));
-        }
         f.render_widget(
             Paragraph::new(lines)
                 .block(block)

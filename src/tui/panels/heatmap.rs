@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::layout::{Position, Rect};
+use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::Frame;
@@ -37,6 +37,8 @@ pub const FIND_KEY: char = 'f';
 pub const CLEAR_KEY: char = 'x';
 /// Units PgUp/PgDn move the selection by.
 pub const PAGE: usize = 8;
+/// Lines the validation strip takes at least: a heading and two lines of text.
+pub const STRIP_MIN: u16 = 3;
 
 /// Glyphs for |v| in five steps, positive values.
 pub const POSITIVE_GLYPHS: [&str; 5] = [" ", "░", "▒", "▓", "█"];
@@ -204,11 +206,10 @@ impl HeatmapState {
     /// or the bottom one when the top one is already selected). Returns whether a unit was hit.
     pub fn click(&mut self, panel: Rect, pos: Position, units: usize, mode: ColorMode) -> bool {
         let inner = inner_of(panel);
-        let (grid, _) = self.split(inner, units);
+        let (grid, _, per_row) = self.split(inner, units, mode);
         if !grid.contains(pos) || grid.height < 2 {
             return false;
         }
-        let per_row = per_row(mode);
         let rows = grid_rows(grid, units, per_row);
         let row = (pos.y - grid.y) as usize;
         if row >= rows {
@@ -229,22 +230,30 @@ impl HeatmapState {
         true
     }
 
-    /// The grid's area and, with a unit selected, the validation strip's under it.
-    fn split(&self, inner: Rect, units: usize) -> (Rect, Option<Rect>) {
-        if self.selected_in(units).is_none() || inner.height < 6 {
-            return (inner, None);
+    /// The grid's area, units per row, and, with a unit selected, the validation strip's
+    /// area under the grid (at least [`STRIP_MIN`] lines, and whatever the grid leaves).
+    fn split(&self, inner: Rect, units: usize, mode: ColorMode) -> (Rect, Option<Rect>, usize) {
+        let strip_min = if self.selected_in(units).is_some() && inner.height >= 6 {
+            STRIP_MIN
+        } else {
+            0
+        };
+        let avail = inner.height - strip_min;
+        let per_row = per_row(mode);
+        if strip_min == 0 {
+            return (inner, None, per_row);
         }
-        let strip = (inner.height / 3).clamp(2, 6);
+        let need = (units.div_ceil(per_row) + 1).min(u16::MAX as usize) as u16;
         let grid = Rect {
-            height: inner.height - strip,
+            height: need.min(avail),
             ..inner
         };
         let strip = Rect {
             y: inner.y + grid.height,
-            height: strip,
+            height: inner.height - grid.height,
             ..inner
         };
-        (grid, Some(strip))
+        (grid, Some(strip), per_row)
     }
 }
 
@@ -253,6 +262,7 @@ fn inner_of(area: Rect) -> Rect {
     ratatui::widgets::Block::bordered().inner(area)
 }
 
+/// Units per terminal row: one under NO_COLOR (shade glyphs), else two (half blocks).
 fn per_row(mode: ColorMode) -> usize {
     if mode == ColorMode::NoColor {
         1
@@ -437,15 +447,15 @@ pub fn render_strip(
     if area.width <= GUTTER || area.height == 0 {
         return 0;
     }
-    buf.set_stringn(area.x, area.y, "val ", GUTTER as usize, theme.dim_style());
+    buf.set_stringn(area.x, area.y, "val▸", GUTTER as usize, theme.dim_style());
     let left = area.x + GUTTER;
     let right = area.x + area.width;
     let (mut x, mut y) = (left, area.y);
     let mut drawn = 0;
     for (tok, state) in probe.tokens.iter().zip(&probe.states) {
         let label = match tok.as_str() {
-            "\n" => "↵".to_owned(),
-            t => token_label(t).replace('·', " "),
+            " " => " ".to_owned(),
+            t => token_label(t),
         };
         let w = label_width(&label);
         if x + w > right {
@@ -465,6 +475,22 @@ pub fn render_strip(
         }
     }
     drawn
+}
+
+/// The strip's heading: the selected unit, the feature it follows most closely and r.
+fn strip_heading(state: &HeatmapState, unit: usize) -> String {
+    let found = state
+        .found
+        .filter(|s| s.unit == unit)
+        .map_or("", |_| " (found with f)");
+    match state.score() {
+        Some(s) => format!(
+            "unit {unit}{found}: {} r={:+.2} · validation text:",
+            s.feature.name(),
+            s.r
+        ),
+        None => format!("unit {unit}: follows no visible feature · validation text:"),
+    }
 }
 
 /// The heatmap of the completion pane's newest completion, the selection and the validation
@@ -491,28 +517,22 @@ pub fn draw(
     };
     let hiddens = comp.hidden.first().map_or(0, |h| h.len());
     let selected = state.selected_in(hiddens);
-    let mut spans = vec![
-        heading,
-        Span::styled(
-            format!("{hiddens} units × {} chars ", comp.tokens.len()),
-            t.dim_style(),
-        ),
-    ];
+    let mut spans = vec![heading];
     if let Some(u) = selected {
-        let found = state
-            .found
-            .filter(|s| s.unit == u)
-            .map_or("", |_| "found: ");
-        let score = match state.score() {
-            Some(s) => format!("{found}unit {u} · {} r={:+.2} ", s.feature.name(), s.r),
-            None => format!("unit {u} "),
-        };
-        spans.push(Span::styled(score, t.key_style()));
-    } else if ctx.focused {
+        let r = state
+            .score()
+            .map_or(String::new(), |s| format!(" r={:+.2}", s.r));
+        spans.push(Span::styled(format!("unit {u}{r} "), t.key_style()));
+    }
+    spans.push(Span::styled(
+        format!("{hiddens} units × {} chars ", comp.tokens.len()),
+        t.dim_style(),
+    ));
+    if selected.is_none() && ctx.focused {
         spans.push(Span::styled("(↑/↓ select a unit · f find) ", t.dim_style()));
     }
     let inner = framed(f, area, panel_block(Line::from(spans), ctx));
-    let (grid, strip) = state.split(inner, hiddens);
+    let (grid, strip, _) = state.split(inner, hiddens, t.mode);
     let shown = render_with(
         comp,
         GridOptions { selected, typed },
@@ -521,11 +541,20 @@ pub fn draw(
         f.buffer_mut(),
     );
     if let (Some(strip), Some(u)) = (strip, selected) {
+        let [head, text] =
+            Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(strip);
         match &state.probe {
             Some(p) => {
-                render_strip(p, u, t, strip, f.buffer_mut());
+                f.buffer_mut().set_stringn(
+                    head.x,
+                    head.y,
+                    strip_heading(state, u),
+                    head.width as usize,
+                    t.key_style(),
+                );
+                render_strip(p, u, t, text, f.buffer_mut());
             }
-            None => placeholder(f, strip, "validation states: waiting for the trainer", t),
+            None => placeholder(f, head, "validation states: waiting for the trainer", t),
         }
     }
     // Legend (and what did not fit, and why `f` found nothing) on the bottom border.

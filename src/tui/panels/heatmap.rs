@@ -524,13 +524,13 @@ pub fn draw(
             .map_or(String::new(), |s| format!(" r={:+.2}", s.r));
         spans.push(Span::styled(format!("unit {u}{r} "), t.key_style()));
     }
+    if selected.is_none() && ctx.focused {
+        spans.push(Span::styled("(↑/↓ unit · f find) ", t.dim_style()));
+    }
     spans.push(Span::styled(
         format!("{hiddens} units × {} chars ", comp.tokens.len()),
         t.dim_style(),
     ));
-    if selected.is_none() && ctx.focused {
-        spans.push(Span::styled("(↑/↓ select a unit · f find) ", t.dim_style()));
-    }
     let inner = framed(f, area, panel_block(Line::from(spans), ctx));
     let (grid, strip, _) = state.split(inner, hiddens, t.mode);
     let shown = render_with(

@@ -48,8 +48,9 @@ fn main() {
     let mut app = App::new(hp, Theme::default_for(ColorMode::TrueColor));
     app.attach(handle.commands.clone());
     let key = |c: KeyCode| Msg::Key(KeyEvent::new(c, KeyModifiers::NONE));
-    app.update(key(KeyCode::Tab));
-    app.update(key(KeyCode::Tab));
+    // `/`: into the completion pane, typing.
+    app.update(key(KeyCode::Char('/')));
+    assert!(app.completion.typing);
     let mut term = Terminal::new(TestBackend::new(120, 40)).unwrap();
     // Wait until training is under way and a snapshot has arrived.
     let start = Instant::now();

@@ -50,9 +50,9 @@ fn the_cockpit_trains_completes_helps_quits_and_restores_the_terminal() {
     t.wait_for("the save", |s| s.contains("saved after"));
     assert!(t.screen().contains("· run 20"), "{}", t.screen());
 
-    // Focus the completion pane (Tab twice), replace the prefix, see a continuation of
+    // Jump into the completion pane (`/`), replace the prefix, see a continuation of
     // 8 + 40 characters in the heatmap that follows it.
-    t.keys(&["Tab", "Tab"]);
+    t.keys(&["/"]);
     t.wait_for("typing mode", |s| s.contains("typing · Esc leaves"));
     for _ in 0..20 {
         t.keys(&["BSpace"]);
@@ -319,8 +319,8 @@ fn a_mouse_click_focuses_the_panel_under_the_pointer() {
     t.wait_for("the completion pane focused", |s| {
         s.contains("typing · Esc leaves")
     });
-    // The form (bottom right).
-    click(&t, 90, 36);
+    // The form (its one-line summary, bottom right, the last row above the footer).
+    click(&t, 90, 39);
     let s = t.wait_for("the form focused", |s| {
         s.contains("↑↓ select · Enter edits")
     });
@@ -328,7 +328,7 @@ fn a_mouse_click_focuses_the_panel_under_the_pointer() {
     // The perplexity chart (top left): neither right-hand panel keeps the focus.
     click(&t, 20, 10);
     t.wait_for("the form unfocused", |s| {
-        s.contains("Tab here to edit") && s.contains("Tab here to type")
+        s.contains("(5 to edit)") && s.contains("(/ to type)")
     });
     t.keys(&["q"]);
     t.wait_for("the shell again", |s| s.contains("COCKPIT-EXITED-0"));
@@ -383,4 +383,61 @@ fn a_nan_divergence_recovers_after_lowering_the_rate_in_the_form() {
     assert!(val.is_finite() && val < 28.0, "{done}");
     t.keys(&["q"]);
     t.wait_for("the shell again", |s| s.contains("COCKPIT-EXITED-0"));
+}
+
+/// The issue's new user, in a real terminal: `/` right after opening lands in the completion
+/// pane, so a prefix with spaces and `r` is typed there instead of starting and restarting
+/// training; then a panel by its digit, zoomed with `z` and back, a chart zoomed with Enter and
+/// back with Esc, the help, and q.
+#[test]
+#[cfg_attr(not(has_tmux), ignore = "tmux is not installed")]
+fn slash_types_into_the_pane_at_once_and_panels_zoom() {
+    let bin = env!("CARGO_BIN_EXE_rnn-tui");
+    let script = format!(
+        "RNN_TUI_CONFIG_DIR=/nonexistent/rnn-tui-test-config RNN_TUI_DATA_DIR=/nonexistent/rnn-tui-test-data RNN_TUI_LOG=/dev/null '{bin}' --threads 1; echo COCKPIT-EXITED-$?; sleep 600"
+    );
+    let t = Tmux::start("slash", 80, 24, &script);
+    t.wait_for("the cockpit", |s| {
+        s.contains("READY") && s.contains("[2] Completion")
+    });
+    t.keys(&["/"]);
+    t.text("the war r");
+    let s = t.wait_for("the prefix in the pane", |s| {
+        s.contains("› time traveller the war r")
+    });
+    assert!(s.contains("READY"), "nothing started training:\n{s}");
+    assert!(!s.contains("run 2 started"), "{s}");
+    assert!(s.contains("every key is text"), "the footer says so:\n{s}");
+
+    // Esc leaves typing; 3 goes to the heatmap; z zooms it over the whole body and back.
+    t.keys(&["Escape"]);
+    t.keys(&["3", "z"]);
+    let s = t.wait_for("the heatmap zoomed", |s| {
+        s.contains("[3] Hidden state") && !s.contains("[1] Perplexity")
+    });
+    assert!(s.contains("z/Esc unzoom"), "{s}");
+    t.keys(&["z"]);
+    t.wait_for("the heatmap back in place", |s| {
+        s.contains("[1] Perplexity") && s.contains("[3] Hidden state")
+    });
+    // 1, then Enter zooms the perplexity chart; Esc brings it back.
+    t.keys(&["1", "Enter"]);
+    t.wait_for("the chart zoomed", |s| {
+        s.contains("[1] Perplexity") && !s.contains("[2] Completion")
+    });
+    t.keys(&["Escape"]);
+    t.wait_for("the chart back in place", |s| {
+        s.contains("[1] Perplexity") && s.contains("[2] Completion")
+    });
+    t.keys(&["?"]);
+    t.wait_for("the help", |s| {
+        s.contains("Keys — press any key") && s.contains("[2] Completion")
+    });
+    t.keys(&["Escape"]);
+    t.wait_for("the help closed", |s| !s.contains("Keys — press any key"));
+    let s = t.screen();
+    assert!(s.contains("READY"), "{s}");
+    t.keys(&["q"]);
+    t.wait_for("the shell again", |s| s.contains("COCKPIT-EXITED-0"));
+    assert!(!t.alternate_on());
 }

@@ -11,7 +11,7 @@ use ratatui::crossterm::event::{
 use common::keys::{app, ch, edit, key};
 use rnn_tui::hparams::Field;
 use rnn_tui::train::{Command, Event, TrainerState};
-use rnn_tui::tui::panels::help::KEYS;
+use rnn_tui::tui::panels::help;
 use rnn_tui::tui::{fixtures, view, Action, App, Dialog, Focus, Level, Msg};
 
 fn set_state(a: &mut App, state: TrainerState) {
@@ -66,9 +66,16 @@ fn help_opens_with_question_mark_and_any_key_closes_it() {
 
 #[test]
 fn help_lists_every_key() {
-    let listed: Vec<&str> = KEYS.iter().map(|k| k.0).collect();
+    let listed: Vec<&str> = help::sections()
+        .iter()
+        .flat_map(|s| s.1.iter())
+        .map(|k| k.key)
+        .collect();
     let all = listed.join(" ");
     for k in [
+        "1-5",
+        "/",
+        "z",
         "space",
         "Tab",
         "Shift-Tab",
@@ -131,7 +138,7 @@ fn r_restarts_asking_first_while_training() {
 fn the_completion_pane_types_command_keys_as_text() {
     let (mut a, rx) = app();
     set_state(&mut a, TrainerState::Training);
-    a.update(key(KeyCode::Tab));
+    // One Tab from the first panel: the completion pane is next in reading order.
     a.update(key(KeyCode::Tab));
     assert_eq!(a.focus, Focus::Completion);
     assert!(a.completion.typing);
@@ -271,12 +278,15 @@ fn a_new_run_resets_the_charts_and_keeps_the_prefix() {
 fn a_mouse_click_focuses_the_panel_under_it() {
     let (mut a, _rx) = app();
     a.update(Msg::Resize(120, 40));
-    let areas = view::layout(a.area).unwrap();
-    for (focus, rect) in areas.panels() {
+    let areas = view::layout(a.area, a.focus, a.zoomed).unwrap();
+    assert_eq!(areas.panels().len(), 5);
+    for (focus, _) in areas.panels() {
+        // Where the panel is now (the form opens when focused, so the layout is re-read).
+        let rect = view::layout(a.area, a.focus, a.zoomed).unwrap().get(focus);
         a.update(Msg::Mouse(MouseEvent {
             kind: MouseEventKind::Down(MouseButton::Left),
             column: rect.x + 1,
-            row: rect.y + 1,
+            row: rect.y + rect.height / 2,
             modifiers: KeyModifiers::NONE,
         }));
         assert_eq!(a.focus, focus);
@@ -292,4 +302,346 @@ fn trainer_errors_show_in_the_status() {
     }));
     assert_eq!(a.status.label(), "ERROR");
     assert_eq!(a.status.error.as_deref(), Some("tensor error: boom"));
+}
+
+// ——— Getting around: reading order, direct keys, `/`, zoom, the help and the footer ———
+
+const SIZES: [(u16, u16); 4] = [(60, 18), (80, 24), (120, 40), (200, 50)];
+
+fn shown(a: &App) -> Vec<Focus> {
+    view::layout(a.area, a.focus, a.zoomed)
+        .unwrap()
+        .panels()
+        .into_iter()
+        .map(|p| p.0)
+        .collect()
+}
+
+#[test]
+fn tab_follows_the_reading_order_and_always_lands_on_a_shown_panel() {
+    // Folded, the layout read left to right and top to bottom is the Tab order.
+    let areas = view::layout(
+        ratatui::layout::Rect::new(0, 0, 120, 40),
+        Focus::Perplexity,
+        false,
+    )
+    .unwrap();
+    let mut by_place = areas.panels();
+    by_place.sort_by_key(|(_, r)| (r.y, r.x));
+    let reading: Vec<Focus> = by_place.into_iter().map(|p| p.0).collect();
+    assert_eq!(reading, Focus::ORDER);
+    for (w, h) in SIZES {
+        let (mut a, _rx) = app();
+        a.update(Msg::Resize(w, h));
+        let mut visited = Vec::new();
+        for _ in 0..Focus::ORDER.len() {
+            visited.push(a.focus);
+            assert!(
+                shown(&a).contains(&a.focus),
+                "{w}×{h}: {:?} hidden",
+                a.focus
+            );
+            a.update(key(KeyCode::Tab));
+        }
+        assert_eq!(visited, Focus::ORDER, "{w}×{h}");
+        assert_eq!(a.focus, Focus::ORDER[0]);
+    }
+}
+
+/// The issue's new user: from the first screen one Tab reaches the completion pane, and what
+/// they type lands there instead of starting (and restarting) training.
+#[test]
+fn one_tab_from_the_first_screen_reaches_the_completion_pane_ready_to_type() {
+    let (mut a, rx) = app();
+    a.update(key(KeyCode::Tab));
+    assert_eq!(a.focus, Focus::Completion);
+    assert!(a.completion.typing);
+    a.update(key(KeyCode::Enter));
+    for c in "the war r".chars() {
+        assert_eq!(a.update(ch(c)), Action::None);
+    }
+    assert!(
+        a.completion.prefix.ends_with("the war r"),
+        "{}",
+        a.completion.prefix
+    );
+    assert!(commands(&rx).is_empty(), "nothing started training");
+    assert_eq!(a.state(), TrainerState::Ready);
+    assert_eq!(a.runs_started, 1);
+}
+
+#[test]
+fn digits_go_straight_to_their_panel_and_titles_show_them() {
+    let (mut a, rx) = app();
+    for panel in Focus::ORDER.into_iter().rev() {
+        a.update(ch(panel.key()));
+        assert_eq!(a.focus, panel);
+        // The completion pane types once reached; Esc leaves typing so digits move again.
+        assert_eq!(a.completion.typing, panel == Focus::Completion);
+        a.update(key(KeyCode::Esc));
+    }
+    assert!(commands(&rx).is_empty());
+    let screen = common::screen::screen(&mut a, 120, 40);
+    for (title, panel) in [
+        ("[1] Perplexity", Focus::Perplexity),
+        ("[2] Completion", Focus::Completion),
+        ("[3] Hidden state", Focus::Heatmap),
+        ("[4] Gradient norm", Focus::Gradients),
+        ("[5] Hyperparameters", Focus::Form),
+    ] {
+        assert_eq!(format!("[{}] {}", panel.key(), panel.name()), title);
+        assert!(screen.contains(title), "{title} missing:\n{screen}");
+    }
+    // Keys past the last panel are nothing.
+    a.update(ch('9'));
+    a.update(ch('0'));
+    assert_eq!(a.focus, Focus::Perplexity);
+}
+
+#[test]
+fn digits_and_navigation_keys_are_text_while_typing() {
+    let (mut a, rx) = app();
+    a.update(ch('/'));
+    for c in "12 z/ 5?q".chars() {
+        a.update(ch(c));
+    }
+    assert!(
+        a.completion.prefix.ends_with("12 z/ 5?q"),
+        "{}",
+        a.completion.prefix
+    );
+    assert_eq!(a.focus, Focus::Completion);
+    assert!(!a.zoomed && !a.help && a.dialog.is_none());
+    assert!(commands(&rx).is_empty());
+}
+
+#[test]
+fn slash_jumps_into_the_completion_pane_from_every_panel() {
+    for panel in Focus::ORDER {
+        let (mut a, rx) = app();
+        a.update(ch(panel.key()));
+        a.update(key(KeyCode::Esc));
+        assert!(!a.completion.typing);
+        a.update(ch('/'));
+        assert_eq!(a.focus, Focus::Completion, "from {panel:?}");
+        assert!(a.completion.typing, "from {panel:?}");
+        for c in "the war".chars() {
+            a.update(ch(c));
+        }
+        assert!(a.completion.prefix.ends_with("the war"), "from {panel:?}");
+        assert!(commands(&rx).is_empty(), "from {panel:?}");
+    }
+}
+
+#[test]
+fn z_zooms_the_focused_panel_and_z_or_esc_brings_it_back() {
+    let (mut a, _rx) = app();
+    a.update(Msg::Resize(80, 24));
+    for panel in Focus::ORDER {
+        a.update(ch(panel.key()));
+        a.update(key(KeyCode::Esc)); // (leave typing in the completion pane)
+        a.update(ch('z'));
+        assert!(a.zoomed, "{panel:?}");
+        assert_eq!(shown(&a), vec![panel]);
+        let body = view::layout(a.area, a.focus, a.zoomed).unwrap().get(panel);
+        assert_eq!(
+            (body.width, body.height),
+            (80, 21),
+            "all but status and footer"
+        );
+        a.update(ch('z'));
+        assert!(!a.zoomed, "{panel:?}");
+        assert!(shown(&a).len() >= 4);
+        a.update(ch('z'));
+        a.update(key(KeyCode::Esc));
+        assert!(!a.zoomed, "Esc unzooms {panel:?}");
+    }
+}
+
+#[test]
+fn enter_zooms_a_chart_but_keeps_its_meaning_elsewhere() {
+    let (mut a, _rx) = app();
+    for chart in [Focus::Perplexity, Focus::Gradients] {
+        a.update(ch(chart.key()));
+        a.update(key(KeyCode::Enter));
+        assert!(a.zoomed, "{chart:?}");
+        a.update(key(KeyCode::Enter));
+        assert!(!a.zoomed, "{chart:?}");
+    }
+    // On the form Enter edits a field; on the completion pane it types.
+    a.update(ch('5'));
+    a.update(key(KeyCode::Enter));
+    assert!(!a.zoomed && a.form.is_editing());
+    a.update(key(KeyCode::Esc));
+    a.update(ch('2'));
+    a.update(key(KeyCode::Esc));
+    a.update(key(KeyCode::Enter));
+    assert!(!a.zoomed && a.completion.typing);
+}
+
+#[test]
+fn tab_and_direct_keys_while_zoomed_show_the_next_panel_zoomed() {
+    let (mut a, _rx) = app();
+    a.update(ch('z'));
+    a.update(key(KeyCode::Tab));
+    assert!(a.zoomed);
+    assert_eq!(shown(&a), vec![Focus::Completion]);
+    // Esc first leaves typing, then unzooms.
+    a.update(key(KeyCode::Esc));
+    assert!(a.zoomed && !a.completion.typing);
+    a.update(ch('3'));
+    assert_eq!(shown(&a), vec![Focus::Heatmap]);
+    let screen = common::screen::screen(&mut a, 120, 40);
+    assert!(screen.contains("[3] Hidden state"), "{screen}");
+    assert!(!screen.contains("[1] Perplexity"), "{screen}");
+    assert!(screen.contains("z/Esc unzoom"), "{screen}");
+    a.update(key(KeyCode::Esc));
+    assert!(!a.zoomed);
+}
+
+#[test]
+fn the_cockpit_keys_still_work_in_every_panel_that_does_not_take_them() {
+    for panel in Focus::ORDER {
+        let (mut a, rx) = app();
+        a.update(ch(panel.key()));
+        a.update(key(KeyCode::Esc));
+        a.update(ch(' '));
+        assert_eq!(commands(&rx), vec![Command::Start], "space in {panel:?}");
+        assert_eq!(a.update(ch('o')), Action::ListRuns, "o in {panel:?}");
+        assert_eq!(a.update(ch('q')), Action::Quit, "q in {panel:?}");
+    }
+}
+
+#[test]
+fn the_help_scrolls_where_it_does_not_fit() {
+    let (mut a, rx) = app();
+    a.update(Msg::Resize(80, 24));
+    a.update(ch('?'));
+    let max = help::max_scroll(a.area, &a.theme);
+    assert!(max > 0, "the key list is longer than 24 rows");
+    let top = common::screen::screen(&mut a, 80, 24);
+    assert!(top.contains("↑/↓ PgUp/PgDn scroll"), "{top}");
+    a.update(key(KeyCode::Down));
+    a.update(key(KeyCode::Down));
+    assert!(a.help);
+    assert_eq!(a.help_scroll, 2);
+    a.update(key(KeyCode::End));
+    assert_eq!(a.help_scroll, max);
+    let bottom = common::screen::screen(&mut a, 80, 24);
+    assert!(bottom.contains("Dialogs"), "{bottom}");
+    assert!(!bottom.contains("Anywhere"), "{bottom}");
+    a.update(key(KeyCode::PageUp));
+    a.update(key(KeyCode::Home));
+    assert_eq!(a.help_scroll, 0);
+    // Any other key closes it and does nothing else.
+    a.update(ch(' '));
+    assert!(!a.help);
+    assert!(commands(&rx).is_empty());
+    // Where it fits it does not scroll.
+    a.update(Msg::Resize(200, 50));
+    a.update(ch('?'));
+    a.update(key(KeyCode::Down));
+    assert_eq!((a.help, a.help_scroll), (true, 0));
+    let screen = common::screen::screen(&mut a, 200, 50);
+    assert!(screen.contains("Keys — press any key to close"), "{screen}");
+    assert!(
+        screen.contains("Dialogs") && screen.contains("Anywhere"),
+        "{screen}"
+    );
+}
+
+/// Every key the footer offers, in every mode, is one the help overlay explains.
+#[test]
+fn the_footer_offers_only_keys_the_help_explains() {
+    let listed: Vec<&str> = help::sections()
+        .iter()
+        .flat_map(|s| s.1.iter())
+        .map(|k| k.key)
+        .collect();
+    let explained = |k: &str| {
+        listed.contains(&k)
+            || k.split('/').all(|part| {
+                listed
+                    .iter()
+                    .any(|l| l.split([' ', '/', ',']).any(|w| w == part))
+            })
+    };
+    let (mut a, _rx) = app();
+    let mut modes = Vec::new();
+    for panel in Focus::ORDER {
+        a.update(ch(panel.key()));
+        modes.push(view::footer_keys(&a));
+        a.update(ch('z'));
+        modes.push(view::footer_keys(&a));
+        a.update(key(KeyCode::Esc));
+        a.update(key(KeyCode::Esc));
+    }
+    a.update(ch('5'));
+    a.update(key(KeyCode::Enter));
+    assert!(a.form.is_editing());
+    modes.push(view::footer_keys(&a));
+    for keys in modes {
+        assert!(keys.iter().any(|k| !k.short.is_empty()));
+        for k in keys.iter().filter(|k| !k.key.ends_with(':')) {
+            assert!(
+                explained(k.key),
+                "footer key {:?} is not in the help",
+                k.key
+            );
+        }
+    }
+}
+
+#[test]
+fn the_footer_says_what_the_focused_panel_does_now() {
+    let (mut a, _rx) = app();
+    let footer = |a: &mut App| {
+        let s = common::screen::screen(a, 120, 40);
+        s.lines().last().unwrap().to_owned()
+    };
+    let f = footer(&mut a);
+    assert!(
+        f.contains("Enter zoom") && f.contains("space start/pause"),
+        "{f}"
+    );
+    assert!(f.trim_end().ends_with("? help"), "{f}");
+    a.update(ch('/'));
+    let f = footer(&mut a);
+    assert!(
+        f.contains("every key is text") && f.contains("Esc stop typing"),
+        "{f}"
+    );
+    assert!(!f.contains("space start/pause"), "{f}");
+    a.update(key(KeyCode::Esc));
+    a.update(ch('5'));
+    let f = footer(&mut a);
+    assert!(f.contains("↑/↓ field") && f.contains("Enter edit"), "{f}");
+    a.update(key(KeyCode::Enter));
+    let f = footer(&mut a);
+    assert!(f.contains("Enter apply") && f.contains("Esc cancel"), "{f}");
+}
+
+/// The README's cockpit section names every key the cockpit has (the help overlay's tables).
+#[test]
+fn the_readme_names_every_cockpit_key() {
+    let readme = include_str!("../README.md");
+    let section = readme
+        .split("## The cockpit")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .unwrap();
+    let mut keys: Vec<String> = help::GLOBAL.iter().map(|k| k.key.to_owned()).collect();
+    for panel in Focus::ORDER {
+        keys.extend(help::panel_keys(panel).iter().map(|k| k.key.to_owned()));
+    }
+    for k in keys {
+        let written = match k.as_str() {
+            "1-5" => "`1`…`5`".to_owned(),
+            "a-z 0-9 space" => "letters, digits, space".to_owned(),
+            "Enter or i" => "Enter or `i`".to_owned(),
+            k if k.chars().count() == 1 => format!("`{k}`"),
+            k => k.to_owned(),
+        };
+        assert!(section.contains(&written), "README lacks {written:?} ({k})");
+    }
 }

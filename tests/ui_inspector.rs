@@ -150,7 +150,7 @@ fn the_selected_unit_colours_the_completion_and_the_validation_excerpt() {
     assert_eq!(comp.continuation(), " ".repeat(CONTINUATION_LEN));
     let text = comp.prefix();
     assert_eq!(text, "it has a time");
-    let areas = view::layout(Rect::new(0, 0, 120, 40)).unwrap();
+    let areas = view::layout(Rect::new(0, 0, 120, 40), a.focus, a.zoomed).unwrap();
     let (x0, y) = find_at(&buf, &text, areas.completion.x + 1).expect("the completion line");
     for (i, c) in text.chars().enumerate() {
         let cell = &buf[(x0 + i as u16, y)];
@@ -233,7 +233,7 @@ fn heatmap_keys_and_clicks_select_units_and_the_grid_scrolls_to_the_selection() 
     // A click on the grid's first row selects its top unit, a second click its partner.
     a.update(ch('x'));
     a.update(Msg::Resize(120, 40));
-    let areas = view::layout(Rect::new(0, 0, 120, 40)).unwrap();
+    let areas = view::layout(Rect::new(0, 0, 120, 40), a.focus, a.zoomed).unwrap();
     let h = areas.heatmap;
     let click = |col, row| {
         Msg::Mouse(ratatui::crossterm::event::MouseEvent {
@@ -496,7 +496,7 @@ fn the_pane_shows_korean_aligned_and_names_unknown_characters() {
     assert_eq!(buf[(x + 9, y)].fg, a.theme.warn);
     assert!(find(&buf, "not in the vocabulary, read as <unk>: 한").is_some());
     // The pane's right border stays in its column on the Korean line.
-    let areas = view::layout(Rect::new(0, 0, 120, 40)).unwrap();
+    let areas = view::layout(Rect::new(0, 0, 120, 40), a.focus, a.zoomed).unwrap();
     let right = areas.completion.x + areas.completion.width - 1;
     assert_eq!(buf[(right, y)].symbol(), "│");
 }

@@ -1,5 +1,5 @@
-//! Whole-screen snapshots (TestBackend + insta) in every state at three sizes, from synthetic
-//! events, plus "no size panics".
+//! Whole-screen snapshots (TestBackend + insta) in every state at 60×18, 80×24, 120×40 and
+//! 200×50 (and the too-small message at 30×8), from synthetic events, plus "no size panics".
 
 mod common;
 
@@ -10,7 +10,7 @@ use rnn_tui::hparams::HParams;
 use rnn_tui::train::{Event, TrainerState};
 use rnn_tui::tui::{fixtures, Action, App, ColorMode, Msg, Theme};
 
-const SIZES: [(u16, u16); 3] = [(120, 40), (80, 24), (30, 8)];
+const SIZES: [(u16, u16); 5] = [(120, 40), (80, 24), (30, 8), (60, 18), (200, 50)];
 
 fn key(code: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
@@ -51,6 +51,7 @@ fn states() -> Vec<(&'static str, App)> {
     for _ in 0..4 {
         form.update(key(KeyCode::Tab));
     }
+    assert_eq!(form.focus, rnn_tui::tui::Focus::Form);
     form.update(key(KeyCode::Enter));
     form.update(key(KeyCode::Backspace));
     form.update(key(KeyCode::Backspace));
@@ -78,8 +79,30 @@ fn states() -> Vec<(&'static str, App)> {
         Ok(fixtures::past_run_records(200)),
     );
 
+    // `/` from the first screen: typing into the completion pane.
+    let mut typing = training();
+    typing.update(key(KeyCode::Char('/')));
+    for c in "the war".chars() {
+        typing.update(key(KeyCode::Char(c)));
+    }
+
+    // `z` on the perplexity chart, and on the heatmap (reached with its digit).
+    let mut zoom_chart = training();
+    zoom_chart.update(key(KeyCode::Char('z')));
+    let mut zoom_heatmap = training();
+    zoom_heatmap.update(key(KeyCode::Char('3')));
+    zoom_heatmap.update(key(KeyCode::Char('z')));
+
+    // The gradient chart focused: on short terminals it takes the perplexity chart's place.
+    let mut gradients = training();
+    gradients.update(key(KeyCode::Char('4')));
+
     vec![
         ("ready", ready),
+        ("typing", typing),
+        ("zoom_chart", zoom_chart),
+        ("zoom_heatmap", zoom_heatmap),
+        ("gradients_focused", gradients),
         ("runs_picker", picker),
         ("overlay", overlay),
         ("rebuild_refused", refused),

@@ -10,12 +10,13 @@ use ratatui::crossterm::event::{
 };
 use ratatui::layout::{Position, Rect};
 
-use super::context::{Focus, Level};
+use super::context::{Focus, Handled, Level};
 use super::launch::RunList;
 use super::panels::completion::CompletionState;
 use super::panels::form::{self, FormOutcome, FormState};
 use super::panels::gradients::GradientState;
 use super::panels::heatmap::HeatmapState;
+use super::panels::help;
 use super::panels::perplexity::{OverlayCurve, PerplexityState};
 use super::panels::runs::{PickerOutcome, RunsPicker};
 use super::panels::status::StatusState;
@@ -81,7 +82,11 @@ pub struct App {
     pub theme: Theme,
     commands: Option<Sender<Command>>,
     pub focus: Focus,
+    /// The focused panel fills the body (`z`, Enter on a chart; `z` or Esc again leaves).
+    pub zoomed: bool,
     pub help: bool,
+    /// Lines the help overlay is scrolled down (when it does not fit).
+    pub help_scroll: u16,
     pub dialog: Option<Dialog>,
     /// The runs picker, while open.
     pub picker: Option<RunsPicker>,
@@ -115,7 +120,9 @@ impl App {
             theme,
             commands: None,
             focus: Focus::Perplexity,
+            zoomed: false,
             help: false,
+            help_scroll: 0,
             dialog: None,
             picker: None,
             save_requested: false,
@@ -375,8 +382,7 @@ impl App {
             };
         }
         if self.help {
-            // Any key closes the overlay.
-            self.help = false;
+            self.on_help_key(key);
             return Action::None;
         }
         if let Some(picker) = self.picker.as_mut() {
@@ -394,16 +400,26 @@ impl App {
             }
             _ => {}
         }
-        // A pane being typed into takes every key; otherwise the cockpit's keys come first.
+        // A pane being typed into takes every key; otherwise the keys that move around come
+        // first, then the focused panel's own keys, then the cockpit's.
         if self.focused_takes_all_keys() {
-            return self.key_to_focused(key);
+            return self.key_to_focused(key).unwrap_or(Action::None);
+        }
+        if let Some(action) = self.navigate(key) {
+            return action;
+        }
+        if let Some(action) = self.key_to_focused(key) {
+            return action;
         }
         match key.code {
             KeyCode::Char(' ') => self.toggle_run(),
             KeyCode::Char('r') => return self.ask_restart(),
             KeyCode::Char('s') => self.save(),
             KeyCode::Char('o') => return Action::ListRuns,
-            KeyCode::Char('?') => self.help = true,
+            KeyCode::Char('?') => {
+                self.help = true;
+                self.help_scroll = 0;
+            }
             KeyCode::Char('q') => {
                 if self.training_live() {
                     self.dialog = Some(Dialog::Quit);
@@ -411,10 +427,50 @@ impl App {
                     return Action::Quit;
                 }
             }
+            KeyCode::Esc if self.zoomed => self.zoomed = false,
             KeyCode::Esc => self.notice = None,
-            _ => return self.key_to_focused(key),
+            _ => {}
         }
         Action::None
+    }
+
+    /// The keys that move around, the same in every panel: a panel's digit, `/` for the
+    /// completion pane, `z` to zoom.
+    fn navigate(&mut self, key: KeyEvent) -> Option<Action> {
+        if key
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+        {
+            return None;
+        }
+        let KeyCode::Char(c) = key.code else {
+            return None;
+        };
+        match c {
+            '/' => self.set_focus(Focus::Completion),
+            'z' => self.zoomed = !self.zoomed,
+            c => self.set_focus(Focus::from_key(c)?),
+        }
+        Some(Action::None)
+    }
+
+    /// A key while the help overlay is open: the arrows (and k/j, PgUp/PgDn, Home/End) scroll
+    /// it where it does not fit, any other key closes it and does nothing else.
+    fn on_help_key(&mut self, key: KeyEvent) {
+        let max = help::max_scroll(self.area, &self.theme);
+        let s = self.help_scroll;
+        self.help_scroll = match key.code {
+            KeyCode::Up | KeyCode::Char('k') => s.saturating_sub(1),
+            KeyCode::Down | KeyCode::Char('j') => s.saturating_add(1).min(max),
+            KeyCode::PageUp => s.saturating_sub(10),
+            KeyCode::PageDown => s.saturating_add(10).min(max),
+            KeyCode::Home => 0,
+            KeyCode::End => max,
+            _ => {
+                self.help = false;
+                0
+            }
+        };
     }
 
     fn focused_takes_all_keys(&self) -> bool {
@@ -425,23 +481,34 @@ impl App {
         }
     }
 
-    /// Hand a key to the focused panel and carry out what it asks.
-    fn key_to_focused(&mut self, key: KeyEvent) -> Action {
+    /// Offer a key to the focused panel: `Some` with what it asks when the panel used the key,
+    /// `None` when it left it to the cockpit.
+    fn key_to_focused(&mut self, key: KeyEvent) -> Option<Action> {
         match self.focus {
-            Focus::Completion => {
-                self.completion.on_key(key);
-                Action::None
-            }
+            Focus::Completion => match self.completion.on_key(key) {
+                Handled::Yes => Some(Action::None),
+                Handled::No => None,
+            },
             Focus::Form => {
+                if !self.form.uses(&key) {
+                    return None;
+                }
                 let outcome = self.form.on_key(key, &self.hp);
-                self.on_form(outcome)
+                Some(self.on_form(outcome))
             }
+            // Enter zooms a chart, as `z` does.
+            Focus::Perplexity | Focus::Gradients if key.code == KeyCode::Enter => {
+                self.zoomed = !self.zoomed;
+                Some(Action::None)
+            }
+            Focus::Perplexity | Focus::Gradients => None,
             Focus::Heatmap => {
                 let units = self.heatmap_units();
-                self.heatmap.on_key(key, units);
-                Action::None
+                match self.heatmap.on_key(key, units) {
+                    Handled::Yes => Some(Action::None),
+                    Handled::No => None,
+                }
             }
-            Focus::Perplexity | Focus::Gradients => Action::None,
         }
     }
 
@@ -616,7 +683,7 @@ impl App {
         {
             return;
         }
-        let Some(areas) = view::layout(self.area) else {
+        let Some(areas) = view::layout(self.area, self.focus, self.zoomed) else {
             return;
         };
         let p = Position::new(m.column, m.row);

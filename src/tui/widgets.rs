@@ -23,8 +23,15 @@ pub fn hinted_title(name: &'static str, hint: &str, theme: &Theme) -> Line<'stat
     ])
 }
 
-/// A panel's border: bright when it has the focus.
+/// A panel's border, bright when it has the focus, and its title after the panel's direct
+/// key (`" [3]"`), so every panel shows its key the same way without drawing it itself.
 pub fn panel_block<'a>(title: impl Into<Line<'a>>, ctx: Ctx) -> Block<'a> {
+    let mut title: Line<'a> = title.into();
+    if let Some(k) = ctx.key {
+        title
+            .spans
+            .insert(0, Span::styled(format!(" [{k}]"), ctx.theme.key_style()));
+    }
     Block::bordered()
         .title(title)
         .border_style(ctx.theme.border_style(ctx.focused))

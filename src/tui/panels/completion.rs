@@ -19,7 +19,7 @@ use ratatui::Frame;
 
 use crate::model::snapshot::Completion;
 use crate::model::{ModelSnapshot, Sampling};
-use crate::tui::context::Ctx;
+use crate::tui::context::{Ctx, Handled, KeyHelp};
 use crate::tui::panels::heatmap::activation_style;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::{panel_block, title};
@@ -37,23 +37,37 @@ pub const TEMPERATURES: [f64; 13] = [
 /// The top-k limits Ctrl-→/← step through; past the last: no limit.
 pub const TOP_KS: [usize; 7] = [1, 2, 3, 5, 10, 20, 40];
 
-/// The pane's own keys, for the help overlay and the footer.
-pub fn keys() -> &'static [(&'static str, &'static str)] {
-    &[
-        (
-            "letters, digits, space",
-            "are text while typing (q, r, s, o too)",
+/// The pane's keys, for the help overlay and the footer. While typing, only keys that are not
+/// text reach anything (Esc, Tab, Ctrl-… and Alt-… combinations, paste).
+pub fn keys() -> &'static [KeyHelp] {
+    const KEYS: &[KeyHelp] = &[
+        KeyHelp::help_only("/", "jump here from any panel, ready to type"),
+        KeyHelp::new("Enter or i", "type", "type into the prefix again after Esc"),
+        KeyHelp::help_only(
+            "a-z 0-9 space",
+            "are text while typing (q, r, s, z, 1-5 too; Hangul and other scripts as well)",
         ),
-        ("Backspace", "delete the last character"),
-        ("Ctrl-W", "delete the last word"),
-        ("Ctrl-U", "clear the prefix"),
-        ("paste", "insert the pasted text (bracketed paste)"),
-        ("Ctrl-T", "greedy ↔ sampled (temperature, top-k, seed)"),
-        ("Ctrl-N", "a new sample: the next seed"),
-        ("Ctrl-↑/↓ (Alt-↑/↓)", "sampling temperature up / down"),
-        ("Ctrl-→/← (Alt-→/←)", "top-k up / down (past 40: all)"),
-        ("Esc", "leave typing mode (Enter or i types again)"),
-    ]
+        KeyHelp::new("Backspace", "delete", "delete the last character"),
+        KeyHelp::new("Esc", "stop typing", "stop typing: keys are commands again"),
+        KeyHelp::help_only("Ctrl-W", "delete the last word"),
+        KeyHelp::new("Ctrl-U", "clear", "clear the prefix"),
+        KeyHelp::help_only(
+            "paste",
+            "insert pasted text into the prefix (bracketed paste; from any panel)",
+        ),
+        KeyHelp::new(
+            "Ctrl-T",
+            "sample",
+            "greedy ↔ sampled with a temperature, top-k and seed (the title shows which)",
+        ),
+        KeyHelp::new("Ctrl-N", "new", "a new sample: the next seed"),
+        KeyHelp::help_only("Ctrl-↑/↓", "sampling temperature up / down (Alt-↑/↓ too)"),
+        KeyHelp::help_only(
+            "Ctrl-→/←",
+            "top-k up / down, past 40: every character (Alt-→/← too)",
+        ),
+    ];
+    KEYS
 }
 
 /// How the pane continues the prefix.
@@ -310,17 +324,18 @@ impl CompletionState {
     }
 
     /// A key while the pane has the focus. While typing it takes every key (Esc leaves);
-    /// otherwise Enter and `i` start typing. The Ctrl keys of [`keys`] work either way. The
-    /// effects are all the pane's own.
-    pub fn on_key(&mut self, key: KeyEvent) {
+    /// otherwise Enter and `i` start typing and the rest is left to the cockpit. The Ctrl keys
+    /// of [`keys`] work either way. The effects are all the pane's own.
+    pub fn on_key(&mut self, key: KeyEvent) -> Handled {
         if self.on_mode_key(key) {
-            return;
+            return Handled::Yes;
         }
         if !self.typing {
             if matches!(key.code, KeyCode::Enter | KeyCode::Char('i')) {
                 self.typing = true;
+                return Handled::Yes;
             }
-            return;
+            return Handled::No;
         }
         match key.code {
             KeyCode::Esc => self.typing = false,
@@ -334,6 +349,7 @@ impl CompletionState {
             }
             _ => {}
         }
+        Handled::Yes
     }
 
     pub fn recompute(&mut self) {
@@ -393,7 +409,7 @@ impl CompletionState {
         } else if focused {
             "Enter to type"
         } else {
-            "Tab here to type"
+            "/ to type"
         };
         let heading = Line::from(vec![
             title(" Completion ", t),

@@ -9,8 +9,18 @@ use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use crate::hparams::{Field, HParams};
-use crate::tui::context::Ctx;
+use crate::tui::context::{Ctx, KeyHelp};
 use crate::tui::widgets::{framed, hinted_title, panel_block};
+
+/// The form's keys, for the help overlay and the footer.
+pub fn keys() -> &'static [KeyHelp] {
+    const KEYS: &[KeyHelp] = &[
+        KeyHelp::new("↑/↓", "field", "select a field (k/j too)"),
+        KeyHelp::new("Enter", "edit", "edit the field / apply the edit"),
+        KeyHelp::new("Esc", "cancel", "cancel the edit"),
+    ];
+    KEYS
+}
 
 /// The name a field goes by in the form and in the messages about it.
 pub fn label(field: Field) -> &'static str {
@@ -90,6 +100,16 @@ impl FormState {
     /// Whether a field is open: the form then takes every key (Tab aside).
     pub fn is_editing(&self) -> bool {
         self.editing.is_some()
+    }
+
+    /// Whether [`FormState::on_key`] does something with `key`: every key while a field is
+    /// open, else ↑/↓, k/j and Enter (the others are the cockpit's).
+    pub fn uses(&self, key: &KeyEvent) -> bool {
+        self.is_editing()
+            || matches!(
+                key.code,
+                KeyCode::Up | KeyCode::Down | KeyCode::Char('k' | 'j') | KeyCode::Enter
+            )
     }
 
     /// A key while the form has the focus; `hp` holds the values the fields show and the edit
@@ -180,22 +200,50 @@ impl FormState {
 pub const HEIGHT: u16 = Field::ALL.len() as u16 + 4;
 
 impl FormState {
+    /// The form folded to one line while it does not have the focus: its direct key, its name,
+    /// how to open it and every value, as many as the width allows (the full form opens when
+    /// the panel is focused).
+    pub fn draw_summary(&self, f: &mut Frame, area: Rect, ctx: Ctx, hp: &HParams) {
+        let t = ctx.theme;
+        let mut spans = vec![Span::styled("▸", t.border_style(ctx.focused))];
+        if let Some(k) = ctx.key {
+            spans.push(Span::styled(format!(" [{k}]"), t.key_style()));
+            spans.push(Span::styled(" Hyperparameters ", t.title_style()));
+            spans.push(Span::styled(format!("({k} to edit) "), t.dim_style()));
+        } else {
+            spans.push(Span::styled(" Hyperparameters ", t.title_style()));
+        }
+        for (i, field) in Field::ALL.iter().enumerate() {
+            if i > 0 {
+                spans.push(Span::styled(" · ", t.dim_style()));
+            }
+            spans.push(Span::styled(format!("{} ", field.key()), t.dim_style()));
+            spans.push(Span::styled(hp.get(*field), Style::default().fg(t.fg)));
+        }
+        f.render_widget(Paragraph::new(Line::from(spans)).style(t.base()), area);
+    }
+}
+
+impl FormState {
     /// `hp`: the values the fields show while they are not being edited.
     pub fn draw(&self, f: &mut Frame, area: Rect, ctx: Ctx, hp: &HParams) {
         let t = ctx.theme;
         let st = self;
         let focused = ctx.focused;
         let hint = if st.editing.is_some() {
-            "Enter applies · Esc cancels"
+            "Enter applies · Esc cancels".to_owned()
         } else if focused {
-            "↑↓ select · Enter edits"
+            "↑↓ select · Enter edits".to_owned()
         } else {
-            "Tab here to edit"
+            match ctx.key {
+                Some(k) => format!("{k} to edit"),
+                None => "Tab here to edit".to_owned(),
+            }
         };
         let inner = framed(
             f,
             area,
-            panel_block(hinted_title(" Hyperparameters ", hint, t), ctx),
+            panel_block(hinted_title(" Hyperparameters ", &hint, t), ctx),
         );
         if inner.height == 0 || inner.width == 0 {
             return;

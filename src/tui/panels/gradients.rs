@@ -9,9 +9,19 @@ use ratatui::Frame;
 
 use super::chart::{self, batch_x};
 use crate::metrics::BatchStats;
-use crate::tui::context::Ctx;
+use crate::tui::context::{Ctx, KeyHelp};
 use crate::tui::series::{decimate, Series};
 use crate::tui::widgets::{fmt_norm, framed, panel_block, placeholder, title};
+
+/// The panel's own keys, for the help overlay and the footer (the app carries them out).
+pub fn keys() -> &'static [KeyHelp] {
+    const KEYS: &[KeyHelp] = &[KeyHelp::new(
+        "Enter",
+        "zoom",
+        "zoom the chart to the whole screen and back (as z)",
+    )];
+    KEYS
+}
 
 #[derive(Clone, Debug)]
 pub struct GradientState {

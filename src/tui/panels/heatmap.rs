@@ -25,7 +25,7 @@ use unicode_width::UnicodeWidthStr;
 use crate::data::vocab::UNK;
 use crate::eval::inspect::{self, Probe, UnitScore};
 use crate::model::snapshot::Completion;
-use crate::tui::context::Ctx;
+use crate::tui::context::{Ctx, Handled, KeyHelp};
 use crate::tui::theme::{ColorMode, Theme};
 use crate::tui::widgets::{framed, panel_block, placeholder, title};
 
@@ -45,24 +45,30 @@ pub const POSITIVE_GLYPHS: [&str; 5] = [" ", "░", "▒", "▓", "█"];
 /// Glyphs for |v| in five steps, negative values.
 pub const NEGATIVE_GLYPHS: [&str; 5] = [" ", "·", "∘", "○", "●"];
 
-/// The heatmap's own keys, for the help overlay and the footer.
-pub fn keys() -> &'static [(&'static str, &'static str)] {
-    &[
-        (
+/// The heatmap's keys, for the help overlay and the footer (z zooms it, as any panel).
+pub fn keys() -> &'static [KeyHelp] {
+    const KEYS: &[KeyHelp] = &[
+        KeyHelp::new(
             "↑/↓",
+            "unit",
             "select a hidden unit: the completion and a validation excerpt are coloured by it",
         ),
-        ("PgUp/PgDn", "move the selection 8 units"),
-        (
+        KeyHelp::help_only(
+            "PgUp/PgDn, Home/End",
+            "move the selection 8 units, to the first or last unit",
+        ),
+        KeyHelp::new(
             "f",
-            "find the unit that best follows something visible (space, word, line, quotes)",
+            "find unit",
+            "select the unit that best follows something visible (after a space, inside a word, position in the word or line, inside quotes) and show r",
         ),
-        ("x", "clear the selection"),
-        (
+        KeyHelp::help_only("x", "clear the selection"),
+        KeyHelp::help_only(
             "click",
-            "select the unit under the pointer (again: its partner)",
+            "select the unit under the pointer (again: its partner in the row)",
         ),
-    ]
+    ];
+    KEYS
 }
 
 /// The NO_COLOR glyph for a value in -1..1: |v| < 0.05 blank, then steps of 0.25.
@@ -164,14 +170,14 @@ impl HeatmapState {
         }
     }
 
-    /// A key while the heatmap has the focus, in a model with `units` units. Returns whether
-    /// the key was the heatmap's.
-    pub fn on_key(&mut self, key: KeyEvent, units: usize) -> bool {
+    /// A key while the heatmap has the focus, in a model with `units` units: used, or left to
+    /// the cockpit.
+    pub fn on_key(&mut self, key: KeyEvent, units: usize) -> Handled {
         if key
             .modifiers
             .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
         {
-            return false;
+            return Handled::No;
         }
         let last = units.saturating_sub(1);
         let sel = self.selected.map(|u| u.min(last));
@@ -184,21 +190,21 @@ impl HeatmapState {
             KeyCode::End => Some(last),
             KeyCode::Char(FIND_KEY) => {
                 self.find();
-                return true;
+                return Handled::Yes;
             }
             KeyCode::Char(CLEAR_KEY) => {
                 self.selected = None;
                 self.found = None;
                 self.note = None;
-                return true;
+                return Handled::Yes;
             }
-            _ => return false,
+            _ => return Handled::No,
         };
         if units > 0 {
             self.selected = new;
             self.note = None;
         }
-        true
+        Handled::Yes
     }
 
     /// A left click at `pos` inside the panel drawn at `panel`, for a model with `units`

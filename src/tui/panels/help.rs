@@ -1,4 +1,8 @@
 //! The help overlay (`?`): every key, and the dialogs that ask y/n.
+//!
+//! The overlay is built from tables: the cockpit's own keys ([`GLOBAL`]) and, under each
+//! panel's name, that panel module's `keys()` ([`panel_keys`]), so each panel lists its own keys
+//! in one place, which the footer reads too.
 
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -6,66 +10,150 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
+use super::{completion, form, gradients, heatmap, perplexity};
+use crate::tui::context::{Focus, KeyHelp};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::{popup, popup_block};
 
-/// Every key the cockpit knows, as the overlay lists it.
-pub const KEYS: [(&str, &str); 22] = [
-    ("space", "start training / pause / resume"),
-    ("Tab / Shift-Tab", "move focus to the next / previous panel"),
-    ("mouse click", "focus the panel under the pointer"),
-    ("r", "restart: new model, new run (asks while training)"),
-    ("s", "save now (runs also save each epoch and on quit)"),
-    ("o", "runs picker: continue or compare a saved run"),
-    ("?", "show this help (any key closes it)"),
-    ("q", "quit (asks first while training)"),
-    (
+/// The cockpit's own keys: they work whichever panel has the focus, except while a pane is
+/// being typed into (then only Tab, Shift-Tab and Ctrl-C do).
+pub const GLOBAL: &[KeyHelp] = &[
+    KeyHelp::new("space", "start/pause", "start training / pause / resume"),
+    KeyHelp::new(
+        "1-5",
+        "panel",
+        "go to a panel (its key is in its title: [1] …)",
+    ),
+    KeyHelp::new(
+        "Tab",
+        "next",
+        "next panel in reading order (left→right, top→bottom)",
+    ),
+    KeyHelp::help_only("Shift-Tab", "previous panel"),
+    KeyHelp::new("/", "type", "type into the completion pane, from any panel"),
+    KeyHelp::new(
+        "z",
+        "zoom",
+        "zoom the focused panel to the whole screen and back",
+    ),
+    KeyHelp::help_only("mouse click", "focus the panel under the pointer"),
+    KeyHelp::new(
+        "r",
+        "restart",
+        "restart: new model, new run (asks while training)",
+    ),
+    KeyHelp::new(
+        "s",
+        "save",
+        "save now (runs also save each epoch and on quit)",
+    ),
+    KeyHelp::new("o", "runs", "runs picker: continue or compare a saved run"),
+    KeyHelp::new("?", "help", "show this help"),
+    KeyHelp::new("q", "quit", "quit (asks first while training)"),
+    KeyHelp::help_only(
         "Ctrl-C",
         "quit at once, saving (so do SIGTERM/SIGINT/SIGHUP)",
     ),
-    ("Esc", "cancel: close a dialog, an edit, or typing mode"),
-    (
-        "— Completion pane",
-        "when focused, keys type into the prefix:",
+    KeyHelp::help_only(
+        "Esc",
+        "close a dialog, an edit, typing, the zoom, a message",
     ),
-    (
-        "  letters, space",
-        "are text there (q, r, s, o too), not commands",
-    ),
-    ("  Backspace", "delete the last character"),
-    ("  Esc", "leave typing mode (Enter or i types again)"),
-    ("— Hyperparameter form", ""),
-    ("  ↑/↓ or k/j", "select a field"),
-    ("  Enter", "edit the field / apply the edit"),
-    ("  Esc", "cancel the edit"),
-    ("— Runs picker", ""),
-    (
-        "  ↑/↓ or k/j, Enter",
-        "select a run / continue it (saves the current one)",
-    ),
-    ("  c", "overlay its curve, dimmed (press again to remove)"),
-    ("— Dialogs", "y or Enter confirms, n or Esc cancels"),
 ];
 
-/// The key list over `area`.
-pub fn draw(f: &mut Frame, area: Rect, t: &Theme) {
-    let key_w = KEYS.iter().map(|k| k.0.chars().count()).max().unwrap_or(10) + 2;
-    let lines: Vec<Line> = KEYS
+/// The runs picker's keys (it takes every key while open).
+pub const PICKER: &[KeyHelp] = &[
+    KeyHelp::help_only(
+        "↑/↓ or k/j, Enter",
+        "select a run / continue it (saves the current one)",
+    ),
+    KeyHelp::help_only("c", "overlay its curve, dimmed (press again to remove)"),
+    KeyHelp::help_only("Esc, o or q", "close the picker"),
+];
+
+/// The y/n dialogs' keys.
+pub const DIALOG: &[KeyHelp] = &[KeyHelp::help_only(
+    "y / n",
+    "confirm (y or Enter) / cancel (n or Esc) a question",
+)];
+
+/// A panel's own keys, from its module.
+pub fn panel_keys(panel: Focus) -> &'static [KeyHelp] {
+    match panel {
+        Focus::Perplexity => perplexity::keys(),
+        Focus::Completion => completion::keys(),
+        Focus::Heatmap => heatmap::keys(),
+        Focus::Gradients => gradients::keys(),
+        Focus::Form => form::keys(),
+    }
+}
+
+/// Every section of the overlay: a heading and its keys, in the order shown.
+pub fn sections() -> Vec<(String, &'static [KeyHelp])> {
+    let mut out = vec![("Anywhere (not while typing)".to_owned(), GLOBAL)];
+    for panel in Focus::ORDER {
+        out.push((
+            format!("[{}] {}", panel.key(), panel.name()),
+            panel_keys(panel),
+        ));
+    }
+    out.push(("Runs picker (o)".to_owned(), PICKER));
+    out.push(("Dialogs".to_owned(), DIALOG));
+    out
+}
+
+/// What a panel without keys of its own says in the overlay.
+pub const NO_KEYS: &str = "no keys of its own (z zooms it, as any panel)";
+
+/// The overlay's lines, headings included.
+pub fn lines(t: &Theme) -> Vec<Line<'static>> {
+    let sections = sections();
+    let key_w = sections
         .iter()
-        .map(|(k, d)| {
-            Line::from(vec![
-                Span::styled(format!("{k:<key_w$}"), t.key_style()),
-                Span::styled(*d, Style::default().fg(t.fg)),
-            ])
-        })
-        .collect();
-    let area = popup(f, area, 76, KEYS.len() as u16 + 2);
+        .flat_map(|s| s.1.iter())
+        .map(|k| k.key.chars().count())
+        .max()
+        .unwrap_or(10)
+        + 3;
+    let mut lines = Vec::new();
+    for (heading, keys) in sections {
+        lines.push(Line::from(Span::styled(heading, t.title_style())));
+        if keys.is_empty() {
+            lines.push(Line::from(vec![
+                Span::raw(" ".repeat(key_w)),
+                Span::styled(NO_KEYS, t.dim_style()),
+            ]));
+        }
+        for k in keys {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {:<w$}", k.key, w = key_w - 2), t.key_style()),
+                Span::styled(k.long, Style::default().fg(t.fg)),
+            ]));
+        }
+    }
+    lines
+}
+
+/// How far the overlay can scroll at this terminal size (0 when it fits).
+pub fn max_scroll(area: Rect, t: &Theme) -> u16 {
+    let rows = lines(t).len() as u16;
+    rows.saturating_sub(area.height.saturating_sub(2))
+}
+
+/// The key list over `area`, scrolled down `scroll` lines when it does not fit.
+pub fn draw(f: &mut Frame, area: Rect, t: &Theme, scroll: u16) {
+    let lines = lines(t);
+    let max = max_scroll(area, t);
+    let title = if max > 0 {
+        " Keys — press any key to close · ↑/↓ PgUp/PgDn scroll "
+    } else {
+        " Keys — press any key to close "
+    };
+    let area = popup(f, area, 84, lines.len() as u16 + 2);
     f.render_widget(
-        Paragraph::new(lines).style(t.base()).block(popup_block(
-            " Keys — press any key to close ",
-            t,
-            t.border_focused,
-        )),
+        Paragraph::new(lines)
+            .style(t.base())
+            .scroll((scroll.min(max), 0))
+            .block(popup_block(title, t, t.border_focused)),
         area,
     );
 }
@@ -88,4 +176,23 @@ pub fn draw_dialog(f: &mut Frame, area: Rect, t: &Theme, question: &str) {
         .block(popup_block(" Confirm ", t, t.warn)),
         area,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_panel_key_range_matches_the_panels() {
+        assert_eq!(GLOBAL[1].key, format!("1-{}", Focus::ORDER.len()));
+    }
+
+    #[test]
+    fn every_panel_has_a_section_under_its_direct_key() {
+        let headings: Vec<String> = sections().into_iter().map(|s| s.0).collect();
+        for p in Focus::ORDER {
+            let h = format!("[{}] {}", p.key(), p.name());
+            assert!(headings.contains(&h), "{h} missing from {headings:?}");
+        }
+    }
 }

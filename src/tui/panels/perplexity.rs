@@ -10,13 +10,26 @@ use ratatui::Frame;
 use super::chart::{self, batch_x};
 use crate::metrics::MetricRecord;
 use crate::metrics::{BatchStats, EpochStats};
-use crate::tui::context::Ctx;
+use crate::tui::context::{Ctx, KeyHelp};
 use crate::tui::series::{decimate, Series};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::{fmt_ppl, framed, panel_block, placeholder, title};
 
+/// Narrower charts draw no legend box (it would cover the curves).
+pub const LEGEND_MIN_WIDTH: u16 = 40;
+
 /// Weight of the newest batch in the smoothed curve.
 pub const EMA_ALPHA: f64 = 0.05;
+
+/// The panel's own keys, for the help overlay and the footer (the app carries them out).
+pub fn keys() -> &'static [KeyHelp] {
+    const KEYS: &[KeyHelp] = &[KeyHelp::new(
+        "Enter",
+        "zoom",
+        "zoom the chart to the whole screen and back (as z)",
+    )];
+    KEYS
+}
 
 #[derive(Clone, Debug, Default)]
 pub struct PerplexityState {
@@ -221,10 +234,14 @@ impl PerplexityState {
                 &val_l,
             ),
         ]);
-        let chart = Chart::new(datasets)
+        let mut chart = Chart::new(datasets)
             .x_axis(chart::epoch_axis(t, xb))
             .y_axis(chart::value_axis(t, "ppl (log)", ybounds, ylabels))
             .hidden_legend_constraints((Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)));
+        if chart_area.width < LEGEND_MIN_WIDTH {
+            // A narrow chart needs every column for the curves.
+            chart = chart.legend_position(None);
+        }
         f.render_widget(chart, chart_area);
     }
 }

@@ -6,21 +6,9 @@ mod common;
 
 use common::tmux::Tmux;
 
-/// Press Tab until `text` is on screen (the focus moved to the panel that shows it).
-fn tab_until(t: &Tmux, what: &str, text: &str) -> String {
-    for _ in 0..6 {
-        let s = t.screen();
-        if s.contains(text) {
-            return s;
-        }
-        t.keys(&["Tab"]);
-    }
-    t.wait_for(what, |s| s.contains(text))
-}
-
 #[test]
 #[cfg_attr(not(has_tmux), ignore = "tmux is not installed")]
-fn type_sample_paste_select_a_unit_and_find_one_in_the_cockpit() {
+fn slash_type_sample_paste_zoom_the_heatmap_select_and_find_a_unit() {
     let dir = tempfile::tempdir().unwrap();
     let bin = env!("CARGO_BIN_EXE_rnn-tui");
     let script = format!(
@@ -36,8 +24,11 @@ fn type_sample_paste_select_a_unit_and_find_one_in_the_cockpit() {
     t.keys(&["Space"]);
     t.wait_for("training", |s| s.contains("TRAINING"));
 
-    // Reach the completion pane, clear the prefix (Ctrl-U), type one.
-    tab_until(&t, "the completion pane typing", "typing · Esc leaves");
+    // `/` reaches the completion pane ready to type; clear the prefix (Ctrl-U), type one.
+    t.keys(&["/"]);
+    t.wait_for("the completion pane typing", |s| {
+        s.contains("typing · Esc leaves")
+    });
     t.keys(&["C-u"]);
     t.wait_for("an empty prefix", |s| s.contains("the prefix is empty"));
     t.text("the war");
@@ -68,8 +59,14 @@ fn type_sample_paste_select_a_unit_and_find_one_in_the_cockpit() {
     t.wait_for("greedy again", |s| s.contains("Completion greedy"));
     t.keys(&["Escape"]);
 
-    // The heatmap: select a unit with ↓, see its strip of validation text, find the best unit.
-    tab_until(&t, "the heatmap focused", "(↑/↓ unit · f find)");
+    // The heatmap (3), zoomed (z): select a unit with ↓, see its strip of validation text,
+    // find the best unit.
+    t.keys(&["3"]);
+    t.wait_for("the heatmap focused", |s| s.contains("(↑/↓ unit · f find)"));
+    t.keys(&["z"]);
+    t.wait_for("the heatmap zoomed", |s| {
+        s.contains("z/Esc unzoom") && !s.contains("Perplexity")
+    });
     t.keys(&["Down", "Down"]);
     let s = t.wait_for("unit 1 selected", |s| {
         s.contains("unit 1") && s.contains("val▸")
@@ -80,6 +77,8 @@ fn type_sample_paste_select_a_unit_and_find_one_in_the_cockpit() {
     assert!(s.contains(" r="), "{s}");
     t.keys(&["x"]);
     t.wait_for("the selection cleared", |s| !s.contains("val▸"));
+    t.keys(&["z"]);
+    t.wait_for("unzoomed", |s| s.contains("Perplexity"));
 
     // q asks while training; y confirms; the terminal is given back.
     t.keys(&["q"]);

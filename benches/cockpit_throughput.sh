@@ -4,6 +4,7 @@
 #
 #   bash benches/cockpit_throughput.sh             # d2l defaults, 50 epochs, 1 thread, 3 rounds
 #   EPOCHS=100 THREADS=2 ROUNDS=5 bash benches/cockpit_throughput.sh
+#   INSPECT=1 bash benches/cockpit_throughput.sh   # the neuron inspector on: heatmap (3), f
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
@@ -28,6 +29,12 @@ for r in $(seq "$ROUNDS"); do
     "RNN_TUI_LOG=$log COLORTERM=truecolor $BIN train $ARGS; sleep 60"
   wait_log "$log" "ready on"
   sleep 0.5
+  if [ "${INSPECT:-0}" = 1 ]; then
+    # Select the heatmap's best unit: the completion and the validation strip are coloured
+    # by it, and the trainer reads the validation excerpt with its snapshots.
+    tmux -L "$SOCK" send-keys -t bench 3 f
+    sleep 0.5
+  fi
   tmux -L "$SOCK" send-keys -t bench Space
   wait_log "$log" "finished epochs="
   c=$(grep -o 'tokens_per_s=[0-9.]*' "$log" | tail -1 | cut -d= -f2)

@@ -1,5 +1,7 @@
 //! Perplexity of a trained model on another text (d2l §9.5, exercises 6 and 7).
 
+pub mod inspect;
+
 use crate::data::{Batch, Vocab};
 use crate::model::LanguageModel;
 

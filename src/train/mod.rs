@@ -3,6 +3,7 @@
 pub mod clip;
 pub mod error;
 pub mod outbox;
+pub mod probe;
 pub mod protocol;
 pub mod resume;
 pub mod trainer;

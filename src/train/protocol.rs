@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::eval::inspect::Probe;
 use crate::metrics::{BatchStats, EpochStats, MetricRecord};
 use crate::model::ModelSnapshot;
 
@@ -83,6 +84,11 @@ pub enum Event {
     /// The newest weights, for live completion and the heatmap. Not serialised.
     #[serde(skip)]
     Snapshot(Arc<ModelSnapshot>),
+    /// The state vector after each character of a fixed validation excerpt, read with the
+    /// newest snapshot, for the neuron inspector (only when asked for with
+    /// `Trainer::set_probe`; at most a few times a second). Not serialised.
+    #[serde(skip)]
+    Probe(Arc<Probe>),
     /// The learning rate or clip threshold changed (echo of a `Command`).
     Settings {
         lr: f64,
@@ -120,7 +126,7 @@ impl Event {
     /// Events the front end must see even when it lags. Batch and snapshot events can be
     /// dropped under back-pressure; the next one supersedes them.
     pub fn is_critical(&self) -> bool {
-        !matches!(self, Event::Batch(_) | Event::Snapshot(_))
+        !matches!(self, Event::Batch(_) | Event::Snapshot(_) | Event::Probe(_))
     }
 
     /// The metric record this event carries (batch and epoch events do), as a run's

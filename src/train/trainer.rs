@@ -85,6 +85,8 @@ pub struct Trainer {
     /// Fault injection for tests: panic when this many batches have run.
     panic_after_batches: Option<usize>,
     batches_run: usize,
+    /// Reads a validation excerpt with each published snapshot (the neuron inspector).
+    prober: Option<super::probe::Prober>,
 }
 
 impl Trainer {
@@ -186,6 +188,7 @@ impl Trainer {
             last_snapshot: Instant::now(),
             panic_after_batches: std::env::var(PANIC_ENV).ok().and_then(|v| v.parse().ok()),
             batches_run: 0,
+            prober: None,
             hp,
         }
     }
@@ -327,6 +330,20 @@ impl Trainer {
     /// Choose the implementation that computes loss and gradients (before training starts).
     pub fn set_compute_path(&mut self, path: ComputePath) -> Result<(), TrainError> {
         Ok(self.model.set_compute_path(path)?)
+    }
+
+    /// Also send, with the published weights, the state after each character of a fixed
+    /// validation excerpt ([`Event::Probe`], for the cockpit's neuron inspector).
+    pub fn set_probe(&mut self, on: bool) {
+        self.prober = on.then(|| {
+            let d = &self.dataset;
+            super::probe::Prober::new(crate::eval::inspect::excerpt(
+                &d.vocab,
+                d.ids(),
+                d.num_train,
+                crate::eval::inspect::EXCERPT_CHARS,
+            ))
+        });
     }
 
     pub fn model(&self) -> &LanguageModel {
@@ -547,7 +564,7 @@ impl Trainer {
             self.save_and_report(out, false);
         }
         if self.last_snapshot.elapsed() >= SNAPSHOT_INTERVAL {
-            self.send_snapshot(out)?;
+            self.publish(out, false)?;
         }
         if self.breakpoint == Some((epoch, done_in_epoch)) {
             self.breakpoint = None;
@@ -655,7 +672,16 @@ impl Trainer {
 
     /// Show the front end the newest weights.
     fn send_snapshot(&mut self, out: &mut Outbox) -> Result<(), TrainError> {
-        out.send(Event::Snapshot(Arc::new(self.model.snapshot()?)));
+        self.publish(out, true)
+    }
+
+    /// Send the newest weights, and the inspector's probe when it is due (or `force_probe`).
+    fn publish(&mut self, out: &mut Outbox, force_probe: bool) -> Result<(), TrainError> {
+        let snapshot = Arc::new(self.model.snapshot()?);
+        out.send(Event::Snapshot(snapshot.clone()));
+        if let Some(p) = &mut self.prober {
+            p.send(&snapshot, force_probe, out);
+        }
         self.last_snapshot = Instant::now();
         Ok(())
     }

@@ -15,6 +15,7 @@ use super::launch::RunList;
 use super::panels::completion::CompletionState;
 use super::panels::form::{self, FormOutcome, FormState};
 use super::panels::gradients::GradientState;
+use super::panels::heatmap::HeatmapState;
 use super::panels::help;
 use super::panels::perplexity::{OverlayCurve, PerplexityState};
 use super::panels::runs::{PickerOutcome, RunsPicker};
@@ -33,6 +34,8 @@ pub enum Msg {
     Trainer(Event),
     /// The terminal's new size (for mouse hit-testing).
     Resize(u16, u16),
+    /// Text pasted into the terminal (bracketed paste): it goes into the completion prefix.
+    Paste(String),
 }
 
 /// What the event loop must do after an update.
@@ -95,6 +98,8 @@ pub struct App {
     pub perplexity: PerplexityState,
     pub gradients: GradientState,
     pub completion: CompletionState,
+    /// The heatmap's selected unit and the trainer's validation states (neuron inspector).
+    pub heatmap: HeatmapState,
     pub form: FormState,
     /// The terminal size last seen, for mouse hit-testing.
     pub area: Rect,
@@ -112,6 +117,7 @@ impl App {
             perplexity: PerplexityState::default(),
             gradients: GradientState::new(hp.clip),
             completion: CompletionState::default(),
+            heatmap: HeatmapState::default(),
             form: FormState::default(),
             hp,
             theme,
@@ -181,6 +187,7 @@ impl App {
         self.perplexity.overlay = overlay;
         self.gradients = GradientState::new(hp.clip);
         self.completion.clear_model();
+        self.heatmap.clear_model();
         self.hp = hp;
         self.commands = Some(commands);
         self.save_requested = false;
@@ -281,7 +288,40 @@ impl App {
                 self.area = Rect::new(0, 0, w, h);
                 Action::None
             }
+            Msg::Paste(text) => {
+                self.on_paste(&text);
+                Action::None
+            }
         }
+    }
+
+    /// Pasted text is for the completion prefix (the only place that takes text, besides a
+    /// form field being edited, which keeps it out): it focuses the pane and goes in whole.
+    fn on_paste(&mut self, text: &str) {
+        if self.dialog.is_some() || self.picker.is_some() || self.form.is_editing() {
+            self.notice = Some((
+                Level::Info,
+                "paste goes into the completion prefix: finish this first".into(),
+            ));
+            return;
+        }
+        self.help = false;
+        if self.focus != Focus::Completion || !self.completion.typing {
+            self.set_focus(Focus::Completion);
+            self.completion.typing = true;
+        }
+        self.completion.paste(text);
+    }
+
+    /// Units of the state vector the heatmap shows.
+    fn heatmap_units(&self) -> usize {
+        self.completion
+            .completion
+            .as_ref()
+            .and_then(|c| c.hidden.first())
+            .map(Vec::len)
+            .or_else(|| self.heatmap.probe.as_ref().map(|p| p.units()))
+            .unwrap_or(0)
     }
 
     fn on_event(&mut self, ev: Event) {
@@ -292,6 +332,7 @@ impl App {
             }
             Event::Epoch(e) => self.perplexity.on_epoch(e),
             Event::Snapshot(s) => self.completion.set_snapshot(s.clone()),
+            Event::Probe(p) => self.heatmap.set_probe(p.clone()),
             Event::Settings { lr, clip } => {
                 self.hp.lr = *lr;
                 self.hp.clip = *clip;
@@ -509,8 +550,13 @@ impl App {
                 Some(Action::None)
             }
             Focus::Perplexity | Focus::Gradients => None,
-            // The heatmap has no keys of its own yet: its `on_key` is called here.
-            Focus::Heatmap => None,
+            Focus::Heatmap => {
+                let units = self.heatmap_units();
+                match self.heatmap.on_key(key, units) {
+                    Handled::Yes => Some(Action::None),
+                    Handled::No => None,
+                }
+            }
         }
     }
 
@@ -718,6 +764,10 @@ impl App {
         for (focus, rect) in areas.panels() {
             if rect.contains(p) {
                 self.set_focus(focus);
+                if focus == Focus::Heatmap {
+                    let units = self.heatmap_units();
+                    self.heatmap.click(rect, p, units, self.theme.mode);
+                }
                 return;
             }
         }

@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{never, select, tick, Receiver};
 use ratatui::backend::CrosstermBackend;
 use ratatui::crossterm::event::{
-    self, DisableMouseCapture, EnableMouseCapture, Event as TermEvent,
+    self, DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+    Event as TermEvent,
 };
 use ratatui::crossterm::execute;
 use ratatui::crossterm::terminal::{
@@ -52,19 +53,26 @@ type Term = Terminal<CrosstermBackend<Stdout>>;
 fn setup() -> std::io::Result<Term> {
     enable_raw_mode()?;
     TERMINAL_ACTIVE.store(true, Ordering::SeqCst);
-    execute!(stdout(), EnterAlternateScreen, EnableMouseCapture)?;
+    execute!(
+        stdout(),
+        EnterAlternateScreen,
+        EnableMouseCapture,
+        EnableBracketedPaste
+    )?;
     let mut t = Terminal::new(CrosstermBackend::new(stdout()))?;
     t.hide_cursor()?;
     t.clear()?;
     Ok(t)
 }
 
-/// Leave the alternate screen, raw mode and mouse capture. Safe to call more than once.
+/// Leave the alternate screen, raw mode, mouse capture and bracketed paste. Safe to call more
+/// than once.
 pub fn restore() {
     if TERMINAL_ACTIVE.swap(false, Ordering::SeqCst) {
         let _ = disable_raw_mode();
         let _ = execute!(
             stdout(),
+            DisableBracketedPaste,
             DisableMouseCapture,
             LeaveAlternateScreen,
             ratatui::crossterm::cursor::Show
@@ -99,6 +107,7 @@ fn spawn_input() -> Receiver<Msg> {
                 Ok(TermEvent::Key(k)) => Msg::Key(k),
                 Ok(TermEvent::Mouse(m)) => Msg::Mouse(m),
                 Ok(TermEvent::Resize(w, h)) => Msg::Resize(w, h),
+                Ok(TermEvent::Paste(text)) => Msg::Paste(text),
                 Ok(_) => continue,
                 Err(_) => break,
             };

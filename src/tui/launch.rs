@@ -69,6 +69,7 @@ impl Launcher {
         let mut t = Trainer::new(hp, &self.device, &self.device_name)?;
         t.set_compute_path(self.kernel)?;
         t.set_save_every(self.save_every);
+        t.set_probe(true);
         if let Some(root) = &self.runs_root {
             t.record_on_start(root.clone());
         }
@@ -94,6 +95,7 @@ impl Launcher {
         let Resumed { mut trainer, notes } =
             resume_run(dir, &opts, &self.device, &self.device_name)?;
         trainer.set_save_every(self.save_every);
+        trainer.set_probe(true);
         // Read after recording started: the log is cut back to the checkpoint by then.
         // A log that cannot be read only costs the charts their history.
         let history = dir.metrics().unwrap_or_default();

@@ -180,7 +180,11 @@ pub fn footer_keys(app: &App) -> Vec<KeyHelp> {
     let panel = help::panel_keys(app.focus);
     if app.focus == Focus::Completion && app.completion.typing {
         let mut keys = vec![KeyHelp::new("typing:", "every key is text", "")];
-        keys.extend(panel.iter().filter(|k| k.works_while_typing()));
+        keys.extend(
+            panel
+                .iter()
+                .filter(|k| k.works_while_typing() && !k.short.is_empty()),
+        );
         keys.push(KeyHelp::new("Tab", "next panel", ""));
         return keys;
     }
@@ -308,8 +312,15 @@ pub fn draw(f: &mut Frame, app: &App) {
         let c = ctx(panel);
         match panel {
             Focus::Perplexity => app.perplexity.draw(f, r, c, trainer_failed),
-            Focus::Completion => app.completion.draw(f, r, c),
-            Focus::Heatmap => heatmap::draw(f, r, c, app.completion.completion.as_ref()),
+            Focus::Completion => app.completion.draw(f, r, c, app.heatmap.selected),
+            Focus::Heatmap => heatmap::draw(
+                f,
+                r,
+                c,
+                &app.heatmap,
+                app.completion.completion.as_ref(),
+                Some(&app.completion.prefix),
+            ),
             Focus::Gradients => app.gradients.draw(f, r, c),
             Focus::Form if a.form_open => app.form.draw(f, r, c, &app.hp),
             Focus::Form => app.form.draw_summary(f, r, c, &app.hp),

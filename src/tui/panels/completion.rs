@@ -1,8 +1,15 @@
-//! Live completion: the user types a prefix, the newest snapshot continues it greedily, on every
-//! keystroke and again whenever a new snapshot arrives.
+//! Live completion: the user types a prefix, the newest snapshot continues it — greedily, or
+//! sampled with a temperature, top-k and seed (the same [`Sampling`] as `rnn-tui sample`) — on
+//! every keystroke and again whenever a new snapshot arrives.
+//!
+//! While typing every printable key is text (Korean and other wide characters too: a composed
+//! character arrives as one key); the pane's own commands are Ctrl keys (see [`keys`]).
+//! Characters the model's vocabulary lacks stay in the prefix, marked, and are read as `<unk>`.
 
 use std::sync::Arc;
 
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
@@ -11,9 +18,11 @@ use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use crate::model::snapshot::Completion;
-use crate::model::ModelSnapshot;
+use crate::model::{ModelSnapshot, Sampling};
 use crate::tui::context::{Ctx, Handled, KeyHelp};
-use crate::tui::widgets::{hinted_title, panel_block};
+use crate::tui::panels::heatmap::activation_style;
+use crate::tui::theme::Theme;
+use crate::tui::widgets::{panel_block, title};
 
 /// Characters generated after the prefix.
 pub const CONTINUATION_LEN: usize = 40;
@@ -21,32 +30,134 @@ pub const CONTINUATION_LEN: usize = 40;
 pub const DEFAULT_PREFIX: &str = "time traveller ";
 /// Longest prefix kept (the heatmap cannot show more anyway).
 pub const MAX_PREFIX: usize = 200;
+/// The temperatures Ctrl-↑/↓ step through (the lowest is as good as greedy).
+pub const TEMPERATURES: [f64; 13] = [
+    0.01, 0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9, 1.0, 1.2, 1.5, 2.0, 3.0,
+];
+/// The top-k limits Ctrl-→/← step through; past the last: no limit.
+pub const TOP_KS: [usize; 7] = [1, 2, 3, 5, 10, 20, 40];
 
-/// The pane's keys, for the help overlay and the footer. While typing only keys that are not
-/// text reach anything else (Esc, Tab, Ctrl-… and Alt-… combinations, F-keys).
+/// The pane's keys, for the help overlay and the footer. While typing, only keys that are not
+/// text reach anything (Esc, Tab, Ctrl-… and Alt-… combinations, paste).
 pub fn keys() -> &'static [KeyHelp] {
-    // Each key the pane handles gets a row here; the help overlay and the footer read them.
     const KEYS: &[KeyHelp] = &[
         KeyHelp::help_only("/", "jump here from any panel, ready to type"),
         KeyHelp::new("Enter or i", "type", "type into the prefix again after Esc"),
         KeyHelp::help_only(
             "a-z 0-9 space",
-            "are text while typing (q, r, s, z, 1-5 too)",
+            "are text while typing (q, r, s, z, 1-5 too; Hangul and other scripts as well)",
         ),
         KeyHelp::new("Backspace", "delete", "delete the last character"),
         KeyHelp::new("Esc", "stop typing", "stop typing: keys are commands again"),
+        KeyHelp::help_only("Ctrl-W", "delete the last word"),
+        KeyHelp::new("Ctrl-U", "clear", "clear the prefix"),
+        KeyHelp::help_only(
+            "paste",
+            "insert pasted text into the prefix (bracketed paste; from any panel)",
+        ),
+        KeyHelp::new(
+            "Ctrl-T",
+            "sample",
+            "greedy ↔ sampled with a temperature, top-k and seed (the title shows which)",
+        ),
+        KeyHelp::new("Ctrl-N", "new", "a new sample: the next seed"),
+        KeyHelp::help_only("Ctrl-↑/↓", "sampling temperature up / down (Alt-↑/↓ too)"),
+        KeyHelp::help_only(
+            "Ctrl-→/←",
+            "top-k up / down, past 40: every character (Alt-→/← too)",
+        ),
     ];
     KEYS
 }
 
+/// How the pane continues the prefix.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PaneSampling {
+    /// False: greedy (d2l's `predict`).
+    pub sampled: bool,
+    pub temperature: f64,
+    /// `None`: every character can be drawn.
+    pub top_k: Option<usize>,
+    pub seed: u64,
+}
+
+impl Default for PaneSampling {
+    fn default() -> Self {
+        PaneSampling {
+            sampled: false,
+            temperature: 0.8,
+            top_k: None,
+            seed: 0,
+        }
+    }
+}
+
+impl PaneSampling {
+    /// What the title shows: `greedy`, or e.g. `T=0.8 k=10 seed 3`.
+    pub fn label(&self) -> String {
+        if !self.sampled {
+            return "greedy".into();
+        }
+        let k = self.top_k.map_or("all".to_owned(), |k| k.to_string());
+        format!("T={} k={k} seed {}", self.temperature, self.seed)
+    }
+
+    /// The sampling `rnn-tui sample` would use for the same settings.
+    pub fn sampling(&self) -> Sampling {
+        if self.sampled {
+            Sampling {
+                temperature: Some(self.temperature),
+                top_k: self.top_k,
+            }
+        } else {
+            Sampling::greedy()
+        }
+    }
+
+    fn step_temperature(&mut self, up: bool) {
+        let i = TEMPERATURES
+            .iter()
+            .position(|&t| t >= self.temperature - 1e-9)
+            .unwrap_or(TEMPERATURES.len() - 1);
+        let exact = (TEMPERATURES[i] - self.temperature).abs() < 1e-9;
+        let j = match (up, exact) {
+            (true, true) => (i + 1).min(TEMPERATURES.len() - 1),
+            (true, false) => i,
+            (false, _) => i.saturating_sub(1),
+        };
+        self.temperature = TEMPERATURES[j];
+        self.sampled = true;
+    }
+
+    fn step_top_k(&mut self, up: bool) {
+        let last = TOP_KS.len() - 1;
+        self.top_k = match (self.top_k, up) {
+            (None, true) => None,
+            (None, false) => Some(TOP_KS[last]),
+            (Some(k), up) => {
+                let i = TOP_KS.iter().position(|&t| t >= k).unwrap_or(last);
+                match up {
+                    true if TOP_KS[i] > k => Some(TOP_KS[i]),
+                    true if i == last => None,
+                    true => Some(TOP_KS[i + 1]),
+                    false => Some(TOP_KS[i.saturating_sub(1)]),
+                }
+            }
+        };
+        self.sampled = true;
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct CompletionState {
+    /// The prefix as typed (characters outside the vocabulary included).
     pub prefix: String,
     pub snapshot: Option<Arc<ModelSnapshot>>,
     pub completion: Option<Completion>,
     pub error: Option<String>,
     /// Keys type into the prefix (the pane is focused and not left with Esc).
     pub typing: bool,
+    pub sampling: PaneSampling,
     /// Completions computed (for tests and the benchmark).
     pub computed: u64,
 }
@@ -59,6 +170,7 @@ impl Default for CompletionState {
             completion: None,
             error: None,
             typing: false,
+            sampling: PaneSampling::default(),
             computed: 0,
         }
     }
@@ -77,11 +189,64 @@ impl CompletionState {
         self.error = None;
     }
 
-    /// Append a typed character. Letters are lower-cased, as the corpus was (d2l's
-    /// preprocessing); anything else outside the vocabulary shows as `<unk>`.
+    /// `c` as the model should read it: itself when the vocabulary has it, else its lower
+    /// case when the vocabulary has that (d2l's texts are lower-cased), else itself (unknown,
+    /// shown marked and read as `<unk>`). Without a model yet: ASCII lower case, as d2l.
+    fn normalise(&self, c: char) -> char {
+        let Some(s) = &self.snapshot else {
+            return c.to_ascii_lowercase();
+        };
+        let v = &s.vocab;
+        if v.id(c) != v.unk() {
+            return c;
+        }
+        let mut lower = c.to_lowercase();
+        match (lower.next(), lower.next()) {
+            (Some(l), None) if v.id(l) != v.unk() => l,
+            _ => c,
+        }
+    }
+
+    /// Add `c` to the prefix (without recomputing); control characters are left out, except
+    /// line breaks and tabs, kept when the vocabulary has them and read as spaces otherwise.
+    fn push(&mut self, c: char) -> bool {
+        if self.prefix.chars().count() >= MAX_PREFIX {
+            return false;
+        }
+        let c = if c.is_control() {
+            let known = self
+                .snapshot
+                .as_ref()
+                .is_some_and(|s| s.vocab.id(c) != s.vocab.unk());
+            match c {
+                '\n' | '\t' if known => c,
+                '\n' | '\t' => ' ',
+                _ => return false,
+            }
+        } else {
+            self.normalise(c)
+        };
+        self.prefix.push(c);
+        true
+    }
+
+    /// Append a typed character (see [`CompletionState::normalise`]).
     pub fn type_char(&mut self, c: char) {
-        if self.prefix.chars().count() < MAX_PREFIX && !c.is_control() {
-            self.prefix.push(c.to_ascii_lowercase());
+        if !c.is_control() && self.push(c) {
+            self.recompute();
+        }
+    }
+
+    /// Insert pasted text (CRLF line ends read as one break), then complete once.
+    pub fn paste(&mut self, text: &str) {
+        let mut any = false;
+        for c in text.replace("\r\n", "\n").chars() {
+            if self.prefix.chars().count() >= MAX_PREFIX {
+                break;
+            }
+            any |= self.push(c);
+        }
+        if any {
             self.recompute();
         }
     }
@@ -91,10 +256,80 @@ impl CompletionState {
         self.recompute();
     }
 
+    /// Ctrl-W: the trailing white space, then the word before it.
+    pub fn delete_word(&mut self) {
+        while self.prefix.ends_with(char::is_whitespace) {
+            self.prefix.pop();
+        }
+        while self
+            .prefix
+            .chars()
+            .next_back()
+            .is_some_and(|c| !c.is_whitespace())
+        {
+            self.prefix.pop();
+        }
+        self.recompute();
+    }
+
+    /// Ctrl-U: an empty prefix.
+    pub fn clear_prefix(&mut self) {
+        self.prefix.clear();
+        self.recompute();
+    }
+
+    /// Characters of the prefix the model's vocabulary lacks, each once, in order.
+    pub fn unknown(&self) -> Vec<char> {
+        let Some(s) = &self.snapshot else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for c in self.prefix.chars() {
+            if s.vocab.id(c) == s.vocab.unk() && !out.contains(&c) {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    /// The sampling keys, whether typing or not. Returns whether `key` was one.
+    fn on_mode_key(&mut self, key: KeyEvent) -> bool {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let alt = key.modifiers.contains(KeyModifiers::ALT);
+        let s = &mut self.sampling;
+        match key.code {
+            KeyCode::Char('t') if ctrl => s.sampled = !s.sampled,
+            KeyCode::Char('n') if ctrl => {
+                if s.sampled {
+                    s.seed = s.seed.wrapping_add(1);
+                }
+                s.sampled = true;
+            }
+            KeyCode::Up if ctrl || alt => s.step_temperature(true),
+            KeyCode::Down if ctrl || alt => s.step_temperature(false),
+            KeyCode::Right if ctrl || alt => s.step_top_k(true),
+            KeyCode::Left if ctrl || alt => s.step_top_k(false),
+            KeyCode::Char('u') if ctrl => {
+                self.clear_prefix();
+                return true;
+            }
+            KeyCode::Char('w') if ctrl => {
+                self.delete_word();
+                return true;
+            }
+            _ => return false,
+        }
+        self.recompute();
+        true
+    }
+
     /// A key while the pane has the focus. While typing it takes every key (Esc leaves);
-    /// otherwise only Enter and `i`, which start typing, and leaves the rest to the cockpit.
-    /// The effects are all the pane's own.
+    /// otherwise Enter and `i` start typing and the rest is left to the cockpit. The Ctrl keys
+    /// of [`keys`] work either way. The effects are all the pane's own.
     pub fn on_key(&mut self, key: KeyEvent) -> Handled {
+        if self.on_mode_key(key) {
+            return Handled::Yes;
+        }
         if !self.typing {
             if matches!(key.code, KeyCode::Enter | KeyCode::Char('i')) {
                 self.typing = true;
@@ -120,7 +355,13 @@ impl CompletionState {
     pub fn recompute(&mut self) {
         let Some(s) = &self.snapshot else { return };
         self.computed += 1;
-        match s.complete(&self.prefix, CONTINUATION_LEN) {
+        let mut rng = ChaCha8Rng::seed_from_u64(self.sampling.seed);
+        match s.sample(
+            &self.prefix,
+            CONTINUATION_LEN,
+            &self.sampling.sampling(),
+            &mut rng,
+        ) {
             Ok(c) => {
                 self.completion = Some(c);
                 self.error = None;
@@ -133,25 +374,56 @@ impl CompletionState {
     }
 }
 
+/// `base` with the activation colouring of `v` (background, or a modifier under NO_COLOR).
+fn coloured(base: Style, theme: &Theme, v: Option<f32>) -> Style {
+    let Some(v) = v else { return base };
+    let act = activation_style(theme, v);
+    let s = match act.bg {
+        Some(bg) => base.bg(bg),
+        None => base,
+    };
+    s.add_modifier(act.add_modifier)
+}
+
 impl CompletionState {
-    pub fn draw(&self, f: &mut Frame, area: Rect, ctx: Ctx) {
+    /// The typed prefix, characters the vocabulary lacks marked.
+    fn prefix_spans(&self, style: Style, unknown: Style) -> Vec<Span<'static>> {
+        let unk = self.unknown();
+        self.prefix
+            .chars()
+            .map(|c| {
+                let s = if unk.contains(&c) { unknown } else { style };
+                Span::styled(shown(c), s)
+            })
+            .collect()
+    }
+
+    /// Draw the pane; with `unit`, each character of the completion gets that hidden unit's
+    /// activation as its background (the neuron inspector).
+    pub fn draw(&self, f: &mut Frame, area: Rect, ctx: Ctx, unit: Option<usize>) {
         let t = ctx.theme;
         let c = self;
         let focused = ctx.focused;
         let hint = if focused && c.typing {
-            "typing · Esc leaves · Tab moves on"
+            "typing · Esc leaves · Tab moves on · ^T sample · ^N new"
         } else if focused {
             "Enter to type"
         } else {
             "/ to type"
         };
-        let block = panel_block(hinted_title(" Completion ", hint, t), ctx);
+        let heading = Line::from(vec![
+            title(" Completion ", t),
+            Span::styled(format!("{} ", c.sampling.label()), t.key_style()),
+            Span::styled(format!("({hint}) "), t.dim_style()),
+        ]);
+        let block = panel_block(heading, ctx);
         let prefix_style = Style::default().fg(t.prefix).add_modifier(Modifier::BOLD);
+        let unknown_style = Style::default()
+            .fg(t.warn)
+            .add_modifier(Modifier::UNDERLINED | Modifier::BOLD);
         let cont_style = Style::default().fg(t.continuation);
-        let mut input = vec![
-            Span::styled("› ", t.dim_style()),
-            Span::styled(c.prefix.clone(), prefix_style),
-        ];
+        let mut input = vec![Span::styled("› ", t.dim_style())];
+        input.extend(c.prefix_spans(prefix_style, unknown_style));
         if focused && c.typing {
             input.push(Span::styled(
                 "▏",
@@ -161,15 +433,38 @@ impl CompletionState {
             ));
         }
         let mut lines = vec![Line::from(input)];
+        let unk = c.unknown();
+        if !unk.is_empty() {
+            let list: String = unk
+                .iter()
+                .map(|&ch| shown(ch))
+                .collect::<Vec<_>>()
+                .join(" ");
+            lines.push(Line::from(Span::styled(
+                format!("not in the vocabulary, read as <unk>: {list}"),
+                Style::default().fg(t.warn),
+            )));
+        }
         let output = match (&c.completion, &c.error, &c.snapshot) {
             (_, Some(e), _) => Line::from(Span::styled(e.clone(), Style::default().fg(t.warn))),
-            (Some(comp), _, _) => Line::from(vec![
-                Span::styled(
-                    comp.prefix(),
-                    prefix_style.add_modifier(Modifier::UNDERLINED),
-                ),
-                Span::styled(comp.continuation(), cont_style),
-            ]),
+            (Some(comp), _, _) => {
+                let act = |i: usize| unit.and_then(|u| comp.hidden.get(i)?.get(u).copied());
+                let under = prefix_style.add_modifier(Modifier::UNDERLINED);
+                let mut spans: Vec<Span> = c
+                    .prefix_spans(under, unknown_style)
+                    .into_iter()
+                    .take(comp.prefix_len)
+                    .enumerate()
+                    .map(|(i, s)| {
+                        let style = coloured(s.style, t, act(i));
+                        Span::styled(s.content, style)
+                    })
+                    .collect();
+                for (i, tok) in comp.tokens.iter().enumerate().skip(comp.prefix_len) {
+                    spans.push(Span::styled(tok.clone(), coloured(cont_style, t, act(i))));
+                }
+                Line::from(spans)
+            }
             (None, _, None) => Line::from(Span::styled("no model yet", t.dim_style())),
             (None, _, Some(_)) => Line::from(Span::styled("…", t.dim_style())),
         };
@@ -180,5 +475,14 @@ impl CompletionState {
                 .wrap(Wrap { trim: false }),
             area,
         );
+    }
+}
+
+/// A prefix character as drawn: line breaks and tabs as arrows (they would move the cursor).
+fn shown(c: char) -> String {
+    match c {
+        '\n' => "↵".into(),
+        '\t' => "→".into(),
+        c => c.to_string(),
     }
 }

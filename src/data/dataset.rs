@@ -331,6 +331,15 @@ impl Dataset {
         }
     }
 
+    /// Where the validation text begins: the first validation window's start (d2l), or the
+    /// first held-out character (whole).
+    pub fn val_start(&self) -> usize {
+        match self.plan {
+            Plan::D2l => self.num_train,
+            Plan::Whole { train_chars, .. } => train_chars,
+        }
+    }
+
     /// Characters validation predicts (its loss is averaged over these).
     pub fn val_tokens(&self) -> usize {
         match self.plan {

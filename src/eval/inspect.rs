@@ -7,7 +7,7 @@
 //! knows which model produced the states: whatever per-character vector the snapshot reports
 //! (today the RNN's hidden state) is inspected alike.
 
-use crate::data::Vocab;
+use crate::data::{TokenIds, Vocab};
 use crate::model::ModelSnapshot;
 
 /// Characters of validation text the trainer probes.
@@ -65,6 +65,19 @@ pub fn excerpt(vocab: &Vocab, ids: &[u32], start: usize, len: usize) -> String {
         .take(len)
         .map(|&i| vocab.token(i))
         .collect()
+}
+
+/// The excerpt the inspector reads: about [`EXCERPT_CHARS`] characters of the validation text,
+/// from `val_start` on (earlier where the corpus ends too soon), starting at a whole word. The
+/// trainer and the watcher of a run both take it from here, so they show the same text.
+pub fn validation_excerpt(vocab: &Vocab, ids: &TokenIds, val_start: usize) -> String {
+    let len = EXCERPT_CHARS;
+    let n = ids.len();
+    // Room to skip to the first whole word (see `excerpt`).
+    let from = val_start.min(n.saturating_sub(len + 64));
+    let mut window = Vec::with_capacity(len + 64);
+    ids.extend_into(from..n.min(from + len + 64), &mut window);
+    excerpt(vocab, &window, 0, len)
 }
 
 /// Something visible in the text that a unit may follow.

@@ -337,14 +337,11 @@ impl Trainer {
     pub fn set_probe(&mut self, on: bool) {
         self.prober = on.then(|| {
             let d = &self.dataset;
-            let len = crate::eval::inspect::EXCERPT_CHARS;
-            // The validation text from its start (earlier where the corpus ends too soon), with
-            // room to skip to the first whole word.
-            let n = d.ids().len();
-            let from = d.val_start().min(n.saturating_sub(len + 64));
-            let mut ids = Vec::with_capacity(n - from);
-            d.ids().extend_into(from..n.min(from + len + 64), &mut ids);
-            super::probe::Prober::new(crate::eval::inspect::excerpt(&d.vocab, &ids, 0, len))
+            super::probe::Prober::new(crate::eval::inspect::validation_excerpt(
+                &d.vocab,
+                d.ids(),
+                d.val_start(),
+            ))
         });
     }
 

@@ -140,11 +140,34 @@ pub struct Follower {
     stale_told: bool,
     /// The version of the checkpoint that could not be read, told once.
     bad_checkpoint_told: bool,
+    /// The validation excerpt the neuron inspector reads, when the run's text can be read
+    /// here (a run synced from another machine may name a file this one lacks).
+    excerpt: Option<String>,
+}
+
+/// The inspector's excerpt of the run's validation text, read with the run's vocabulary.
+fn run_excerpt(meta: &RunMeta) -> Option<String> {
+    use crate::data::corpus::EncodedCorpus;
+    use crate::data::Vocab;
+    let hp = &meta.hparams;
+    let vocab = Vocab::from_tokens(meta.vocab.clone());
+    let corpus = EncodedCorpus::load_with_vocab(&hp.corpus, hp.text, vocab).ok()?;
+    let (train_chars, _, num_train) = hp.split_spec().sizes(corpus.ids.len(), hp.num_steps);
+    let val_start = match hp.split {
+        crate::data::SplitMode::D2l => num_train,
+        crate::data::SplitMode::Whole => train_chars,
+    };
+    Some(crate::eval::inspect::validation_excerpt(
+        &corpus.vocab,
+        &corpus.ids,
+        val_start,
+    ))
 }
 
 impl Follower {
     pub fn new(dir: RunDir, meta: RunMeta, opts: WatchOptions) -> Follower {
         Follower {
+            excerpt: run_excerpt(&meta),
             tail: MetricsTail::new(&dir.metrics_path()),
             model: FileWatch::new(&dir.model_path()),
             state_file: FileWatch::new(&dir.path.join(STATE_FILE)),
@@ -248,7 +271,14 @@ impl Follower {
                 self.meta.hparams.epochs = c.meta.hparams.epochs;
                 let snap = Arc::new(snap);
                 self.snapshot = Some(snap.clone());
+                let probe = self
+                    .excerpt
+                    .as_deref()
+                    .and_then(|text| crate::eval::inspect::probe(&snap, text));
                 out.push(Event::Snapshot(snap));
+                if let Some(p) = probe {
+                    out.push(Event::Probe(Arc::new(p)));
+                }
                 out.push(Event::Saved {
                     run_dir: self.dir.path.clone(),
                     epoch: self.progress.epoch,

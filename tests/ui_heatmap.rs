@@ -18,12 +18,18 @@ fn completion() -> Completion {
     }
 }
 
-fn draw(mode: ColorMode) -> (Theme, Buffer) {
+/// Drawn 12 wide and `height` tall: 2 lines hold one row of units and the character axis, so
+/// colour modes pack two units per row (half blocks); 4 lines give each unit a row of its own.
+fn draw_in(mode: ColorMode, height: u16) -> (Theme, Buffer) {
     let theme = Theme::default_for(mode);
-    let area = Rect::new(0, 0, 12, 4);
+    let area = Rect::new(0, 0, 12, height);
     let mut buf = Buffer::empty(area);
     render(&completion(), &theme, area, &mut buf);
     (theme, buf)
+}
+
+fn draw(mode: ColorMode) -> (Theme, Buffer) {
+    draw_in(mode, if mode == ColorMode::NoColor { 4 } else { 2 })
 }
 
 fn rgb(c: (u8, u8, u8)) -> Color {
@@ -58,6 +64,26 @@ fn true_colour_half_blocks_map_minus_one_zero_plus_one() {
         .collect();
     assert_eq!(axis, "a·b");
     assert_eq!(buf[(2, 0)].symbol(), "0");
+}
+
+#[test]
+fn a_tall_panel_gives_each_unit_a_row_of_its_own_in_colour() {
+    let (t, buf) = draw_in(ColorMode::TrueColor, 4);
+    let x = GUTTER;
+    for (y, unit) in [
+        (0u16, [t.heat_neg, t.heat_mid, t.heat_pos]),
+        (1, [t.heat_pos, t.heat_neg, t.heat_mid]),
+    ] {
+        for (i, c) in unit.into_iter().enumerate() {
+            let cell = &buf[(x + i as u16, y)];
+            assert_eq!((cell.symbol(), cell.fg), ("█", rgb(c)), "unit {y} char {i}");
+        }
+    }
+    assert_eq!(buf[(2, 1)].symbol(), "1", "the second row is unit 1");
+    let axis: String = (0..3)
+        .map(|i| buf[(x + i, 2)].symbol().to_owned())
+        .collect();
+    assert_eq!(axis, "a·b");
 }
 
 #[test]

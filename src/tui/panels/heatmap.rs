@@ -245,7 +245,7 @@ impl HeatmapState {
             0
         };
         let avail = inner.height - strip_min;
-        let per_row = per_row(mode);
+        let per_row = per_row(mode, units, avail);
         if strip_min == 0 {
             return (inner, None, per_row);
         }
@@ -268,9 +268,11 @@ fn inner_of(area: Rect) -> Rect {
     ratatui::widgets::Block::bordered().inner(area)
 }
 
-/// Units per terminal row: one under NO_COLOR (shade glyphs), else two (half blocks).
-fn per_row(mode: ColorMode) -> usize {
-    if mode == ColorMode::NoColor {
+/// Units per terminal row: one under NO_COLOR (shade glyphs) and wherever every unit gets a
+/// row of its own in `height` lines (beside the character axis), else two (half blocks), so a
+/// tall panel shows one unit per row and a short one still shows twice as many.
+fn per_row(mode: ColorMode, units: usize, height: u16) -> usize {
+    if mode == ColorMode::NoColor || units < height as usize {
         1
     } else {
         2
@@ -360,7 +362,7 @@ pub fn render_with(
         return Shown::default();
     }
     let hiddens = completion.hidden[0].len();
-    let per_row = per_row(theme.mode);
+    let per_row = per_row(theme.mode, hiddens, area.height);
     let rows = grid_rows(area, hiddens, per_row);
     let selected = opts.selected.filter(|&u| u < hiddens);
     let first = first_row(selected, per_row, rows);
@@ -403,7 +405,9 @@ pub fn render_with(
         for (h, &(x, w)) in completion.hidden.iter().zip(&cols) {
             for dx in 0..w {
                 let cell = &mut buf[(x + dx, y)];
-                if per_row == 1 {
+                if let (1, Some(c)) = (per_row, theme.heat(h[unit])) {
+                    cell.set_symbol("█").set_fg(c).set_bg(theme.bg);
+                } else if per_row == 1 {
                     cell.set_symbol(glyph(h[unit])).set_style(Style::default());
                 } else {
                     let top = theme.heat(h[unit]).unwrap_or(theme.fg);

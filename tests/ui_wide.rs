@@ -230,3 +230,60 @@ fn the_status_line_shortens_the_device_before_it_cuts_a_figure() {
         "{line:?}"
     );
 }
+
+/// A Korean completion wrapped over several lines never covers the pane's right border, at
+/// any width (ratatui's own word wrap put a two-column character in the last column at every
+/// third width).
+#[test]
+fn a_wrapped_korean_completion_keeps_the_completion_panes_border() {
+    use rnn_tui::model::Completion;
+    use rnn_tui::tui::context::Ctx;
+    use rnn_tui::tui::panels::completion::CompletionState;
+
+    let tokens: Vec<String> =
+        "점순이가 또 우리 수탉을 잡아다가 가두고 닭싸움을 붙였다 나는 울타리 밑에서"
+            .chars()
+            .map(String::from)
+            .collect();
+    let pane = CompletionState {
+        prefix: "점순이가".into(),
+        completion: Some(Completion {
+            prefix_len: 4,
+            hidden: vec![vec![0.0; 2]; tokens.len()],
+            tokens,
+        }),
+        ..CompletionState::default()
+    };
+    let t = theme();
+    for w in 20..60u16 {
+        let mut term = Terminal::new(TestBackend::new(w, 8)).unwrap();
+        term.draw(|f| {
+            let ctx = Ctx {
+                theme: &t,
+                focused: false,
+                key: Some('2'),
+            };
+            pane.draw(f, f.area(), ctx, None);
+        })
+        .unwrap();
+        let buf = term.backend().buffer().clone();
+        for y in 1..7 {
+            assert_eq!(
+                at(&buf, w - 1, y),
+                "│",
+                "width {w}, line {y}: {}",
+                row_text(&buf, y)
+            );
+        }
+        // The continuation is all there, in order, over the wrapped lines.
+        let text: String = (1..7).map(|y| row_text(&buf, y)).collect::<String>();
+        let compact: String = text
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '│')
+            .collect();
+        assert!(
+            compact.contains("점순이가또우리수탉을"),
+            "width {w}: {compact}"
+        );
+    }
+}

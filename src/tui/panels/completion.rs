@@ -14,11 +14,12 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use crate::model::snapshot::Completion;
 use crate::model::{ModelSnapshot, Sampling};
+use crate::text_width;
 use crate::tui::context::{Ctx, Handled, KeyHelp};
 use crate::tui::panels::heatmap::activation_style;
 use crate::tui::theme::Theme;
@@ -469,12 +470,29 @@ impl CompletionState {
             (None, _, Some(_)) => Line::from(Span::styled("…", t.dim_style())),
         };
         lines.push(output);
-        f.render_widget(
-            Paragraph::new(lines)
-                .block(block)
-                .wrap(Wrap { trim: false }),
-            area,
-        );
+        // Wrapped here rather than by `Paragraph::wrap`, which can put a two-column character
+        // in a line's last column, over the border (ratatui issue #2679).
+        let cols = block.inner(area).width as usize;
+        let wrapped: Vec<Line> = lines
+            .iter()
+            .flat_map(|line| {
+                let spans: Vec<(&str, Style)> = line
+                    .spans
+                    .iter()
+                    .map(|s| (s.content.as_ref(), s.style))
+                    .collect();
+                text_width::wrap_spans(&spans, cols)
+            })
+            .map(|parts| {
+                Line::from(
+                    parts
+                        .into_iter()
+                        .map(|(text, style)| Span::styled(text, style))
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .collect();
+        f.render_widget(Paragraph::new(wrapped).block(block), area);
     }
 }
 

@@ -90,7 +90,12 @@ impl BenchModel {
 /// 1024 × 32 steps, one-hot or embedding input): loss and gradients, the global L2 norm in
 /// f64, clipping to 1 and an SGD step (lr 1) on host f32 weights initialised from
 /// U(−1/√H, 1/√H). Returns tokens/s.
-pub fn measure_gated_training(model: &BenchModel, cell: Cell, hiddens: usize, batches: usize) -> f64 {
+pub fn measure_gated_training(
+    model: &BenchModel,
+    cell: Cell,
+    hiddens: usize,
+    batches: usize,
+) -> f64 {
     use rand::Rng;
     let corpus = Corpus::load(&CorpusSource::TimeMachine).expect("built-in corpus");
     let vocab = Vocab::from_text(&corpus.text);
@@ -258,7 +263,10 @@ pub fn run(cmd: &BenchCmd, device_choice: DeviceChoice) -> Result<(), CliError> 
     // trainer's reference: `--kernel candle` in `train`).
     let kernels: Vec<ComputePath> = if gated {
         if cmd.kernels.iter().any(|&k| k != ComputePath::Fused) {
-            println!("(the {} model is measured on the fused kernel only)", cmd.model.cell_name());
+            println!(
+                "(the {} model is measured on the fused kernel only)",
+                cmd.model.cell_name()
+            );
         }
         vec![ComputePath::Fused]
     } else {

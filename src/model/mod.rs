@@ -7,6 +7,7 @@
 //!
 //! [`LanguageModel`] picks one; nothing outside this module knows which ran.
 
+pub mod dropout;
 pub mod fused;
 pub mod host;
 pub mod lm;

@@ -76,6 +76,19 @@ pub const DIALOG: &[KeyHelp] = &[KeyHelp::help_only(
     "confirm (y or Enter) / cancel (n or Esc) a question",
 )];
 
+/// What the keys do in a watcher (`rnn-tui watch RUN`), which trains nothing itself.
+pub const WATCHING: &[KeyHelp] = &[
+    KeyHelp::help_only(
+        "space, s",
+        "pause / resume, save: sent to the trainer through the run's control file",
+    ),
+    KeyHelp::help_only(
+        "r, form edits",
+        "unavailable: they would change a run another process trains",
+    ),
+    KeyHelp::help_only("q", "leave the watcher; the run goes on"),
+];
+
 /// A panel's own keys, from its module.
 pub fn panel_keys(panel: Focus) -> &'static [KeyHelp] {
     match panel {
@@ -98,6 +111,7 @@ pub fn sections() -> Vec<(String, &'static [KeyHelp])> {
     }
     out.push(("Runs picker (o)".to_owned(), PICKER));
     out.push(("Dialogs".to_owned(), DIALOG));
+    out.push(("Watching a run (rnn-tui watch)".to_owned(), WATCHING));
     out
 }
 

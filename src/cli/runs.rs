@@ -33,7 +33,7 @@ pub fn run(data_dir: Option<&Path>) -> Result<(), RunError> {
         return Ok(());
     }
     println!(
-        "{:<20}  {:<16}  {:<24}  {:>7} {:>5} {:>5} {:>6} {:>6}  {:>9}  {:>8}",
+        "{:<20}  {:<16}  {:<24}  {:>7} {:>5} {:>5} {:>6} {:>6}  {:>9}  {:>8}  {}",
         "ID",
         "CREATED (UTC)",
         "CORPUS",
@@ -43,12 +43,13 @@ pub fn run(data_dir: Option<&Path>) -> Result<(), RunError> {
         "LR",
         "CLIP",
         "EPOCHS",
-        "BEST VAL"
+        "BEST VAL",
+        "MODEL"
     );
     for r in &list {
         match r.summary() {
             Ok(m) => println!(
-                "{:<20}  {:<16}  {:<24}  {:>7} {:>5} {:>5} {:>6} {:>6}  {:>9}  {:>8}",
+                "{:<20}  {:<16}  {:<24}  {:>7} {:>5} {:>5} {:>6} {:>6}  {:>9}  {:>8}  {}{}",
                 m.id,
                 m.created,
                 m.corpus,
@@ -58,7 +59,9 @@ pub fn run(data_dir: Option<&Path>) -> Result<(), RunError> {
                 compact(m.lr),
                 clip_text(m.clip),
                 m.epochs,
-                fmt_ppl(m.best_val_ppl)
+                fmt_ppl(m.best_val_ppl),
+                m.model,
+                if m.has_best { " (best kept)" } else { "" }
             ),
             Err(e) => println!("{:<20}  unreadable: {e}", r.dir.id),
         }

@@ -7,6 +7,7 @@ use std::fmt;
 
 use rand::Rng;
 
+use super::stack::{StackState, StackWeights};
 use crate::data::Vocab;
 
 /// The five parameters, row-major `f32`, plus the vocabulary they were trained with.
@@ -19,6 +20,8 @@ pub struct ModelSnapshot {
     pub b_h: Vec<f32>,
     pub w_hq: Vec<f32>,
     pub b_q: Vec<f32>,
+    /// The weights of a stacked GRU / LSTM / RNN model (then the five §9.5 fields are empty).
+    pub stack: Option<std::sync::Arc<StackWeights>>,
 }
 
 /// Why a completion could not be made.
@@ -92,9 +95,8 @@ impl ModelSnapshot {
         logits
     }
 
-    /// Index of the largest logit `h W_hq + b_q`.
-    fn argmax_output(&self, h: &[f32]) -> u32 {
-        let logits = self.logits(h);
+    /// Index of the largest logit (the first of equals).
+    fn argmax(logits: &[f32]) -> u32 {
         let mut best = 0;
         for (j, &l) in logits.iter().enumerate() {
             if l > logits[best] {
@@ -107,33 +109,33 @@ impl ModelSnapshot {
     /// d2l's `predict`: warm the state up on `prefix`, then append `n` greedy (argmax)
     /// characters, each fed back as the next input.
     pub fn complete(&self, prefix: &str, n: usize) -> Result<Completion, CompletionError> {
-        self.generate(prefix, n, |snap, h| snap.argmax_output(h))
+        self.generate(prefix, n, |logits| Self::argmax(logits))
     }
 
-    /// Warm up on `prefix`, then append `n` characters chosen by `next` from the state.
+    /// Warm up on `prefix`, then append `n` characters chosen by `next` from the logits.
+    /// `hidden` records the top layer's hidden state after each character.
     fn generate(
         &self,
         prefix: &str,
         n: usize,
-        mut next: impl FnMut(&Self, &[f32]) -> u32,
+        mut next: impl FnMut(&[f32]) -> u32,
     ) -> Result<Completion, CompletionError> {
         let ids = self.vocab.encode(prefix);
         if ids.is_empty() {
             return Err(CompletionError::EmptyPrefix);
         }
-        let mut h = vec![0f32; self.hiddens];
-        let mut scratch = vec![0f32; self.hiddens];
+        let mut state = Decoder::new(self);
         let mut out = ids.clone();
         let mut hidden = Vec::with_capacity(ids.len() + n);
         for &id in &ids {
-            self.step(id, &mut h, &mut scratch);
-            hidden.push(h.clone());
+            state.step(id);
+            hidden.push(state.top().to_vec());
         }
         for _ in 0..n {
-            let id = next(self, &h);
+            let id = next(&state.logits());
             out.push(id);
-            self.step(id, &mut h, &mut scratch);
-            hidden.push(h.clone());
+            state.step(id);
+            hidden.push(state.top().to_vec());
         }
         Ok(Completion {
             tokens: out
@@ -159,7 +161,58 @@ impl ModelSnapshot {
         if sampling.is_greedy() {
             return self.complete(prefix, n);
         }
-        self.generate(prefix, n, |snap, h| sampling.draw(&snap.logits(h), rng))
+        self.generate(prefix, n, |logits| sampling.draw(logits, rng))
+    }
+}
+
+/// One sequence being decoded: the §9.5 state or a stack's.
+enum Decoder<'a> {
+    Rnn {
+        snap: &'a ModelSnapshot,
+        h: Vec<f32>,
+        scratch: Vec<f32>,
+    },
+    Stack {
+        weights: &'a StackWeights,
+        state: StackState,
+    },
+}
+
+impl<'a> Decoder<'a> {
+    fn new(snap: &'a ModelSnapshot) -> Self {
+        match &snap.stack {
+            Some(w) => Decoder::Stack {
+                weights: w,
+                state: w.zero_state(),
+            },
+            None => Decoder::Rnn {
+                snap,
+                h: vec![0f32; snap.hiddens],
+                scratch: vec![0f32; snap.hiddens],
+            },
+        }
+    }
+
+    fn step(&mut self, id: u32) {
+        match self {
+            Decoder::Rnn { snap, h, scratch } => snap.step(id, h, scratch),
+            Decoder::Stack { weights, state } => weights.step(id, state),
+        }
+    }
+
+    /// The top layer's hidden state.
+    fn top(&self) -> &[f32] {
+        match self {
+            Decoder::Rnn { h, .. } => h,
+            Decoder::Stack { state, .. } => state.h.last().expect("a layer"),
+        }
+    }
+
+    fn logits(&self) -> Vec<f32> {
+        match self {
+            Decoder::Rnn { snap, h, .. } => snap.logits(h),
+            Decoder::Stack { weights, state } => weights.logits(state),
+        }
     }
 }
 

@@ -20,8 +20,8 @@ pub mod time;
 use std::path::{Path, PathBuf};
 
 pub use checkpoint::{
-    corpus_sha256, Checkpoint, CorpusInfo, Progress, Recorder, RunMeta, FORMAT_VERSION, META_FILE,
-    METRICS_FILE, MODEL_FILE,
+    corpus_sha256, Checkpoint, CorpusInfo, OptimizerState, Progress, Recorder, RunMeta, BEST_FILE,
+    FORMAT_VERSION, META_FILE, METRICS_FILE, MODEL_FILE, OPTIMIZER_FILE,
 };
 pub use lock::{RunLock, LOCK_FILE};
 pub use metrics::{read_metrics, write_csv, MetricsWriter};
@@ -155,6 +155,11 @@ impl RunDir {
         self.path.join(MODEL_FILE)
     }
 
+    /// The best-validation weights, beside the latest checkpoint.
+    pub fn best_path(&self) -> PathBuf {
+        self.path.join(BEST_FILE)
+    }
+
     pub fn meta_path(&self) -> PathBuf {
         self.path.join(META_FILE)
     }
@@ -261,6 +266,10 @@ pub struct RunSummary {
     pub epochs: String,
     /// NaN before the first epoch ends.
     pub best_val_ppl: f64,
+    /// The model in a few words ([`HParams::model_label`](crate::hparams::HParams::model_label)).
+    pub model: String,
+    /// Whether the run kept its best-validation weights (`best.safetensors`).
+    pub has_best: bool,
 }
 
 impl RunListing {
@@ -288,6 +297,8 @@ impl RunListing {
             clip: hp.clip,
             epochs: format!("{}{plus}/{}", m.progress.epoch, hp.epochs),
             best_val_ppl: m.progress.best_val_ppl,
+            model: hp.model_label(),
+            has_best: self.dir.best_path().is_file(),
         })
     }
 }

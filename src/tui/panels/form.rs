@@ -23,6 +23,11 @@ pub fn label(field: Field) -> &'static str {
         Field::Epochs => "epochs",
         Field::Seed => "seed",
         Field::Corpus => "corpus",
+        Field::Cell => "cell",
+        Field::Layers => "layers",
+        Field::Embed => "embedding",
+        Field::Optimizer => "optimizer",
+        Field::Dropout => "dropout",
     }
 }
 

@@ -101,6 +101,9 @@ pub struct SampleCmd {
     /// Sample among the K most likely characters only
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..))]
     pub top_k: Option<u64>,
+    /// Use the run's best-validation weights (best.safetensors) instead of the latest
+    #[arg(long)]
+    pub best: bool,
 }
 
 #[derive(Debug, Args)]
@@ -109,6 +112,9 @@ pub struct EvalCmd {
     /// The run (id, id prefix, `latest` or path)
     #[arg(long, value_name = "RUN")]
     pub run: String,
+    /// Use the run's best-validation weights (best.safetensors) instead of the latest
+    #[arg(long)]
+    pub best: bool,
 }
 
 #[derive(Debug, Args)]

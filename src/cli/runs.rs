@@ -17,6 +17,20 @@ pub(crate) fn load(data_dir: Option<&Path>, spec: &str) -> Result<Checkpoint, Ru
     Checkpoint::load(&find(data_dir, spec)?)
 }
 
+/// Find and load a run's latest weights, or with `best` its best-validation weights.
+pub(crate) fn load_weights(
+    data_dir: Option<&Path>,
+    spec: &str,
+    best: bool,
+) -> Result<Checkpoint, RunError> {
+    let dir = find(data_dir, spec)?;
+    if best {
+        Checkpoint::load_best(&dir)
+    } else {
+        Checkpoint::load(&dir)
+    }
+}
+
 fn fmt_ppl(v: f64) -> String {
     if v.is_finite() {
         format!("{v:.2}")

@@ -466,3 +466,222 @@ impl StackWeights {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn arch(cell: Cell, layers: usize, embed: usize) -> Arch {
+        Arch {
+            cell,
+            vocab: 5,
+            hiddens: 3,
+            layers,
+            embed,
+        }
+    }
+
+    fn batch() -> (Tensor, Tensor) {
+        let x: Vec<u32> = vec![0, 1, 2, 3, 4, 4, 3, 1];
+        let y: Vec<u32> = vec![1, 2, 3, 4, 0, 2, 1, 0];
+        (
+            Tensor::from_vec(x, (2, 4), &Device::Cpu).unwrap(),
+            Tensor::from_vec(y, (2, 4), &Device::Cpu).unwrap(),
+        )
+    }
+
+    /// Central differences in f64 against candle's autograd through the unrolled stack, for
+    /// every entry of every parameter.
+    fn gradient_check(a: Arch, dropout: Option<DropoutDraw>) {
+        // Weights larger than the default so the gates are away from their linear regime.
+        let params = a
+            .init(7, &Device::Cpu, DType::F64)
+            .unwrap()
+            .try_map(|t| t.affine(2.0, 0.1))
+            .unwrap();
+        let (x, y) = batch();
+        let net = StackNet::new(a, &params).unwrap();
+        let (_, grads) = net.loss_and_grads(&x, &y, dropout).unwrap();
+        let loss_at = |p: &NamedParams| -> f64 {
+            let n = StackNet::new(a, p).unwrap();
+            let (logits, _) = n.forward(&x, dropout).unwrap();
+            n.loss(&logits, &y).unwrap().to_scalar::<f64>().unwrap()
+        };
+        let eps = 1e-6;
+        let mut checked = 0;
+        for (i, (name, t)) in params.named().enumerate() {
+            let base: Vec<f64> = t.flatten_all().unwrap().to_vec1().unwrap();
+            let g: Vec<f64> = grads[i].flatten_all().unwrap().to_vec1().unwrap();
+            for j in 0..base.len() {
+                let shifted = |d: f64| {
+                    let mut v = base.clone();
+                    v[j] += d;
+                    let mut e: Vec<(String, Tensor)> = params
+                        .named()
+                        .map(|(n, t)| (n.to_owned(), t.clone()))
+                        .collect();
+                    e[i].1 = Tensor::from_vec(v, t.dims(), &Device::Cpu).unwrap();
+                    loss_at(&NamedParams::new(e))
+                };
+                let fd = (shifted(eps) - shifted(-eps)) / (2.0 * eps);
+                assert!(
+                    (fd - g[j]).abs() < 1e-6 * (1.0 + fd.abs()),
+                    "{:?} {name}[{j}]: autograd {} vs finite difference {fd}",
+                    a.cell,
+                    g[j]
+                );
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, a.param_count());
+    }
+
+    #[test]
+    fn gru_cell_gradients_match_finite_differences() {
+        gradient_check(arch(Cell::Gru, 1, 0), None);
+    }
+
+    #[test]
+    fn lstm_cell_gradients_match_finite_differences() {
+        gradient_check(arch(Cell::Lstm, 1, 0), None);
+    }
+
+    #[test]
+    fn stacks_and_embedding_gradients_match_finite_differences() {
+        gradient_check(arch(Cell::Gru, 2, 0), None);
+        gradient_check(arch(Cell::Lstm, 2, 2), None);
+        gradient_check(arch(Cell::Rnn, 2, 2), None);
+        // Fixed masks make dropout differentiable too.
+        gradient_check(arch(Cell::Lstm, 2, 0), Some(DropoutDraw { p: 0.3, seed: 5 }));
+    }
+
+    #[test]
+    fn names_and_shapes_are_pytorchs() {
+        let a = Arch {
+            cell: Cell::Lstm,
+            vocab: 28,
+            hiddens: 32,
+            layers: 2,
+            embed: 8,
+        };
+        let names: Vec<(String, Vec<usize>)> = a.param_shapes();
+        let expect = [
+            ("embedding.weight", vec![28, 8]),
+            ("rnn.weight_ih_l0", vec![128, 8]),
+            ("rnn.weight_hh_l0", vec![128, 32]),
+            ("rnn.bias_ih_l0", vec![128]),
+            ("rnn.bias_hh_l0", vec![128]),
+            ("rnn.weight_ih_l1", vec![128, 32]),
+            ("rnn.weight_hh_l1", vec![128, 32]),
+            ("rnn.bias_ih_l1", vec![128]),
+            ("rnn.bias_hh_l1", vec![128]),
+            ("fc.weight", vec![28, 32]),
+            ("fc.bias", vec![28]),
+        ];
+        assert_eq!(names.len(), expect.len());
+        for ((n, s), (en, es)) in names.iter().zip(&expect) {
+            assert_eq!((n.as_str(), s), (*en, es));
+        }
+        let gru = Arch {
+            cell: Cell::Gru,
+            embed: 0,
+            layers: 1,
+            ..a
+        };
+        assert_eq!(gru.param_shapes()[0].1, vec![96, 28]);
+        // §9.5 keeps its names.
+        let rnn = Arch {
+            cell: Cell::Rnn,
+            embed: 0,
+            layers: 1,
+            ..a
+        };
+        assert_eq!(rnn.param_shapes()[0].0, "W_xh");
+        // PyTorch's init bound, seeded.
+        let p = gru.init(1, &Device::Cpu, DType::F32).unwrap();
+        let w: Vec<f32> = p.iter().next().unwrap().flatten_all().unwrap().to_vec1().unwrap();
+        let bound = 1.0 / 32f32.sqrt();
+        assert!(w.iter().all(|v| v.abs() <= bound));
+        assert!(w.iter().any(|v| v.abs() > 0.9 * bound));
+        let again = gru.init(1, &Device::Cpu, DType::F32).unwrap();
+        assert_eq!(
+            again.iter().next().unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+            w
+        );
+    }
+
+    /// Decoding one sequence in plain memory follows the candle forward pass, state by state.
+    #[test]
+    fn plain_memory_decoding_follows_the_candle_forward_pass() {
+        for a in [
+            arch(Cell::Gru, 2, 0),
+            arch(Cell::Lstm, 2, 3),
+            arch(Cell::Rnn, 1, 2),
+        ] {
+            let params = a.init(3, &Device::Cpu, DType::F32).unwrap();
+            let net = StackNet::new(a, &params).unwrap();
+            let ids = [0u32, 3, 1, 4, 2];
+            let x = Tensor::from_slice(&ids, (1, ids.len()), &Device::Cpu).unwrap();
+            let (logits, states) = net.forward(&x, None).unwrap();
+            let w = StackWeights {
+                arch: a,
+                params: params
+                    .iter()
+                    .map(|t| t.flatten_all().unwrap().to_vec1().unwrap())
+                    .collect(),
+            };
+            let mut s = w.zero_state();
+            for (t, &id) in ids.iter().enumerate() {
+                w.step(id, &mut s);
+                for k in 0..a.layers {
+                    let h: Vec<f32> = states.h[k][t].flatten_all().unwrap().to_vec1().unwrap();
+                    for (x, y) in h.iter().zip(&s.h[k]) {
+                        assert!((x - y).abs() < 1e-5, "{:?} layer {k} step {t}", a.cell);
+                    }
+                    if a.cell == Cell::Lstm {
+                        let c: Vec<f32> =
+                            states.c[k][t].flatten_all().unwrap().to_vec1().unwrap();
+                        for (x, y) in c.iter().zip(&s.c[k]) {
+                            assert!((x - y).abs() < 1e-5);
+                        }
+                    }
+                }
+                let l: Vec<f32> = logits.get(t).unwrap().to_vec1().unwrap();
+                for (x, y) in l.iter().zip(w.logits(&s)) {
+                    assert!((x - y).abs() < 1e-5);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn dropout_masks_are_seeded_scaled_and_absent_without_a_draw() {
+        let a = arch(Cell::Gru, 2, 0);
+        let params = a.init(3, &Device::Cpu, DType::F32).unwrap();
+        let net = StackNet::new(a, &params).unwrap();
+        let (x, y) = batch();
+        let loss = |d: Option<DropoutDraw>| {
+            let (l, _) = net.forward(&x, d).unwrap();
+            net.loss(&l, &y).unwrap().to_scalar::<f32>().unwrap()
+        };
+        let d = |seed| Some(DropoutDraw { p: 0.5, seed });
+        assert_eq!(loss(d(1)).to_bits(), loss(d(1)).to_bits());
+        assert_ne!(loss(d(1)), loss(d(2)));
+        assert_ne!(loss(d(1)), loss(None));
+        // p = 0 is exactly no dropout.
+        assert_eq!(
+            loss(Some(DropoutDraw { p: 0.0, seed: 1 })).to_bits(),
+            loss(None).to_bits()
+        );
+        let m = d(4)
+            .unwrap()
+            .mask(0, 2, 4, 3, DType::F32, &Device::Cpu)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap();
+        assert!(m.iter().all(|&v| v == 0.0 || v == 2.0));
+        assert!(m.contains(&0.0) && m.contains(&2.0));
+    }
+}

@@ -49,6 +49,7 @@
 //! slices have the lengths given above.
 
 mod float;
+pub mod gated;
 mod gemm;
 mod logits;
 mod recurrence;

@@ -1,0 +1,661 @@
+//! Fused CPU kernels for gated and stacked recurrent language models: `nn.RNN` (tanh),
+//! `nn.GRU` and `nn.LSTM` stacks of any depth, with a one-hot or learned-embedding input and a
+//! linear output layer, in PyTorch's parameter layout (d2l §10.1–10.3, §9.5 exercise 5).
+//!
+//! # API
+//! * [`GatedDims`]: the cell ([`Cell`]), vocabulary `V`, embedding size `E` (0 = one-hot input),
+//!   hidden size `H`, layers `L`, and the batch shape (`batch` rows × `steps` steps).
+//! * [`GatedParams<F>`]: owned host copies of the weights, every tensor row-major in PyTorch's
+//!   shape (`G` = 1 / 3 / 4 gates for RNN / GRU / LSTM, `In_0` = `E` or `V`, `In_k` = `H`):
+//!   `embedding` `[V, E]` (empty when `E = 0`), per layer `w_ih` `[G·H, In_k]`, `w_hh`
+//!   `[G·H, H]`, `b_ih` `[G·H]`, `b_hh` `[G·H]`, then `fc_w` `[V, H]`, `fc_b` `[V]`.
+//!   [`GatedParams::named`] lists them with their checkpoint names (`embedding.weight`,
+//!   `rnn.weight_ih_l{k}`, …, `fc.weight`, `fc.bias`) and shapes, in that order. The same type
+//!   holds gradients.
+//! * [`GatedKernel<F>`] (a reusable workspace; `f32` or `f64`):
+//!   - [`GatedKernel::loss_and_grads`]`(dims, params, tokens, targets, dropout, grads)`: the mean
+//!     cross-entropy over `batch·steps` targets; overwrites `grads` (resized to the
+//!     parameters' shapes) with its gradient. `dropout`: `None`, or a
+//!     [`Dropout`](crate::model::dropout::Dropout) (inverted dropout on every layer's output
+//!     sequence, masks from [`crate::model::dropout::keep`] with `batch_item` = row in the
+//!     batch).
+//!   - [`GatedKernel::forward_loss`]: the same loss without gradients or dropout (validation).
+//! * [`GatedState`] and [`step`]: one token through the model for one sequence, keeping
+//!   every layer's `h` (and LSTM `c`); the logits of the next token come back. For completion
+//!   and for the heatmap (read `state.h(layer)` / `state.c(layer)` after each step).
+//!
+//! Tokens are laid out as in [`crate::data::Batch`] and the §9.5 kernel: `x[b * steps + t]`.
+//! Every id must be `< V`; lengths are checked with `assert!`. Each batch starts from zero
+//! state. Threads: rayon's current pool (call inside `ThreadPool::install` to choose); the
+//! batch is cut into work items by its size alone and item results are summed in item order,
+//! so results are bit-identical for any thread count.
+//!
+//! # How it runs
+//! Per work item (≤ [`ITEM_ROWS`] batch rows), per layer, in the style of the §9.5 kernel:
+//! * the input projection of all steps at once: for layer 0 a row gather from a per-call table
+//!   `P = W_ihᵀ + b` (`[V, G·H]`; with an embedding `P = E·W_ihᵀ + b`, so the embedding costs
+//!   nothing per token), for layers above one GEMM `[T·nb, H]·[H, G·H]`;
+//! * then per step one GEMM `h_{t-1}·W_hhᵀ` for all `G·H` gates, accumulated straight into
+//!   the projections (RNN, LSTM: `b_hh` is folded into the table / bias), and one fused loop
+//!   of gate math per row that leaves the activations in place for the backward;
+//! * the output layer is one GEMM over all steps, then the §9.5 kernel's fused softmax +
+//!   cross-entropy step;
+//! * BPTT per layer, top down: per step the fused gate backward and one GEMM
+//!   `dgates·W_hh` added into the previous step's `dh`; afterwards one GEMM over all steps
+//!   for each weight gradient (`dW_hh = Σ dgatesᵀ·h_{t-1}`, `dW_ih = dgatesᵀ·x`) and one for
+//!   the gradient into the layer below; layer 0 scatters its gate gradients into `dP`, from
+//!   which `dW_ih`, `db_ih` (and `dE = dP·W_ih`) follow once per call.
+//!
+//! The per-item passes are compiled twice and dispatched at run time to an AVX2+FMA copy.
+
+mod cells;
+mod pass;
+#[cfg(test)]
+mod tests;
+
+use rayon::prelude::*;
+
+use super::float::add_into;
+use super::gemm::{matmul, MatMut, MatRef};
+use super::workspace::ensure;
+use crate::model::dropout::Dropout;
+pub use cells::GateFloat;
+use pass::{item_pass, ItemOut, ItemWs};
+
+/// The recurrent cell of every layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Cell {
+    /// `nn.RNN` with tanh (1 gate).
+    Rnn,
+    /// `nn.GRU` (gates r, z, n).
+    Gru,
+    /// `nn.LSTM` (gates i, f, g, o).
+    Lstm,
+}
+
+impl Cell {
+    /// Gate blocks per layer: 1, 3 or 4.
+    pub fn gates(self) -> usize {
+        match self {
+            Cell::Rnn => 1,
+            Cell::Gru => 3,
+            Cell::Lstm => 4,
+        }
+    }
+}
+
+/// The shapes of a model and of one batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GatedDims {
+    pub cell: Cell,
+    /// V: tokens.
+    pub vocab: usize,
+    /// E: embedding size; 0 = one-hot input.
+    pub embed: usize,
+    /// H: hidden units per layer.
+    pub hidden: usize,
+    /// L: stacked layers (≥ 1).
+    pub layers: usize,
+    /// B: batch rows.
+    pub batch: usize,
+    /// T: steps per row.
+    pub steps: usize,
+}
+
+impl GatedDims {
+    /// G·H: the width of one layer's gate pre-activations.
+    pub fn gate_width(&self) -> usize {
+        self.cell.gates() * self.hidden
+    }
+
+    /// The input size of layer `k`: E (or V with one-hot input) for layer 0, H above.
+    pub fn input_size(&self, k: usize) -> usize {
+        if k > 0 {
+            self.hidden
+        } else if self.embed > 0 {
+            self.embed
+        } else {
+            self.vocab
+        }
+    }
+
+    /// The same model with another batch shape.
+    pub fn with_batch(self, batch: usize, steps: usize) -> Self {
+        GatedDims {
+            batch,
+            steps,
+            ..self
+        }
+    }
+
+    fn check(&self) {
+        assert!(
+            self.vocab > 0 && self.hidden > 0 && self.layers > 0,
+            "vocab, hidden and layers must be non-zero"
+        );
+    }
+}
+
+/// One layer's weights (or gradients), PyTorch's `weight_ih_l{k}`, `weight_hh_l{k}`,
+/// `bias_ih_l{k}`, `bias_hh_l{k}`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LayerParams<F> {
+    /// [G·H, In_k]
+    pub w_ih: Vec<F>,
+    /// [G·H, H]
+    pub w_hh: Vec<F>,
+    /// [G·H]
+    pub b_ih: Vec<F>,
+    /// [G·H]
+    pub b_hh: Vec<F>,
+}
+
+/// Every weight (or gradient) of a model, row-major, in PyTorch's shapes. See the module
+/// documentation.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GatedParams<F> {
+    /// [V, E]; empty with one-hot input.
+    pub embedding: Vec<F>,
+    pub layers: Vec<LayerParams<F>>,
+    /// [V, H]
+    pub fc_w: Vec<F>,
+    /// [V]
+    pub fc_b: Vec<F>,
+}
+
+impl<F: GateFloat> GatedParams<F> {
+    /// Zeros of the shapes `d` gives.
+    pub fn zeros(d: &GatedDims) -> Self {
+        let mut p = GatedParams::default();
+        p.resize_zero(d);
+        p
+    }
+
+    /// Reshape to `d` and set every element to zero (keeps the allocations).
+    pub fn resize_zero(&mut self, d: &GatedDims) {
+        fn zero<F: GateFloat>(a: &mut Vec<F>, n: usize) {
+            a.clear();
+            a.resize(n, F::ZERO);
+        }
+        let (gh, h, v) = (d.gate_width(), d.hidden, d.vocab);
+        zero(&mut self.embedding, v * d.embed);
+        self.layers.resize_with(d.layers, LayerParams::default);
+        self.layers.truncate(d.layers);
+        for (k, l) in self.layers.iter_mut().enumerate() {
+            zero(&mut l.w_ih, gh * d.input_size(k));
+            zero(&mut l.w_hh, gh * h);
+            zero(&mut l.b_ih, gh);
+            zero(&mut l.b_hh, gh);
+        }
+        zero(&mut self.fc_w, v * h);
+        zero(&mut self.fc_b, v);
+    }
+
+    /// Every tensor's checkpoint name and shape, in the order of [`Self::tensors`]:
+    /// `embedding.weight` (only when E > 0), per layer `rnn.weight_ih_l{k}`,
+    /// `rnn.weight_hh_l{k}`, `rnn.bias_ih_l{k}`, `rnn.bias_hh_l{k}`, then `fc.weight`,
+    /// `fc.bias`.
+    pub fn names_and_shapes(d: &GatedDims) -> Vec<(String, Vec<usize>)> {
+        let (gh, h, v) = (d.gate_width(), d.hidden, d.vocab);
+        let mut out = Vec::with_capacity(4 * d.layers + 3);
+        if d.embed > 0 {
+            out.push(("embedding.weight".to_owned(), vec![v, d.embed]));
+        }
+        for k in 0..d.layers {
+            out.push((format!("rnn.weight_ih_l{k}"), vec![gh, d.input_size(k)]));
+            out.push((format!("rnn.weight_hh_l{k}"), vec![gh, h]));
+            out.push((format!("rnn.bias_ih_l{k}"), vec![gh]));
+            out.push((format!("rnn.bias_hh_l{k}"), vec![gh]));
+        }
+        out.push(("fc.weight".to_owned(), vec![v, h]));
+        out.push(("fc.bias".to_owned(), vec![v]));
+        out
+    }
+
+    /// The tensors in checkpoint order (the embedding only when it is non-empty).
+    pub fn tensors(&self) -> Vec<&Vec<F>> {
+        let mut out = Vec::with_capacity(4 * self.layers.len() + 3);
+        if !self.embedding.is_empty() {
+            out.push(&self.embedding);
+        }
+        for l in &self.layers {
+            out.extend([&l.w_ih, &l.w_hh, &l.b_ih, &l.b_hh]);
+        }
+        out.push(&self.fc_w);
+        out.push(&self.fc_b);
+        out
+    }
+
+    /// The tensors in checkpoint order, writable (the embedding only when it is non-empty).
+    pub fn tensors_mut(&mut self) -> Vec<&mut Vec<F>> {
+        let mut out = Vec::with_capacity(4 * self.layers.len() + 3);
+        if !self.embedding.is_empty() {
+            out.push(&mut self.embedding);
+        }
+        for l in &mut self.layers {
+            out.extend([&mut l.w_ih, &mut l.w_hh, &mut l.b_ih, &mut l.b_hh]);
+        }
+        out.push(&mut self.fc_w);
+        out.push(&mut self.fc_b);
+        out
+    }
+
+    /// The tensors with their checkpoint names and shapes.
+    pub fn named(&self, d: &GatedDims) -> Vec<(String, Vec<usize>, &[F])> {
+        Self::names_and_shapes(d)
+            .into_iter()
+            .zip(self.tensors())
+            .map(|((n, s), t)| (n, s, t.as_slice()))
+            .collect()
+    }
+
+    /// Panics unless every tensor has the length `d` gives.
+    fn check(&self, d: &GatedDims) {
+        assert_eq!(self.layers.len(), d.layers, "one LayerParams per layer");
+        let (gh, h, v, e) = (d.gate_width(), d.hidden, d.vocab, d.embed);
+        assert_eq!(self.embedding.len(), v * e, "embedding must be vocab×embed");
+        for (k, l) in self.layers.iter().enumerate() {
+            assert_eq!(l.w_ih.len(), gh * d.input_size(k), "w_ih of layer {k}");
+            assert_eq!(l.w_hh.len(), gh * h, "w_hh of layer {k}");
+            assert_eq!(l.b_ih.len(), gh, "b_ih of layer {k}");
+            assert_eq!(l.b_hh.len(), gh, "b_hh of layer {k}");
+        }
+        assert_eq!(self.fc_w.len(), v * h, "fc_w must be vocab×hidden");
+        assert_eq!(self.fc_b.len(), v, "fc_b must be vocab");
+    }
+
+    /// `self += other`, tensor by tensor.
+    fn add(&mut self, other: &Self) {
+        add_into(&mut self.embedding, &other.embedding);
+        for (a, b) in self.layers.iter_mut().zip(&other.layers) {
+            add_into(&mut a.w_ih, &b.w_ih);
+            add_into(&mut a.w_hh, &b.w_hh);
+            add_into(&mut a.b_ih, &b.b_ih);
+            add_into(&mut a.b_hh, &b.b_hh);
+        }
+        add_into(&mut self.fc_w, &other.fc_w);
+        add_into(&mut self.fc_b, &other.fc_b);
+    }
+}
+
+/// Most batch rows per work item.
+pub const ITEM_ROWS: usize = 256;
+
+/// Work items for `batch` rows: depends on the batch size alone, never on the thread count.
+pub fn work_items(batch: usize) -> usize {
+    batch.div_ceil(ITEM_ROWS).max(1)
+}
+
+/// Per-call read-only tables derived from the weights.
+#[derive(Default)]
+pub(super) struct Shared<F> {
+    /// Layer 0's input table `P` [V, G·H]: `W_ihᵀ` (or `E·W_ihᵀ`) plus the folded biases.
+    pub inp0: Vec<F>,
+    /// Per layer: the biases added to the input projection, [G·H]: `b_ih + b_hh` (GRU:
+    /// `b_hh` of r and z only).
+    pub bias_x: Vec<Vec<F>>,
+    /// Per layer: `W_hhᵀ` [H, G·H].
+    pub w_hh_t: Vec<Vec<F>>,
+    /// Per layer (k ≥ 1; empty for 0): `W_ihᵀ` [H, G·H].
+    pub w_ih_t: Vec<Vec<F>>,
+    /// `fc_wᵀ` [H, V].
+    pub fc_w_t: Vec<F>,
+}
+
+/// `dst` [cols, rows] = `src` [rows, cols]ᵀ.
+fn transpose_into<F: GateFloat>(dst: &mut Vec<F>, src: &[F], rows: usize, cols: usize) {
+    ensure(dst, rows * cols);
+    for i in 0..rows {
+        for j in 0..cols {
+            dst[j * rows + i] = src[i * cols + j];
+        }
+    }
+}
+
+impl<F: GateFloat> Shared<F> {
+    fn prepare(&mut self, d: &GatedDims, p: &GatedParams<F>) {
+        let (v, h, gh, nl) = (d.vocab, d.hidden, d.gate_width(), d.layers);
+        self.bias_x.resize_with(nl, Vec::new);
+        self.w_hh_t.resize_with(nl, Vec::new);
+        self.w_ih_t.resize_with(nl, Vec::new);
+        for (k, l) in p.layers.iter().enumerate() {
+            let b = &mut self.bias_x[k];
+            b.clear();
+            b.extend(
+                l.b_ih
+                    .iter()
+                    .zip(&l.b_hh)
+                    .enumerate()
+                    .map(|(j, (&bi, &bh))| {
+                        if d.cell == Cell::Gru && j >= 2 * h {
+                            bi
+                        } else {
+                            bi + bh
+                        }
+                    }),
+            );
+            transpose_into(&mut self.w_hh_t[k], &l.w_hh, gh, h);
+            if k > 0 {
+                transpose_into(&mut self.w_ih_t[k], &l.w_ih, gh, h);
+            }
+        }
+        transpose_into(&mut self.fc_w_t, &p.fc_w, v, h);
+        ensure(&mut self.inp0, v * gh);
+        let inp0 = &mut self.inp0[..v * gh];
+        let l0 = &p.layers[0];
+        if d.embed == 0 {
+            for (row, id) in inp0.chunks_exact_mut(gh).zip(0..v) {
+                for (j, o) in row.iter_mut().enumerate() {
+                    *o = l0.w_ih[j * v + id];
+                }
+            }
+        } else {
+            let e = d.embed;
+            matmul(
+                MatMut::new(inp0, v, gh, gh),
+                MatRef::new(&p.embedding, v, e, e),
+                MatRef::new(&l0.w_ih, gh, e, e).t(),
+                false,
+            );
+        }
+        for row in inp0.chunks_exact_mut(gh) {
+            add_into(row, &self.bias_x[0]);
+        }
+    }
+}
+
+/// Reusable buffers of the gated kernels; see the module documentation.
+pub struct GatedKernel<F> {
+    workspaces: Vec<ItemWs<F>>,
+    items: Vec<ItemOut<F>>,
+    shared: Shared<F>,
+}
+
+impl<F: GateFloat> Default for GatedKernel<F> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<F: GateFloat> GatedKernel<F> {
+    pub fn new() -> Self {
+        GatedKernel {
+            workspaces: Vec::new(),
+            items: Vec::new(),
+            shared: Shared::default(),
+        }
+    }
+
+    /// Mean cross-entropy over `batch·steps` targets, with `dropout` when given; overwrites
+    /// `grads` (reshaping it) with the gradient of that loss.
+    pub fn loss_and_grads(
+        &mut self,
+        d: &GatedDims,
+        p: &GatedParams<F>,
+        tokens: &[u32],
+        targets: &[u32],
+        dropout: Option<Dropout>,
+        grads: &mut GatedParams<F>,
+    ) -> F {
+        self.run(d, p, tokens, targets, dropout, Some(grads))
+    }
+
+    /// Mean cross-entropy over `batch·steps` targets, no dropout, no gradients.
+    pub fn forward_loss(
+        &mut self,
+        d: &GatedDims,
+        p: &GatedParams<F>,
+        tokens: &[u32],
+        targets: &[u32],
+    ) -> F {
+        self.run(d, p, tokens, targets, None, None)
+    }
+
+    fn run(
+        &mut self,
+        d: &GatedDims,
+        p: &GatedParams<F>,
+        x: &[u32],
+        y: &[u32],
+        dropout: Option<Dropout>,
+        grads: Option<&mut GatedParams<F>>,
+    ) -> F {
+        d.check();
+        p.check(d);
+        let (batch, steps, v) = (d.batch, d.steps, d.vocab);
+        assert_eq!(x.len(), batch * steps, "tokens must be batch×steps");
+        assert_eq!(y.len(), batch * steps, "targets must be batch×steps");
+        debug_assert!(x.iter().all(|&i| (i as usize) < v), "token id out of range");
+        debug_assert!(
+            y.iter().all(|&i| (i as usize) < v),
+            "target id out of range"
+        );
+        let dropout = dropout.filter(|dr| dr.p > 0.0);
+        let want_grads = grads.is_some();
+        let n_tok = batch * steps;
+        if n_tok == 0 {
+            if let Some(g) = grads {
+                g.resize_zero(d);
+            }
+            return F::ZERO;
+        }
+        self.shared.prepare(d, p);
+
+        let n_items = work_items(batch);
+        let threads = rayon::current_num_threads().clamp(1, n_items);
+        let per_thread = n_items.div_ceil(threads);
+        let n_ws = n_items.div_ceil(per_thread);
+        if self.workspaces.len() < n_ws {
+            self.workspaces.resize_with(n_ws, ItemWs::default);
+        }
+        if self.items.len() < n_items {
+            self.items.resize_with(n_items, ItemOut::default);
+        }
+        let scale = F::from_f64(1.0 / n_tok as f64);
+        let per = batch / n_items;
+        let rem = batch % n_items;
+        let bounds = move |c: usize| (c * per + c.min(rem), per + usize::from(c < rem));
+        let shared = &self.shared;
+        let run_items = |first: usize, ws: &mut ItemWs<F>, items: &mut [ItemOut<F>]| {
+            for (j, item) in items.iter_mut().enumerate() {
+                let (b0, nb) = bounds(first + j);
+                let span = b0 * steps..(b0 + nb) * steps;
+                item_pass(
+                    ws,
+                    item,
+                    &pass::Ctx {
+                        d: &d.with_batch(nb, steps),
+                        p,
+                        sh: shared,
+                        x: &x[span.clone()],
+                        y: &y[span],
+                        b0,
+                        dropout,
+                        scale,
+                        grads: want_grads,
+                    },
+                );
+            }
+        };
+        if n_ws == 1 {
+            run_items(0, &mut self.workspaces[0], &mut self.items[..n_items]);
+        } else {
+            self.workspaces[..n_ws]
+                .par_iter_mut()
+                .zip(self.items[..n_items].par_chunks_mut(per_thread))
+                .enumerate()
+                .for_each(|(c, (ws, items))| run_items(c * per_thread, ws, items));
+        }
+
+        let items = &self.items[..n_items];
+        let loss_sum: f64 = items.iter().map(|c| c.loss_sum).sum();
+        if let Some(g) = grads {
+            g.resize_zero(d);
+            let gh = d.gate_width();
+            let mut dp = std::mem::take(&mut self.items[0].dp);
+            for it in &self.items[1..n_items] {
+                add_into(&mut dp[..v * gh], &it.dp[..v * gh]);
+            }
+            for it in &self.items[..n_items] {
+                g.add(&it.g);
+            }
+            finish_input_layer(d, p, &dp[..v * gh], g);
+            self.items[0].dp = dp;
+        }
+        F::from_f64(loss_sum / n_tok as f64)
+    }
+}
+
+/// Layer 0's input gradients from `dP` [V, G·H], the gate-input gradients summed per token:
+/// `db_ih = Σ_v dP[v]`; one-hot: `dW_ih = dPᵀ`; embedding: `dW_ih = dPᵀ·E`, `dE = dP·W_ih`.
+fn finish_input_layer<F: GateFloat>(
+    d: &GatedDims,
+    p: &GatedParams<F>,
+    dp: &[F],
+    g: &mut GatedParams<F>,
+) {
+    let (v, gh) = (d.vocab, d.gate_width());
+    let l0 = &mut g.layers[0];
+    l0.b_ih.fill(F::ZERO);
+    for row in dp.chunks_exact(gh) {
+        add_into(&mut l0.b_ih, row);
+    }
+    if d.embed == 0 {
+        for (id, row) in dp.chunks_exact(gh).enumerate() {
+            for (j, &x) in row.iter().enumerate() {
+                l0.w_ih[j * v + id] = x;
+            }
+        }
+    } else {
+        let e = d.embed;
+        matmul(
+            MatMut::new(&mut l0.w_ih, gh, e, e),
+            MatRef::new(dp, v, gh, gh).t(),
+            MatRef::new(&p.embedding, v, e, e),
+            false,
+        );
+        matmul(
+            MatMut::new(&mut g.embedding, v, e, e),
+            MatRef::new(dp, v, gh, gh),
+            MatRef::new(&p.layers[0].w_ih, gh, e, e),
+            false,
+        );
+    }
+}
+
+/// The recurrent state of every layer for one sequence: `h` (and `c` for LSTM), zero at the
+/// start.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GatedState<F> {
+    hidden: usize,
+    /// [L, H]
+    h: Vec<F>,
+    /// [L, H] (LSTM only; empty otherwise)
+    c: Vec<F>,
+}
+
+impl<F: GateFloat> GatedState<F> {
+    /// Zero state for the model `d`.
+    pub fn zeros(d: &GatedDims) -> Self {
+        let n = d.layers * d.hidden;
+        GatedState {
+            hidden: d.hidden,
+            h: vec![F::ZERO; n],
+            c: if d.cell == Cell::Lstm {
+                vec![F::ZERO; n]
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
+    /// Layer `k`'s hidden state.
+    pub fn h(&self, k: usize) -> &[F] {
+        &self.h[k * self.hidden..(k + 1) * self.hidden]
+    }
+
+    /// Layer `k`'s LSTM cell state (`None` for RNN and GRU).
+    pub fn c(&self, k: usize) -> Option<&[F]> {
+        (!self.c.is_empty()).then(|| &self.c[k * self.hidden..(k + 1) * self.hidden])
+    }
+}
+
+/// Feed `token` through every layer for one sequence (no dropout), updating `state`; writes
+/// the next token's logits (V) into `logits`. Plain loops: for completion and the heatmap, a
+/// few tokens at a time.
+pub fn step<F: GateFloat>(
+    d: &GatedDims,
+    p: &GatedParams<F>,
+    token: u32,
+    state: &mut GatedState<F>,
+    logits: &mut [F],
+) {
+    d.check();
+    p.check(d);
+    let (v, h, gh) = (d.vocab, d.hidden, d.gate_width());
+    let id = token as usize;
+    assert!(id < v, "token {id} out of range for a vocabulary of {v}");
+    assert_eq!(logits.len(), v, "logits must have vocab elements");
+    assert_eq!(state.h.len(), d.layers * h, "state of another model");
+    let mut a = vec![F::ZERO; gh];
+    let mut gh_buf = vec![F::ZERO; gh];
+    let mut x: Vec<F> = Vec::new();
+    for (k, l) in p.layers.iter().enumerate() {
+        let n_in = d.input_size(k);
+        // a = W_ih x + b_ih
+        if k == 0 && d.embed == 0 {
+            for j in 0..gh {
+                a[j] = l.w_ih[j * v + id] + l.b_ih[j];
+            }
+        } else {
+            if k == 0 {
+                x.clear();
+                x.extend_from_slice(&p.embedding[id * n_in..(id + 1) * n_in]);
+            }
+            for j in 0..gh {
+                let row = &l.w_ih[j * n_in..(j + 1) * n_in];
+                a[j] = l.b_ih[j] + row.iter().zip(&x).fold(F::ZERO, |s, (&w, &xv)| s + w * xv);
+            }
+        }
+        let hk = &mut state.h[k * h..(k + 1) * h];
+        for j in 0..gh {
+            let row = &l.w_hh[j * h..(j + 1) * h];
+            gh_buf[j] = l.b_hh[j]
+                + row
+                    .iter()
+                    .zip(hk.iter())
+                    .fold(F::ZERO, |s, (&w, &hv)| s + w * hv);
+        }
+        match d.cell {
+            Cell::Rnn => {
+                for j in 0..h {
+                    hk[j] = (a[j] + gh_buf[j]).tanh_();
+                }
+            }
+            Cell::Gru => {
+                for j in 0..h {
+                    let r = (a[j] + gh_buf[j]).sigmoid();
+                    let z = (a[h + j] + gh_buf[h + j]).sigmoid();
+                    let n = (a[2 * h + j] + r * gh_buf[2 * h + j]).tanh_();
+                    hk[j] = (F::ONE - z) * n + z * hk[j];
+                }
+            }
+            Cell::Lstm => {
+                let ck = &mut state.c[k * h..(k + 1) * h];
+                for j in 0..h {
+                    let i = (a[j] + gh_buf[j]).sigmoid();
+                    let f = (a[h + j] + gh_buf[h + j]).sigmoid();
+                    let g = (a[2 * h + j] + gh_buf[2 * h + j]).tanh_();
+                    let o = (a[3 * h + j] + gh_buf[3 * h + j]).sigmoid();
+                    ck[j] = f * ck[j] + i * g;
+                    hk[j] = o * ck[j].tanh_();
+                }
+            }
+        }
+        x.clear();
+        x.extend_from_slice(hk);
+    }
+    for (o, (row, &b)) in logits.iter_mut().zip(p.fc_w.chunks_exact(h).zip(&p.fc_b)) {
+        *o = b + row.iter().zip(&x).fold(F::ZERO, |s, (&w, &hv)| s + w * hv);
+    }
+}

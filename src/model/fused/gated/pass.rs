@@ -1,0 +1,523 @@
+//! One work item (a contiguous run of batch rows): forward through every layer, output layer
+//! and loss, then BPTT top down. Buffers are `[T·nb, ·]` with rows `(t, b)` in step-major
+//! order, so one step's rows are contiguous and whole-sequence products are single GEMMs.
+
+use super::super::float::add_into;
+use super::super::gemm::{matmul, MatMut, MatRef};
+use super::super::softmax_ce::{softmax_cross_entropy, SM_BLOCK};
+use super::super::workspace::{ensure, Dims};
+use super::cells::{
+    gru_backward, gru_forward, lstm_backward, lstm_forward, rnn_backward, rnn_forward, GateFloat,
+};
+use super::{Cell, GatedDims, GatedParams, Shared};
+use crate::model::dropout::{keep_scale, Dropout};
+
+/// What one item reads.
+pub(super) struct Ctx<'a, F> {
+    /// The model, with `batch` = this item's rows.
+    pub d: &'a GatedDims,
+    pub p: &'a GatedParams<F>,
+    pub sh: &'a Shared<F>,
+    /// This item's tokens and targets, `[nb, T]`.
+    pub x: &'a [u32],
+    pub y: &'a [u32],
+    /// The item's first row in the whole batch (for the dropout masks).
+    pub b0: usize,
+    pub dropout: Option<Dropout>,
+    /// 1 / tokens of the whole batch.
+    pub scale: F,
+    pub grads: bool,
+}
+
+/// One layer's forward results, kept for the backward.
+#[derive(Default)]
+pub(super) struct LayerWs<F> {
+    /// [T·nb, G·H]: input projections, then the gate activations (RNN: h itself).
+    g: Vec<F>,
+    /// [T·nb, H]: h (GRU, LSTM).
+    h: Vec<F>,
+    /// [T·nb, H]: c and tanh(c) (LSTM).
+    c: Vec<F>,
+    tc: Vec<F>,
+    /// [T·nb, H]: `W_hn h + b_hn` (GRU).
+    ghn: Vec<F>,
+    /// [T·nb, H]: the dropout mask (0 or 1/(1−p)) and the masked output (with dropout).
+    mask: Vec<F>,
+    y: Vec<F>,
+}
+
+impl<F: GateFloat> LayerWs<F> {
+    /// The hidden states h_t, [T·nb, H].
+    fn hs(&self, cell: Cell, n: usize) -> &[F] {
+        if cell == Cell::Rnn {
+            &self.g[..n]
+        } else {
+            &self.h[..n]
+        }
+    }
+
+    /// What the next layer (or the output layer) reads: h, masked when dropout is on.
+    fn out(&self, cell: Cell, n: usize, dropout: bool) -> &[F] {
+        if dropout {
+            &self.y[..n]
+        } else {
+            self.hs(cell, n)
+        }
+    }
+}
+
+/// Per-thread workspace, reused item after item; it carries no values between items.
+#[derive(Default)]
+pub(super) struct ItemWs<F> {
+    layers: Vec<LayerWs<F>>,
+    /// [nb, G·H]: one step's recurrent product (GRU).
+    ghs: Vec<F>,
+    /// [T·nb, Vp]: logits, then dL/dlogits.
+    logits: Vec<F>,
+    bq: Vec<F>,
+    zy: Vec<F>,
+    tg: Vec<u32>,
+    /// [T·nb, H]: dL/dh of the layer being differentiated.
+    dy: Vec<F>,
+    /// [T·nb, G·H]: gradients of the gate input pre-activations, and (GRU) of the recurrent
+    /// product.
+    dg: Vec<F>,
+    dgh: Vec<F>,
+    /// [nb, H]: dL/dc carried to the previous step (LSTM).
+    dc: Vec<F>,
+}
+
+/// One item's results.
+#[derive(Default)]
+pub(super) struct ItemOut<F> {
+    /// Gradients of this item (layer 0's `w_ih`, `b_ih` and the embedding stay zero: they
+    /// come from `dp` once per call).
+    pub g: GatedParams<F>,
+    /// [V, G·H]: layer 0's gate-input gradients summed per input token.
+    pub dp: Vec<F>,
+    pub loss_sum: f64,
+}
+
+/// Forward (and backward with `ctx.grads`) over one item, dispatched at run time to a copy
+/// compiled with AVX2+FMA when the CPU has them.
+pub(super) fn item_pass<F: GateFloat>(ws: &mut ItemWs<F>, out: &mut ItemOut<F>, ctx: &Ctx<F>) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: `item_pass_avx2` only requires the CPU to support AVX2 and FMA, which
+            // was just detected.
+            unsafe { item_pass_avx2(ws, out, ctx) };
+            return;
+        }
+    }
+    item_pass_impl(ws, out, ctx)
+}
+
+/// [`item_pass_impl`] compiled with AVX2 and FMA enabled.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn item_pass_avx2<F: GateFloat>(ws: &mut ItemWs<F>, out: &mut ItemOut<F>, ctx: &Ctx<F>) {
+    item_pass_impl(ws, out, ctx)
+}
+
+#[inline(always)]
+fn item_pass_impl<F: GateFloat>(ws: &mut ItemWs<F>, out: &mut ItemOut<F>, ctx: &Ctx<F>) {
+    let d = ctx.d;
+    let (v, h, gh, nl) = (d.vocab, d.hidden, d.gate_width(), d.layers);
+    let (nb, steps) = (d.batch, d.steps);
+    let rows = nb * steps;
+    let drop = ctx.dropout.is_some();
+    fit(ws, d, drop, ctx.grads);
+
+    for k in 0..nl {
+        let (below, rest) = ws.layers.split_at_mut(k);
+        let below = below
+            .last()
+            .map(|l: &LayerWs<F>| l.out(d.cell, rows * h, drop));
+        layer_forward(&mut rest[0], below, &mut ws.ghs, ctx, k);
+    }
+
+    // Output layer and loss.
+    let sd = Dims::new(v, h, nb, steps, false);
+    let vp = sd.vocab_padded();
+    let top = ws.layers[nl - 1].out(d.cell, rows * h, drop);
+    let logits = &mut ws.logits[..rows * vp];
+    matmul(
+        MatMut::new(logits, rows, v, vp),
+        MatRef::new(top, rows, h, h),
+        MatRef::new(&ctx.sh.fc_w_t, h, v, v),
+        false,
+    );
+    out.loss_sum = softmax_cross_entropy(
+        logits,
+        &ctx.p.fc_b,
+        &mut ws.bq[..vp],
+        ctx.y,
+        &mut ws.zy[..SM_BLOCK],
+        &mut ws.tg[..SM_BLOCK],
+        ctx.scale,
+        ctx.grads,
+        &sd,
+    );
+    if !ctx.grads {
+        return;
+    }
+
+    let g = &mut out.g;
+    g.resize_zero(d);
+    ensure(&mut out.dp, v * gh);
+    out.dp[..v * gh].fill(F::ZERO);
+    let logits = &ws.logits[..rows * vp];
+    // dfc_w = dOᵀ·top, dfc_b = Σ dO, dy = dO·fc_w
+    matmul(
+        MatMut::new(&mut g.fc_w, v, h, h),
+        MatRef::new(logits, rows, v, vp).t(),
+        MatRef::new(top, rows, h, h),
+        false,
+    );
+    for row in logits.chunks_exact(vp) {
+        add_into(&mut g.fc_b, &row[..v]);
+    }
+    matmul(
+        MatMut::new(&mut ws.dy[..rows * h], rows, h, h),
+        MatRef::new(logits, rows, v, vp),
+        MatRef::new(&ctx.p.fc_w, v, h, h),
+        false,
+    );
+    for k in (0..nl).rev() {
+        let lw = &ws.layers[k];
+        if drop {
+            for (dv, &m) in ws.dy[..rows * h].iter_mut().zip(&lw.mask[..rows * h]) {
+                *dv *= m;
+            }
+        }
+        let below = (k > 0).then(|| ws.layers[k - 1].out(d.cell, rows * h, drop));
+        layer_backward(
+            lw,
+            below,
+            &mut ws.dy,
+            &mut ws.dg,
+            &mut ws.dgh,
+            &mut ws.dc,
+            &mut g.layers[k],
+            &mut out.dp,
+            ctx,
+            k,
+        );
+    }
+}
+
+/// Grow every buffer to what `d` needs.
+fn fit<F: GateFloat>(ws: &mut ItemWs<F>, d: &GatedDims, drop: bool, grads: bool) {
+    let (h, gh, rows) = (d.hidden, d.gate_width(), d.batch * d.steps);
+    let n = rows * h;
+    ws.layers
+        .resize_with(d.layers.max(ws.layers.len()), LayerWs::default);
+    for lw in &mut ws.layers[..d.layers] {
+        ensure(&mut lw.g, rows * gh);
+        match d.cell {
+            Cell::Rnn => {}
+            Cell::Gru => {
+                ensure(&mut lw.h, n);
+                ensure(&mut lw.ghn, n);
+            }
+            Cell::Lstm => {
+                ensure(&mut lw.h, n);
+                ensure(&mut lw.c, n);
+                ensure(&mut lw.tc, n);
+            }
+        }
+        if drop {
+            ensure(&mut lw.mask, n);
+            ensure(&mut lw.y, n);
+        }
+    }
+    if d.cell == Cell::Gru {
+        ensure(&mut ws.ghs, d.batch * gh);
+    }
+    let vp = d.vocab.div_ceil(8) * 8;
+    ensure(&mut ws.logits, rows * vp);
+    ensure(&mut ws.bq, vp);
+    ensure(&mut ws.zy, SM_BLOCK);
+    if ws.tg.len() < SM_BLOCK {
+        ws.tg.resize(SM_BLOCK, 0);
+    }
+    if grads {
+        ensure(&mut ws.dy, n);
+        ensure(&mut ws.dg, rows * gh);
+        if d.cell == Cell::Gru {
+            ensure(&mut ws.dgh, rows * gh);
+        }
+        if d.cell == Cell::Lstm {
+            ensure(&mut ws.dc, d.batch * h);
+        }
+    }
+}
+
+/// Forward through layer `k`: input projection for all steps, then the recurrence, then the
+/// dropout mask (when on).
+#[inline(always)]
+fn layer_forward<F: GateFloat>(
+    lw: &mut LayerWs<F>,
+    below: Option<&[F]>,
+    ghs: &mut [F],
+    ctx: &Ctx<F>,
+    k: usize,
+) {
+    let d = ctx.d;
+    let (h, gh, nb, steps) = (d.hidden, d.gate_width(), d.batch, d.steps);
+    let rows = nb * steps;
+    let n = rows * h;
+    let sl = nb * gh; // one step of gates
+    let sh = nb * h; // one step of states
+    let pre = &mut lw.g[..rows * gh];
+    match below {
+        None => {
+            for (r, row) in pre.chunks_exact_mut(gh).enumerate() {
+                let (t, b) = (r / nb, r % nb);
+                let id = ctx.x[b * steps + t] as usize;
+                row.copy_from_slice(&ctx.sh.inp0[id * gh..(id + 1) * gh]);
+            }
+        }
+        Some(xin) => {
+            matmul(
+                MatMut::new(pre, rows, gh, gh),
+                MatRef::new(xin, rows, h, h),
+                MatRef::new(&ctx.sh.w_ih_t[k], h, gh, gh),
+                false,
+            );
+            let bx = &ctx.sh.bias_x[k];
+            for row in pre.chunks_exact_mut(gh) {
+                add_into(row, bx);
+            }
+        }
+    }
+    let w_hh_t = MatRef::new(&ctx.sh.w_hh_t[k], h, gh, gh);
+    match d.cell {
+        Cell::Rnn => {
+            for t in 0..steps {
+                let (prev, cur) = pre.split_at_mut(t * sl);
+                let cur = &mut cur[..sl];
+                if t > 0 {
+                    matmul(
+                        MatMut::new(cur, nb, h, h),
+                        MatRef::new(&prev[(t - 1) * sl..], nb, h, h),
+                        w_hh_t,
+                        true,
+                    );
+                }
+                rnn_forward(cur);
+            }
+        }
+        Cell::Lstm => {
+            let (hs, cs, tcs) = (&mut lw.h[..n], &mut lw.c[..n], &mut lw.tc[..n]);
+            for t in 0..steps {
+                let cur = &mut pre[t * sl..(t + 1) * sl];
+                let (h_prev, h_cur) = hs.split_at_mut(t * sh);
+                let (c_prev, c_cur) = cs.split_at_mut(t * sh);
+                if t > 0 {
+                    matmul(
+                        MatMut::new(cur, nb, gh, gh),
+                        MatRef::new(&h_prev[(t - 1) * sh..], nb, h, h),
+                        w_hh_t,
+                        true,
+                    );
+                }
+                let tc = &mut tcs[t * sh..(t + 1) * sh];
+                for b in 0..nb {
+                    let cp = (t > 0).then(|| &c_prev[(t - 1) * sh + b * h..][..h]);
+                    lstm_forward(
+                        &mut cur[b * gh..(b + 1) * gh],
+                        cp,
+                        &mut c_cur[b * h..(b + 1) * h],
+                        &mut tc[b * h..(b + 1) * h],
+                        &mut h_cur[b * h..(b + 1) * h],
+                    );
+                }
+            }
+        }
+        Cell::Gru => {
+            let (hs, ghn) = (&mut lw.h[..n], &mut lw.ghn[..n]);
+            let b_hn = &ctx.p.layers[k].b_hh[2 * h..];
+            let ghs = &mut ghs[..sl];
+            for t in 0..steps {
+                let cur = &mut pre[t * sl..(t + 1) * sl];
+                let (h_prev, h_cur) = hs.split_at_mut(t * sh);
+                if t > 0 {
+                    matmul(
+                        MatMut::new(ghs, nb, gh, gh),
+                        MatRef::new(&h_prev[(t - 1) * sh..], nb, h, h),
+                        w_hh_t,
+                        false,
+                    );
+                }
+                let q = &mut ghn[t * sh..(t + 1) * sh];
+                for b in 0..nb {
+                    let hp = (t > 0).then(|| &h_prev[(t - 1) * sh + b * h..][..h]);
+                    gru_forward(
+                        &mut cur[b * gh..(b + 1) * gh],
+                        hp.map(|_| &ghs[b * gh..(b + 1) * gh]),
+                        b_hn,
+                        hp,
+                        &mut q[b * h..(b + 1) * h],
+                        &mut h_cur[b * h..(b + 1) * h],
+                    );
+                }
+            }
+        }
+    }
+    if let Some(dr) = ctx.dropout {
+        let kept = F::from_f64(keep_scale(dr.p));
+        let mask = &mut lw.mask[..n];
+        for (r, row) in mask.chunks_exact_mut(h).enumerate() {
+            let (t, b) = (r / nb, r % nb);
+            dr.fill_row(k, ctx.b0 + b, t, row, kept, F::ZERO);
+        }
+        let hs: &[F] = if d.cell == Cell::Rnn {
+            &lw.g[..n]
+        } else {
+            &lw.h[..n]
+        };
+        for ((o, &hv), &m) in lw.y[..n].iter_mut().zip(hs).zip(&lw.mask[..n]) {
+            *o = hv * m;
+        }
+    }
+}
+
+/// BPTT through layer `k`. On entry `dy` holds dL/dh_t for every row (from above, already
+/// through this layer's dropout mask); on exit, for k > 0, dL/d(input) of every row, i.e. the
+/// gradient of the layer below's (masked) output. Writes this layer's weight gradients into
+/// `g` (layer 0: `w_hh`, `b_hh` only; its input side goes into `dp`).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn layer_backward<F: GateFloat>(
+    lw: &LayerWs<F>,
+    below: Option<&[F]>,
+    dy: &mut [F],
+    dg: &mut [F],
+    dgh_buf: &mut [F],
+    dc: &mut [F],
+    g: &mut super::LayerParams<F>,
+    dp: &mut [F],
+    ctx: &Ctx<F>,
+    k: usize,
+) {
+    let d = ctx.d;
+    let (h, gh, nb, steps) = (d.hidden, d.gate_width(), d.batch, d.steps);
+    let rows = nb * steps;
+    let n = rows * h;
+    let sl = nb * gh;
+    let sh = nb * h;
+    let dy = &mut dy[..n];
+    let dg = &mut dg[..rows * gh];
+    let gates = &lw.g[..rows * gh];
+    let hs = lw.hs(d.cell, n);
+    let w_hh = MatRef::new(&ctx.p.layers[k].w_hh, gh, h, h);
+    if d.cell == Cell::Lstm {
+        dc[..sh].fill(F::ZERO);
+    }
+    for t in (0..steps).rev() {
+        let (dy_prev, dy_cur) = dy.split_at_mut(t * sh);
+        let dy_cur = &dy_cur[..sh];
+        let dgt = &mut dg[t * sl..(t + 1) * sl];
+        match d.cell {
+            Cell::Rnn => {
+                rnn_backward(dy_cur, &hs[t * sh..(t + 1) * sh], dgt);
+            }
+            Cell::Lstm => {
+                for b in 0..nb {
+                    let cp = (t > 0).then(|| &lw.c[(t - 1) * sh + b * h..][..h]);
+                    lstm_backward(
+                        &gates[t * sl + b * gh..][..gh],
+                        cp,
+                        &lw.tc[t * sh + b * h..][..h],
+                        &dy_cur[b * h..(b + 1) * h],
+                        &mut dc[b * h..(b + 1) * h],
+                        &mut dgt[b * gh..(b + 1) * gh],
+                    );
+                }
+            }
+            Cell::Gru => {
+                let dght = &mut dgh_buf[t * sl..(t + 1) * sl];
+                for b in 0..nb {
+                    let hp = (t > 0).then(|| &hs[(t - 1) * sh + b * h..][..h]);
+                    let dhp = if t > 0 {
+                        Some(&mut dy_prev[(t - 1) * sh + b * h..][..h])
+                    } else {
+                        None
+                    };
+                    gru_backward(
+                        &gates[t * sl + b * gh..][..gh],
+                        &lw.ghn[t * sh + b * h..][..h],
+                        hp,
+                        &dy_cur[b * h..(b + 1) * h],
+                        &mut dgt[b * gh..(b + 1) * gh],
+                        &mut dght[b * gh..(b + 1) * gh],
+                        dhp,
+                    );
+                }
+            }
+        }
+        if t > 0 {
+            let dgh_t: &[F] = if d.cell == Cell::Gru {
+                &dgh_buf[t * sl..(t + 1) * sl]
+            } else {
+                &dg[t * sl..(t + 1) * sl]
+            };
+            matmul(
+                MatMut::new(&mut dy_prev[(t - 1) * sh..], nb, h, h),
+                MatRef::new(dgh_t, nb, gh, gh),
+                w_hh,
+                true,
+            );
+        }
+    }
+    let dgh: &[F] = if d.cell == Cell::Gru {
+        &dgh_buf[..rows * gh]
+    } else {
+        &dg[..]
+    };
+    // dW_hh = Σ_{t ≥ 1} dghᵀ_t · h_{t-1};  db_hh = Σ dgh
+    if steps > 1 {
+        let m = rows - nb;
+        matmul(
+            MatMut::new(&mut g.w_hh, gh, h, h),
+            MatRef::new(&dgh[nb * gh..], m, gh, gh).t(),
+            MatRef::new(&hs[..m * h], m, h, h),
+            false,
+        );
+    }
+    for row in dgh.chunks_exact(gh) {
+        add_into(&mut g.b_hh, row);
+    }
+    match below {
+        Some(xin) => {
+            for row in dg.chunks_exact(gh) {
+                add_into(&mut g.b_ih, row);
+            }
+            matmul(
+                MatMut::new(&mut g.w_ih, gh, h, h),
+                MatRef::new(dg, rows, gh, gh).t(),
+                MatRef::new(xin, rows, h, h),
+                false,
+            );
+            matmul(
+                MatMut::new(dy, rows, h, h),
+                MatRef::new(dg, rows, gh, gh),
+                MatRef::new(&ctx.p.layers[k].w_ih, gh, h, h),
+                false,
+            );
+        }
+        None => {
+            for (r, row) in dg.chunks_exact(gh).enumerate() {
+                let (t, b) = (r / nb, r % nb);
+                let id = ctx.x[b * steps + t] as usize;
+                add_into(&mut dp[id * gh..(id + 1) * gh], row);
+            }
+        }
+    }
+}

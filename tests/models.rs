@@ -228,12 +228,12 @@ fn short_runs_learn_well_below_the_unigram_baseline() {
     for (cell, layers) in [(Cell::Gru, 1), (Cell::Lstm, 1), (Cell::Gru, 2)] {
         let hp = HParams {
             hiddens: 32,
-            num_steps: 32,
+            num_steps: 16,
             batch_size: 32,
-            num_train: 1_000,
-            num_val: 300,
-            epochs: 3,
-            lr: 0.02,
+            num_train: 4_000,
+            num_val: 1_000,
+            epochs: 2,
+            lr: 0.01,
             optimizer: Optimizer::Adam,
             cell,
             layers,
@@ -253,7 +253,7 @@ fn short_runs_learn_well_below_the_unigram_baseline() {
                 _ => {}
             }
         }
-        assert!(last < 12.0, "{cell}×{layers}: validation perplexity {last}");
+        assert!(last < 10.0, "{cell}×{layers}: validation perplexity {last}");
     }
 }
 

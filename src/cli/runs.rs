@@ -12,11 +12,6 @@ pub(crate) fn find(data_dir: Option<&Path>, spec: &str) -> Result<RunDir, RunErr
     runs::resolve(&root, spec)
 }
 
-/// Find and load a run's checkpoint.
-pub(crate) fn load(data_dir: Option<&Path>, spec: &str) -> Result<Checkpoint, RunError> {
-    Checkpoint::load(&find(data_dir, spec)?)
-}
-
 /// Find and load a run's latest weights, or with `best` its best-validation weights.
 pub(crate) fn load_weights(
     data_dir: Option<&Path>,

@@ -3,6 +3,7 @@
 
 use candle_core::{DType, Device, Result, Tensor, Var};
 
+use super::fused::gated::{self, GatedDims, GatedKernel, GatedParams};
 use super::fused::{FusedRnn, GradsBuf, ParamsRef};
 use super::host;
 use super::params::{init_params, param_shapes, RnnParams};
@@ -156,12 +157,21 @@ enum Net {
     Stack(StackNet),
 }
 
+/// The gated kernel's reusable buffers: host copies of the weights and the gradients.
+struct GatedState {
+    kernel: GatedKernel<f32>,
+    weights: GatedParams<f32>,
+    grads: GatedParams<f32>,
+}
+
 pub struct LanguageModel {
     pub vocab: Vocab,
     arch: Arch,
     net: Net,
-    /// `Some` when the fused CPU kernel computes the loss and gradients.
+    /// `Some` when the fused CPU kernel computes the loss and gradients (§9.5 model).
     fused: Option<Box<FusedState>>,
+    /// `Some` when the fused gated kernel does (stacked models).
+    gated: Option<Box<GatedState>>,
     /// Dropout of the next training batch (`None`: none). Never applied by [`Self::loss`].
     dropout: Option<DropoutDraw>,
 }
@@ -203,20 +213,23 @@ impl LanguageModel {
             Net::Rnn(n) => (true, n.dtype()),
             Net::Stack(n) => (false, n.dtype()),
         };
-        let fusable = self.device().is_cpu() && dtype == DType::F32 && is_rnn;
+        let fusable = self.device().is_cpu() && dtype == DType::F32;
         let fused = match path {
             ComputePath::Candle => false,
             ComputePath::Auto => fusable,
             ComputePath::Fused if fusable => true,
-            ComputePath::Fused if !is_rnn => candle_core::bail!(
-                "the fused kernel runs the §9.5 RNN only so far: use --kernel candle for {}",
-                self.arch.cell
-            ),
             ComputePath::Fused => {
                 candle_core::bail!("the fused kernel runs on the CPU only: use --kernel candle")
             }
         };
-        self.fused = if fused {
+        self.gated = (fused && !is_rnn).then(|| {
+            Box::new(GatedState {
+                kernel: GatedKernel::new(),
+                weights: GatedParams::default(),
+                grads: GatedParams::default(),
+            })
+        });
+        self.fused = if fused && is_rnn {
             Some(Box::new(FusedState {
                 kernel: FusedRnn::new(),
                 weights: Default::default(),
@@ -230,7 +243,7 @@ impl LanguageModel {
 
     /// The implementation in use: `ComputePath::Candle` or `ComputePath::Fused`.
     pub fn compute_path(&self) -> ComputePath {
-        if self.fused.is_some() {
+        if self.fused.is_some() || self.gated.is_some() {
             ComputePath::Fused
         } else {
             ComputePath::Candle
@@ -260,6 +273,7 @@ impl LanguageModel {
             arch,
             net: Net::Rnn(net),
             fused: None,
+            gated: None,
             dropout: None,
         })
     }
@@ -286,6 +300,7 @@ impl LanguageModel {
             arch,
             net: Net::Stack(net),
             fused: None,
+            gated: None,
             dropout: None,
         })
     }
@@ -340,6 +355,33 @@ impl LanguageModel {
         self.arch.param_shapes().into_iter().map(|(n, _)| n).collect()
     }
 
+    /// The gated kernel's shapes for this model and a batch.
+    fn gated_dims(&self, batch: usize, steps: usize) -> GatedDims {
+        let a = &self.arch;
+        GatedDims {
+            cell: match a.cell {
+                Cell::Rnn => gated::Cell::Rnn,
+                Cell::Gru => gated::Cell::Gru,
+                Cell::Lstm => gated::Cell::Lstm,
+            },
+            vocab: a.vocab,
+            embed: a.embed,
+            hidden: a.hiddens,
+            layers: a.layers,
+            batch,
+            steps,
+        }
+    }
+
+    /// Copy the stacked model's weights into the gated kernel's host buffers.
+    fn load_gated_weights(stack: &StackNet, dims: &GatedDims, g: &mut GatedState) -> Result<()> {
+        g.weights.resize_zero(dims);
+        for (dst, v) in g.weights.tensors_mut().into_iter().zip(stack.vars()) {
+            *dst = host::to_vec_f32(v.as_tensor())?;
+        }
+        Ok(())
+    }
+
     fn batch_tensors(&self, batch: &Batch) -> Result<(Tensor, Tensor)> {
         let shape = (batch.batch_size, batch.num_steps);
         Ok((
@@ -369,9 +411,32 @@ impl LanguageModel {
     /// Like [`LanguageModel::loss_and_grads`], leaving the loss where it was computed, so the
     /// trainer can read it together with the gradient norm (see `train::clip_and_read`).
     pub fn forward_backward(&mut self, batch: &Batch) -> Result<(BatchLoss, Gradients)> {
+        let dims = self.gated_dims(batch.batch_size, batch.num_steps);
         let net = match &self.net {
             Net::Rnn(net) => net,
             Net::Stack(stack) => {
+                if let Some(g) = self.gated.as_deref_mut() {
+                    Self::load_gated_weights(stack, &dims, g)?;
+                    let dropout = self
+                        .dropout
+                        .and_then(|d| super::dropout::Dropout::new(d.p, d.seed));
+                    let loss = g.kernel.loss_and_grads(
+                        &dims,
+                        &g.weights,
+                        &batch.x,
+                        &batch.y,
+                        dropout,
+                        &mut g.grads,
+                    );
+                    let dev = stack.device();
+                    let grads = g
+                        .grads
+                        .named(&dims)
+                        .into_iter()
+                        .map(|(_, shape, t)| Tensor::from_slice(t, shape.as_slice(), dev))
+                        .collect::<Result<Vec<_>>>()?;
+                    return Ok((BatchLoss::Host(loss as f64), Gradients::on_host(grads)));
+                }
                 let (x, y) = self.batch_tensors(batch)?;
                 let (loss, grads) = stack.loss_and_grads(&x, &y, self.dropout)?;
                 return Ok((BatchLoss::Device(loss), Gradients::on_device(grads)));
@@ -406,9 +471,17 @@ impl LanguageModel {
 
     /// Mean cross-entropy of the batch, no gradients and no dropout (validation).
     pub fn loss(&mut self, batch: &Batch) -> Result<f64> {
+        let dims = self.gated_dims(batch.batch_size, batch.num_steps);
         let net = match &self.net {
             Net::Rnn(net) => net,
             Net::Stack(stack) => {
+                if let Some(g) = self.gated.as_deref_mut() {
+                    Self::load_gated_weights(stack, &dims, g)?;
+                    let loss = g
+                        .kernel
+                        .forward_loss(&dims, &g.weights, &batch.x, &batch.y);
+                    return Ok(loss as f64);
+                }
                 let (x, y) = self.batch_tensors(batch)?;
                 let (logits, _) = stack.forward(&x, None)?;
                 return host::scalar(&stack.loss(&logits, &y)?);

@@ -14,6 +14,52 @@ use rnn_tui::model::{Arch, LanguageModel, NamedParams, Sampling};
 use rnn_tui::runs::{Checkpoint, RunDir, OPTIMIZER_FILE};
 use rnn_tui::train::{Command, Event, Trainer, TrainerState};
 
+mod common;
+
+/// Resuming a run with another model is one line and exit 2; the same model is accepted.
+#[test]
+fn resuming_with_a_different_model_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let train = |args: &[&str]| {
+        common::cli::rnn_tui(dir.path())
+            .args(["train", "--headless", "--threads", "1", "--hiddens", "8"])
+            .args(common::cli::SMALL_SPLIT)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = train(&["--epochs", "1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    for (args, message) in [
+        (
+            ["--cell", "gru"],
+            "--cell gru differs from the run's cell rnn: a run keeps its model (start a new run to change it)",
+        ),
+        (
+            ["--layers", "2"],
+            "--layers 2 differs from the run's layers 1: a run keeps its model (start a new run to change it)",
+        ),
+        (["--cell", "xyz"], "cell must be rnn, gru or lstm, got \"xyz\""),
+    ] {
+        let out = common::cli::rnn_tui(dir.path())
+            .args(["train", "--headless", "--resume", "latest"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(rnn_tui::exit::EXIT_USAGE), "{args:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            format!("error: {message}\n")
+        );
+    }
+    // Naming the run's own model is fine.
+    let out = common::cli::rnn_tui(dir.path())
+        .args(["train", "--headless", "--resume", "latest", "--cell", "rnn", "--epochs", "2"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
 fn slice_corpus(dir: &Path) -> CorpusSource {
     let path = dir.join("slice.txt");
     std::fs::write(&path, &rnn_tui::data::corpus::TIME_MACHINE[..30_000]).unwrap();

@@ -109,7 +109,31 @@ impl ModelSnapshot {
     /// d2l's `predict`: warm the state up on `prefix`, then append `n` greedy (argmax)
     /// characters, each fed back as the next input.
     pub fn complete(&self, prefix: &str, n: usize) -> Result<Completion, CompletionError> {
-        self.generate(prefix, n, |logits| Self::argmax(logits))
+        self.complete_showing(prefix, n, StateView::default())
+    }
+
+    /// Like [`ModelSnapshot::complete`], `hidden` recording the state `view` picks (a
+    /// layer's hidden state, or an LSTM layer's cell state) instead of the top layer's.
+    pub fn complete_showing(
+        &self,
+        prefix: &str,
+        n: usize,
+        view: StateView,
+    ) -> Result<Completion, CompletionError> {
+        let view = view.fit(self);
+        self.generate(prefix, n, view, |logits| Self::argmax(logits))
+    }
+
+    /// Stacked layers (1 for §9.5).
+    pub fn layers(&self) -> usize {
+        self.stack.as_ref().map_or(1, |w| w.arch.layers)
+    }
+
+    /// Whether the model has a cell state to show (an LSTM).
+    pub fn has_cell_state(&self) -> bool {
+        self.stack
+            .as_ref()
+            .is_some_and(|w| w.arch.cell == crate::hparams::Cell::Lstm)
     }
 
     /// Warm up on `prefix`, then append `n` characters chosen by `next` from the logits.
@@ -118,6 +142,7 @@ impl ModelSnapshot {
         &self,
         prefix: &str,
         n: usize,
+        view: StateView,
         mut next: impl FnMut(&[f32]) -> u32,
     ) -> Result<Completion, CompletionError> {
         let ids = self.vocab.encode(prefix);
@@ -129,13 +154,13 @@ impl ModelSnapshot {
         let mut hidden = Vec::with_capacity(ids.len() + n);
         for &id in &ids {
             state.step(id);
-            hidden.push(state.top().to_vec());
+            hidden.push(state.shown(view).to_vec());
         }
         for _ in 0..n {
             let id = next(&state.logits());
             out.push(id);
             state.step(id);
-            hidden.push(state.top().to_vec());
+            hidden.push(state.shown(view).to_vec());
         }
         Ok(Completion {
             tokens: out
@@ -161,7 +186,59 @@ impl ModelSnapshot {
         if sampling.is_greedy() {
             return self.complete(prefix, n);
         }
-        self.generate(prefix, n, |logits| sampling.draw(logits, rng))
+        self.generate(prefix, n, StateView::default(), |logits| {
+            sampling.draw(logits, rng)
+        })
+    }
+}
+
+/// Which recurrent state a completion records for the heatmap.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StateView {
+    /// The layer (0-based); `None`: the top one.
+    pub layer: Option<usize>,
+    /// An LSTM's cell state instead of its hidden state.
+    pub cell: bool,
+}
+
+impl StateView {
+    /// This view where `snap` has it: the layer within range, the cell state only for LSTMs.
+    pub fn fit(self, snap: &ModelSnapshot) -> StateView {
+        let top = snap.layers() - 1;
+        StateView {
+            layer: self.layer.map(|k| k.min(top)).filter(|&k| k < top),
+            cell: self.cell && snap.has_cell_state(),
+        }
+    }
+
+    /// The layer shown, 0-based.
+    pub fn layer_index(self, snap: &ModelSnapshot) -> usize {
+        self.fit(snap).layer.unwrap_or(snap.layers() - 1)
+    }
+
+    /// One layer down (`[`) or up (`]`), within the model's layers.
+    pub fn step_layer(self, snap: &ModelSnapshot, up: bool) -> StateView {
+        let top = snap.layers() - 1;
+        let k = self.layer_index(snap);
+        let k = if up { (k + 1).min(top) } else { k.saturating_sub(1) };
+        StateView {
+            layer: (k < top).then_some(k),
+            ..self
+        }
+    }
+
+    /// What the heatmap shows, for its title: `layer 1/2 cell state`; empty for §9.5's one
+    /// hidden state.
+    pub fn label(self, snap: &ModelSnapshot) -> String {
+        let v = self.fit(snap);
+        let mut s = String::new();
+        if snap.layers() > 1 {
+            s = format!("layer {}/{} ", v.layer_index(snap) + 1, snap.layers());
+        }
+        if snap.has_cell_state() {
+            s.push_str(if v.cell { "cell state " } else { "hidden state " });
+        }
+        s
     }
 }
 
@@ -200,11 +277,18 @@ impl<'a> Decoder<'a> {
         }
     }
 
-    /// The top layer's hidden state.
-    fn top(&self) -> &[f32] {
+    /// The state `view` picks (already fitted to the model).
+    fn shown(&self, view: StateView) -> &[f32] {
         match self {
             Decoder::Rnn { h, .. } => h,
-            Decoder::Stack { state, .. } => state.h.last().expect("a layer"),
+            Decoder::Stack { state, .. } => {
+                let k = view.layer.unwrap_or(state.h.len() - 1);
+                if view.cell {
+                    &state.c[k]
+                } else {
+                    &state.h[k]
+                }
+            }
         }
     }
 
@@ -278,6 +362,49 @@ mod tests {
             .unwrap()
             .snapshot()
             .unwrap()
+    }
+
+    #[test]
+    fn the_heatmap_view_picks_a_layer_and_the_lstm_cell_state() {
+        use crate::hparams::{Cell, HParams};
+        let vocab = Vocab::from_text("the quick brown fox jumps over a lazy dog");
+        let hp = HParams {
+            cell: Cell::Lstm,
+            layers: 2,
+            hiddens: 6,
+            ..HParams::default()
+        };
+        let s = LanguageModel::for_hparams(vocab, &hp, &Device::Cpu)
+            .unwrap()
+            .snapshot()
+            .unwrap();
+        assert_eq!((s.layers(), s.has_cell_state()), (2, true));
+        let top = StateView::default();
+        assert_eq!(top.label(&s), "layer 2/2 hidden state ");
+        let low = top.step_layer(&s, false);
+        assert_eq!(low.layer_index(&s), 0);
+        assert_eq!(low.step_layer(&s, false), low, "stays at the bottom");
+        assert_eq!(low.step_layer(&s, true), top, "back to the top");
+        assert_eq!(top.step_layer(&s, true), top, "stays at the top");
+        let cell = StateView { cell: true, ..low };
+        assert_eq!(cell.label(&s), "layer 1/2 cell state ");
+        // The views record different states of the same decoding; the text is the same.
+        let a = s.complete_showing("the", 10, top).unwrap();
+        let b = s.complete_showing("the", 10, low).unwrap();
+        let c = s.complete_showing("the", 10, cell).unwrap();
+        assert_eq!(a.text(), b.text());
+        assert_eq!(a.text(), c.text());
+        assert_ne!(a.hidden, b.hidden);
+        assert_ne!(b.hidden, c.hidden);
+        assert_eq!(a, s.complete("the", 10).unwrap());
+        // The §9.5 model has one hidden state: every view shows it, with no label.
+        let rnn = snap();
+        assert_eq!(StateView { layer: Some(3), cell: true }.label(&rnn), "");
+        assert_eq!(
+            rnn.complete_showing("the", 5, StateView { layer: Some(3), cell: true })
+                .unwrap(),
+            rnn.complete("the", 5).unwrap()
+        );
     }
 
     #[test]

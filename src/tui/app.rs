@@ -395,7 +395,11 @@ impl App {
                 let outcome = self.form.on_key(key, &self.hp);
                 self.on_form(outcome)
             }
-            Focus::Perplexity | Focus::Gradients | Focus::Heatmap => Action::None,
+            Focus::Heatmap => {
+                self.completion.on_view_key(key);
+                Action::None
+            }
+            Focus::Perplexity | Focus::Gradients => Action::None,
         }
     }
 

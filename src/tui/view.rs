@@ -155,6 +155,7 @@ pub fn draw(f: &mut Frame, app: &App) {
         a.heatmap,
         ctx(Focus::Heatmap),
         app.completion.completion.as_ref(),
+        &app.completion.view_label(),
     );
     app.form.draw(f, a.form, ctx(Focus::Form), &app.hp);
     footer(f, a.footer, app);

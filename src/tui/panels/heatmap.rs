@@ -108,7 +108,9 @@ pub fn render(
 }
 
 /// The heatmap of the completion pane's newest completion (the panel keeps no state of its own).
-pub fn draw(f: &mut Frame, area: Rect, ctx: Ctx, completion: Option<&Completion>) {
+/// `view` names the state shown when the model has several (`layer 1/2 cell state `; `[` / `]`
+/// and `c` choose it), empty otherwise.
+pub fn draw(f: &mut Frame, area: Rect, ctx: Ctx, completion: Option<&Completion>, view: &str) {
     let t = ctx.theme;
     let legend = if t.mode == ColorMode::NoColor {
         "−1 ●○∘· 0 ░▒▓█ +1".to_owned()
@@ -125,7 +127,7 @@ pub fn draw(f: &mut Frame, area: Rect, ctx: Ctx, completion: Option<&Completion>
     let heading = Line::from(vec![
         heading,
         Span::styled(
-            format!("{hiddens} units × {} chars ", comp.tokens.len()),
+            format!("{view}{hiddens} units × {} chars ", comp.tokens.len()),
             t.dim_style(),
         ),
     ]);

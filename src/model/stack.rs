@@ -181,15 +181,14 @@ impl DropoutDraw {
             p: self.p,
             seed: self.seed,
         };
-        let scale = super::dropout::keep_scale(self.p) as f32;
-        let mut m = vec![0f32; steps * batch * hiddens];
+        // The scale as the fused kernels use it: 1 / (1 − p) rounded once to the weights' type.
+        let scale = super::dropout::keep_scale(self.p) as f32 as f64;
+        let mut m = vec![0f64; steps * batch * hiddens];
         for (row, out) in m.chunks_exact_mut(hiddens).enumerate() {
             let (t, b) = (row / batch, row % batch);
             d.fill_row(layer, b, t, out, scale, 0.0);
         }
-        Tensor::from_vec(m, (steps * batch, hiddens), &Device::Cpu)?
-            .to_dtype(dtype)?
-            .to_device(device)
+        super::host::from_f64(m, (steps * batch, hiddens), dtype, device)
     }
 }
 

@@ -42,35 +42,37 @@ pub fn run(data_dir: Option<&Path>) -> Result<(), RunError> {
         return Ok(());
     }
     println!(
-        "{:<20}  {:<16}  {:<24}  {:>7} {:>5} {:>5} {:>6} {:>6}  {:>9}  {:>8}  {}",
+        "{:<20}  {:<16}  {:<24}  {:<24}  {:>7} {:>5} {:>5} {:>6} {:>6}  {:>9}  {:>4}  {:>8}",
         "ID",
         "CREATED (UTC)",
         "CORPUS",
+        "MODEL",
         "HIDDENS",
         "STEPS",
         "BATCH",
         "LR",
         "CLIP",
         "EPOCHS",
-        "BEST VAL",
-        "MODEL"
+        "KEPT",
+        "BEST VAL"
     );
     for r in &list {
         match r.summary() {
             Ok(m) => println!(
-                "{:<20}  {:<16}  {:<24}  {:>7} {:>5} {:>5} {:>6} {:>6}  {:>9}  {:>8}  {}{}",
+                "{:<20}  {:<16}  {:<24}  {:<24}  {:>7} {:>5} {:>5} {:>6} {:>6}  {:>9}  {:>4}  {:>8}",
                 m.id,
                 m.created,
                 m.corpus,
+                m.model,
                 m.hiddens,
                 m.num_steps,
                 m.batch_size,
                 compact(m.lr),
                 clip_text(m.clip),
                 m.epochs,
-                fmt_ppl(m.best_val_ppl),
-                m.model,
-                if m.has_best { " (best kept)" } else { "" }
+                // Whether best.safetensors holds the best epoch's weights.
+                if m.has_best { "best" } else { "-" },
+                fmt_ppl(m.best_val_ppl)
             ),
             Err(e) => println!("{:<20}  unreadable: {e}", r.dir.id),
         }

@@ -26,7 +26,7 @@ fn case(arch: Arch, batch: usize, steps: usize, dropout: f64) {
         batch_size: batch,
         num_steps: steps,
     };
-    let mut run = |path| {
+    let run = |path| {
         let mut lm = LanguageModel::from_named(vocab.clone(), arch, params.clone()).unwrap();
         lm.set_compute_path(path).unwrap();
         assert_eq!(lm.compute_path(), path);

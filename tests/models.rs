@@ -10,7 +10,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rnn_tui::data::{CorpusSource, Vocab};
 use rnn_tui::hparams::{Cell, HParams, Optimizer};
-use rnn_tui::model::{Arch, LanguageModel, NamedParams, Sampling};
+use rnn_tui::model::{Arch, ComputePath, LanguageModel, NamedParams, Sampling};
 use rnn_tui::runs::{Checkpoint, RunDir, OPTIMIZER_FILE};
 use rnn_tui::train::{Command, Event, Trainer, TrainerState};
 
@@ -112,6 +112,13 @@ fn models(corpus: &CorpusSource) -> Vec<(&'static str, HParams)> {
     ]
 }
 
+fn trainer(hp: &HParams, path: ComputePath) -> Trainer {
+    let mut t = Trainer::new(hp.clone(), &Device::Cpu, "cpu").unwrap();
+    t.set_compute_path(path).unwrap();
+    assert_eq!(t.model().compute_path(), if path == ComputePath::Auto { ComputePath::Fused } else { path });
+    t
+}
+
 #[derive(Default)]
 struct Seen {
     losses: Vec<u64>,
@@ -158,12 +165,21 @@ fn flat(p: &NamedParams) -> Vec<u32> {
 fn every_model_resumes_mid_epoch_exactly_and_round_trips() {
     let tmp = tempfile::tempdir().unwrap();
     let corpus = slice_corpus(tmp.path());
-    for (label, hp) in models(&corpus) {
-        let reference = run(Trainer::new(hp.clone(), &Device::Cpu, "cpu").unwrap(), None);
+    // Every model on the fused kernels, and two on the candle path (the GPU path).
+    let mut cases: Vec<(String, HParams, ComputePath)> = models(&corpus)
+        .into_iter()
+        .map(|(l, hp)| (l.to_owned(), hp, ComputePath::Auto))
+        .collect();
+    for (l, hp) in models(&corpus).into_iter().skip(1).take(2) {
+        cases.push((format!("{l} candle"), hp, ComputePath::Candle));
+    }
+    for (label, hp, path) in cases {
+        let label = label.as_str();
+        let reference = run(trainer(&hp, path), None);
         assert_eq!(reference.losses.len(), 16, "{label}");
 
         let root = tmp.path().join(label.replace(' ', "_"));
-        let mut t = Trainer::new(hp.clone(), &Device::Cpu, "cpu").unwrap();
+        let mut t = trainer(&hp, path);
         let dir = RunDir::create(&root).unwrap();
         t.record_to(dir.clone()).unwrap();
         let first = run(t, Some((2, 3)));
@@ -196,6 +212,7 @@ fn every_model_resumes_mid_epoch_exactly_and_round_trips() {
         let resumed = Trainer::from_checkpoint(ckpt.clone(), &Device::Cpu, "cpu").unwrap();
         assert_eq!(flat(&resumed.params().unwrap()), flat(&ckpt.params), "{label}");
         let mut resumed = resumed;
+        resumed.set_compute_path(path).unwrap();
         resumed.record_to(dir.clone()).unwrap();
         let second = run(resumed, None);
         let mut losses = first.losses.clone();
@@ -209,6 +226,7 @@ fn every_model_resumes_mid_epoch_exactly_and_round_trips() {
         let done = Checkpoint::load(&dir).unwrap();
         let best = Checkpoint::load_best(&dir).unwrap();
         let mut t = Trainer::from_checkpoint(best, &Device::Cpu, "cpu").unwrap();
+        t.set_compute_path(path).unwrap();
         let ppl = t.validation_perplexity().unwrap();
         assert_eq!(
             ppl.to_bits(),
@@ -406,4 +424,50 @@ fn dropout_zero_is_no_dropout_and_validation_never_drops() {
         None,
     );
     assert_eq!(again.losses, with.losses);
+}
+
+/// On a 80×24 terminal the form cannot show all its fields: it scrolls so the selected one
+/// (here the last, dropout) stays visible.
+#[test]
+fn the_form_scrolls_to_the_selected_field_on_a_short_terminal() {
+    use rnn_tui::hparams::Field;
+    let (mut a, _rx) = common::keys::app();
+    common::keys::edit(&mut a, Field::Dropout, "0.25");
+    let text = common::screen::screen(&mut a, 80, 24);
+    assert!(text.contains("dropout") && text.contains("0.25"), "{text}");
+}
+
+/// The heatmap's keys: `[` / `]` pick the layer of a stacked model, `c` an LSTM's cell state;
+/// the title says which.
+#[test]
+fn heatmap_keys_pick_the_layer_and_the_cell_state() {
+    use ratatui::crossterm::event::KeyCode;
+    use rnn_tui::tui::{Focus, Msg};
+    let (mut a, _rx) = common::keys::app();
+    let vocab = Vocab::from_text(rnn_tui::data::corpus::TIME_MACHINE);
+    let hp = HParams {
+        cell: Cell::Lstm,
+        layers: 2,
+        hiddens: 8,
+        ..HParams::default()
+    };
+    let snap = LanguageModel::for_hparams(vocab, &hp, &Device::Cpu)
+        .unwrap()
+        .snapshot()
+        .unwrap();
+    a.update(Msg::Trainer(Event::Snapshot(std::sync::Arc::new(snap))));
+    assert!(common::screen::screen(&mut a, 120, 40).contains("layer 2/2 hidden state 8 units"));
+    while a.focus != Focus::Heatmap {
+        a.update(common::keys::key(KeyCode::Tab));
+    }
+    let top = a.completion.completion.clone().unwrap();
+    a.update(common::keys::ch('['));
+    assert!(common::screen::screen(&mut a, 120, 40).contains("layer 1/2 hidden state"));
+    a.update(common::keys::ch('c'));
+    assert!(common::screen::screen(&mut a, 120, 40).contains("layer 1/2 cell state"));
+    let cell = a.completion.completion.clone().unwrap();
+    assert_eq!(top.text(), cell.text());
+    assert_ne!(top.hidden, cell.hidden);
+    a.update(common::keys::ch(']'));
+    assert!(common::screen::screen(&mut a, 120, 40).contains("layer 2/2 cell state"));
 }

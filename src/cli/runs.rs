@@ -42,7 +42,7 @@ pub fn run(data_dir: Option<&Path>) -> Result<(), RunError> {
         return Ok(());
     }
     println!(
-        "{:<20}  {:<16}  {:<24}  {:<24}  {:>7} {:>5} {:>5} {:>6} {:>6}  {:>9}  {:>4}  {:>8}",
+        "{:<20}  {:<16}  {:<24}  {:<30}  {:>7} {:>5} {:>5} {:>6} {:>6}  {:>9}  {:>4}  {:>8}",
         "ID",
         "CREATED (UTC)",
         "CORPUS",
@@ -59,7 +59,7 @@ pub fn run(data_dir: Option<&Path>) -> Result<(), RunError> {
     for r in &list {
         match r.summary() {
             Ok(m) => println!(
-                "{:<20}  {:<16}  {:<24}  {:<24}  {:>7} {:>5} {:>5} {:>6} {:>6}  {:>9}  {:>4}  {:>8}",
+                "{:<20}  {:<16}  {:<24}  {:<30}  {:>7} {:>5} {:>5} {:>6} {:>6}  {:>9}  {:>4}  {:>8}",
                 m.id,
                 m.created,
                 m.corpus,

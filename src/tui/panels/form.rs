@@ -243,7 +243,10 @@ impl FormState {
             spans.extend(value);
             lines.push(Line::from(spans));
         }
-        f.render_widget(Paragraph::new(lines), list_area);
+        // On a short terminal the list scrolls so the selected field stays in view.
+        let visible = list_area.height as usize;
+        let offset = (st.selected + 1).saturating_sub(visible) as u16;
+        f.render_widget(Paragraph::new(lines).scroll((offset, 0)), list_area);
         let msg = match &st.check {
             Some(FormCheck::Invalid(e)) => {
                 Line::from(Span::styled(format!("✗ {e}"), Style::default().fg(t.error)))

@@ -574,14 +574,26 @@ mod tests {
     fn model_settings_parse_check_and_label() {
         let mut h = HParams::default();
         for (field, text, needle) in [
-            (Field::Cell, "xyz", "cell must be rnn, gru or lstm, got \"xyz\""),
+            (
+                Field::Cell,
+                "xyz",
+                "cell must be rnn, gru or lstm, got \"xyz\"",
+            ),
             (Field::Layers, "0", "layers must be at least 1"),
             (Field::Layers, "17", "layers must be at most 16"),
             (Field::Embed, "-3", "embed must be a whole number ≥ 0"),
             (Field::Optimizer, "rmsprop", "optimizer must be sgd or adam"),
             (Field::Dropout, "1", "dropout must be a number from 0 up to"),
-            (Field::Dropout, "nan", "dropout must be a number from 0 up to"),
-            (Field::Dropout, "-0.1", "dropout must be a number from 0 up to"),
+            (
+                Field::Dropout,
+                "nan",
+                "dropout must be a number from 0 up to",
+            ),
+            (
+                Field::Dropout,
+                "-0.1",
+                "dropout must be a number from 0 up to",
+            ),
         ] {
             let err = h.set(field, text).unwrap_err();
             assert!(err.contains(needle), "{field:?}={text}: {err}");

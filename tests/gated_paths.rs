@@ -39,9 +39,15 @@ fn case(arch: Arch, batch: usize, steps: usize, dropout: f64) {
     let (lf, vf, gf) = run(ComputePath::Fused);
     let label = format!("{arch:?} B{batch} T{steps} dropout {dropout}");
     assert!((lc - lf).abs() < 1e-5 * lc, "{label}: loss {lc} vs {lf}");
-    assert!((vc - vf).abs() < 1e-5 * vc, "{label}: validation loss {vc} vs {vf}");
+    assert!(
+        (vc - vf).abs() < 1e-5 * vc,
+        "{label}: validation loss {vc} vs {vf}"
+    );
     if dropout > 0.0 {
-        assert!((lc - vc).abs() > 1e-4, "{label}: dropout is on in training only");
+        assert!(
+            (lc - vc).abs() > 1e-4,
+            "{label}: dropout is on in training only"
+        );
     }
     let names = arch.param_shapes();
     assert_eq!(gc.0.len(), names.len());

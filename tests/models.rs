@@ -29,7 +29,12 @@ fn resuming_with_a_different_model_is_refused() {
             .unwrap()
     };
     let out = train(&["--epochs", "1"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     for (args, message) in [
         (
             ["--cell", "gru"],
@@ -54,10 +59,24 @@ fn resuming_with_a_different_model_is_refused() {
     }
     // Naming the run's own model is fine.
     let out = common::cli::rnn_tui(dir.path())
-        .args(["train", "--headless", "--resume", "latest", "--cell", "rnn", "--epochs", "2"])
+        .args([
+            "train",
+            "--headless",
+            "--resume",
+            "latest",
+            "--cell",
+            "rnn",
+            "--epochs",
+            "2",
+        ])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn slice_corpus(dir: &Path) -> CorpusSource {
@@ -115,7 +134,14 @@ fn models(corpus: &CorpusSource) -> Vec<(&'static str, HParams)> {
 fn trainer(hp: &HParams, path: ComputePath) -> Trainer {
     let mut t = Trainer::new(hp.clone(), &Device::Cpu, "cpu").unwrap();
     t.set_compute_path(path).unwrap();
-    assert_eq!(t.model().compute_path(), if path == ComputePath::Auto { ComputePath::Fused } else { path });
+    assert_eq!(
+        t.model().compute_path(),
+        if path == ComputePath::Auto {
+            ComputePath::Fused
+        } else {
+            path
+        }
+    );
     t
 }
 
@@ -200,7 +226,10 @@ fn every_model_resumes_mid_epoch_exactly_and_round_trips() {
             hp.optimizer == Optimizer::Adam,
             "{label}"
         );
-        assert!(dir.best_path().is_file(), "{label}: best weights after epoch 1");
+        assert!(
+            dir.best_path().is_file(),
+            "{label}: best weights after epoch 1"
+        );
         let arch = ckpt.arch();
         let names: Vec<&str> = ckpt.params.names().collect();
         let expect = arch.param_shapes();
@@ -210,7 +239,11 @@ fn every_model_resumes_mid_epoch_exactly_and_round_trips() {
         }
 
         let resumed = Trainer::from_checkpoint(ckpt.clone(), &Device::Cpu, "cpu").unwrap();
-        assert_eq!(flat(&resumed.params().unwrap()), flat(&ckpt.params), "{label}");
+        assert_eq!(
+            flat(&resumed.params().unwrap()),
+            flat(&ckpt.params),
+            "{label}"
+        );
         let mut resumed = resumed;
         resumed.set_compute_path(path).unwrap();
         resumed.record_to(dir.clone()).unwrap();
@@ -382,7 +415,10 @@ fn dropout_zero_is_no_dropout_and_validation_never_drops() {
         epochs: 1,
         ..tiny(corpus, Cell::Gru, 2, 0)
     };
-    let plain = run(Trainer::new(base.clone(), &Device::Cpu, "cpu").unwrap(), None);
+    let plain = run(
+        Trainer::new(base.clone(), &Device::Cpu, "cpu").unwrap(),
+        None,
+    );
     let zero = run(
         Trainer::new(
             HParams {
@@ -400,7 +436,10 @@ fn dropout_zero_is_no_dropout_and_validation_never_drops() {
         dropout: 0.5,
         ..base.clone()
     };
-    let with = run(Trainer::new(dropped.clone(), &Device::Cpu, "cpu").unwrap(), None);
+    let with = run(
+        Trainer::new(dropped.clone(), &Device::Cpu, "cpu").unwrap(),
+        None,
+    );
     assert_ne!(with.losses, plain.losses, "dropout changes training");
     // Same weights, different dropout: the same validation perplexity.
     let mut a = Trainer::new(base, &Device::Cpu, "cpu").unwrap();

@@ -6,9 +6,9 @@ use candle_core::{DType, Device, Result, Tensor, Var};
 use super::fused::gated::{self, GatedDims, GatedKernel, GatedParams};
 use super::fused::{FusedRnn, GradsBuf, ParamsRef};
 use super::host;
+use super::named::NamedParams;
 use super::params::{init_params, param_shapes, RnnParams};
 use super::scratch::RnnScratch;
-use super::named::NamedParams;
 use super::snapshot::ModelSnapshot;
 use super::stack::{Arch, DropoutDraw, StackNet, StackWeights};
 use crate::data::{Batch, Vocab};
@@ -352,7 +352,11 @@ impl LanguageModel {
     }
 
     fn names(&self) -> Vec<String> {
-        self.arch.param_shapes().into_iter().map(|(n, _)| n).collect()
+        self.arch
+            .param_shapes()
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect()
     }
 
     /// The gated kernel's shapes for this model and a batch.
@@ -477,9 +481,7 @@ impl LanguageModel {
             Net::Stack(stack) => {
                 if let Some(g) = self.gated.as_deref_mut() {
                     Self::load_gated_weights(stack, &dims, g)?;
-                    let loss = g
-                        .kernel
-                        .forward_loss(&dims, &g.weights, &batch.x, &batch.y);
+                    let loss = g.kernel.forward_loss(&dims, &g.weights, &batch.x, &batch.y);
                     return Ok(loss as f64);
                 }
                 let (x, y) = self.batch_tensors(batch)?;

@@ -18,8 +18,8 @@ pub mod snapshot;
 pub mod stack;
 
 pub use lm::{BatchLoss, ComputePath, Gradients, LanguageModel};
-pub use params::{init_params, RnnParams, PARAM_NAMES};
 pub use named::NamedParams;
+pub use params::{init_params, RnnParams, PARAM_NAMES};
 pub use scratch::RnnScratch;
-pub use stack::{Arch, StackNet};
 pub use snapshot::{Completion, ModelSnapshot, Sampling};
+pub use stack::{Arch, StackNet};

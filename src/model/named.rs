@@ -17,21 +17,14 @@ impl NamedParams {
 
     /// The §9.5 model's five, named as [`PARAM_NAMES`].
     pub fn from_rnn(p: RnnParams) -> Self {
-        NamedParams::new(
-            PARAM_NAMES
-                .iter()
-                .map(|n| n.to_string())
-                .zip(p)
-                .collect(),
-        )
+        NamedParams::new(PARAM_NAMES.iter().map(|n| n.to_string()).zip(p).collect())
     }
 
     /// Back to the §9.5 struct, when these are its five parameters.
     pub fn to_rnn(&self) -> Option<RnnParams> {
         let names: Vec<&str> = self.names().collect();
-        (names == PARAM_NAMES).then(|| {
-            RnnParams::from_array(std::array::from_fn(|i| self.entries[i].1.clone()))
-        })
+        (names == PARAM_NAMES)
+            .then(|| RnnParams::from_array(std::array::from_fn(|i| self.entries[i].1.clone())))
     }
 
     pub fn len(&self) -> usize {

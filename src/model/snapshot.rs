@@ -220,7 +220,11 @@ impl StateView {
     pub fn step_layer(self, snap: &ModelSnapshot, up: bool) -> StateView {
         let top = snap.layers() - 1;
         let k = self.layer_index(snap);
-        let k = if up { (k + 1).min(top) } else { k.saturating_sub(1) };
+        let k = if up {
+            (k + 1).min(top)
+        } else {
+            k.saturating_sub(1)
+        };
         StateView {
             layer: (k < top).then_some(k),
             ..self
@@ -236,7 +240,11 @@ impl StateView {
             s = format!("layer {}/{} ", v.layer_index(snap) + 1, snap.layers());
         }
         if snap.has_cell_state() {
-            s.push_str(if v.cell { "cell state " } else { "hidden state " });
+            s.push_str(if v.cell {
+                "cell state "
+            } else {
+                "hidden state "
+            });
         }
         s
     }
@@ -399,10 +407,24 @@ mod tests {
         assert_eq!(a, s.complete("the", 10).unwrap());
         // The §9.5 model has one hidden state: every view shows it, with no label.
         let rnn = snap();
-        assert_eq!(StateView { layer: Some(3), cell: true }.label(&rnn), "");
         assert_eq!(
-            rnn.complete_showing("the", 5, StateView { layer: Some(3), cell: true })
-                .unwrap(),
+            StateView {
+                layer: Some(3),
+                cell: true
+            }
+            .label(&rnn),
+            ""
+        );
+        assert_eq!(
+            rnn.complete_showing(
+                "the",
+                5,
+                StateView {
+                    layer: Some(3),
+                    cell: true
+                }
+            )
+            .unwrap(),
             rnn.complete("the", 5).unwrap()
         );
     }

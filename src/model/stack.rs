@@ -113,7 +113,10 @@ impl Arch {
             } else {
                 (0..n).map(|_| uniform.sample(&mut rng)).collect()
             };
-            out.push((name, super::host::from_f64(data, shape.as_slice(), dtype, device)?));
+            out.push((
+                name,
+                super::host::from_f64(data, shape.as_slice(), dtype, device)?,
+            ));
         }
         Ok(NamedParams::new(out))
     }
@@ -219,10 +222,7 @@ impl StackNet {
         }
         for ((name, shape), (n, t)) in want.iter().zip(params.named()) {
             if name != n || t.dims() != shape.as_slice() {
-                candle_core::bail!(
-                    "expected {name} {shape:?}, got {n} {:?}",
-                    t.dims().to_vec()
-                );
+                candle_core::bail!("expected {name} {shape:?}, got {n} {:?}", t.dims().to_vec());
             }
         }
         let params = params
@@ -283,9 +283,9 @@ impl StackNet {
                 let below: &Tensor = out.as_ref().expect("a layer below");
                 proj = below.matmul(&self.p(l.w_ih).t()?)?;
             }
-            let proj_b = proj
-                .broadcast_add(self.p(l.b_ih))?
-                .reshape((steps, batch, a.gate_rows()))?;
+            let proj_b =
+                proj.broadcast_add(self.p(l.b_ih))?
+                    .reshape((steps, batch, a.gate_rows()))?;
             let w_hh_t = self.p(l.w_hh).t()?;
             let b_hh = self.p(l.b_hh);
             let mut h = Tensor::zeros((batch, h_n), self.dtype(), self.device())?;
@@ -382,21 +382,20 @@ pub struct StackState {
 impl StackWeights {
     pub fn zero_state(&self) -> StackState {
         let z = vec![vec![0f32; self.arch.hiddens]; self.arch.layers];
-        StackState {
-            h: z.clone(),
-            c: z,
-        }
+        StackState { h: z.clone(), c: z }
     }
 
     /// `out[j] = b[j] + sum_i w[j, i] x[i]` for `w` `[rows, x.len()]`.
     fn affine(w: &[f32], b: &[f32], x: &[f32], out: &mut Vec<f32>) {
         let n = x.len();
         out.clear();
-        out.extend(
-            b.iter()
-                .enumerate()
-                .map(|(j, &bj)| bj + w[j * n..(j + 1) * n].iter().zip(x).map(|(a, b)| a * b).sum::<f32>()),
-        );
+        out.extend(b.iter().enumerate().map(|(j, &bj)| {
+            bj + w[j * n..(j + 1) * n]
+                .iter()
+                .zip(x)
+                .map(|(a, b)| a * b)
+                .sum::<f32>()
+        }));
     }
 
     /// Read token `id`: every layer steps once (no dropout: decoding).
@@ -551,7 +550,10 @@ mod tests {
         gradient_check(arch(Cell::Lstm, 2, 2), None);
         gradient_check(arch(Cell::Rnn, 2, 2), None);
         // Fixed masks make dropout differentiable too.
-        gradient_check(arch(Cell::Lstm, 2, 0), Some(DropoutDraw { p: 0.3, seed: 5 }));
+        gradient_check(
+            arch(Cell::Lstm, 2, 0),
+            Some(DropoutDraw { p: 0.3, seed: 5 }),
+        );
     }
 
     #[test]
@@ -598,13 +600,27 @@ mod tests {
         assert_eq!(rnn.param_shapes()[0].0, "W_xh");
         // PyTorch's init bound, seeded.
         let p = gru.init(1, &Device::Cpu, DType::F32).unwrap();
-        let w: Vec<f32> = p.iter().next().unwrap().flatten_all().unwrap().to_vec1().unwrap();
+        let w: Vec<f32> = p
+            .iter()
+            .next()
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1()
+            .unwrap();
         let bound = 1.0 / 32f32.sqrt();
         assert!(w.iter().all(|v| v.abs() <= bound));
         assert!(w.iter().any(|v| v.abs() > 0.9 * bound));
         let again = gru.init(1, &Device::Cpu, DType::F32).unwrap();
         assert_eq!(
-            again.iter().next().unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+            again
+                .iter()
+                .next()
+                .unwrap()
+                .flatten_all()
+                .unwrap()
+                .to_vec1::<f32>()
+                .unwrap(),
             w
         );
     }
@@ -638,8 +654,7 @@ mod tests {
                         assert!((x - y).abs() < 1e-5, "{:?} layer {k} step {t}", a.cell);
                     }
                     if a.cell == Cell::Lstm {
-                        let c: Vec<f32> =
-                            states.c[k][t].flatten_all().unwrap().to_vec1().unwrap();
+                        let c: Vec<f32> = states.c[k][t].flatten_all().unwrap().to_vec1().unwrap();
                         for (x, y) in c.iter().zip(&s.c[k]) {
                             assert!((x - y).abs() < 1e-5);
                         }

@@ -395,7 +395,9 @@ fn decode_optimizer(path: &Path, progress: &Progress) -> Result<OptimizerState, 
     let mut entries = Vec::new();
     for name in names {
         let view = st.tensor(&name).map_err(|e| damaged(e.to_string()))?;
-        let t = view.load(&Device::Cpu).map_err(|e| damaged(e.to_string()))?;
+        let t = view
+            .load(&Device::Cpu)
+            .map_err(|e| damaged(e.to_string()))?;
         if !host::all_finite(&t).map_err(|e| damaged(e.to_string()))? {
             return Err(RunError::NonFinite {
                 path: path.to_owned(),

@@ -13,8 +13,8 @@ use rand_chacha::ChaCha8Rng;
 pub use super::worker::TrainerHandle;
 
 use super::clip::clip_and_read;
-use super::optimizer::{AdamState, Optimizer};
 use super::error::TrainError;
+use super::optimizer::{AdamState, Optimizer};
 use super::outbox::Outbox;
 use super::protocol::{Command, Event, Summary, TrainerState};
 use crate::data::{Batch, Corpus, Dataset, Vocab};
@@ -618,8 +618,7 @@ impl Trainer {
         let p = &mut self.progress;
         p.last_train_ppl = train_ppl;
         p.last_val_ppl = val_ppl;
-        let improved =
-            val_ppl.is_finite() && (p.best_val_ppl.is_nan() || val_ppl < p.best_val_ppl);
+        let improved = val_ppl.is_finite() && (p.best_val_ppl.is_nan() || val_ppl < p.best_val_ppl);
         if improved {
             p.best_val_ppl = val_ppl;
         }

@@ -207,7 +207,8 @@ impl FormState {
         }
         let rows = Field::ALL.len() as u16;
         let [list_area, msg_area] = Layout::vertical([
-            Constraint::Length(rows.min(inner.height)),
+            // Two rows stay for the check's message (the list scrolls instead).
+            Constraint::Length(rows.min(inner.height.saturating_sub(2).max(1))),
             Constraint::Fill(1),
         ])
         .areas(inner);

@@ -121,7 +121,7 @@ impl ModelSnapshot {
         view: StateView,
     ) -> Result<Completion, CompletionError> {
         let view = view.fit(self);
-        self.generate(prefix, n, view, |logits| Self::argmax(logits))
+        self.generate(prefix, n, view, Self::argmax)
     }
 
     /// Stacked layers (1 for §9.5).

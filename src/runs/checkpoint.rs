@@ -447,7 +447,6 @@ pub fn encode_model(
     // conversion, so every conversion happens here, where it can.
     let views = params
         .named()
-        .into_iter()
         .map(|(name, p)| {
             let name = name.to_owned();
             // To the CPU before any conversion: no other dtype is made on the device.

@@ -6,6 +6,10 @@ The same recipe as ../shared/reference/d2l_rnn_scratch.py (d2l preprocessing, so
 clock. Prints the validation perplexity every 10 epochs and `tokens_per_s` (training only).
 
     python benches/torch_d2l.py sample_texts/timemachine.txt --device cuda --epochs 100
+
+`--cell gru|lstm [--layers L]` swaps the scratch cell for `torch.nn.GRU` / `torch.nn.LSTM`
+(one-hot input, the same output layer, SGD and clipping; d2l §10.1-10.3 use `--lr 4`), the
+comparison point for rnn-tui's fused gated kernels (`rnn-tui bench --cell gru|lstm`).
 """
 import argparse, math, re, time
 import torch
@@ -22,6 +26,8 @@ p.add_argument("--steps", type=int, default=32)
 p.add_argument("--lr", type=float, default=1.0)
 p.add_argument("--clip", type=float, default=1.0)
 p.add_argument("--seed", type=int, default=0)
+p.add_argument("--cell", choices=["gru", "lstm"], default=None)
+p.add_argument("--layers", type=int, default=1)
 a = p.parse_args()
 dev = torch.device(a.device)
 torch.manual_seed(a.seed)
@@ -43,16 +49,24 @@ ntr, nva = 10000, 5000
 Xtr, Ytr, Xva, Yva = X[:ntr], Y[:ntr], X[ntr:ntr + nva], Y[ntr:ntr + nva]
 
 sigma = 0.01
-W_xh = nn.Parameter(torch.randn(V, H, device=dev) * sigma)
-W_hh = nn.Parameter(torch.randn(H, H, device=dev) * sigma)
-b_h = nn.Parameter(torch.zeros(H, device=dev))
+if a.cell:
+    rnn = {"gru": nn.GRU, "lstm": nn.LSTM}[a.cell](V, H, num_layers=a.layers).to(dev)
+    params = list(rnn.parameters())
+else:
+    W_xh = nn.Parameter(torch.randn(V, H, device=dev) * sigma)
+    W_hh = nn.Parameter(torch.randn(H, H, device=dev) * sigma)
+    b_h = nn.Parameter(torch.zeros(H, device=dev))
+    params = [W_xh, W_hh, b_h]
 W_hq = nn.Parameter(torch.randn(H, V, device=dev) * sigma)
 b_q = nn.Parameter(torch.zeros(V, device=dev))
-params = [W_xh, W_hh, b_h, W_hq, b_q]
+params += [W_hq, b_q]
 opt = torch.optim.SGD(params, a.lr)
 
 
 def forward(Xb):
+    if a.cell:
+        outs, _ = rnn(F.one_hot(Xb.T, V).type(torch.float32))
+        return (outs @ W_hq + b_q).transpose(0, 1)
     state = torch.zeros((Xb.shape[0], H), device=dev)
     outs = []
     for x in F.one_hot(Xb.T, V).type(torch.float32):
@@ -89,4 +103,4 @@ for epoch in range(a.epochs):
             vl = sum(loss_fn(forward(Xva[i:i + a.batch]), Yva[i:i + a.batch]).item() * len(Xva[i:i + a.batch])
                      for i in range(0, nva, a.batch))
         print(f"epoch {epoch + 1} val_ppl {math.exp(vl / nva):.3f}", flush=True)
-print(f"device {a.device} hiddens {H} tokens_per_s {total_tokens / train_time:.0f} train_s {train_time:.2f}")
+print(f"device {a.device} cell {a.cell or 'rnn'} layers {a.layers} hiddens {H} tokens_per_s {total_tokens / train_time:.0f} train_s {train_time:.2f}")

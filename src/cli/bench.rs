@@ -13,6 +13,7 @@ use rand::SeedableRng;
 use super::CliError;
 use crate::data::{Batch, Corpus, CorpusSource, Dataset, Vocab};
 use crate::device::{self, DeviceChoice};
+use crate::model::fused::gated::{Cell, GatedDims, GatedKernel, GatedParams};
 use crate::model::{ComputePath, LanguageModel};
 use crate::train::clip::clip_and_read;
 
@@ -38,6 +39,117 @@ pub struct BenchCmd {
     /// Measure one configuration in this process (used by the parent run)
     #[arg(long, hide = true)]
     pub single: bool,
+    #[command(flatten)]
+    pub model: BenchModel,
+}
+
+/// The model to measure (`--cell`, `--layers`, `--embed`). Today's §9.5 RNN (the default) runs
+/// through `LanguageModel` on each kernel; any other model measures the fused gated kernel
+/// (`model::fused::gated`) directly: forward, BPTT, global-norm clip and SGD on host weights.
+#[derive(Debug, Args, Clone, Copy)]
+pub struct BenchModel {
+    /// Recurrent cell: rnn (§9.5), gru, lstm
+    #[arg(long, value_enum, default_value = "rnn")]
+    pub cell: BenchCell,
+    /// Stacked recurrent layers
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    pub layers: u16,
+    /// Learned embedding size (0 = one-hot input)
+    #[arg(long, default_value_t = 0)]
+    pub embed: u16,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BenchCell {
+    Rnn,
+    Gru,
+    Lstm,
+}
+
+impl BenchModel {
+    /// The gated kernel's cell, or `None` for today's §9.5 model.
+    fn gated_cell(&self) -> Option<Cell> {
+        match self.cell {
+            BenchCell::Rnn if self.layers == 1 && self.embed == 0 => None,
+            BenchCell::Rnn => Some(Cell::Rnn),
+            BenchCell::Gru => Some(Cell::Gru),
+            BenchCell::Lstm => Some(Cell::Lstm),
+        }
+    }
+
+    fn cell_name(&self) -> &'static str {
+        match self.cell {
+            BenchCell::Rnn => "rnn",
+            BenchCell::Gru => "gru",
+            BenchCell::Lstm => "lstm",
+        }
+    }
+}
+
+/// Time `batches` training steps of the fused gated kernel on The Time Machine (d2l batch
+/// 1024 × 32 steps, one-hot or embedding input): loss and gradients, the global L2 norm in
+/// f64, clipping to 1 and an SGD step (lr 1) on host f32 weights initialised from
+/// U(−1/√H, 1/√H). Returns tokens/s.
+pub fn measure_gated_training(
+    model: &BenchModel,
+    cell: Cell,
+    hiddens: usize,
+    batches: usize,
+) -> f64 {
+    use rand::Rng;
+    let corpus = Corpus::load(&CorpusSource::TimeMachine).expect("built-in corpus");
+    let vocab = Vocab::from_text(&corpus.text);
+    let data = Dataset::new(vocab.clone(), &corpus.text, 32, 10_000, 5_000).expect("d2l split");
+    let d = GatedDims {
+        cell,
+        vocab: vocab.len(),
+        embed: model.embed as usize,
+        hidden: hiddens,
+        layers: model.layers as usize,
+        batch: 1024,
+        steps: 32,
+    };
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+    let bound = 1.0 / (hiddens as f32).sqrt();
+    let mut params = GatedParams::<f32>::zeros(&d);
+    for t in params.tensors_mut() {
+        for w in t.iter_mut() {
+            *w = rng.random_range(-bound..bound);
+        }
+    }
+    let mut kernel = GatedKernel::<f32>::new();
+    let mut grads = GatedParams::<f32>::zeros(&d);
+    let order = data.shuffled_train_order(&mut rng);
+    let mut batch = Batch::default();
+    let mut step = |k: usize| -> usize {
+        data.train_batch(&order, k % 9, 1024, &mut batch);
+        let d = d.with_batch(batch.batch_size, batch.num_steps);
+        let loss = kernel.loss_and_grads(&d, &params, &batch.x, &batch.y, None, &mut grads);
+        std::hint::black_box(loss);
+        let norm = grads
+            .tensors()
+            .iter()
+            .flat_map(|t| t.iter())
+            .map(|&g| (g as f64) * (g as f64))
+            .sum::<f64>()
+            .sqrt();
+        let lr = if norm > 1.0 { (1.0 / norm) as f32 } else { 1.0 };
+        for (w, g) in params.tensors_mut().into_iter().zip(grads.tensors()) {
+            for (w, &g) in w.iter_mut().zip(g) {
+                *w -= lr * g;
+            }
+        }
+        batch.tokens()
+    };
+    for k in 0..2 {
+        step(k);
+    }
+    let t0 = Instant::now();
+    let mut tokens = 0;
+    for k in 0..batches {
+        tokens += step(k);
+    }
+    tokens as f64 / t0.elapsed().as_secs_f64()
 }
 
 /// One measured configuration, as the child prints it.
@@ -110,6 +222,18 @@ pub fn run(cmd: &BenchCmd, device_choice: DeviceChoice) -> Result<(), CliError> 
     }
     if cmd.single {
         let threads = super::current_threads();
+        if let Some(cell) = cmd.model.gated_cell() {
+            for &h in &cmd.sizes {
+                let tps = measure_gated_training(&cmd.model, cell, h, cmd.batches);
+                println!(
+                    "kernel=fused hiddens={h} threads={threads} cell={} layers={} embed={} device=cpu tokens_per_s={tps:.0}",
+                    cmd.model.cell_name(),
+                    cmd.model.layers,
+                    cmd.model.embed
+                );
+            }
+            return Ok(());
+        }
         for (&kernel, (device, device_name)) in cmd.kernels.iter().zip(&devices) {
             for &h in &cmd.sizes {
                 let tps = measure_training(kernel, h, cmd.batches, device).map_err(|e| {
@@ -126,22 +250,43 @@ pub fn run(cmd: &BenchCmd, device_choice: DeviceChoice) -> Result<(), CliError> 
     drop(devices);
     let exe = std::env::current_exe()
         .map_err(|e| CliError::Failure(format!("cannot find this program to re-run it: {e}")))?;
+    let gated = cmd.model.gated_cell().is_some();
     println!(
-        "training throughput, d2l batch 1024 x 32 steps on The Time Machine, {} timed batches",
-        cmd.batches
+        "training throughput, d2l batch 1024 x 32 steps on The Time Machine, {} timed batches, \
+         cell {} layers {} embed {}",
+        cmd.batches,
+        cmd.model.cell_name(),
+        cmd.model.layers,
+        cmd.model.embed
     );
+    // Gated models and stacks have the fused kernel only here (the candle path is the
+    // trainer's reference: `--kernel candle` in `train`).
+    let kernels: Vec<ComputePath> = if gated {
+        if cmd.kernels.iter().any(|&k| k != ComputePath::Fused) {
+            println!(
+                "(the {} model is measured on the fused kernel only)",
+                cmd.model.cell_name()
+            );
+        }
+        vec![ComputePath::Fused]
+    } else {
+        cmd.kernels.clone()
+    };
     println!(
         "{:<8} {:>8} {:>8} {:>14}  device",
         "kernel", "hiddens", "threads", "tokens/s"
     );
     for &threads in &cmd.thread_counts {
-        for &kernel in &cmd.kernels {
+        for &kernel in &kernels {
             for &h in &cmd.sizes {
                 let out = Process::new(&exe)
                     .args(["bench", "--single", "--threads", &threads.to_string()])
                     .args(["--sizes", &h.to_string(), "--kernels", kernel.name()])
                     .args(["--batches", &cmd.batches.to_string()])
                     .args(["--device", device_arg(device_choice)])
+                    .args(["--cell", cmd.model.cell_name()])
+                    .args(["--layers", &cmd.model.layers.to_string()])
+                    .args(["--embed", &cmd.model.embed.to_string()])
                     .output();
                 match out {
                     Ok(o) if o.status.success() => {
@@ -175,7 +320,7 @@ pub fn run(cmd: &BenchCmd, device_choice: DeviceChoice) -> Result<(), CliError> 
             }
         }
     }
-    for &h in &cmd.sizes {
+    for &h in cmd.sizes.iter().filter(|_| !gated) {
         let (p50, p95) = measure_completion(h);
         println!("completion: 30-char prefix + 20 greedy chars, hiddens {h}: p50 {p50:.1} µs, p95 {p95:.1} µs");
     }

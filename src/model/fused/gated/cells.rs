@@ -43,6 +43,66 @@ impl GateFloat for f64 {
     }
 }
 
+/// Lanes per chunk of the row loops: one AVX2 vector of f32.
+const W: usize = 8;
+
+/// Runs `f` over every element of a row of length `n`: `io` slices are read and written back,
+/// `ins` are read, `outs` are written. Whole chunks of [`W`] elements are copied into local
+/// arrays first, so the compiler sees no aliasing and turns each chunk into vector
+/// instructions (with a dozen separate slices it would otherwise fall back to scalar code); the
+/// last `n % W` elements run one by one through the same `f`.
+#[inline(always)]
+fn map_lanes<F: GateFloat, const NIO: usize, const NI: usize, const NO: usize>(
+    n: usize,
+    io: [&mut [F]; NIO],
+    ins: [&[F]; NI],
+    outs: [&mut [F]; NO],
+    f: impl Fn([F; NIO], [F; NI]) -> ([F; NIO], [F; NO]),
+) {
+    let io = io.map(|s| &mut s[..n]);
+    let ins = ins.map(|s| &s[..n]);
+    let outs = outs.map(|s| &mut s[..n]);
+    let mut j = 0;
+    while j + W <= n {
+        let xio: [[F; W]; NIO] = std::array::from_fn(|q| io[q][j..j + W].try_into().unwrap());
+        let xin: [[F; W]; NI] = std::array::from_fn(|q| ins[q][j..j + W].try_into().unwrap());
+        let mut yio = [[F::ZERO; W]; NIO];
+        let mut yout = [[F::ZERO; W]; NO];
+        for l in 0..W {
+            let (a, b) = f(
+                std::array::from_fn(|q| xio[q][l]),
+                std::array::from_fn(|q| xin[q][l]),
+            );
+            for q in 0..NIO {
+                yio[q][l] = a[q];
+            }
+            for q in 0..NO {
+                yout[q][l] = b[q];
+            }
+        }
+        for q in 0..NIO {
+            io[q][j..j + W].copy_from_slice(&yio[q]);
+        }
+        for q in 0..NO {
+            outs[q][j..j + W].copy_from_slice(&yout[q]);
+        }
+        j += W;
+    }
+    while j < n {
+        let (a, b) = f(
+            std::array::from_fn(|q| io[q][j]),
+            std::array::from_fn(|q| ins[q][j]),
+        );
+        for q in 0..NIO {
+            io[q][j] = a[q];
+        }
+        for q in 0..NO {
+            outs[q][j] = b[q];
+        }
+        j += 1;
+    }
+}
+
 /// RNN forward: `a ← tanh(a)` (the row becomes h').
 #[inline(always)]
 pub(super) fn rnn_forward<F: GateFloat>(a: &mut [F]) {
@@ -60,158 +120,142 @@ pub(super) fn rnn_backward<F: GateFloat>(dh: &[F], h: &[F], da: &mut [F]) {
 }
 
 /// GRU forward for one row. `a` (3H) holds `[W_ir x + b_ir + b_hr | W_iz x + b_iz + b_hz |
-/// W_in x + b_in]` and is overwritten with `[r | z | n]`; `gh` (3H) is `W_hh h` (no bias;
-/// `None` when h = 0); `b_hn` (H). Writes `ghn = W_hn h + b_hn` (kept for the backward) and
-/// h'.
+/// W_in x + b_in]` and is overwritten with `[r | z | n]`; `gh` (3H) is `W_hh h` (no bias; zeros
+/// when h = 0); `b_hn` (H). Writes `ghn = W_hn h + b_hn` (kept for the backward) and h'.
 #[inline(always)]
 pub(super) fn gru_forward<F: GateFloat>(
     a: &mut [F],
-    gh: Option<&[F]>,
+    gh: &[F],
     b_hn: &[F],
-    h_prev: Option<&[F]>,
+    h_prev: &[F],
     ghn: &mut [F],
     h_out: &mut [F],
 ) {
     let hn = h_out.len();
-    let (ar, rest) = a.split_at_mut(hn);
+    let (ar, rest) = a[..3 * hn].split_at_mut(hn);
     let (az, an) = rest.split_at_mut(hn);
-    match (gh, h_prev) {
-        (Some(gh), Some(hp)) => {
-            let (gr, rest) = gh.split_at(hn);
-            let (gz, gn) = rest.split_at(hn);
-            for j in 0..hn {
-                let r = (ar[j] + gr[j]).sigmoid();
-                let z = (az[j] + gz[j]).sigmoid();
-                let q = gn[j] + b_hn[j];
-                let n = (an[j] + r * q).tanh_();
-                ar[j] = r;
-                az[j] = z;
-                an[j] = n;
-                ghn[j] = q;
-                h_out[j] = (F::ONE - z) * n + z * hp[j];
-            }
-        }
-        _ => {
-            for j in 0..hn {
-                let r = ar[j].sigmoid();
-                let z = az[j].sigmoid();
-                let q = b_hn[j];
-                let n = (an[j] + r * q).tanh_();
-                ar[j] = r;
-                az[j] = z;
-                an[j] = n;
-                ghn[j] = q;
-                h_out[j] = (F::ONE - z) * n;
-            }
-        }
-    }
+    let (gr, rest) = gh[..3 * hn].split_at(hn);
+    let (gz, gn) = rest.split_at(hn);
+    map_lanes(
+        hn,
+        [ar, az, an],
+        [gr, gz, gn, b_hn, h_prev],
+        [ghn, h_out],
+        |[ar, az, an], [gr, gz, gn, b, hp]| {
+            let r = (ar + gr).sigmoid();
+            let z = (az + gz).sigmoid();
+            let q = gn + b;
+            let n = (an + r * q).tanh_();
+            ([r, z, n], [q, (F::ONE - z) * n + z * hp])
+        },
+    );
 }
 
-/// GRU backward for one row. `g` = `[r | z | n]`, `ghn` as the forward left them, `dh` the
-/// gradient of h'. Writes the gradients of the input pre-activations `dgi = [da_r | da_z |
-/// dx_n]` and of the recurrent product `dgh = [da_r | da_z | dx_n ⊙ r]`, and adds the direct
-/// part `dh ⊙ z` to `dh_prev` (when there is a previous step).
+/// GRU backward for one row. `g` = `[r | z | n]`, `ghn` as the forward left them, `h_prev`
+/// (zeros at the first step), `dh` the gradient of h'. Writes the gradients of the input
+/// pre-activations `dgi = [da_r | da_z | dx_n]` and of the recurrent product
+/// `dgh = [da_r | da_z | dx_n ⊙ r]`, and adds the direct part `dh ⊙ z` to `dh_prev`.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
 pub(super) fn gru_backward<F: GateFloat>(
     g: &[F],
     ghn: &[F],
-    h_prev: Option<&[F]>,
+    h_prev: &[F],
     dh: &[F],
     dgi: &mut [F],
     dgh: &mut [F],
-    dh_prev: Option<&mut [F]>,
+    dh_prev: &mut [F],
 ) {
     let hn = dh.len();
-    let (r, rest) = g.split_at(hn);
+    let (r, rest) = g[..3 * hn].split_at(hn);
     let (z, n) = rest.split_at(hn);
-    let (dir, rest) = dgi.split_at_mut(hn);
+    let (dir, rest) = dgi[..3 * hn].split_at_mut(hn);
     let (diz, din) = rest.split_at_mut(hn);
-    let (dhr, rest) = dgh.split_at_mut(hn);
+    let (dhr, rest) = dgh[..3 * hn].split_at_mut(hn);
     let (dhz, dhn) = rest.split_at_mut(hn);
-    for j in 0..hn {
-        let hp = h_prev.map_or(F::ZERO, |hp| hp[j]);
-        let d = dh[j];
-        let dn = d * (F::ONE - z[j]);
-        let dz = d * (hp - n[j]);
-        let dan = dn * (F::ONE - n[j] * n[j]);
-        let dar = dan * ghn[j] * r[j] * (F::ONE - r[j]);
-        let daz = dz * z[j] * (F::ONE - z[j]);
-        dir[j] = dar;
-        diz[j] = daz;
-        din[j] = dan;
-        dhr[j] = dar;
-        dhz[j] = daz;
-        dhn[j] = dan * r[j];
-    }
-    if let Some(dp) = dh_prev {
-        for j in 0..hn {
-            dp[j] += dh[j] * z[j];
-        }
-    }
+    map_lanes(
+        hn,
+        [dh_prev],
+        [r, z, n, ghn, h_prev, dh],
+        [dir, diz, din, dhr, dhz, dhn],
+        |[dhp], [r, z, n, q, hp, d]| {
+            let dn = d * (F::ONE - z);
+            let dz = d * (hp - n);
+            let dan = dn * (F::ONE - n * n);
+            let dar = dan * q * r * (F::ONE - r);
+            let daz = dz * z * (F::ONE - z);
+            ([dhp + d * z], [dar, daz, dan, dar, daz, dan * r])
+        },
+    );
 }
 
 /// LSTM forward for one row. `a` (4H) holds every pre-activation `[i | f | g | o]` (products
-/// and biases) and is overwritten with the activations; writes c', tanh(c') and h'.
+/// and biases) and is overwritten with the activations; `c_prev` is zeros at the first step;
+/// writes c', tanh(c') and h'.
 #[inline(always)]
 pub(super) fn lstm_forward<F: GateFloat>(
     a: &mut [F],
-    c_prev: Option<&[F]>,
+    c_prev: &[F],
     c: &mut [F],
     tc: &mut [F],
     h_out: &mut [F],
 ) {
     let hn = h_out.len();
-    let (ai, rest) = a.split_at_mut(hn);
+    let (ai, rest) = a[..4 * hn].split_at_mut(hn);
     let (af, rest) = rest.split_at_mut(hn);
     let (ag, ao) = rest.split_at_mut(hn);
-    for j in 0..hn {
-        let i = ai[j].sigmoid();
-        let f = af[j].sigmoid();
-        let g = ag[j].tanh_();
-        let o = ao[j].sigmoid();
-        ai[j] = i;
-        af[j] = f;
-        ag[j] = g;
-        ao[j] = o;
-        let cp = c_prev.map_or(F::ZERO, |cp| cp[j]);
-        let cv = f * cp + i * g;
-        let t = cv.tanh_();
-        c[j] = cv;
-        tc[j] = t;
-        h_out[j] = o * t;
-    }
+    map_lanes(
+        hn,
+        [ai, af, ag, ao],
+        [c_prev],
+        [c, tc, h_out],
+        |[ai, af, ag, ao], [cp]| {
+            let i = ai.sigmoid();
+            let f = af.sigmoid();
+            let g = ag.tanh_();
+            let o = ao.sigmoid();
+            let cv = f * cp + i * g;
+            let t = cv.tanh_();
+            ([i, f, g, o], [cv, t, o * t])
+        },
+    );
 }
 
-/// LSTM backward for one row. `gates` = `[i | f | g | o]` activations, `tc` = tanh(c'),
-/// `dh` the gradient of h', `dc` the gradient of c' coming from the next step (0 at the last),
-/// overwritten with the gradient of c (the previous cell state). Writes `da` (4H), the
-/// gradient of every pre-activation.
+/// LSTM backward for one row. `gates` = `[i | f | g | o]` activations, `c_prev` (zeros at
+/// the first step), `tc` = tanh(c'), `dh` the gradient of h', `dc` the gradient of c' coming
+/// from the next step (0 at the last), overwritten with the gradient of c (the previous cell
+/// state). Writes `da` (4H), the gradient of every pre-activation.
 #[inline(always)]
 pub(super) fn lstm_backward<F: GateFloat>(
     gates: &[F],
-    c_prev: Option<&[F]>,
+    c_prev: &[F],
     tc: &[F],
     dh: &[F],
     dc: &mut [F],
     da: &mut [F],
 ) {
     let hn = dh.len();
-    let (i, rest) = gates.split_at(hn);
+    let (i, rest) = gates[..4 * hn].split_at(hn);
     let (f, rest) = rest.split_at(hn);
     let (g, o) = rest.split_at(hn);
-    let (dai, rest) = da.split_at_mut(hn);
+    let (dai, rest) = da[..4 * hn].split_at_mut(hn);
     let (daf, rest) = rest.split_at_mut(hn);
     let (dag, dao) = rest.split_at_mut(hn);
-    for j in 0..hn {
-        let cp = c_prev.map_or(F::ZERO, |cp| cp[j]);
-        let d = dh[j];
-        let t = tc[j];
-        let dcv = dc[j] + d * o[j] * (F::ONE - t * t);
-        dao[j] = d * t * o[j] * (F::ONE - o[j]);
-        dai[j] = dcv * g[j] * i[j] * (F::ONE - i[j]);
-        dag[j] = dcv * i[j] * (F::ONE - g[j] * g[j]);
-        daf[j] = dcv * cp * f[j] * (F::ONE - f[j]);
-        dc[j] = dcv * f[j];
-    }
+    map_lanes(
+        hn,
+        [dc],
+        [i, f, g, o, c_prev, tc, dh],
+        [dai, daf, dag, dao],
+        |[dc], [i, f, g, o, cp, t, d]| {
+            let dcv = dc + d * o * (F::ONE - t * t);
+            (
+                [dcv * f],
+                [
+                    dcv * g * i * (F::ONE - i),
+                    dcv * cp * f * (F::ONE - f),
+                    dcv * i * (F::ONE - g * g),
+                    d * t * o * (F::ONE - o),
+                ],
+            )
+        },
+    );
 }

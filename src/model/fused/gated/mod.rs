@@ -583,6 +583,7 @@ impl<F: GateFloat> GatedState<F> {
 /// Feed `token` through every layer for one sequence (no dropout), updating `state`; writes
 /// the next token's logits (V) into `logits`. Plain loops: for completion and the heatmap, a
 /// few tokens at a time.
+#[allow(clippy::needless_range_loop)]
 pub fn step<F: GateFloat>(
     d: &GatedDims,
     p: &GatedParams<F>,

@@ -85,6 +85,9 @@ pub(super) struct ItemWs<F> {
     dgh: Vec<F>,
     /// [nb, H]: dL/dc carried to the previous step (LSTM).
     dc: Vec<F>,
+    /// [H] zeros: the state before the first step, and the gradient nothing receives.
+    zeros: Vec<F>,
+    sink: Vec<F>,
 }
 
 /// One item's results.
@@ -138,7 +141,7 @@ fn item_pass_impl<F: GateFloat>(ws: &mut ItemWs<F>, out: &mut ItemOut<F>, ctx: &
         let below = below
             .last()
             .map(|l: &LayerWs<F>| l.out(d.cell, rows * h, drop));
-        layer_forward(&mut rest[0], below, &mut ws.ghs, ctx, k);
+        layer_forward(&mut rest[0], below, &mut ws.ghs, &ws.zeros[..h], ctx, k);
     }
 
     // Output layer and loss.
@@ -199,6 +202,8 @@ fn item_pass_impl<F: GateFloat>(ws: &mut ItemWs<F>, out: &mut ItemOut<F>, ctx: &
         layer_backward(
             lw,
             below,
+            &ws.zeros[..h],
+            &mut ws.sink[..h],
             &mut ws.dy,
             &mut ws.dg,
             &mut ws.dgh,
@@ -239,6 +244,9 @@ fn fit<F: GateFloat>(ws: &mut ItemWs<F>, d: &GatedDims, drop: bool, grads: bool)
     if d.cell == Cell::Gru {
         ensure(&mut ws.ghs, d.batch * gh);
     }
+    ensure(&mut ws.zeros, h);
+    ensure(&mut ws.sink, h);
+    ws.zeros[..h].fill(F::ZERO);
     let vp = d.vocab.div_ceil(8) * 8;
     ensure(&mut ws.logits, rows * vp);
     ensure(&mut ws.bq, vp);
@@ -265,6 +273,7 @@ fn layer_forward<F: GateFloat>(
     lw: &mut LayerWs<F>,
     below: Option<&[F]>,
     ghs: &mut [F],
+    zeros: &[F],
     ctx: &Ctx<F>,
     k: usize,
 ) {
@@ -329,7 +338,11 @@ fn layer_forward<F: GateFloat>(
                 }
                 let tc = &mut tcs[t * sh..(t + 1) * sh];
                 for b in 0..nb {
-                    let cp = (t > 0).then(|| &c_prev[(t - 1) * sh + b * h..][..h]);
+                    let cp = if t > 0 {
+                        &c_prev[(t - 1) * sh + b * h..][..h]
+                    } else {
+                        zeros
+                    };
                     lstm_forward(
                         &mut cur[b * gh..(b + 1) * gh],
                         cp,
@@ -354,13 +367,19 @@ fn layer_forward<F: GateFloat>(
                         w_hh_t,
                         false,
                     );
+                } else {
+                    ghs.fill(F::ZERO);
                 }
                 let q = &mut ghn[t * sh..(t + 1) * sh];
                 for b in 0..nb {
-                    let hp = (t > 0).then(|| &h_prev[(t - 1) * sh + b * h..][..h]);
+                    let hp = if t > 0 {
+                        &h_prev[(t - 1) * sh + b * h..][..h]
+                    } else {
+                        zeros
+                    };
                     gru_forward(
                         &mut cur[b * gh..(b + 1) * gh],
-                        hp.map(|_| &ghs[b * gh..(b + 1) * gh]),
+                        &ghs[b * gh..(b + 1) * gh],
                         b_hn,
                         hp,
                         &mut q[b * h..(b + 1) * h],
@@ -397,6 +416,8 @@ fn layer_forward<F: GateFloat>(
 fn layer_backward<F: GateFloat>(
     lw: &LayerWs<F>,
     below: Option<&[F]>,
+    zeros: &[F],
+    sink: &mut [F],
     dy: &mut [F],
     dg: &mut [F],
     dgh_buf: &mut [F],
@@ -430,7 +451,11 @@ fn layer_backward<F: GateFloat>(
             }
             Cell::Lstm => {
                 for b in 0..nb {
-                    let cp = (t > 0).then(|| &lw.c[(t - 1) * sh + b * h..][..h]);
+                    let cp = if t > 0 {
+                        &lw.c[(t - 1) * sh + b * h..][..h]
+                    } else {
+                        zeros
+                    };
                     lstm_backward(
                         &gates[t * sl + b * gh..][..gh],
                         cp,
@@ -444,11 +469,13 @@ fn layer_backward<F: GateFloat>(
             Cell::Gru => {
                 let dght = &mut dgh_buf[t * sl..(t + 1) * sl];
                 for b in 0..nb {
-                    let hp = (t > 0).then(|| &hs[(t - 1) * sh + b * h..][..h]);
-                    let dhp = if t > 0 {
-                        Some(&mut dy_prev[(t - 1) * sh + b * h..][..h])
+                    let (hp, dhp) = if t > 0 {
+                        (
+                            &hs[(t - 1) * sh + b * h..][..h],
+                            &mut dy_prev[(t - 1) * sh + b * h..][..h],
+                        )
                     } else {
-                        None
+                        (zeros, &mut sink[..])
                     };
                     gru_backward(
                         &gates[t * sl + b * gh..][..gh],

@@ -35,7 +35,138 @@ pub struct HParams {
     pub split: SplitMode,
     /// With `split = whole`: the share of the text, at its end, that validates.
     pub val_fraction: f64,
+    /// The recurrent cell: d2l §9.5's RNN (default), or a GRU / LSTM (§10.2 / §10.1).
+    pub cell: Cell,
+    /// Stacked recurrent layers (d2l §10.3).
+    pub layers: usize,
+    /// Size of a learned input embedding; 0: one-hot input, as §9.5.
+    pub embed: usize,
+    /// How the gradients move the weights.
+    pub optimizer: Optimizer,
+    /// Inverted dropout on every recurrent layer's outputs while training (0: none).
+    pub dropout: f64,
 }
+
+/// The recurrent cell of a model.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Cell {
+    /// `h' = tanh(x W_xh + h W_hh + b)` (d2l §9.5; PyTorch's `nn.RNN`).
+    #[default]
+    Rnn,
+    /// Gated recurrent unit, PyTorch's gate order (r, z, n).
+    Gru,
+    /// Long short-term memory, PyTorch's gate order (i, f, g, o).
+    Lstm,
+}
+
+impl Cell {
+    pub const ALL: [Cell; 3] = [Cell::Rnn, Cell::Gru, Cell::Lstm];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Cell::Rnn => "rnn",
+            Cell::Gru => "gru",
+            Cell::Lstm => "lstm",
+        }
+    }
+
+    /// Gates per layer: the rows of `weight_ih` are `gates() * hiddens`.
+    pub fn gates(self) -> usize {
+        match self {
+            Cell::Rnn => 1,
+            Cell::Gru => 3,
+            Cell::Lstm => 4,
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Cell, String> {
+        let t = text.trim().to_ascii_lowercase();
+        Cell::ALL
+            .into_iter()
+            .find(|c| c.name() == t)
+            .ok_or_else(|| format!("cell must be rnn, gru or lstm, got {:?}", text.trim()))
+    }
+}
+
+impl std::fmt::Display for Cell {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The update rule.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Optimizer {
+    /// `p -= lr * g` (d2l's).
+    #[default]
+    Sgd,
+    /// Adam (betas 0.9 / 0.999, eps 1e-8, bias-corrected).
+    Adam,
+}
+
+impl Optimizer {
+    pub fn name(self) -> &'static str {
+        match self {
+            Optimizer::Sgd => "sgd",
+            Optimizer::Adam => "adam",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Optimizer, String> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "sgd" => Ok(Optimizer::Sgd),
+            "adam" => Ok(Optimizer::Adam),
+            _ => Err(format!(
+                "optimizer must be sgd or adam, got {:?}",
+                text.trim()
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for Optimizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Parse a dropout probability: a number in [0, 1).
+pub fn parse_dropout(text: &str) -> Result<f64, String> {
+    check_dropout(parse_number(Field::Dropout.key(), text)?)
+}
+
+fn check_dropout(v: f64) -> Result<f64, String> {
+    if !(0.0..1.0).contains(&v) {
+        return Err(format!(
+            "dropout must be a number from 0 up to (not including) 1, got {}",
+            compact(v)
+        ));
+    }
+    Ok(v)
+}
+
+/// Parse an embedding size: a whole number ≥ 0 (0 = one-hot input).
+pub fn parse_embed(text: &str) -> Result<usize, String> {
+    let v: usize = text.trim().parse().map_err(|_| {
+        format!(
+            "embed must be a whole number ≥ 0 (0: one-hot input), got {:?}",
+            text.trim()
+        )
+    })?;
+    check_embed(v)
+}
+
+fn check_embed(v: usize) -> Result<usize, String> {
+    if v > MAX_EMBED {
+        return Err(format!("embed must be at most {MAX_EMBED}, got {v}"));
+    }
+    Ok(v)
+}
+
+/// Largest embedding size.
+pub const MAX_EMBED: usize = 4096;
 
 impl Default for HParams {
     fn default() -> Self {
@@ -53,6 +184,11 @@ impl Default for HParams {
             text: TextMode::D2l,
             split: SplitMode::D2l,
             val_fraction: DEFAULT_VAL_FRACTION,
+            cell: Cell::Rnn,
+            layers: 1,
+            embed: 0,
+            optimizer: Optimizer::Sgd,
+            dropout: 0.0,
         }
     }
 }
@@ -74,10 +210,15 @@ pub enum Field {
     Text,
     Split,
     ValFraction,
+    Cell,
+    Layers,
+    Embed,
+    Optimizer,
+    Dropout,
 }
 
 impl Field {
-    pub const ALL: [Field; 11] = [
+    pub const ALL: [Field; 16] = [
         Field::Hiddens,
         Field::NumSteps,
         Field::BatchSize,
@@ -89,6 +230,11 @@ impl Field {
         Field::Text,
         Field::Split,
         Field::ValFraction,
+        Field::Cell,
+        Field::Layers,
+        Field::Embed,
+        Field::Optimizer,
+        Field::Dropout,
     ];
 
     /// The name used on the command line and in the config file.
@@ -105,6 +251,11 @@ impl Field {
             Field::Text => TEXT_KEY,
             Field::Split => SPLIT_KEY,
             Field::ValFraction => VAL_FRACTION_KEY,
+            Field::Cell => "cell",
+            Field::Layers => "layers",
+            Field::Embed => "embed",
+            Field::Optimizer => "optimizer",
+            Field::Dropout => "dropout",
         }
     }
 
@@ -133,10 +284,14 @@ impl Field {
             Field::NumSteps => Some(10_000),
             Field::BatchSize => Some(1 << 20),
             Field::Epochs => Some(1_000_000),
+            Field::Layers => Some(MAX_LAYERS),
             _ => None,
         }
     }
 }
+
+/// Most stacked layers.
+pub const MAX_LAYERS: usize = 16;
 
 /// Parse a whole number; the message names `key` (as the form, the config file and the command
 /// line all do).
@@ -261,6 +416,11 @@ impl HParams {
             Field::Text => self.text.name().into(),
             Field::Split => self.split.name().into(),
             Field::ValFraction => compact(self.val_fraction),
+            Field::Cell => self.cell.name().into(),
+            Field::Layers => self.layers.to_string(),
+            Field::Embed => self.embed.to_string(),
+            Field::Optimizer => self.optimizer.name().into(),
+            Field::Dropout => compact(self.dropout),
         }
     }
 
@@ -295,6 +455,11 @@ impl HParams {
             Field::Text => self.text = text.parse()?,
             Field::Split => self.split = text.parse()?,
             Field::ValFraction => self.val_fraction = parse_val_fraction(text)?,
+            Field::Cell => self.cell = Cell::parse(text)?,
+            Field::Layers => self.layers = field.parse_count(text)?,
+            Field::Embed => self.embed = parse_embed(text)?,
+            Field::Optimizer => self.optimizer = Optimizer::parse(text)?,
+            Field::Dropout => self.dropout = parse_dropout(text)?,
         }
         Ok(())
     }
@@ -317,11 +482,14 @@ impl HParams {
             (Field::NumSteps, self.num_steps),
             (Field::BatchSize, self.batch_size),
             (Field::Epochs, self.epochs),
+            (Field::Layers, self.layers),
         ] {
             check_count(field.key(), v, field.max().unwrap_or(usize::MAX))?;
         }
         check_positive(Field::Lr, self.lr)?;
         check_clip(self.clip)?;
+        check_embed(self.embed)?;
+        check_dropout(self.dropout)?;
         // No validation windows would leave the validation perplexity undefined (NaN).
         check_count(NUM_TRAIN_KEY, self.num_train, usize::MAX)?;
         check_count(NUM_VAL_KEY, self.num_val, usize::MAX)?;
@@ -366,9 +534,37 @@ impl HParams {
         let v = vocab as u64;
         let tokens = (self.batch_size as u64).saturating_mul(self.num_steps as u64);
         let h = self.hiddens as u64;
-        let per_token = 4 * (6 * h + 6 * v);
-        let weights = 4 * 4 * (h * h + 2 * h * v + h + v);
+        // Gated cells and stacks keep gates x layers times the state (1 x 1 for §9.5).
+        let gl = (self.cell.gates() as u64).saturating_mul(self.layers as u64);
+        let e = self.embed as u64;
+        let per_token = 4 * (6 * h * gl + 2 * e + 6 * v);
+        let weights = 4 * 4 * (h * h * gl + 2 * h * v + h + v + e * (v + h * gl));
         tokens.saturating_mul(per_token).saturating_add(weights)
+    }
+
+    /// The model in a few words, as `runs` shows it: `rnn H32 sgd`, `gru×2 H256 E64 adam`,
+    /// `lstm H256 adam dropout 0.3`.
+    pub fn model_label(&self) -> String {
+        let mut s = self.cell.name().to_owned();
+        if self.layers > 1 {
+            s.push_str(&format!("×{}", self.layers));
+        }
+        s.push_str(&format!(" H{}", self.hiddens));
+        if self.embed > 0 {
+            s.push_str(&format!(" E{}", self.embed));
+        }
+        s.push(' ');
+        s.push_str(self.optimizer.name());
+        if self.dropout > 0.0 {
+            s.push_str(&format!(" dropout {}", compact(self.dropout)));
+        }
+        s
+    }
+
+    /// Whether this is d2l §9.5's model exactly (one RNN layer on one-hot input), whose
+    /// parameters keep their §9.5 names `W_xh, W_hh, b_h, W_hq, b_q`.
+    pub fn is_section_9_5(&self) -> bool {
+        self.cell == Cell::Rnn && self.layers == 1 && self.embed == 0
     }
 
     /// The split the dataset is built with.
@@ -454,6 +650,59 @@ mod tests {
         assert_eq!(h.get(Field::Lr), "1e39");
         h.set(Field::Corpus, "sample_texts/x.txt").unwrap();
         assert_eq!(h.get(Field::Corpus), "sample_texts/x.txt");
+    }
+
+    #[test]
+    fn model_settings_parse_check_and_label() {
+        let mut h = HParams::default();
+        for (field, text, needle) in [
+            (
+                Field::Cell,
+                "xyz",
+                "cell must be rnn, gru or lstm, got \"xyz\"",
+            ),
+            (Field::Layers, "0", "layers must be at least 1"),
+            (Field::Layers, "17", "layers must be at most 16"),
+            (Field::Embed, "-3", "embed must be a whole number ≥ 0"),
+            (Field::Optimizer, "rmsprop", "optimizer must be sgd or adam"),
+            (Field::Dropout, "1", "dropout must be a number from 0 up to"),
+            (
+                Field::Dropout,
+                "nan",
+                "dropout must be a number from 0 up to",
+            ),
+            (
+                Field::Dropout,
+                "-0.1",
+                "dropout must be a number from 0 up to",
+            ),
+        ] {
+            let err = h.set(field, text).unwrap_err();
+            assert!(err.contains(needle), "{field:?}={text}: {err}");
+            assert_eq!(h, HParams::default());
+        }
+        assert_eq!(h.model_label(), "rnn H32 sgd");
+        assert!(h.is_section_9_5());
+        h.set(Field::Cell, " GRU ").unwrap();
+        h.set(Field::Layers, "2").unwrap();
+        h.set(Field::Embed, "64").unwrap();
+        h.set(Field::Optimizer, "adam").unwrap();
+        h.set(Field::Dropout, "0.3").unwrap();
+        h.set(Field::Hiddens, "256").unwrap();
+        assert_eq!(h.model_label(), "gru×2 H256 E64 adam dropout 0.3");
+        assert!(!h.is_section_9_5());
+        let back: HParams = toml::from_str(&toml::to_string(&h).unwrap()).unwrap();
+        assert_eq!(back, h);
+        // A run.json written before these settings existed reads as today's model.
+        let old: HParams = serde_json::from_str("{\"hiddens\": 32}").unwrap();
+        assert_eq!(old, HParams::default());
+        // The default model's memory estimate is unchanged; gates and layers count.
+        let lstm2 = HParams {
+            cell: Cell::Lstm,
+            layers: 2,
+            ..HParams::default()
+        };
+        assert!(lstm2.estimated_memory_bytes() > 4 * HParams::default().estimated_memory_bytes());
     }
 
     #[test]

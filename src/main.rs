@@ -34,7 +34,9 @@ fn run(cli: &Cli) -> Result<i32, CliError> {
         Some(Commands::Train(cmd)) => train(&cli.train, data_dir, cmd),
         Some(Commands::Bench(cmd)) => {
             cli.train.apply_threads();
-            cli::bench::run(cmd, &cli.train).map(done)
+            let mut cmd = cmd.clone();
+            cmd.model = cli::bench::model_from(&cli.train)?;
+            cli::bench::run(&cmd, &cli.train).map(done)
         }
         Some(Commands::Sample(cmd)) => {
             cli.train.apply_threads();

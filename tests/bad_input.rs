@@ -235,6 +235,43 @@ fn corpus_over_the_1_gib_limit_is_refused_before_reading() {
 
 /// (form field, flag / config key, value as typed, value as TOML, the message).
 const BAD_HPARAMS: &[(Field, &str, &str, &str, &str)] = &[
+    // The model settings (issue 11).
+    (
+        Field::Cell,
+        "cell",
+        "xyz",
+        "\"xyz\"",
+        "cell must be rnn, gru or lstm, got \"xyz\"",
+    ),
+    (Field::Layers, "layers", "0", "0", "layers must be at least 1"),
+    (
+        Field::Embed,
+        "embed",
+        "-3",
+        "-3",
+        "embed must be a whole number ≥ 0 (0: one-hot input), got \"-3\"",
+    ),
+    (
+        Field::Optimizer,
+        "optimizer",
+        "rmsprop",
+        "\"rmsprop\"",
+        "optimizer must be sgd or adam, got \"rmsprop\"",
+    ),
+    (
+        Field::Dropout,
+        "dropout",
+        "1",
+        "1",
+        "dropout must be a number from 0 up to (not including) 1, got 1",
+    ),
+    (
+        Field::Dropout,
+        "dropout",
+        "NaN",
+        "nan",
+        "dropout must be a number from 0 up to (not including) 1, got NaN",
+    ),
     (Field::Hiddens, "hiddens", "0", "0", "hiddens must be at least 1"),
     (
         Field::Hiddens,

@@ -55,16 +55,8 @@ fn fused_gradients_equal_the_candle_path() {
             "loss {l_ref} vs {l_fused}"
         );
         for k in 0..5 {
-            let a: Vec<f32> = g_ref.0.as_array()[k]
-                .flatten_all()
-                .unwrap()
-                .to_vec1()
-                .unwrap();
-            let f: Vec<f32> = g_fused.0.as_array()[k]
-                .flatten_all()
-                .unwrap()
-                .to_vec1()
-                .unwrap();
+            let a: Vec<f32> = g_ref.0[k].flatten_all().unwrap().to_vec1().unwrap();
+            let f: Vec<f32> = g_fused.0[k].flatten_all().unwrap().to_vec1().unwrap();
             let num: f32 = a
                 .iter()
                 .zip(&f)

@@ -22,7 +22,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("hparams", &["data", "number_format"]),
     ("signals", &["exit"]),
     // The model.
-    ("model", &["data", "device"]),
+    ("model", &["data", "device", "hparams"]),
     ("eval", &["data", "model"]),
     // Storage and settings: plain data in and out, never the trainer.
     ("config", &["data", "hparams"]),

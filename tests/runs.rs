@@ -78,7 +78,7 @@ fn new_recording(hp: HParams, root: &Path) -> (Trainer, RunDir) {
     (t, dir)
 }
 
-fn flat_params(params: &rnn_tui::model::RnnParams) -> Vec<f32> {
+fn flat_params(params: &rnn_tui::model::NamedParams) -> Vec<f32> {
     params
         .iter()
         .flat_map(|p| p.flatten_all().unwrap().to_vec1::<f32>().unwrap())

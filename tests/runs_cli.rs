@@ -140,6 +140,11 @@ fn train_then_list_sample_export_and_resume() {
     let list = env.ok(&["runs"]);
     let row = list.lines().find(|l| l.starts_with(&id)).expect(&list);
     assert!(row.contains("slice.txt") && row.contains("2/2"), "{row}");
+    // The model, and that the best-validation weights were kept.
+    assert!(
+        row.contains("rnn H16 sgd") && row.contains(" best "),
+        "{row}"
+    );
     let val: f64 = epoch_lines(&text)[1]
         .split(' ')
         .nth(5)

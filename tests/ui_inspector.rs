@@ -391,6 +391,7 @@ fn korean_snapshot() -> ModelSnapshot {
         b_q: (0..v).map(|_| next() * 0.1).collect(),
         vocab,
         hiddens: h,
+        stack: None,
     }
 }
 

@@ -21,7 +21,7 @@ use crate::model::{ComputePath, LanguageModel};
 use crate::train::clip::clip_and_read;
 use crate::train::TrainError;
 
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Clone)]
 pub struct BenchCmd {
     /// Hidden sizes to measure
     #[arg(long, value_delimiter = ',', default_value = "32,256")]
@@ -47,24 +47,50 @@ pub struct BenchCmd {
     /// Measure one configuration in this process (used by the parent run)
     #[arg(long, hide = true)]
     pub single: bool,
-    #[command(flatten)]
+    /// Filled from the global `--cell`, `--layers`, `--embed` (see [`model_from`]).
+    #[arg(skip = BenchModel::default())]
     pub model: BenchModel,
 }
 
 /// The model to measure (`--cell`, `--layers`, `--embed`). Today's §9.5 RNN (the default) runs
 /// through `LanguageModel` on each kernel; any other model measures the fused gated kernel
 /// (`model::fused::gated`) directly: forward, BPTT, global-norm clip and SGD on host weights.
-#[derive(Debug, Args, Clone, Copy)]
+/// The flags are the global model flags `train` takes (one definition, one set of messages).
+#[derive(Debug, Clone, Copy)]
 pub struct BenchModel {
     /// Recurrent cell: rnn (§9.5), gru, lstm
-    #[arg(long, value_enum, default_value = "rnn")]
     pub cell: BenchCell,
     /// Stacked recurrent layers
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
     pub layers: u16,
     /// Learned embedding size (0 = one-hot input)
-    #[arg(long, default_value_t = 0)]
     pub embed: u16,
+}
+
+impl Default for BenchModel {
+    fn default() -> Self {
+        BenchModel {
+            cell: BenchCell::Rnn,
+            layers: 1,
+            embed: 0,
+        }
+    }
+}
+
+/// The model `bench` measures, from the global `--cell`, `--layers`, `--embed` flags, checked
+/// as `train` checks them.
+pub fn model_from(args: &super::TrainArgs) -> Result<BenchModel, CliError> {
+    let hp = args
+        .hparams(crate::hparams::HParams::default())
+        .map_err(CliError::Usage)?;
+    Ok(BenchModel {
+        cell: match hp.cell {
+            crate::hparams::Cell::Rnn => BenchCell::Rnn,
+            crate::hparams::Cell::Gru => BenchCell::Gru,
+            crate::hparams::Cell::Lstm => BenchCell::Lstm,
+        },
+        layers: hp.layers as u16,
+        embed: hp.embed as u16,
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -12,7 +12,7 @@ pub fn run(data_dir: Option<&Path>, cmd: &EvalCmd, corpus: Option<&str>) -> Resu
             "eval needs the text to score: --corpus FILE".into(),
         ));
     };
-    let ckpt = super::runs::load(data_dir, &cmd.run)?;
+    let ckpt = super::runs::load_weights(data_dir, &cmd.run, cmd.best)?;
     let source = CorpusSource::parse(corpus);
     // Read the way the run read its own text (older runs: d2l).
     let text = Corpus::load_mode(&source, ckpt.meta.hparams.text)?;

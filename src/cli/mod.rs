@@ -106,6 +106,9 @@ pub struct SampleCmd {
     /// Sample among the K most likely characters only
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..))]
     pub top_k: Option<u64>,
+    /// Use the run's best-validation weights (best.safetensors) instead of the latest
+    #[arg(long)]
+    pub best: bool,
 }
 
 #[derive(Debug, Args)]
@@ -114,6 +117,9 @@ pub struct EvalCmd {
     /// The run (id, id prefix, `latest` or path)
     #[arg(long, value_name = "RUN")]
     pub run: String,
+    /// Use the run's best-validation weights (best.safetensors) instead of the latest
+    #[arg(long)]
+    pub best: bool,
 }
 
 #[derive(Debug, Args)]
@@ -169,6 +175,22 @@ pub struct TrainArgs {
     /// Validation windows [default: 5000]
     #[arg(long, global = true, allow_negative_numbers = true, value_parser = flag::num_val)]
     pub num_val: Option<usize>,
+    /// The recurrent cell: rnn (d2l §9.5), gru or lstm [default: rnn]
+    #[arg(long, global = true, value_name = "rnn|gru|lstm")]
+    pub cell: Option<String>,
+    /// Stacked recurrent layers (d2l §10.3) [default: 1]
+    #[arg(long, global = true, allow_hyphen_values = true, value_name = "N")]
+    pub layers: Option<String>,
+    /// Learned input embedding of size E; 0: one-hot input as in §9.5 [default: 0]
+    #[arg(long, global = true, allow_hyphen_values = true, value_name = "E")]
+    pub embed: Option<String>,
+    /// The update rule: sgd (d2l's) or adam (betas 0.9/0.999, eps 1e-8) [default: sgd]
+    #[arg(long, global = true, value_name = "sgd|adam")]
+    pub optimizer: Option<String>,
+    /// Dropout probability on the recurrent layers' outputs while training, 0 <= P < 1
+    /// [default: 0]
+    #[arg(long, global = true, allow_hyphen_values = true, value_name = "P")]
+    pub dropout: Option<String>,
     /// A UTF-8 text file to train on [default: the built-in Time Machine]
     #[arg(long, global = true, value_name = "PATH")]
     pub corpus: Option<String>,
@@ -220,6 +242,43 @@ impl TrainArgs {
         .map(|(name, _)| name)
     }
 
+    /// The model flags that were given (`--cell`, `--layers`, `--embed`, `--optimizer`,
+    /// `--dropout`), with their text.
+    pub fn model_flags(&self) -> Vec<(crate::hparams::Field, &str)> {
+        use crate::hparams::Field;
+        [
+            (Field::Cell, &self.cell),
+            (Field::Layers, &self.layers),
+            (Field::Embed, &self.embed),
+            (Field::Optimizer, &self.optimizer),
+            (Field::Dropout, &self.dropout),
+        ]
+        .into_iter()
+        .filter_map(|(f, v)| v.as_deref().map(|t| (f, t)))
+        .collect()
+    }
+
+    /// When resuming a run with these hyperparameters: the first model flag that asks for a
+    /// different model than the run's (a run keeps its model), as one line.
+    pub fn model_flag_mismatch(&self, run: &HParams) -> Option<String> {
+        for (field, text) in self.model_flags() {
+            let mut asked = run.clone();
+            if let Err(e) = asked.parse_field(field, text) {
+                return Some(e);
+            }
+            if asked.get(field) != run.get(field) {
+                return Some(format!(
+                    "--{} {} differs from the run's {} {}: a run keeps its model (start a new run to change it)",
+                    field.key(),
+                    asked.get(field),
+                    field.key(),
+                    run.get(field)
+                ));
+            }
+        }
+        None
+    }
+
     /// Apply the flags that were given on top of `base`, then validate the result.
     pub fn hparams(&self, base: HParams) -> Result<HParams, String> {
         let mut hp = base;
@@ -227,6 +286,10 @@ impl TrainArgs {
             ($($f:ident),*) => { $( if let Some(v) = self.$f.clone() { hp.$f = v; } )* };
         }
         take!(epochs, batch_size, num_steps, hiddens, lr, clip, seed, num_train, num_val);
+        // The model settings are parsed by the routine the form and the config file use.
+        for (field, text) in self.model_flags() {
+            hp.parse_field(field, text)?;
+        }
         if let Some(c) = &self.corpus {
             if c.trim().is_empty() {
                 return Err("--corpus needs a file path".into());

@@ -13,9 +13,18 @@ pub(crate) fn find(data_dir: Option<&Path>, spec: &str) -> Result<RunDir, RunErr
     runs::resolve(&root, spec)
 }
 
-/// Find and load a run's checkpoint.
-pub(crate) fn load(data_dir: Option<&Path>, spec: &str) -> Result<Checkpoint, RunError> {
-    Checkpoint::load(&find(data_dir, spec)?)
+/// Find and load a run's latest weights, or with `best` its best-validation weights.
+pub(crate) fn load_weights(
+    data_dir: Option<&Path>,
+    spec: &str,
+    best: bool,
+) -> Result<Checkpoint, RunError> {
+    let dir = find(data_dir, spec)?;
+    if best {
+        Checkpoint::load_best(&dir)
+    } else {
+        Checkpoint::load(&dir)
+    }
 }
 
 fn fmt_ppl(v: f64) -> String {
@@ -42,21 +51,30 @@ fn table(rows: &[Row]) -> String {
         .max()
         .unwrap_or(0)
         .clamp("CORPUS".len(), CORPUS_MAX);
+    let model_cols = rows
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .map(|m| width(&m.model))
+        .max()
+        .unwrap_or(0)
+        .max("MODEL".len());
     // The id is never cut: it is what `--run` takes.
     let id = |s: &str| fit_left(s, width(s).max(20));
-    let line = |cells: [&str; 10]| {
-        let [i, created, corpus, h, t, b, lr, clip, epochs, best] = cells;
+    let line = |cells: [&str; 12]| {
+        let [i, created, corpus, model, h, t, b, lr, clip, epochs, kept, best] = cells;
         format!(
-            "{}  {}  {}  {:>7} {:>5} {:>5} {:>6} {:>6}  {:>9}  {:>8}\n",
+            "{}  {}  {}  {}  {:>7} {:>5} {:>5} {:>6} {:>6}  {:>9}  {:>4}  {:>8}\n",
             id(i),
             fit_left(created, 16),
             fit_left(corpus, corpus_cols),
+            fit_left(model, model_cols),
             h,
             t,
             b,
             lr,
             clip,
             epochs,
+            kept,
             best
         )
     };
@@ -64,12 +82,14 @@ fn table(rows: &[Row]) -> String {
         "ID",
         "CREATED (UTC)",
         "CORPUS",
+        "MODEL",
         "HIDDENS",
         "STEPS",
         "BATCH",
         "LR",
         "CLIP",
         "EPOCHS",
+        "KEPT",
         "BEST VAL",
     ]);
     for r in rows {
@@ -78,12 +98,15 @@ fn table(rows: &[Row]) -> String {
                 &m.id,
                 &m.created,
                 &m.corpus,
+                &m.model,
                 &m.hiddens.to_string(),
                 &m.num_steps.to_string(),
                 &m.batch_size.to_string(),
                 &compact(m.lr),
                 &clip_text(m.clip),
                 &m.epochs,
+                // Whether best.safetensors holds the best epoch's weights.
+                if m.has_best { "best" } else { "-" },
                 &fmt_ppl(m.best_val_ppl),
             ])),
             Err((dir, e)) => {
@@ -126,6 +149,8 @@ mod tests {
             clip: 1.0,
             epochs: "3/100".into(),
             best_val_ppl: 7.18,
+            model: "rnn H32 sgd".into(),
+            has_best: true,
         }
     }
 

@@ -27,7 +27,7 @@ pub fn run(data_dir: Option<&Path>, cmd: &SampleCmd, seed: Option<u64>) -> Resul
             ));
         }
     }
-    let ckpt = super::runs::load(data_dir, &cmd.run)?;
+    let ckpt = super::runs::load_weights(data_dir, &cmd.run, cmd.best)?;
     let snapshot = ckpt.model()?.snapshot().map_err(|e| RunError::Mismatch {
         path: ckpt.dir.model_path(),
         reason: e.to_string(),

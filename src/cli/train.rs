@@ -42,7 +42,14 @@ pub fn resume_dir(
             "{flag} cannot change when resuming: a run keeps its hyperparameters (only --epochs, --lr and --clip can change)"
         )));
     }
-    Ok(runs::resolve(&runs_root(data_dir)?, spec)?)
+    let dir = runs::resolve(&runs_root(data_dir)?, spec)?;
+    if !args.model_flags().is_empty() {
+        let meta = runs::RunMeta::load(&dir.meta_path())?;
+        if let Some(msg) = args.model_flag_mismatch(&meta.hparams) {
+            return Err(CliError::Usage(msg));
+        }
+    }
+    Ok(dir)
 }
 
 /// Where runs are saved: `<data dir>/runs`.

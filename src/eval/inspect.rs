@@ -292,6 +292,7 @@ pub fn planted_space_unit(hiddens: usize, planted: usize) -> ModelSnapshot {
         b_q: vec![0.0; v],
         vocab,
         hiddens,
+        stack: None,
     }
 }
 

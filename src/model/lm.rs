@@ -1,21 +1,25 @@
 //! `LanguageModel`: the parameters plus the compute path that trains them. The trainer talks
 //! only to this type, so the recurrence behind it can change without the trainer knowing.
 
-use candle_core::{DType, Device, Result, Tensor};
+use candle_core::{DType, Device, Result, Tensor, Var};
 
+use super::fused::gated::{self, GatedDims, GatedKernel, GatedParams};
 use super::fused::{FusedRnn, GradsBuf, ParamsRef};
 use super::host;
+use super::named::NamedParams;
 use super::params::{init_params, param_shapes, RnnParams};
 use super::scratch::RnnScratch;
 use super::snapshot::ModelSnapshot;
+use super::stack::{Arch, DropoutDraw, StackNet, StackWeights};
 use crate::data::{Batch, Vocab};
+use crate::hparams::{Cell, HParams};
 
 /// d2l's initialisation scale for the weights.
 pub const INIT_SIGMA: f64 = 0.01;
 
 /// Gradients of the mean loss, one tensor per parameter, and where their numbers live.
 #[derive(Clone, Debug)]
-pub struct Gradients(pub RnnParams, Residence);
+pub struct Gradients(pub Vec<Tensor>, Residence);
 
 /// Where gradients were computed, which decides where their norm is taken.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,13 +32,13 @@ enum Residence {
 
 impl Gradients {
     /// Gradients the fused CPU kernel computed in host memory.
-    pub fn on_host(grads: RnnParams) -> Self {
-        Gradients(grads, Residence::Host)
+    pub fn on_host(grads: impl IntoIterator<Item = Tensor>) -> Self {
+        Gradients(grads.into_iter().collect(), Residence::Host)
     }
 
     /// Gradients the candle path computed on the training device.
-    pub fn on_device(grads: RnnParams) -> Self {
-        Gradients(grads, Residence::Device)
+    pub fn on_device(grads: impl IntoIterator<Item = Tensor>) -> Self {
+        Gradients(grads.into_iter().collect(), Residence::Device)
     }
 
     pub fn is_on_host(&self) -> bool {
@@ -75,7 +79,7 @@ impl Gradients {
 
     /// Multiply every gradient by `factor`.
     pub fn scale(&mut self, factor: f64) -> Result<()> {
-        for g in self.0.as_array_mut() {
+        for g in self.0.iter_mut() {
             *g = g.affine(factor, 0.0)?;
         }
         Ok(())
@@ -84,7 +88,7 @@ impl Gradients {
     /// Multiply every gradient by `factor`, a one-element tensor on their device: the clip
     /// scale is applied where it was computed, with no round trip through the host.
     pub fn scale_by(&mut self, factor: &Tensor) -> Result<()> {
-        for g in self.0.as_array_mut() {
+        for g in self.0.iter_mut() {
             *g = g.broadcast_mul(factor)?;
         }
         Ok(())
@@ -145,11 +149,31 @@ struct FusedState {
     grads: GradsBuf<f32>,
 }
 
+/// The network behind a [`LanguageModel`].
+enum Net {
+    /// d2l §9.5's RNN with its own names, fused kernel and candle path.
+    Rnn(RnnScratch),
+    /// A stack of RNN / GRU / LSTM layers (PyTorch names), on candle ops.
+    Stack(StackNet),
+}
+
+/// The gated kernel's reusable buffers: host copies of the weights and the gradients.
+struct GatedState {
+    kernel: GatedKernel<f32>,
+    weights: GatedParams<f32>,
+    grads: GatedParams<f32>,
+}
+
 pub struct LanguageModel {
     pub vocab: Vocab,
-    net: RnnScratch,
-    /// `Some` when the fused CPU kernel computes the loss and gradients.
+    arch: Arch,
+    net: Net,
+    /// `Some` when the fused CPU kernel computes the loss and gradients (§9.5 model).
     fused: Option<Box<FusedState>>,
+    /// `Some` when the fused gated kernel does (stacked models).
+    gated: Option<Box<GatedState>>,
+    /// Dropout of the next training batch (`None`: none). Never applied by [`Self::loss`].
+    dropout: Option<DropoutDraw>,
 }
 
 impl LanguageModel {
@@ -172,9 +196,24 @@ impl LanguageModel {
         Ok(lm)
     }
 
+    /// A fresh model of the architecture `hp` describes (cell, layers, embedding, hiddens),
+    /// initialised from `hp.seed`. The §9.5 model is exactly [`LanguageModel::new`]'s.
+    pub fn for_hparams(vocab: Vocab, hp: &HParams, device: &Device) -> Result<Self> {
+        let arch = Arch::from_hparams(hp, vocab.len());
+        if arch.is_section_9_5() {
+            return Self::new(vocab, hp.hiddens, hp.seed, device);
+        }
+        let params = arch.init(hp.seed, device, DType::F32)?;
+        Self::from_named(vocab, arch, params)
+    }
+
     /// Switch implementation. `Auto` picks the fused kernel for f32 weights on the CPU.
     pub fn set_compute_path(&mut self, path: ComputePath) -> Result<()> {
-        let fusable = self.device().is_cpu() && self.net.dtype() == DType::F32;
+        let (is_rnn, dtype) = match &self.net {
+            Net::Rnn(n) => (true, n.dtype()),
+            Net::Stack(n) => (false, n.dtype()),
+        };
+        let fusable = self.device().is_cpu() && dtype == DType::F32;
         let fused = match path {
             ComputePath::Candle => false,
             ComputePath::Auto => fusable,
@@ -183,7 +222,14 @@ impl LanguageModel {
                 candle_core::bail!("the fused kernel runs on the CPU only: use --kernel candle")
             }
         };
-        self.fused = if fused {
+        self.gated = (fused && !is_rnn).then(|| {
+            Box::new(GatedState {
+                kernel: GatedKernel::new(),
+                weights: GatedParams::default(),
+                grads: GatedParams::default(),
+            })
+        });
+        self.fused = if fused && is_rnn {
             Some(Box::new(FusedState {
                 kernel: FusedRnn::new(),
                 weights: Default::default(),
@@ -197,14 +243,15 @@ impl LanguageModel {
 
     /// The implementation in use: `ComputePath::Candle` or `ComputePath::Fused`.
     pub fn compute_path(&self) -> ComputePath {
-        if self.fused.is_some() {
+        if self.fused.is_some() || self.gated.is_some() {
             ComputePath::Fused
         } else {
             ComputePath::Candle
         }
     }
 
-    /// Computes with the candle path; call [`LanguageModel::set_compute_path`] to change.
+    /// The §9.5 model from its five parameters. Computes with the candle path; call
+    /// [`LanguageModel::set_compute_path`] to change.
     pub fn from_params(vocab: Vocab, params: RnnParams) -> Result<Self> {
         let net = RnnScratch::from_tensors(params)?;
         if net.vocab != vocab.len() {
@@ -214,23 +261,129 @@ impl LanguageModel {
                 vocab.len()
             );
         }
+        let arch = Arch {
+            cell: Cell::Rnn,
+            vocab: net.vocab,
+            hiddens: net.hiddens,
+            layers: 1,
+            embed: 0,
+        };
         Ok(LanguageModel {
             vocab,
-            net,
+            arch,
+            net: Net::Rnn(net),
             fused: None,
+            gated: None,
+            dropout: None,
         })
     }
 
+    /// Any model from its named parameters ([`Arch::param_shapes`] names, order and shapes).
+    /// Computes with the candle path.
+    pub fn from_named(vocab: Vocab, arch: Arch, params: NamedParams) -> Result<Self> {
+        if arch.vocab != vocab.len() {
+            candle_core::bail!(
+                "weights are for {} tokens but the vocabulary has {}",
+                arch.vocab,
+                vocab.len()
+            );
+        }
+        if arch.is_section_9_5() {
+            let Some(p) = params.to_rnn() else {
+                candle_core::bail!("the §9.5 model's parameters are W_xh, W_hh, b_h, W_hq, b_q");
+            };
+            return Self::from_params(vocab, p);
+        }
+        let net = StackNet::new(arch, &params)?;
+        Ok(LanguageModel {
+            vocab,
+            arch,
+            net: Net::Stack(net),
+            fused: None,
+            gated: None,
+            dropout: None,
+        })
+    }
+
+    pub fn arch(&self) -> &Arch {
+        &self.arch
+    }
+
     pub fn hiddens(&self) -> usize {
-        self.net.hiddens
+        self.arch.hiddens
     }
 
     pub fn device(&self) -> &Device {
-        self.net.device()
+        match &self.net {
+            Net::Rnn(n) => n.device(),
+            Net::Stack(n) => n.device(),
+        }
     }
 
-    pub fn net(&self) -> &RnnScratch {
-        &self.net
+    /// The §9.5 network (`None` for the stacked models).
+    pub fn net(&self) -> Option<&RnnScratch> {
+        match &self.net {
+            Net::Rnn(n) => Some(n),
+            Net::Stack(_) => None,
+        }
+    }
+
+    /// The stacked network (`None` for the §9.5 model).
+    pub fn stack(&self) -> Option<&StackNet> {
+        match &self.net {
+            Net::Rnn(_) => None,
+            Net::Stack(n) => Some(n),
+        }
+    }
+
+    /// Dropout for the next training batches: drop probability `p` (0: none) with the masks of
+    /// `seed` (the trainer draws one per batch). Validation, evaluation and decoding never
+    /// drop.
+    pub fn set_dropout(&mut self, p: f64, seed: u64) {
+        self.dropout = (p > 0.0).then_some(DropoutDraw { p: p as f32, seed });
+    }
+
+    /// The trainable variables, in canonical order.
+    pub fn vars(&self) -> Vec<&Var> {
+        match &self.net {
+            Net::Rnn(n) => n.params().iter().collect(),
+            Net::Stack(n) => n.vars().iter().collect(),
+        }
+    }
+
+    fn names(&self) -> Vec<String> {
+        self.arch
+            .param_shapes()
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect()
+    }
+
+    /// The gated kernel's shapes for this model and a batch.
+    fn gated_dims(&self, batch: usize, steps: usize) -> GatedDims {
+        let a = &self.arch;
+        GatedDims {
+            cell: match a.cell {
+                Cell::Rnn => gated::Cell::Rnn,
+                Cell::Gru => gated::Cell::Gru,
+                Cell::Lstm => gated::Cell::Lstm,
+            },
+            vocab: a.vocab,
+            embed: a.embed,
+            hidden: a.hiddens,
+            layers: a.layers,
+            batch,
+            steps,
+        }
+    }
+
+    /// Copy the stacked model's weights into the gated kernel's host buffers.
+    fn load_gated_weights(stack: &StackNet, dims: &GatedDims, g: &mut GatedState) -> Result<()> {
+        g.weights.resize_zero(dims);
+        for (dst, v) in g.weights.tensors_mut().into_iter().zip(stack.vars()) {
+            *dst = host::to_vec_f32(v.as_tensor())?;
+        }
+        Ok(())
     }
 
     fn batch_tensors(&self, batch: &Batch) -> Result<(Tensor, Tensor)> {
@@ -262,9 +415,40 @@ impl LanguageModel {
     /// Like [`LanguageModel::loss_and_grads`], leaving the loss where it was computed, so the
     /// trainer can read it together with the gradient norm (see `train::clip_and_read`).
     pub fn forward_backward(&mut self, batch: &Batch) -> Result<(BatchLoss, Gradients)> {
+        let dims = self.gated_dims(batch.batch_size, batch.num_steps);
+        let net = match &self.net {
+            Net::Rnn(net) => net,
+            Net::Stack(stack) => {
+                if let Some(g) = self.gated.as_deref_mut() {
+                    Self::load_gated_weights(stack, &dims, g)?;
+                    let dropout = self
+                        .dropout
+                        .and_then(|d| super::dropout::Dropout::new(d.p, d.seed));
+                    let loss = g.kernel.loss_and_grads(
+                        &dims,
+                        &g.weights,
+                        &batch.x,
+                        &batch.y,
+                        dropout,
+                        &mut g.grads,
+                    );
+                    let dev = stack.device();
+                    let grads = g
+                        .grads
+                        .named(&dims)
+                        .into_iter()
+                        .map(|(_, shape, t)| Tensor::from_slice(t, shape.as_slice(), dev))
+                        .collect::<Result<Vec<_>>>()?;
+                    return Ok((BatchLoss::Host(loss as f64), Gradients::on_host(grads)));
+                }
+                let (x, y) = self.batch_tensors(batch)?;
+                let (loss, grads) = stack.loss_and_grads(&x, &y, self.dropout)?;
+                return Ok((BatchLoss::Device(loss), Gradients::on_device(grads)));
+            }
+        };
         if let Some(fused) = self.fused.as_deref_mut() {
-            Self::load_host_weights(&self.net, fused)?;
-            let p = Self::params_ref(&self.net, &fused.weights);
+            Self::load_host_weights(net, fused)?;
+            let p = Self::params_ref(net, &fused.weights);
             let loss = fused.kernel.loss_and_grads(
                 &p,
                 &batch.x,
@@ -273,8 +457,8 @@ impl LanguageModel {
                 batch.num_steps,
                 &mut fused.grads,
             );
-            let (g, dev) = (&fused.grads, self.net.device());
-            let s = param_shapes(self.net.vocab, self.net.hiddens);
+            let (g, dev) = (&fused.grads, net.device());
+            let s = param_shapes(net.vocab, net.hiddens);
             let grads = RnnParams {
                 w_xh: Tensor::from_slice(&g.w_xh, s.w_xh.as_slice(), dev)?,
                 w_hh: Tensor::from_slice(&g.w_hh, s.w_hh.as_slice(), dev)?,
@@ -285,41 +469,60 @@ impl LanguageModel {
             return Ok((BatchLoss::Host(loss as f64), Gradients::on_host(grads)));
         }
         let (x, y) = self.batch_tensors(batch)?;
-        let (loss, grads) = self.net.loss_and_grads(&x, &y)?;
+        let (loss, grads) = net.loss_and_grads(&x, &y)?;
         Ok((BatchLoss::Device(loss), Gradients::on_device(grads)))
     }
 
-    /// Mean cross-entropy of the batch, no gradients (validation).
+    /// Mean cross-entropy of the batch, no gradients and no dropout (validation).
     pub fn loss(&mut self, batch: &Batch) -> Result<f64> {
+        let dims = self.gated_dims(batch.batch_size, batch.num_steps);
+        let net = match &self.net {
+            Net::Rnn(net) => net,
+            Net::Stack(stack) => {
+                if let Some(g) = self.gated.as_deref_mut() {
+                    Self::load_gated_weights(stack, &dims, g)?;
+                    let loss = g.kernel.forward_loss(&dims, &g.weights, &batch.x, &batch.y);
+                    return Ok(loss as f64);
+                }
+                let (x, y) = self.batch_tensors(batch)?;
+                let (logits, _) = stack.forward(&x, None)?;
+                return host::scalar(&stack.loss(&logits, &y)?);
+            }
+        };
         if let Some(fused) = self.fused.as_deref_mut() {
-            Self::load_host_weights(&self.net, fused)?;
-            let p = Self::params_ref(&self.net, &fused.weights);
+            Self::load_host_weights(net, fused)?;
+            let p = Self::params_ref(net, &fused.weights);
             let loss = fused
                 .kernel
                 .loss(&p, &batch.x, &batch.y, batch.batch_size, batch.num_steps);
             return Ok(loss as f64);
         }
         let (x, y) = self.batch_tensors(batch)?;
-        let (logits, _) = self.net.forward(&x, None)?;
-        host::scalar(&self.net.loss(&logits, &y)?)
+        let (logits, _) = net.forward(&x, None)?;
+        host::scalar(&net.loss(&logits, &y)?)
     }
 
     /// Plain SGD: `p -= lr * g`.
     pub fn sgd_step(&mut self, grads: &Gradients, lr: f64) -> Result<()> {
-        for (p, g) in self.net.params().iter().zip(&grads.0) {
+        for (p, g) in self.vars().into_iter().zip(&grads.0) {
             p.set(&(p.as_tensor() - g.affine(lr, 0.0)?)?)?;
         }
         Ok(())
     }
 
-    /// Current weights, detached copies.
-    pub fn params(&self) -> Result<RnnParams> {
-        self.net.params().as_ref().try_map(|p| p.as_tensor().copy())
+    /// Current weights, detached copies, with their checkpoint names.
+    pub fn params(&self) -> Result<NamedParams> {
+        let t = self
+            .vars()
+            .into_iter()
+            .map(|p| p.as_tensor().copy())
+            .collect::<Result<Vec<_>>>()?;
+        Ok(NamedParams::new(self.names().into_iter().zip(t).collect()))
     }
 
     /// Overwrite the weights (same shapes), e.g. to roll back to the last good ones.
-    pub fn set_params(&mut self, params: &RnnParams) -> Result<()> {
-        for (p, v) in self.net.params().iter().zip(params) {
+    pub fn set_params(&mut self, params: &NamedParams) -> Result<()> {
+        for (p, v) in self.vars().into_iter().zip(params) {
             p.set(v)?;
         }
         Ok(())
@@ -327,25 +530,51 @@ impl LanguageModel {
 
     /// Copies of the weights on the host (the CPU), e.g. for a checkpoint: the copy happens
     /// first, so whatever the checkpoint does with them (conversions, checks) runs there.
-    pub fn host_params(&self) -> Result<RnnParams> {
-        self.net
-            .params()
-            .as_ref()
-            .try_map(|p| host::to_host(p.as_tensor()))
+    pub fn host_params(&self) -> Result<NamedParams> {
+        let t = self
+            .vars()
+            .into_iter()
+            .map(|p| host::to_host(p.as_tensor()))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(NamedParams::new(self.names().into_iter().zip(t).collect()))
     }
 
     /// Copy the weights to plain memory for decoding and display.
     pub fn snapshot(&self) -> Result<ModelSnapshot> {
-        let p = self.net.params();
+        let net = match &self.net {
+            Net::Rnn(net) => net,
+            Net::Stack(stack) => {
+                let params = stack
+                    .vars()
+                    .iter()
+                    .map(|v| host::to_vec_f32(v.as_tensor()))
+                    .collect::<Result<Vec<_>>>()?;
+                return Ok(ModelSnapshot {
+                    vocab: self.vocab.clone(),
+                    hiddens: self.arch.hiddens,
+                    w_xh: Vec::new(),
+                    w_hh: Vec::new(),
+                    b_h: Vec::new(),
+                    w_hq: Vec::new(),
+                    b_q: Vec::new(),
+                    stack: Some(std::sync::Arc::new(StackWeights {
+                        arch: self.arch,
+                        params,
+                    })),
+                });
+            }
+        };
+        let p = net.params();
         let flat = |v: &candle_core::Var| host::to_vec_f32(v.as_tensor());
         Ok(ModelSnapshot {
             vocab: self.vocab.clone(),
-            hiddens: self.net.hiddens,
+            hiddens: net.hiddens,
             w_xh: flat(&p.w_xh)?,
             w_hh: flat(&p.w_hh)?,
             b_h: flat(&p.b_h)?,
             w_hq: flat(&p.w_hq)?,
             b_q: flat(&p.b_q)?,
+            stack: None,
         })
     }
 }
@@ -368,7 +597,7 @@ mod tests {
         assert_eq!(done.prefix(), "it has");
         let ids = vocab.encode(&done.text());
         let x = Tensor::from_slice(&ids, (1, ids.len()), &Device::Cpu).unwrap();
-        let (logits, hs) = lm.net().forward(&x, None).unwrap();
+        let (logits, hs) = lm.net().unwrap().forward(&x, None).unwrap();
         for (t, h) in hs.iter().enumerate() {
             let h: Vec<f32> = h.flatten_all().unwrap().to_vec1().unwrap();
             for (a, b) in h.iter().zip(&done.hidden[t]) {
@@ -416,8 +645,8 @@ mod tests {
         let (l0, g) = lm.loss_and_grads(&batch).unwrap();
         lm.sgd_step(&g, 0.5).unwrap();
         let after = lm.params().unwrap();
-        let expect = (&before.w_hh - g.0.w_hh.affine(0.5, 0.0).unwrap()).unwrap();
-        let d = (after.w_hh.clone() - expect)
+        let expect = (before.get("W_hh").unwrap() - g.0[1].affine(0.5, 0.0).unwrap()).unwrap();
+        let d = (after.get("W_hh").unwrap().clone() - expect)
             .unwrap()
             .abs()
             .unwrap()

@@ -11,11 +11,15 @@ pub mod dropout;
 pub mod fused;
 pub mod host;
 pub mod lm;
+pub mod named;
 pub mod params;
 pub mod scratch;
 pub mod snapshot;
+pub mod stack;
 
 pub use lm::{BatchLoss, ComputePath, Gradients, LanguageModel};
+pub use named::NamedParams;
 pub use params::{init_params, RnnParams, PARAM_NAMES};
 pub use scratch::RnnScratch;
 pub use snapshot::{Completion, ModelSnapshot, Sampling};
+pub use stack::{Arch, StackNet};

@@ -7,6 +7,7 @@ use std::fmt;
 
 use rand::Rng;
 
+use super::stack::{StackState, StackWeights};
 use crate::data::Vocab;
 
 /// The five parameters, row-major `f32`, plus the vocabulary they were trained with.
@@ -19,6 +20,8 @@ pub struct ModelSnapshot {
     pub b_h: Vec<f32>,
     pub w_hq: Vec<f32>,
     pub b_q: Vec<f32>,
+    /// The weights of a stacked GRU / LSTM / RNN model (then the five §9.5 fields are empty).
+    pub stack: Option<std::sync::Arc<StackWeights>>,
 }
 
 /// Why a completion could not be made.
@@ -92,9 +95,8 @@ impl ModelSnapshot {
         logits
     }
 
-    /// Index of the largest logit `h W_hq + b_q`.
-    fn argmax_output(&self, h: &[f32]) -> u32 {
-        let logits = self.logits(h);
+    /// Index of the largest logit (the first of equals).
+    fn argmax(logits: &[f32]) -> u32 {
         let mut best = 0;
         for (j, &l) in logits.iter().enumerate() {
             if l > logits[best] {
@@ -107,33 +109,58 @@ impl ModelSnapshot {
     /// d2l's `predict`: warm the state up on `prefix`, then append `n` greedy (argmax)
     /// characters, each fed back as the next input.
     pub fn complete(&self, prefix: &str, n: usize) -> Result<Completion, CompletionError> {
-        self.generate(prefix, n, |snap, h| snap.argmax_output(h))
+        self.complete_showing(prefix, n, StateView::default())
     }
 
-    /// Warm up on `prefix`, then append `n` characters chosen by `next` from the state.
+    /// Like [`ModelSnapshot::complete`], `hidden` recording the state `view` picks (a
+    /// layer's hidden state, or an LSTM layer's cell state) instead of the top layer's.
+    pub fn complete_showing(
+        &self,
+        prefix: &str,
+        n: usize,
+        view: StateView,
+    ) -> Result<Completion, CompletionError> {
+        let view = view.fit(self);
+        self.generate(prefix, n, view, Self::argmax)
+    }
+
+    /// Stacked layers (1 for §9.5).
+    pub fn layers(&self) -> usize {
+        self.stack.as_ref().map_or(1, |w| w.arch.layers)
+    }
+
+    /// Whether the model has a cell state to show (an LSTM).
+    pub fn has_cell_state(&self) -> bool {
+        self.stack
+            .as_ref()
+            .is_some_and(|w| w.arch.cell == crate::hparams::Cell::Lstm)
+    }
+
+    /// Warm up on `prefix`, then append `n` characters chosen by `next` from the logits.
+    /// `hidden` records the top layer's hidden state after each character.
     fn generate(
         &self,
         prefix: &str,
         n: usize,
-        mut next: impl FnMut(&Self, &[f32]) -> u32,
+        view: StateView,
+        mut next: impl FnMut(&[f32]) -> u32,
     ) -> Result<Completion, CompletionError> {
         let ids = self.vocab.encode(prefix);
         if ids.is_empty() {
             return Err(CompletionError::EmptyPrefix);
         }
-        let mut h = vec![0f32; self.hiddens];
-        let mut scratch = vec![0f32; self.hiddens];
+        let mut state = Decoder::new(self);
         let mut out = ids.clone();
         let mut hidden = Vec::with_capacity(ids.len() + n);
         for &id in &ids {
-            self.step(id, &mut h, &mut scratch);
-            hidden.push(h.clone());
+            state.step(id);
+            hidden.push(state.shown(view).to_vec());
         }
         for _ in 0..n {
-            let id = next(self, &h);
+            let id = next(&state.logits());
             out.push(id);
-            self.step(id, &mut h, &mut scratch);
-            hidden.push(h.clone());
+            state.step(id);
+            hidden.push(state.shown(view).to_vec());
         }
         Ok(Completion {
             tokens: out
@@ -156,10 +183,140 @@ impl ModelSnapshot {
         sampling: &Sampling,
         rng: &mut impl Rng,
     ) -> Result<Completion, CompletionError> {
+        self.sample_showing(prefix, n, sampling, StateView::default(), rng)
+    }
+
+    /// Like [`ModelSnapshot::sample`], `hidden` recording the state `view` picks (see
+    /// [`ModelSnapshot::complete_showing`]).
+    pub fn sample_showing(
+        &self,
+        prefix: &str,
+        n: usize,
+        sampling: &Sampling,
+        view: StateView,
+        rng: &mut impl Rng,
+    ) -> Result<Completion, CompletionError> {
         if sampling.is_greedy() {
-            return self.complete(prefix, n);
+            return self.complete_showing(prefix, n, view);
         }
-        self.generate(prefix, n, |snap, h| sampling.draw(&snap.logits(h), rng))
+        let view = view.fit(self);
+        self.generate(prefix, n, view, |logits| sampling.draw(logits, rng))
+    }
+}
+
+/// Which recurrent state a completion records for the heatmap.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StateView {
+    /// The layer (0-based); `None`: the top one.
+    pub layer: Option<usize>,
+    /// An LSTM's cell state instead of its hidden state.
+    pub cell: bool,
+}
+
+impl StateView {
+    /// This view where `snap` has it: the layer within range, the cell state only for LSTMs.
+    pub fn fit(self, snap: &ModelSnapshot) -> StateView {
+        let top = snap.layers() - 1;
+        StateView {
+            layer: self.layer.map(|k| k.min(top)).filter(|&k| k < top),
+            cell: self.cell && snap.has_cell_state(),
+        }
+    }
+
+    /// The layer shown, 0-based.
+    pub fn layer_index(self, snap: &ModelSnapshot) -> usize {
+        self.fit(snap).layer.unwrap_or(snap.layers() - 1)
+    }
+
+    /// One layer down (`[`) or up (`]`), within the model's layers.
+    pub fn step_layer(self, snap: &ModelSnapshot, up: bool) -> StateView {
+        let top = snap.layers() - 1;
+        let k = self.layer_index(snap);
+        let k = if up {
+            (k + 1).min(top)
+        } else {
+            k.saturating_sub(1)
+        };
+        StateView {
+            layer: (k < top).then_some(k),
+            ..self
+        }
+    }
+
+    /// What the heatmap shows, for its title: `layer 1/2 cell state`; empty for §9.5's one
+    /// hidden state.
+    pub fn label(self, snap: &ModelSnapshot) -> String {
+        let v = self.fit(snap);
+        let mut s = String::new();
+        if snap.layers() > 1 {
+            s = format!("layer {}/{} ", v.layer_index(snap) + 1, snap.layers());
+        }
+        if snap.has_cell_state() {
+            s.push_str(if v.cell {
+                "cell state "
+            } else {
+                "hidden state "
+            });
+        }
+        s
+    }
+}
+
+/// One sequence being decoded: the §9.5 state or a stack's.
+enum Decoder<'a> {
+    Rnn {
+        snap: &'a ModelSnapshot,
+        h: Vec<f32>,
+        scratch: Vec<f32>,
+    },
+    Stack {
+        weights: &'a StackWeights,
+        state: StackState,
+    },
+}
+
+impl<'a> Decoder<'a> {
+    fn new(snap: &'a ModelSnapshot) -> Self {
+        match &snap.stack {
+            Some(w) => Decoder::Stack {
+                weights: w,
+                state: w.zero_state(),
+            },
+            None => Decoder::Rnn {
+                snap,
+                h: vec![0f32; snap.hiddens],
+                scratch: vec![0f32; snap.hiddens],
+            },
+        }
+    }
+
+    fn step(&mut self, id: u32) {
+        match self {
+            Decoder::Rnn { snap, h, scratch } => snap.step(id, h, scratch),
+            Decoder::Stack { weights, state } => weights.step(id, state),
+        }
+    }
+
+    /// The state `view` picks (already fitted to the model).
+    fn shown(&self, view: StateView) -> &[f32] {
+        match self {
+            Decoder::Rnn { h, .. } => h,
+            Decoder::Stack { state, .. } => {
+                let k = view.layer.unwrap_or(state.h.len() - 1);
+                if view.cell {
+                    &state.c[k]
+                } else {
+                    &state.h[k]
+                }
+            }
+        }
+    }
+
+    fn logits(&self) -> Vec<f32> {
+        match self {
+            Decoder::Rnn { snap, h, .. } => snap.logits(h),
+            Decoder::Stack { weights, state } => weights.logits(state),
+        }
     }
 }
 
@@ -225,6 +382,63 @@ mod tests {
             .unwrap()
             .snapshot()
             .unwrap()
+    }
+
+    #[test]
+    fn the_heatmap_view_picks_a_layer_and_the_lstm_cell_state() {
+        use crate::hparams::{Cell, HParams};
+        let vocab = Vocab::from_text("the quick brown fox jumps over a lazy dog");
+        let hp = HParams {
+            cell: Cell::Lstm,
+            layers: 2,
+            hiddens: 6,
+            ..HParams::default()
+        };
+        let s = LanguageModel::for_hparams(vocab, &hp, &Device::Cpu)
+            .unwrap()
+            .snapshot()
+            .unwrap();
+        assert_eq!((s.layers(), s.has_cell_state()), (2, true));
+        let top = StateView::default();
+        assert_eq!(top.label(&s), "layer 2/2 hidden state ");
+        let low = top.step_layer(&s, false);
+        assert_eq!(low.layer_index(&s), 0);
+        assert_eq!(low.step_layer(&s, false), low, "stays at the bottom");
+        assert_eq!(low.step_layer(&s, true), top, "back to the top");
+        assert_eq!(top.step_layer(&s, true), top, "stays at the top");
+        let cell = StateView { cell: true, ..low };
+        assert_eq!(cell.label(&s), "layer 1/2 cell state ");
+        // The views record different states of the same decoding; the text is the same.
+        let a = s.complete_showing("the", 10, top).unwrap();
+        let b = s.complete_showing("the", 10, low).unwrap();
+        let c = s.complete_showing("the", 10, cell).unwrap();
+        assert_eq!(a.text(), b.text());
+        assert_eq!(a.text(), c.text());
+        assert_ne!(a.hidden, b.hidden);
+        assert_ne!(b.hidden, c.hidden);
+        assert_eq!(a, s.complete("the", 10).unwrap());
+        // The §9.5 model has one hidden state: every view shows it, with no label.
+        let rnn = snap();
+        assert_eq!(
+            StateView {
+                layer: Some(3),
+                cell: true
+            }
+            .label(&rnn),
+            ""
+        );
+        assert_eq!(
+            rnn.complete_showing(
+                "the",
+                5,
+                StateView {
+                    layer: Some(3),
+                    cell: true
+                }
+            )
+            .unwrap(),
+            rnn.complete("the", 5).unwrap()
+        );
     }
 
     #[test]

@@ -23,14 +23,29 @@ use crate::data::corpus::TIME_MACHINE;
 use crate::data::{CorpusSource, Vocab, UNK};
 use crate::hparams::HParams;
 use crate::model::host;
-use crate::model::params::{param_shapes, RnnParams};
-use crate::model::{LanguageModel, PARAM_NAMES};
+use crate::model::{Arch, LanguageModel, NamedParams};
 
 /// Bumped whenever `run.json` or the checkpoint layout changes incompatibly.
 pub const FORMAT_VERSION: u64 = 1;
 pub const MODEL_FILE: &str = "model.safetensors";
+/// The weights with the best validation perplexity so far, beside the latest checkpoint.
+pub const BEST_FILE: &str = "best.safetensors";
 pub const META_FILE: &str = "run.json";
 pub const METRICS_FILE: &str = "metrics.jsonl";
+
+/// Adam's moments (absent for SGD runs), written before the commit point.
+pub const OPTIMIZER_FILE: &str = "optimizer.safetensors";
+const KEY_OPTIMIZER: &str = "optimizer";
+const KEY_STEP: &str = "step";
+
+/// An optimizer's saved state: its name, steps taken, and its tensors (`m.<param>`,
+/// `v.<param>` for Adam).
+#[derive(Clone, Debug)]
+pub struct OptimizerState {
+    pub kind: String,
+    pub step: u64,
+    pub moments: NamedParams,
+}
 
 /// Safetensors metadata keys.
 const KEY_VERSION: &str = "format_version";
@@ -208,23 +223,48 @@ fn corpus_label(source: &CorpusSource) -> String {
 pub struct Checkpoint {
     pub dir: RunDir,
     pub meta: RunMeta,
-    pub params: RnnParams,
+    pub params: NamedParams,
+    /// The optimizer's state at this checkpoint (`None`: SGD, or nothing to keep yet).
+    pub optimizer: Option<OptimizerState>,
 }
 
 impl Checkpoint {
     /// Read `run.json` and `model.safetensors`, checking versions, names, dtypes and shapes.
     pub fn load(dir: &RunDir) -> Result<Checkpoint, RunError> {
+        Self::load_file(dir, &dir.model_path())
+    }
+
+    /// The run's best-validation weights (`best.safetensors`) with its `run.json`.
+    pub fn load_best(dir: &RunDir) -> Result<Checkpoint, RunError> {
+        let path = dir.best_path();
+        if !path.is_file() {
+            return Err(RunError::Mismatch {
+                path,
+                reason: "this run has no best-validation weights yet (they are written after its first epoch)".into(),
+            });
+        }
+        Self::load_file(dir, &path)
+    }
+
+    fn load_file(dir: &RunDir, path: &Path) -> Result<Checkpoint, RunError> {
         let mut meta = RunMeta::load(&dir.meta_path())?;
-        let path = dir.model_path();
+        let path = path.to_owned();
         let bytes = std::fs::read(&path).map_err(|e| RunError::io(&path, e))?;
         let (params, progress) = decode_model(&path, &bytes, &meta)?;
         if let Some(p) = progress {
             meta.progress = p;
         }
+        let opt_path = dir.path.join(OPTIMIZER_FILE);
+        let optimizer = if path == dir.model_path() && opt_path.is_file() {
+            Some(decode_optimizer(&opt_path, &meta.progress)?)
+        } else {
+            None
+        };
         Ok(Checkpoint {
             dir: dir.clone(),
             meta,
             params,
+            optimizer,
         })
     }
 
@@ -232,9 +272,14 @@ impl Checkpoint {
         self.meta.vocab()
     }
 
+    /// The model's architecture, from `run.json`.
+    pub fn arch(&self) -> Arch {
+        Arch::from_hparams(&self.meta.hparams, self.meta.vocab.len())
+    }
+
     /// The trained model (on the CPU), e.g. for sampling or evaluation.
     pub fn model(&self) -> Result<LanguageModel, RunError> {
-        LanguageModel::from_params(self.vocab(), self.params.clone()).map_err(|e| {
+        LanguageModel::from_named(self.vocab(), self.arch(), self.params.clone()).map_err(|e| {
             RunError::Mismatch {
                 path: self.dir.model_path(),
                 reason: e.to_string(),
@@ -247,7 +292,7 @@ fn decode_model(
     path: &Path,
     bytes: &[u8],
     meta: &RunMeta,
-) -> Result<(RnnParams, Option<Progress>), RunError> {
+) -> Result<(NamedParams, Option<Progress>), RunError> {
     let damaged = |reason: String| RunError::Damaged {
         path: path.to_owned(),
         reason,
@@ -279,9 +324,10 @@ fn decode_model(
         ),
         None => None,
     };
-    let shapes = param_shapes(meta.vocab.len(), meta.hparams.hiddens);
-    let mut out: Vec<Tensor> = Vec::with_capacity(5);
-    for (name, shape) in PARAM_NAMES.into_iter().zip(shapes) {
+    let arch = Arch::from_hparams(&meta.hparams, meta.vocab.len());
+    let mut out: Vec<(String, Tensor)> = Vec::new();
+    for (name, shape) in arch.param_shapes() {
+        let name = name.as_str();
         let view = st
             .tensor(name)
             .map_err(|_| mismatch(format!("no tensor named {name}")))?;
@@ -293,11 +339,12 @@ fn decode_model(
         }
         if view.shape() != shape.as_slice() {
             return Err(mismatch(format!(
-                "{name} has shape {:?}, expected {:?} for {} tokens and {} hidden units",
+                "{name} has shape {:?}, expected {:?} for {} tokens and {} hidden units ({})",
                 view.shape(),
                 shape,
                 meta.vocab.len(),
-                meta.hparams.hiddens
+                meta.hparams.hiddens,
+                meta.hparams.model_label()
             )));
         }
         let tensor = view
@@ -309,15 +356,94 @@ fn decode_model(
                 tensor: name.to_owned(),
             });
         }
-        out.push(tensor);
+        out.push((name.to_owned(), tensor));
     }
-    let params: [Tensor; 5] = out.try_into().expect("five parameters");
-    Ok((RnnParams::from_array(params), progress))
+    Ok((NamedParams::new(out), progress))
+}
+
+/// Read `optimizer.safetensors`, checking it was saved with the same progress as the weights.
+fn decode_optimizer(path: &Path, progress: &Progress) -> Result<OptimizerState, RunError> {
+    let damaged = |reason: String| RunError::Damaged {
+        path: path.to_owned(),
+        reason,
+    };
+    let bytes = std::fs::read(path).map_err(|e| RunError::io(path, e))?;
+    let (_, header) = SafeTensors::read_metadata(&bytes).map_err(|e| damaged(e.to_string()))?;
+    let st = SafeTensors::deserialize(&bytes).map_err(|e| damaged(e.to_string()))?;
+    let info = header.metadata().clone().unwrap_or_default();
+    let saved: Progress = info
+        .get(KEY_PROGRESS)
+        .ok_or_else(|| damaged("no progress in the metadata".into()))
+        .and_then(|p| serde_json::from_str(p).map_err(|e| damaged(e.to_string())))?;
+    if (saved.epoch, saved.batch, saved.rng_word_pos)
+        != (progress.epoch, progress.batch, progress.rng_word_pos)
+    {
+        return Err(RunError::Mismatch {
+            path: path.to_owned(),
+            reason: format!(
+                "it was saved at epoch {} batch {} but the weights at epoch {} batch {}",
+                saved.epoch, saved.batch, progress.epoch, progress.batch
+            ),
+        });
+    }
+    let kind = info
+        .get(KEY_OPTIMIZER)
+        .cloned()
+        .ok_or_else(|| damaged("no optimizer name in the metadata".into()))?;
+    let step = info
+        .get(KEY_STEP)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| damaged("no step count in the metadata".into()))?;
+    let mut names: Vec<String> = st.names().into_iter().map(str::to_owned).collect();
+    names.sort();
+    let mut entries = Vec::new();
+    for name in names {
+        let view = st.tensor(&name).map_err(|e| damaged(e.to_string()))?;
+        let t = view
+            .load(&Device::Cpu)
+            .map_err(|e| damaged(e.to_string()))?;
+        if !host::all_finite(&t).map_err(|e| damaged(e.to_string()))? {
+            return Err(RunError::NonFinite {
+                path: path.to_owned(),
+                tensor: name,
+            });
+        }
+        entries.push((name, t));
+    }
+    Ok(OptimizerState {
+        kind,
+        step,
+        moments: NamedParams::new(entries),
+    })
+}
+
+/// The bytes of `optimizer.safetensors`.
+fn encode_optimizer(state: &OptimizerState, progress: &Progress) -> Result<Vec<u8>, String> {
+    let views = state
+        .moments
+        .named()
+        .map(|(n, t)| {
+            let t = t
+                .to_device(&Device::Cpu)
+                .and_then(|t| t.to_dtype(DType::F32))
+                .map_err(|e| e.to_string())?;
+            Ok((n.to_owned(), t))
+        })
+        .collect::<Result<Vec<(String, Tensor)>, String>>()?;
+    let mut info = HashMap::new();
+    info.insert(KEY_VERSION.to_owned(), FORMAT_VERSION.to_string());
+    info.insert(KEY_OPTIMIZER.to_owned(), state.kind.clone());
+    info.insert(KEY_STEP.to_owned(), state.step.to_string());
+    info.insert(
+        KEY_PROGRESS.to_owned(),
+        serde_json::to_string(progress).map_err(|e| e.to_string())?,
+    );
+    safetensors::serialize(views, Some(info)).map_err(|e| e.to_string())
 }
 
 /// The bytes of `model.safetensors` for these weights and progress.
 pub fn encode_model(
-    params: &RnnParams,
+    params: &NamedParams,
     vocab: &Vocab,
     progress: &Progress,
 ) -> Result<Vec<u8>, String> {
@@ -325,8 +451,8 @@ pub fn encode_model(
     // conversion, so every conversion happens here, where it can.
     let views = params
         .named()
-        .into_iter()
         .map(|(name, p)| {
+            let name = name.to_owned();
             // To the CPU before any conversion: no other dtype is made on the device.
             let t = p
                 .to_device(&Device::Cpu)
@@ -334,7 +460,7 @@ pub fn encode_model(
                 .map_err(|e| e.to_string())?;
             Ok((name, t))
         })
-        .collect::<Result<Vec<(&str, Tensor)>, String>>()?;
+        .collect::<Result<Vec<(String, Tensor)>, String>>()?;
     let mut info = HashMap::new();
     info.insert(KEY_VERSION.to_owned(), FORMAT_VERSION.to_string());
     info.insert(
@@ -401,17 +527,39 @@ impl Recorder {
         &mut self.metrics
     }
 
+    /// Write the best-validation weights, `best.safetensors` (with the progress they were
+    /// saved at in their metadata). `run.json` is the latest checkpoint's.
+    pub fn save_best(
+        &mut self,
+        vocab: &Vocab,
+        params: &NamedParams,
+        progress: &Progress,
+    ) -> Result<PathBuf, RunError> {
+        let path = self.dir.best_path();
+        let bytes = encode_model(params, vocab, progress).map_err(|e| RunError::io(&path, e))?;
+        write_atomic(&path, &bytes).map_err(|e| RunError::io(&path, e))?;
+        Ok(path)
+    }
+
     /// Write a checkpoint: weights and progress first (the commit point), then `run.json`.
     pub fn save(
         &mut self,
         hp: &HParams,
         vocab: &Vocab,
-        params: &RnnParams,
+        params: &NamedParams,
         compute_path: &str,
+        optimizer: Option<&OptimizerState>,
         mut progress: Progress,
     ) -> Result<PathBuf, RunError> {
         self.metrics.sync()?;
         progress.metrics_bytes = self.metrics.bytes();
+        // Before the weights (the commit point): a crash in between leaves weights that
+        // refuse to resume with the newer moments rather than silently mixing them.
+        if let Some(state) = optimizer {
+            let path = self.dir.path.join(OPTIMIZER_FILE);
+            let bytes = encode_optimizer(state, &progress).map_err(|e| RunError::io(&path, e))?;
+            write_atomic(&path, &bytes).map_err(|e| RunError::io(&path, e))?;
+        }
         let model_path = self.dir.model_path();
         let bytes =
             encode_model(params, vocab, &progress).map_err(|e| RunError::io(&model_path, e))?;

@@ -25,8 +25,8 @@ pub mod time;
 use std::path::{Path, PathBuf};
 
 pub use checkpoint::{
-    corpus_sha256, Checkpoint, CorpusInfo, Progress, Recorder, RunMeta, FORMAT_VERSION, META_FILE,
-    METRICS_FILE, MODEL_FILE,
+    corpus_sha256, Checkpoint, CorpusInfo, OptimizerState, Progress, Recorder, RunMeta, BEST_FILE,
+    FORMAT_VERSION, META_FILE, METRICS_FILE, MODEL_FILE, OPTIMIZER_FILE,
 };
 pub use control::{ControlCommand, ControlLine, ControlReader, CONTROL_FILE};
 pub use follow::{FileWatch, MetricsTail, TailPoll};
@@ -163,6 +163,11 @@ impl RunDir {
         self.path.join(MODEL_FILE)
     }
 
+    /// The best-validation weights, beside the latest checkpoint.
+    pub fn best_path(&self) -> PathBuf {
+        self.path.join(BEST_FILE)
+    }
+
     pub fn meta_path(&self) -> PathBuf {
         self.path.join(META_FILE)
     }
@@ -269,6 +274,10 @@ pub struct RunSummary {
     pub epochs: String,
     /// NaN before the first epoch ends.
     pub best_val_ppl: f64,
+    /// The model in a few words ([`HParams::model_label`](crate::hparams::HParams::model_label)).
+    pub model: String,
+    /// Whether the run kept its best-validation weights (`best.safetensors`).
+    pub has_best: bool,
 }
 
 impl RunListing {
@@ -296,6 +305,8 @@ impl RunListing {
             clip: hp.clip,
             epochs: format!("{}{plus}/{}", m.progress.epoch, hp.epochs),
             best_val_ppl: m.progress.best_val_ppl,
+            model: hp.model_label(),
+            has_best: self.dir.best_path().is_file(),
         })
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod clip;
 pub mod error;
+pub mod optimizer;
 pub mod outbox;
 pub mod probe;
 pub mod protocol;

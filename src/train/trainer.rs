@@ -14,14 +14,14 @@ pub use super::worker::TrainerHandle;
 
 use super::clip::clip_and_read;
 use super::error::TrainError;
+use super::optimizer::{AdamState, Optimizer};
 use super::outbox::Outbox;
 use super::protocol::{Command, Event, Summary, TrainerState};
 use crate::data::{Batch, Dataset, EncodedCorpus};
 use crate::hparams::HParams;
 use crate::metrics::{BatchStats, EpochStats};
 use crate::model::host;
-use crate::model::params::{param_count, RnnParams};
-use crate::model::{ComputePath, LanguageModel};
+use crate::model::{ComputePath, LanguageModel, NamedParams};
 use crate::number_format::compact;
 use crate::runs::{Checkpoint, Progress, Recorder, RunDir, RunError};
 
@@ -78,8 +78,11 @@ pub struct Trainer {
     resumed: Option<Checkpoint>,
     /// Pause after this (1-based epoch, 1-based batch).
     breakpoint: Option<(usize, usize)>,
-    /// Weights before the last update whose loss and gradients were finite.
-    last_good: Option<RnnParams>,
+    /// Weights (and optimizer moments) before the last update whose loss and gradients were
+    /// finite.
+    last_good: Option<(NamedParams, Option<AdamState>)>,
+    /// SGD or Adam, with Adam's moments.
+    optimizer: Optimizer,
     /// When the newest weights last went to the front end.
     last_snapshot: Instant,
     /// Fault injection for tests: panic when this many batches have run.
@@ -99,8 +102,8 @@ impl Trainer {
             .map_err(TrainError::HParams)?;
         let vocab = corpus.vocab.clone();
         let dataset = Dataset::from_ids(corpus.vocab, corpus.ids, hp.num_steps, hp.split_spec())?;
-        let model =
-            LanguageModel::with_path(vocab, hp.hiddens, hp.seed, device, ComputePath::Auto)?;
+        let mut model = LanguageModel::for_hparams(vocab, &hp, device)?;
+        model.set_compute_path(ComputePath::Auto)?;
         let progress = Progress::start(&hp);
         let chars = dataset.corpus_chars();
         Ok(Self::assemble(
@@ -140,7 +143,7 @@ impl Trainer {
         let dataset = Dataset::from_ids(corpus.vocab, corpus.ids, hp.num_steps, hp.split_spec())?;
         let chars = dataset.corpus_chars();
         let params = checkpoint.params.clone().try_map(|p| p.to_device(device))?;
-        let mut model = LanguageModel::from_params(vocab, params)?;
+        let mut model = LanguageModel::from_named(vocab, checkpoint.arch(), params)?;
         model.set_compute_path(ComputePath::Auto)?;
         let progress = meta.progress.clone();
         let batches = dataset.train_batches(hp.batch_size);
@@ -155,6 +158,8 @@ impl Trainer {
             .into());
         }
         let mut t = Self::assemble(hp, dataset, model, device_name, chars, progress);
+        t.optimizer
+            .restore(checkpoint.optimizer.as_ref(), &checkpoint.params, device)?;
         t.resumed = Some(checkpoint);
         Ok(t)
     }
@@ -185,6 +190,7 @@ impl Trainer {
             resumed: None,
             breakpoint: None,
             last_good: None,
+            optimizer: Optimizer::new(hp.optimizer),
             last_snapshot: Instant::now(),
             panic_after_batches: std::env::var(PANIC_ENV).ok().and_then(|v| v.parse().ok()),
             batches_run: 0,
@@ -266,7 +272,15 @@ impl Trainer {
             return Ok(None);
         };
         let path = self.model.compute_path().name();
-        let dir = rec.save(&self.hp, &self.dataset.vocab, &params, path, progress)?;
+        let opt = self.optimizer.state(&params)?;
+        let dir = rec.save(
+            &self.hp,
+            &self.dataset.vocab,
+            &params,
+            path,
+            opt.as_ref(),
+            progress,
+        )?;
         self.dirty = false;
         Ok(Some(dir))
     }
@@ -380,7 +394,7 @@ impl Trainer {
             compute_path: self.model.compute_path().name().into(),
             vocab_size: self.dataset.vocab.len(),
             corpus_chars: self.corpus_chars,
-            params: param_count(self.dataset.vocab.len(), self.hp.hiddens),
+            params: self.model.arch().param_count(),
             batches_per_epoch: self.dataset.train_batches(self.hp.batch_size),
             text: self.hp.text.name().into(),
             split: self.hp.split.name().into(),
@@ -509,6 +523,15 @@ impl Trainer {
     /// step unless the loss or gradient blew up. Its time counts as training time.
     fn minibatch_step(&mut self, batch: &Batch) -> Result<Step, TrainError> {
         let t0 = Instant::now();
+        // Dropout masks are a pure function of the run's seed and the batch's place, so a
+        // resumed run draws the same ones (`--dropout 0`: none at all).
+        let seed = crate::model::dropout::row_hash(
+            self.hp.seed,
+            self.progress.epoch,
+            self.progress.batch,
+            usize::MAX,
+        );
+        self.model.set_dropout(self.hp.dropout, seed);
         let (loss, mut grads) = self.model.forward_backward(batch)?;
         // The one device→host read of the batch: loss, norm and clip decision together.
         let (loss, clip) = clip_and_read(&loss, &mut grads, self.progress.clip)?;
@@ -519,8 +542,9 @@ impl Trainer {
             }
         } else {
             // These weights gave a finite loss and gradient: the point to roll back to.
-            self.last_good = Some(self.model.params()?);
-            self.model.sgd_step(&grads, self.progress.lr)?;
+            self.last_good = Some((self.model.params()?, self.optimizer.mark()));
+            self.optimizer
+                .step(&mut self.model, &grads, self.progress.lr)?;
             Step::Updated { loss, clip }
         };
         self.progress.train_seconds += t0.elapsed().as_secs_f64();
@@ -580,8 +604,11 @@ impl Trainer {
     fn finish_epoch(&mut self, out: &mut Outbox) -> Result<(), TrainError> {
         let epoch_seconds = self.progress.train_seconds - self.progress.epoch_start_seconds;
         let windows = self.progress.epoch_windows;
-        self.validate()?;
+        let improved = self.validate()?;
         self.start_next_epoch();
+        if improved {
+            self.save_best(out);
+        }
         let p = &self.progress;
         let event = Event::Epoch(EpochStats {
             epoch: p.epoch,
@@ -598,16 +625,34 @@ impl Trainer {
 
     /// d2l's evaluation after each epoch: the training perplexity over the epoch's batches,
     /// the validation perplexity, and the best validation perplexity so far.
-    fn validate(&mut self) -> Result<(), TrainError> {
+    fn validate(&mut self) -> Result<bool, TrainError> {
         let train_ppl = (self.progress.epoch_loss_sum / self.progress.epoch_windows as f64).exp();
         let val_ppl = self.validation_perplexity()?;
         let p = &mut self.progress;
         p.last_train_ppl = train_ppl;
         p.last_val_ppl = val_ppl;
-        if val_ppl.is_finite() && (p.best_val_ppl.is_nan() || val_ppl < p.best_val_ppl) {
+        let improved = val_ppl.is_finite() && (p.best_val_ppl.is_nan() || val_ppl < p.best_val_ppl);
+        if improved {
             p.best_val_ppl = val_ppl;
         }
-        Ok(())
+        Ok(improved)
+    }
+
+    /// The validation perplexity just improved: keep these weights as `best.safetensors`.
+    fn save_best(&mut self, out: &mut Outbox) {
+        let Some(rec) = self.recorder.as_mut() else {
+            return;
+        };
+        let saved = self
+            .model
+            .host_params()
+            .map_err(TrainError::from)
+            .and_then(|p| Ok(rec.save_best(&self.dataset.vocab, &p, &self.progress)?));
+        if let Err(e) = saved {
+            out.send(Event::Warning {
+                message: format!("saving the best weights failed: {e}"),
+            });
+        }
     }
 
     /// An epoch is complete: the next one begins with no batches done, its loss sums empty,
@@ -630,8 +675,9 @@ impl Trainer {
         grad_norm: f64,
         out: &mut Outbox,
     ) -> Result<(), TrainError> {
-        if let Some(good) = &self.last_good {
+        if let Some((good, moments)) = &self.last_good {
             self.model.set_params(good)?;
+            self.optimizer.rewind(moments.clone());
         }
         self.paused = true;
         let epoch = self.progress.epoch + 1;
@@ -753,7 +799,7 @@ impl Trainer {
     }
 
     /// Current weights (for tests and checkpoints).
-    pub fn params(&self) -> Result<RnnParams, TrainError> {
+    pub fn params(&self) -> Result<NamedParams, TrainError> {
         Ok(self.model.params()?)
     }
 }

@@ -554,6 +554,8 @@ impl App {
                 let units = self.heatmap_units();
                 match self.heatmap.on_key(key, units) {
                     Handled::Yes => Some(Action::None),
+                    // `[` / `]` and `c` choose which state (layer, LSTM cell) it shows.
+                    Handled::No if self.completion.on_view_key(key) => Some(Action::None),
                     Handled::No => None,
                 }
             }

@@ -42,6 +42,7 @@ pub fn snapshot(hiddens: usize, seed: u64) -> ModelSnapshot {
         b_q: n.vec(v, 0.1),
         vocab,
         hiddens,
+        stack: None,
     }
 }
 
@@ -174,6 +175,8 @@ pub fn run_list() -> RunList {
         clip: 1.0,
         epochs: epochs.into(),
         best_val_ppl: best,
+        model: format!("rnn H{hiddens} sgd"),
+        has_best: false,
     };
     RunList {
         runs: vec![

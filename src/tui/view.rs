@@ -320,6 +320,7 @@ pub fn draw(f: &mut Frame, app: &App) {
                 &app.heatmap,
                 app.completion.completion.as_ref(),
                 Some(&app.completion.prefix),
+                &app.completion.view_label(),
             ),
             Focus::Gradients => app.gradients.draw(f, r, c),
             Focus::Form if a.form_open => app.form.draw(f, r, c, &app.hp),

@@ -161,6 +161,8 @@ pub struct CompletionState {
     pub sampling: PaneSampling,
     /// Completions computed (for tests and the benchmark).
     pub computed: u64,
+    /// Which layer's state (hidden or LSTM cell) the heatmap shows: `[` / `]` and `c` there.
+    pub view: crate::model::snapshot::StateView,
 }
 
 impl Default for CompletionState {
@@ -173,6 +175,7 @@ impl Default for CompletionState {
             typing: false,
             sampling: PaneSampling::default(),
             computed: 0,
+            view: Default::default(),
         }
     }
 }
@@ -353,14 +356,43 @@ impl CompletionState {
         Handled::Yes
     }
 
+    /// A key while the heatmap has the focus: `[` / `]` pick the layer below / above, `c`
+    /// switches an LSTM between hidden and cell state. Returns whether it was one of these.
+    pub fn on_view_key(&mut self, key: KeyEvent) -> bool {
+        let Some(s) = self.snapshot.clone() else {
+            return false;
+        };
+        let view = match key.code {
+            KeyCode::Char('[') => self.view.step_layer(&s, false),
+            KeyCode::Char(']') => self.view.step_layer(&s, true),
+            KeyCode::Char('c') if s.has_cell_state() => crate::model::snapshot::StateView {
+                cell: !self.view.cell,
+                ..self.view
+            },
+            _ => return false,
+        };
+        self.view = view;
+        self.recompute();
+        true
+    }
+
+    /// What the heatmap shows, for its title (empty for a one-layer RNN or GRU).
+    pub fn view_label(&self) -> String {
+        self.snapshot
+            .as_ref()
+            .map(|s| self.view.label(s))
+            .unwrap_or_default()
+    }
+
     pub fn recompute(&mut self) {
         let Some(s) = &self.snapshot else { return };
         self.computed += 1;
         let mut rng = ChaCha8Rng::seed_from_u64(self.sampling.seed);
-        match s.sample(
+        match s.sample_showing(
             &self.prefix,
             CONTINUATION_LEN,
             &self.sampling.sampling(),
+            self.view,
             &mut rng,
         ) {
             Ok(c) => {

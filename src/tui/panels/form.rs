@@ -36,6 +36,11 @@ pub fn label(field: Field) -> &'static str {
         Field::Text => "text mode",
         Field::Split => "split",
         Field::ValFraction => "val fraction",
+        Field::Cell => "cell",
+        Field::Layers => "layers",
+        Field::Embed => "embedding",
+        Field::Optimizer => "optimizer",
+        Field::Dropout => "dropout",
     }
 }
 
@@ -253,7 +258,8 @@ impl FormState {
         }
         let rows = Field::ALL.len() as u16;
         let [list_area, msg_area] = Layout::vertical([
-            Constraint::Length(rows.min(inner.height)),
+            // Two rows stay for the check's message (the list scrolls instead).
+            Constraint::Length(rows.min(inner.height.saturating_sub(2).max(1))),
             Constraint::Fill(1),
         ])
         .areas(inner);
@@ -289,7 +295,10 @@ impl FormState {
             spans.extend(value);
             lines.push(Line::from(spans));
         }
-        f.render_widget(Paragraph::new(lines), list_area);
+        // On a short terminal the list scrolls so the selected field stays in view.
+        let visible = list_area.height as usize;
+        let offset = (st.selected + 1).saturating_sub(visible) as u16;
+        f.render_widget(Paragraph::new(lines).scroll((offset, 0)), list_area);
         let msg = match &st.check {
             Some(FormCheck::Invalid(e)) => {
                 Line::from(Span::styled(format!("✗ {e}"), Style::default().fg(t.error)))

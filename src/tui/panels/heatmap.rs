@@ -504,7 +504,9 @@ fn strip_heading(state: &HeatmapState, unit: usize) -> String {
 }
 
 /// The heatmap of the completion pane's newest completion, the selection and the validation
-/// strip. `typed` is the prefix as typed (see [`GridOptions::typed`]).
+/// strip. `typed` is the prefix as typed (see [`GridOptions::typed`]). `view` names the state
+/// shown when the model has several (`layer 1/2 cell state `; `[` / `]` and `c` choose it),
+/// empty otherwise.
 pub fn draw(
     f: &mut Frame,
     area: Rect,
@@ -512,6 +514,7 @@ pub fn draw(
     state: &HeatmapState,
     completion: Option<&Completion>,
     typed: Option<&str>,
+    view: &str,
 ) {
     let t = ctx.theme;
     let legend = if t.mode == ColorMode::NoColor {
@@ -538,7 +541,7 @@ pub fn draw(
         spans.push(Span::styled("(↑/↓ unit · f find) ", t.dim_style()));
     }
     spans.push(Span::styled(
-        format!("{hiddens} units × {} chars ", comp.tokens.len()),
+        format!("{view}{hiddens} units × {} chars ", comp.tokens.len()),
         t.dim_style(),
     ));
     let inner = framed(f, area, panel_block(Line::from(spans), ctx));

@@ -65,6 +65,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "device",
             "hparams",
             "model",
+            "eval",
             "runs",
             "train",
         ],

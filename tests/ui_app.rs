@@ -538,11 +538,11 @@ fn the_help_scrolls_where_it_does_not_fit() {
     assert!(!a.help);
     assert!(commands(&rx).is_empty());
     // Where it fits it does not scroll.
-    a.update(Msg::Resize(200, 50));
+    a.update(Msg::Resize(200, 70));
     a.update(ch('?'));
     a.update(key(KeyCode::Down));
     assert_eq!((a.help, a.help_scroll), (true, 0));
-    let screen = common::screen::screen(&mut a, 200, 50);
+    let screen = common::screen::screen(&mut a, 200, 70);
     assert!(screen.contains("Keys — press any key to close"), "{screen}");
     assert!(
         screen.contains("Dialogs") && screen.contains("Anywhere"),

@@ -531,6 +531,10 @@ pub fn draw(
     let hiddens = comp.hidden.first().map_or(0, |h| h.len());
     let selected = state.selected_in(hiddens);
     let mut spans = vec![heading];
+    // Which state is shown comes first: it says what the rows mean.
+    if !view.is_empty() {
+        spans.push(Span::styled(view.to_owned(), t.key_style()));
+    }
     if let Some(u) = selected {
         let r = state
             .score()
@@ -541,7 +545,7 @@ pub fn draw(
         spans.push(Span::styled("(↑/↓ unit · f find) ", t.dim_style()));
     }
     spans.push(Span::styled(
-        format!("{view}{hiddens} units × {} chars ", comp.tokens.len()),
+        format!("{hiddens} units × {} chars ", comp.tokens.len()),
         t.dim_style(),
     ));
     let inner = framed(f, area, panel_block(Line::from(spans), ctx));

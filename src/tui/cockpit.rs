@@ -7,6 +7,7 @@
 //! second: input within a frame, trainer updates on the tick.
 
 use std::io::{stdout, Stdout};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -167,17 +168,9 @@ pub fn open(launcher: Launcher, opening: Opening, theme: Theme) -> i32 {
     if let Some((dir, notes, history)) = resumed {
         app.start_resumed(&dir.path, hp, handle.commands.clone(), &history, &notes);
     }
-    install_panic_hook();
-    let mut terminal = match setup() {
-        Ok(t) => t,
-        Err(e) => {
-            restore();
-            eprintln!("error: cannot set up the terminal: {e}");
-            return EXIT_FAILURE;
-        }
+    let Some(result) = in_terminal(&mut app, handle, &launcher) else {
+        return EXIT_FAILURE;
     };
-    let result = cockpit_loop(&mut terminal, &mut app, handle, &launcher);
-    restore();
     // The trainer has stopped and saved by now (dropping its handle waits for it).
     if let (Some(id), Some(dir)) = (app.status.run_id(), &app.status.run_dir) {
         let finished = app.status.summary.as_ref().is_some_and(|s| s.completed);
@@ -194,20 +187,7 @@ pub fn open(launcher: Launcher, opening: Opening, theme: Theme) -> i32 {
             );
         }
     }
-    match result {
-        Ok(exit) => {
-            log::line(format!("cockpit quit ({exit:?})"));
-            exit.code()
-        }
-        Err(e) => {
-            log::line(format!("cockpit failed: {e}"));
-            eprintln!("error: {e}");
-            if let Some(p) = log_path {
-                eprintln!("log: {}", p.display());
-            }
-            EXIT_FAILURE
-        }
-    }
+    exit_code(result, "cockpit", log_path)
 }
 
 /// Open the cockpit on a run another process trains ([`crate::watch`]) and stay until the
@@ -241,26 +221,45 @@ pub fn watch(watch: crate::watch::Watch, theme: Theme) -> i32 {
     ));
     let mut app = App::new(hparams, theme);
     app.start_watching(&dir.path, writer.describe(), handle.commands.clone());
+    // Leaving drops the handle: the watcher stops; the trainer never hears of it.
+    let Some(result) = in_terminal(&mut app, handle, &launcher) else {
+        return EXIT_FAILURE;
+    };
+    eprintln!("stopped watching run {} ({})", dir.id, dir.path.display());
+    exit_code(result, "watch", log_path)
+}
+
+/// Take the terminal over, run the event loop until the user leaves, and give the terminal
+/// back. `None` (said on stderr) when the terminal cannot be set up.
+fn in_terminal(
+    app: &mut App,
+    handle: TrainerHandle,
+    launcher: &Launcher,
+) -> Option<std::io::Result<Exit>> {
     install_panic_hook();
     let mut terminal = match setup() {
         Ok(t) => t,
         Err(e) => {
             restore();
             eprintln!("error: cannot set up the terminal: {e}");
-            return EXIT_FAILURE;
+            return None;
         }
     };
-    // Leaving drops the handle: the watcher stops; the trainer never hears of it.
-    let result = cockpit_loop(&mut terminal, &mut app, handle, &launcher);
+    let result = cockpit_loop(&mut terminal, app, handle, launcher);
     restore();
-    eprintln!("stopped watching run {} ({})", dir.id, dir.path.display());
+    Some(result)
+}
+
+/// The process exit code for how the loop of `what` (`cockpit`, `watch`) ended, logged; a
+/// failure is said on stderr with where the log is.
+fn exit_code(result: std::io::Result<Exit>, what: &str, log_path: Option<PathBuf>) -> i32 {
     match result {
         Ok(exit) => {
-            log::line(format!("watch quit ({exit:?})"));
+            log::line(format!("{what} quit ({exit:?})"));
             exit.code()
         }
         Err(e) => {
-            log::line(format!("watch failed: {e}"));
+            log::line(format!("{what} failed: {e}"));
             eprintln!("error: {e}");
             if let Some(p) = log_path {
                 eprintln!("log: {}", p.display());

@@ -10,6 +10,16 @@ clock. Prints the validation perplexity every 10 epochs and `tokens_per_s` (trai
 `--cell gru|lstm [--layers L]` swaps the scratch cell for `torch.nn.GRU` / `torch.nn.LSTM`
 (one-hot input, the same output layer, SGD and clipping; d2l §10.1-10.3 use `--lr 4`), the
 comparison point for rnn-tui's fused gated kernels (`rnn-tui bench --cell gru|lstm`).
+
+For side-by-side results at the same wall time (benches/results_table.sh): `--threads N`
+(torch.set_num_threads), `--seconds S` (stop at the first epoch end after S seconds of wall time
+since training started, validation included, like charlm_full.py's --minutes; pass a large
+--epochs with it), `--val-every N` (validate every N epochs, default 10; the last epoch always).
+Each validated epoch prints `epoch E train_ppl X val_ppl Y seconds S` (train_ppl: the epoch's
+mean training loss, exponentiated). The last lines are the summary (`tokens_per_s`, `train_s`,
+`train_ppl`, `val_ppl`, `epochs`, `seconds`) and `completion: <prefix + --chars characters>`:
+greedy, as d2l's predict and `rnn-tui sample` (warm the state up on every prefix character,
+then append the most likely character and feed it back, --chars times).
 """
 import argparse, math, re, time
 import torch
@@ -28,7 +38,15 @@ p.add_argument("--clip", type=float, default=1.0)
 p.add_argument("--seed", type=int, default=0)
 p.add_argument("--cell", choices=["gru", "lstm"], default=None)
 p.add_argument("--layers", type=int, default=1)
+p.add_argument("--threads", type=int, default=0, help="torch.set_num_threads; 0: torch's default")
+p.add_argument("--seconds", type=float, default=0,
+               help="stop at the first epoch end after this many seconds (training + validation)")
+p.add_argument("--val-every", dest="val_every", type=int, default=10)
+p.add_argument("--prefix", default="the time traveller")
+p.add_argument("--chars", type=int, default=60)
 a = p.parse_args()
+if a.threads:
+    torch.set_num_threads(a.threads)
 dev = torch.device(a.device)
 torch.manual_seed(a.seed)
 
@@ -79,11 +97,44 @@ def loss_fn(Yh, Yb):
     return F.cross_entropy(Yh.reshape(-1, V), Yb.reshape(-1))
 
 
+def val_ppl():
+    with torch.no_grad():
+        vl = sum(loss_fn(forward(Xva[i:i + a.batch]), Yva[i:i + a.batch]).item() * len(Xva[i:i + a.batch])
+                 for i in range(0, nva, a.batch))
+    return math.exp(vl / nva)
+
+
+def predict(prefix, n):
+    """d2l's predict: feed every prefix character, then append the argmax n times."""
+    unk = tok2idx["<unk>"]
+    out = [tok2idx.get(c, unk) for c in prefix]
+    state = None
+    with torch.no_grad():
+        def step(i):
+            nonlocal state
+            x = F.one_hot(torch.tensor([[i]], device=dev), V).type(torch.float32)  # (1 step, 1, V)
+            if a.cell:
+                h, state = rnn(x, state)
+                h = h[0]
+            else:
+                state = torch.tanh(x[0] @ W_xh + (0 if state is None else state @ W_hh) + b_h)
+                h = state
+            return h @ W_hq + b_q
+        for i in out:
+            logits = step(i)
+        for _ in range(n):
+            out.append(int(logits.argmax(-1)))
+            logits = step(out[-1])
+    return "".join(idx_to_token[i] for i in out)
+
+
 total_tokens, train_time = 0, 0.0
+start = time.perf_counter()
 for epoch in range(a.epochs):
     perm = torch.randperm(ntr, device=dev)
     sync()
     t0 = time.perf_counter()
+    tl = torch.zeros((), device=dev)
     for i in range(0, ntr, a.batch):
         idx = perm[i:i + a.batch]
         l = loss_fn(forward(Xtr[idx]), Ytr[idx])
@@ -95,12 +146,20 @@ for epoch in range(a.epochs):
                 for q in params:
                     q.grad[:] *= a.clip / norm
         opt.step()
+        tl += l.detach() * len(idx)
         total_tokens += len(idx) * S
     sync()
     train_time += time.perf_counter() - t0
-    if epoch % 10 == 9 or epoch == a.epochs - 1:
-        with torch.no_grad():
-            vl = sum(loss_fn(forward(Xva[i:i + a.batch]), Yva[i:i + a.batch]).item() * len(Xva[i:i + a.batch])
-                     for i in range(0, nva, a.batch))
-        print(f"epoch {epoch + 1} val_ppl {math.exp(vl / nva):.3f}", flush=True)
-print(f"device {a.device} cell {a.cell or 'rnn'} layers {a.layers} hiddens {H} tokens_per_s {total_tokens / train_time:.0f} train_s {train_time:.2f}")
+    train_ppl = math.exp(tl.item() / ntr)
+    last = epoch == a.epochs - 1 or (a.seconds and time.perf_counter() - start >= a.seconds)
+    if epoch % a.val_every == a.val_every - 1 or last:
+        vp = val_ppl()
+        print(f"epoch {epoch + 1} train_ppl {train_ppl:.3f} val_ppl {vp:.3f} "
+              f"seconds {time.perf_counter() - start:.2f}", flush=True)
+    if last:
+        break
+seconds = time.perf_counter() - start
+print(f"device {a.device} cell {a.cell or 'rnn'} layers {a.layers} hiddens {H} "
+      f"tokens_per_s {total_tokens / train_time:.0f} train_s {train_time:.2f} "
+      f"train_ppl {train_ppl:.3f} val_ppl {vp:.3f} epochs {epoch + 1} seconds {seconds:.2f}", flush=True)
+print(f"completion: {predict(a.prefix, a.chars)}")

@@ -58,7 +58,7 @@ echo "== rnn-tui bench --device cuda"
 if python3 -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
   echo "== PyTorch $(python3 -c 'import torch; print(torch.__version__)') on the GPU, same recipe"
   for h in 32 256 1024; do
-    python3 benches/torch_d2l.py sample_texts/timemachine.txt --device cuda --hiddens "$h" --epochs 10 | tail -1
+    python3 benches/torch_d2l.py sample_texts/timemachine.txt --device cuda --hiddens "$h" --epochs 10 | grep tokens_per_s
   done
 else
   echo "== PyTorch with CUDA: not installed here, no side-by-side figures"

@@ -101,7 +101,7 @@ for row in $ROWS; do
            pt=(benches/torch_d2l.py --cell gru --layers 2 --lr 2)
            settings="d2l §10.3 GRU, 2 layers, H 32, SGD lr 2" ;;
     tuned) read -r -a rt <<< "$TUNED"; read -r -a pt <<< "$TUNED_TORCH"; pt=(benches/torch_charlm.py "${pt[@]}")
-           settings="tuned, whole text: $TUNED" ;;
+           settings="tuned, whole text" ;;
     *) die "unknown row '$row' (rows: rnn lstm gru gru2 tuned)" ;;
   esac
   if [ -n "$EPOCHS" ]; then # replace the row's --epochs
@@ -112,6 +112,7 @@ for row in $ROWS; do
     rt=("${kept[@]}" --epochs "$EPOCHS")
     settings="$settings ($EPOCHS epochs)"
   fi
+  if [ "$row" = tuned ]; then settings="$settings: \`${rt[*]}\` vs \`${pt[*]:1}\`"; fi
 
   log=$OUT/$row.rnn-tui.log
   echo "== $row: rnn-tui train --headless --threads $THREADS --seed $SEED ${rt[*]}" >&2
@@ -152,7 +153,15 @@ for row in $ROWS; do
   pt_completion=$(completion "$plog")
 
   if [ "$row" = tuned ]; then
-    read -r rt_bv rt_be <<< "$(best "$log")"
+    # rnn-tui's epoch lines round to 2 decimals: take the best epoch from the run's metrics.jsonl
+    read -r rt_bv rt_be <<< "$("$PYTHON" - "$DATA/runs/$run/metrics.jsonl" <<'PY'
+import json, sys
+ep = [e for e in map(json.loads, open(sys.argv[1])) if e.get("event") == "epoch"]
+b = min(ep, key=lambda e: e["val_ppl"])
+print(f"{b['val_ppl']:.3f} {b['epoch']}")
+PY
+)"
+    [[ "$rt_be" =~ ^[0-9]+$ ]] || die "no best epoch in $DATA/runs/$run/metrics.jsonl"
     read -r pt_bv pt_be <<< "$(best "$plog")"
     pt_bv_reported=$(field best_val_ppl "$plog")
     [ "$(field best_epoch "$plog")" = "$pt_be" ] || die "torch_charlm.py's best_epoch disagrees with its epoch lines"

@@ -54,7 +54,7 @@ mkdir -p "$OUT"
 DATA=$OUT/data
 
 die() { echo "results_table: $*" >&2; exit 1; }
-if [ ! -x "$RNN_TUI" ]; then
+if [ ! -f "$RNN_TUI" ] || [ ! -x "$RNN_TUI" ]; then
   [ "$RNN_TUI" = target/release/rnn-tui ] || die "RNN_TUI=$RNN_TUI is not an executable"
   cargo build --release --quiet
 fi

@@ -20,6 +20,11 @@ mean training loss, exponentiated). The last lines are the summary (`tokens_per_
 `train_ppl`, `val_ppl`, `epochs`, `seconds`) and `completion: <prefix + --chars characters>`:
 greedy, as d2l's predict and `rnn-tui sample` (warm the state up on every prefix character,
 then append the most likely character and feed it back, --chars times).
+
+`--load RUN_DIR --epochs 0` loads an rnn-tui run's `model.safetensors` (the §9.5 names, or
+PyTorch's `rnn.*` / `fc.*` for GRU and LSTM; one-hot input, d2l text) instead of training, and
+prints its validation perplexity and completion: a check, from outside, that this script's
+completion is rnn-tui's (`rnn-tui sample --run RUN_DIR --len 60` prints the same text).
 """
 import argparse, math, re, time
 import torch
@@ -44,6 +49,7 @@ p.add_argument("--seconds", type=float, default=0,
 p.add_argument("--val-every", dest="val_every", type=int, default=10)
 p.add_argument("--prefix", default="the time traveller")
 p.add_argument("--chars", type=int, default=60)
+p.add_argument("--load", metavar="RUN_DIR", help="an rnn-tui run directory to load weights from")
 a = p.parse_args()
 if a.threads:
     torch.set_num_threads(a.threads)
@@ -78,6 +84,25 @@ else:
 W_hq = nn.Parameter(torch.randn(H, V, device=dev) * sigma)
 b_q = nn.Parameter(torch.zeros(V, device=dev))
 params += [W_hq, b_q]
+if a.load:
+    import json, os, sys
+    from safetensors.torch import load_file
+    run = json.load(open(os.path.join(a.load, "run.json")))
+    hp = run["hparams"]
+    want = {"cell": a.cell or "rnn", "layers": a.layers, "hiddens": H, "embed": 0, "text": "d2l", "split": "d2l"}
+    defaults = {"cell": "rnn", "layers": 1, "embed": 0, "text": "d2l", "split": "d2l"}
+    got = {k: hp.get(k, defaults.get(k)) for k in want}
+    if got != want or run["vocab"] != idx_to_token:
+        sys.exit(f"error: {a.load} holds {got} (vocabulary of {len(run['vocab'])}); this script is set up for {want}")
+    w = load_file(os.path.join(a.load, "model.safetensors"))
+    with torch.no_grad():
+        if a.cell:
+            rnn.load_state_dict({k[4:]: v for k, v in w.items() if k.startswith("rnn.")})
+            W_hq.copy_(w["fc.weight"].T)
+            b_q.copy_(w["fc.bias"])
+        else:
+            for q, k in [(W_xh, "W_xh"), (W_hh, "W_hh"), (b_h, "b_h"), (W_hq, "W_hq"), (b_q, "b_q")]:
+                q.copy_(w[k])
 opt = torch.optim.SGD(params, a.lr)
 
 
@@ -128,6 +153,10 @@ def predict(prefix, n):
     return "".join(idx_to_token[i] for i in out)
 
 
+if a.epochs == 0:
+    print(f"loaded {a.load or 'nothing (initial weights)'} val_ppl {val_ppl():.3f}")
+    print(f"completion: {predict(a.prefix, a.chars)}")
+    raise SystemExit(0)
 total_tokens, train_time = 0, 0.0
 start = time.perf_counter()
 for epoch in range(a.epochs):

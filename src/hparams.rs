@@ -45,6 +45,9 @@ pub struct HParams {
     pub optimizer: Optimizer,
     /// Inverted dropout on every recurrent layer's outputs while training (0: none).
     pub dropout: f64,
+    /// When an epoch's validation perplexity does not beat the best so far, the learning rate
+    /// is multiplied by this (PyTorch's `ReduceLROnPlateau` with patience 0); 1: never, as d2l.
+    pub lr_decay: f64,
 }
 
 /// The recurrent cell of a model.
@@ -189,6 +192,7 @@ impl Default for HParams {
             embed: 0,
             optimizer: Optimizer::Sgd,
             dropout: 0.0,
+            lr_decay: 1.0,
         }
     }
 }
@@ -215,10 +219,11 @@ pub enum Field {
     Embed,
     Optimizer,
     Dropout,
+    LrDecay,
 }
 
 impl Field {
-    pub const ALL: [Field; 16] = [
+    pub const ALL: [Field; 17] = [
         Field::Hiddens,
         Field::NumSteps,
         Field::BatchSize,
@@ -235,6 +240,7 @@ impl Field {
         Field::Embed,
         Field::Optimizer,
         Field::Dropout,
+        Field::LrDecay,
     ];
 
     /// The name used on the command line and in the config file.
@@ -256,6 +262,7 @@ impl Field {
             Field::Embed => "embed",
             Field::Optimizer => "optimizer",
             Field::Dropout => "dropout",
+            Field::LrDecay => LR_DECAY_KEY,
         }
     }
 
@@ -378,6 +385,24 @@ pub fn clip_text(clip: f64) -> String {
     }
 }
 
+/// The key of the learning-rate decay on a validation plateau.
+pub const LR_DECAY_KEY: &str = "lr-decay";
+
+/// Parse an `--lr-decay`: a factor above 0 and at most 1.
+pub fn parse_lr_decay(text: &str) -> Result<f64, String> {
+    check_lr_decay(parse_number(LR_DECAY_KEY, text)?)
+}
+
+fn check_lr_decay(v: f64) -> Result<f64, String> {
+    if !(v > 0.0 && v <= 1.0) {
+        return Err(format!(
+            "{LR_DECAY_KEY} must be a number above 0 and at most 1 (1: no decay), got {}",
+            compact(v)
+        ));
+    }
+    Ok(v)
+}
+
 /// Keys of the two split sizes (not in the form; the command line and the config file set them).
 pub const NUM_TRAIN_KEY: &str = "num-train";
 pub const NUM_VAL_KEY: &str = "num-val";
@@ -421,6 +446,7 @@ impl HParams {
             Field::Embed => self.embed.to_string(),
             Field::Optimizer => self.optimizer.name().into(),
             Field::Dropout => compact(self.dropout),
+            Field::LrDecay => compact(self.lr_decay),
         }
     }
 
@@ -460,6 +486,7 @@ impl HParams {
             Field::Embed => self.embed = parse_embed(text)?,
             Field::Optimizer => self.optimizer = Optimizer::parse(text)?,
             Field::Dropout => self.dropout = parse_dropout(text)?,
+            Field::LrDecay => self.lr_decay = parse_lr_decay(text)?,
         }
         Ok(())
     }
@@ -490,6 +517,7 @@ impl HParams {
         check_clip(self.clip)?;
         check_embed(self.embed)?;
         check_dropout(self.dropout)?;
+        check_lr_decay(self.lr_decay)?;
         // No validation windows would leave the validation perplexity undefined (NaN).
         check_count(NUM_TRAIN_KEY, self.num_train, usize::MAX)?;
         check_count(NUM_VAL_KEY, self.num_val, usize::MAX)?;

@@ -272,6 +272,20 @@ const BAD_HPARAMS: &[(Field, &str, &str, &str, &str)] = &[
         "nan",
         "dropout must be a number from 0 up to (not including) 1, got NaN",
     ),
+    (
+        Field::LrDecay,
+        "lr-decay",
+        "0",
+        "0",
+        "lr-decay must be a number above 0 and at most 1 (1: no decay), got 0",
+    ),
+    (
+        Field::LrDecay,
+        "lr-decay",
+        "1.5",
+        "1.5",
+        "lr-decay must be a number above 0 and at most 1 (1: no decay), got 1.5",
+    ),
     (Field::Hiddens, "hiddens", "0", "0", "hiddens must be at least 1"),
     (
         Field::Hiddens,

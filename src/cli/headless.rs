@@ -322,6 +322,8 @@ pub fn plain_line(event: &Event) -> Option<String> {
             "epoch {} train_ppl {:.2} val_ppl {:.2} tokens/s {:.0}",
             e.epoch, e.train_ppl, e.val_ppl, e.tokens_per_s
         )),
+        // Headless, only `--lr-decay` changes the rate (the control file has no settings).
+        Event::Settings { lr, .. } => Some(format!("lr {}", compact(*lr))),
         Event::Finished(s) => Some(format!(
             "done epochs={} train_ppl={:.3} val_ppl={:.3} tokens_per_s={:.0} seconds={:.2} sample={:?}",
             s.epochs, s.train_ppl, s.val_ppl, s.tokens_per_s, s.seconds, s.sample

@@ -191,6 +191,10 @@ pub struct TrainArgs {
     /// [default: 0]
     #[arg(long, global = true, allow_hyphen_values = true, value_name = "P")]
     pub dropout: Option<String>,
+    /// After an epoch whose validation perplexity does not beat the best so far, multiply the
+    /// learning rate by F (0 < F <= 1; 1: never) [default: 1]
+    #[arg(long, global = true, allow_hyphen_values = true, value_name = "F")]
+    pub lr_decay: Option<String>,
     /// A UTF-8 text file to train on [default: the built-in Time Machine]
     #[arg(long, global = true, value_name = "PATH")]
     pub corpus: Option<String>,
@@ -236,6 +240,7 @@ impl TrainArgs {
             ("--text", self.text.is_some()),
             ("--split", self.split.is_some()),
             ("--val-fraction", self.val_fraction.is_some()),
+            ("--lr-decay", self.lr_decay.is_some()),
         ]
         .into_iter()
         .find(|(_, given)| *given)
@@ -301,6 +306,7 @@ impl TrainArgs {
             (Field::Text, &self.text),
             (Field::Split, &self.split),
             (Field::ValFraction, &self.val_fraction),
+            (Field::LrDecay, &self.lr_decay),
         ] {
             if let Some(v) = value {
                 hp.parse_field(field, v)?;

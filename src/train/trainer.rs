@@ -609,6 +609,11 @@ impl Trainer {
         if improved {
             self.save_best(out);
         }
+        // A plateau anneals the rate (before the checkpoint below, so a resumed run has it).
+        let decayed = !improved && self.hp.lr_decay < 1.0 && self.progress.last_val_ppl.is_finite();
+        if decayed {
+            self.progress.lr *= self.hp.lr_decay;
+        }
         let p = &self.progress;
         let event = Event::Epoch(EpochStats {
             epoch: p.epoch,
@@ -619,6 +624,12 @@ impl Trainer {
             elapsed: p.train_seconds,
         });
         self.log_and_send(event, out);
+        if decayed {
+            out.send(Event::Settings {
+                lr: self.progress.lr,
+                clip: self.progress.clip,
+            });
+        }
         self.save_and_report(out, false);
         self.send_snapshot(out)
     }

@@ -41,6 +41,7 @@ pub fn label(field: Field) -> &'static str {
         Field::Embed => "embedding",
         Field::Optimizer => "optimizer",
         Field::Dropout => "dropout",
+        Field::LrDecay => "lr decay",
     }
 }
 

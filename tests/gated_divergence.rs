@@ -325,3 +325,88 @@ fn a_gru_with_a_low_clip_reports_clip_events_and_the_gradient_panel_shows_them()
         assert!(screen.contains("clipped 100% (8/8)"), "{label}:\n{screen}");
     }
 }
+
+/// A gradient too large for f32 to square (global norm above √f32::MAX ≈ 1.8e19) with a finite
+/// loss: a GRU whose recurrent weights are zero (its state stays 0, so the loss is the output
+/// bias's, ln V) and whose output weights are ~1e22. Adam's second moment (`g²`) would overflow
+/// to infinity; the candle path's f32 norm already reads infinity. On both paths, without
+/// clipping, it is a divergence at the first batch: no step is taken and no moment is kept, so
+/// no infinite moment can be saved or restored.
+#[test]
+fn a_gradient_too_large_to_square_in_f32_is_a_divergence_on_both_paths() {
+    let tmp = tempfile::tempdir().unwrap();
+    let corpus = slice_corpus(tmp.path());
+    for path in [ComputePath::Fused, ComputePath::Candle] {
+        let label = path.name();
+        let hp = HParams {
+            clip: 0.0,
+            ..tiny(&corpus, Cell::Gru, 1, Optimizer::Adam)
+        };
+        let dir = RunDir::create(&tmp.path().join(format!("huge_{label}"))).unwrap();
+        Trainer::new(hp, &Device::Cpu, "cpu")
+            .unwrap()
+            .record_to(dir.clone())
+            .unwrap();
+        let mut ckpt = Checkpoint::load(&dir).unwrap();
+        ckpt.params = NamedParams::new(
+            ckpt.params
+                .named()
+                .map(|(n, t)| {
+                    let t = if n == "fc.weight" {
+                        t.affine(4e22, 0.0).unwrap()
+                    } else {
+                        t.zeros_like().unwrap()
+                    };
+                    (n.to_owned(), t)
+                })
+                .collect(),
+        );
+        let mut t = Trainer::from_checkpoint(ckpt, &Device::Cpu, "cpu").unwrap();
+        t.set_compute_path(path).unwrap();
+        t.record_to(dir.clone()).unwrap();
+        let h = t.spawn();
+        h.send(Command::Start);
+        let ev = until(&h.events, label, |e| {
+            matches!(e, Event::Batch(_) | Event::Diverged { .. })
+        });
+        let Event::Diverged {
+            epoch,
+            batch,
+            loss,
+            grad_norm,
+            ..
+        } = ev
+        else {
+            panic!("{label}: took an Adam step with this gradient: {ev:?}");
+        };
+        assert_eq!((epoch, batch), (1, 1), "{label}");
+        assert!(loss.is_finite() && loss < 4.0, "{label}: loss {loss}");
+        assert!(
+            grad_norm > f64::from(f32::MAX).sqrt(),
+            "{label}: norm {grad_norm}"
+        );
+        until(&h.events, label, paused);
+        save(&h.events, |c| h.send(c), label);
+        h.stop();
+        let saved = Checkpoint::load(&dir).unwrap();
+        assert!(saved.optimizer.is_none(), "{label}: no Adam step was taken");
+        assert!(all_finite(&saved.params), "{label}");
+    }
+}
+
+/// Adam's second moment is `g²` in f32: a gradient just above `sqrt(f32::MAX)` makes it
+/// infinite (why the trainer stops there), one at it stays finite.
+#[test]
+fn the_divergence_limit_is_where_a_gradient_squared_overflows_f32() {
+    use rnn_tui::train::trainer::max_grad_norm;
+    let limit = max_grad_norm();
+    let square = |g: f64| (g as f32) * (g as f32);
+    assert!(square(limit).is_finite());
+    assert!(square(limit * 1.001).is_infinite());
+    assert!(!is_divergent(3.0, limit, 28));
+    assert!(is_divergent(3.0, limit * 1.001, 28));
+    assert!(
+        !is_divergent(3.0, 1e6, 28),
+        "a large but sane norm is clipped, not a divergence"
+    );
+}

@@ -603,3 +603,65 @@ fn the_inspector_follows_the_heatmaps_layer_and_cell_state() {
     // Another view: the unit found in the last one is no longer marked as found.
     assert_eq!(a.heatmap.found, None);
 }
+
+/// A probe holds every state of a two-layer LSTM: each view of it is exactly what a
+/// completion showing that view records, and it starts on the top layer's hidden state.
+/// The §9.5 model has one state, which every view shows.
+#[test]
+fn a_probe_shows_any_layer_and_the_cell_state() {
+    use rnn_tui::eval::inspect::{planted_space_unit, probe};
+    use rnn_tui::model::snapshot::StateView;
+    let text = "the time traveller for so it will be convenient";
+    let vocab = Vocab::from_text(text);
+    let hp = HParams {
+        cell: Cell::Lstm,
+        layers: 2,
+        hiddens: 6,
+        ..HParams::default()
+    };
+    let snap = LanguageModel::for_hparams(vocab, &hp, &Device::Cpu)
+        .unwrap()
+        .snapshot()
+        .unwrap();
+    let p = probe(&snap, text).unwrap();
+    assert_eq!(p.view, StateView::default());
+    assert_eq!(p.states, snap.complete(text, 0).unwrap().hidden);
+    let mut seen = Vec::new();
+    for layer in [Some(0), None] {
+        for cell in [false, true] {
+            let view = StateView { layer, cell };
+            let shown = p.showing(view);
+            assert_eq!(shown.view, view);
+            assert_eq!(shown.tokens, p.tokens);
+            assert_eq!(
+                shown.states,
+                snap.complete_showing(text, 0, view).unwrap().hidden,
+                "{view:?}"
+            );
+            // Back to the top layer's hidden state from any view.
+            assert_eq!(shown.showing(StateView::default()), p);
+            seen.push(shown.states);
+        }
+    }
+    for i in 0..seen.len() {
+        for j in i + 1..seen.len() {
+            assert_ne!(seen[i], seen[j], "views {i} and {j} differ");
+        }
+    }
+    // Out of range: fitted, as the heatmap's title fits it.
+    let far = StateView {
+        layer: Some(7),
+        cell: true,
+    };
+    assert_eq!(
+        p.fit(far),
+        StateView {
+            layer: None,
+            cell: true
+        }
+    );
+    let rnn = planted_space_unit(4, 1);
+    let q = probe(&rnn, text).unwrap();
+    assert_eq!(q.fit(far), StateView::default());
+    assert_eq!(q.showing(far), q);
+}

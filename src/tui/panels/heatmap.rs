@@ -64,6 +64,11 @@ pub fn keys() -> &'static [KeyHelp] {
         ),
         KeyHelp::help_only("x", "clear the selection"),
         KeyHelp::help_only(
+            "[ / ]",
+            "show the layer below / above; the validation strip follows",
+        ),
+        KeyHelp::help_only("c", "an LSTM's cell state ↔ hidden state (the strip follows)"),
+        KeyHelp::help_only(
             "click",
             "select the unit under the pointer (again: its partner in the row)",
         ),

@@ -510,3 +510,158 @@ fn heatmap_keys_pick_the_layer_and_the_cell_state() {
     a.update(common::keys::ch(']'));
     assert!(common::screen::screen(&mut a, 120, 40).contains("layer 2/2 cell state"));
 }
+
+/// The neuron inspector follows the heatmap's choice of state: with a two-layer LSTM's probe
+/// (read by a real trainer), `[` and `c` make the validation strip, the selected unit's score
+/// and `f` use that layer's hidden or cell state, and a newer probe keeps the choice.
+#[test]
+fn the_inspector_follows_the_heatmaps_layer_and_cell_state() {
+    use ratatui::crossterm::event::KeyCode;
+    use rnn_tui::eval::inspect;
+    use rnn_tui::model::snapshot::StateView;
+    use rnn_tui::tui::{Focus, Msg};
+    let tmp = tempfile::tempdir().unwrap();
+    let hp = tiny(slice_corpus(tmp.path()), Cell::Lstm, 2, 0);
+    let mut t = Trainer::new(hp, &Device::Cpu, "cpu").unwrap();
+    t.set_probe(true);
+    let h = t.spawn();
+    let (mut snap, mut probe) = (None, None);
+    loop {
+        match h
+            .events
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .unwrap()
+        {
+            Event::Snapshot(s) => snap = Some(s),
+            Event::Probe(p) => probe = Some(p),
+            Event::State { .. } => break,
+            _ => {}
+        }
+    }
+    h.stop();
+    let (snap, probe) = (
+        snap.unwrap(),
+        probe.expect("a probe with the first snapshot"),
+    );
+    let text = probe.tokens.concat();
+    let states = |view| snap.complete_showing(&text, 0, view).unwrap().hidden;
+
+    let (mut a, _rx) = common::keys::app();
+    a.update(Msg::Trainer(Event::Snapshot(snap.clone())));
+    a.update(Msg::Trainer(Event::Probe(probe.clone())));
+    while a.focus != Focus::Heatmap {
+        a.update(common::keys::key(KeyCode::Tab));
+    }
+    let shown = |a: &rnn_tui::tui::App| a.heatmap.probe.clone().unwrap();
+    assert_eq!(shown(&a).view, StateView::default());
+    assert_eq!(shown(&a).states, states(StateView::default()));
+    a.update(common::keys::key(KeyCode::Down));
+    assert_eq!(a.heatmap.selected, Some(0));
+
+    let low = StateView {
+        layer: Some(0),
+        cell: false,
+    };
+    a.update(common::keys::ch('['));
+    assert_eq!(shown(&a).view, low);
+    assert_eq!(shown(&a).states, states(low));
+    assert_ne!(shown(&a).states, probe.states);
+
+    let low_cell = StateView { cell: true, ..low };
+    a.update(common::keys::ch('c'));
+    assert_eq!(shown(&a).view, low_cell);
+    assert_eq!(shown(&a).states, states(low_cell));
+    // The strip's heading scores the selected unit in the state shown.
+    let score = inspect::score_unit(&shown(&a), 0).expect("unit 0 follows some feature");
+    let screen = common::screen::screen(&mut a, 120, 40);
+    assert!(screen.contains("layer 1/2 cell state"), "{screen}");
+    assert!(
+        screen.contains(&format!(
+            "unit 0: {} r={:+.2}",
+            score.feature.name(),
+            score.r
+        )),
+        "{score:?}\n{screen}"
+    );
+    // `f` ranks the units of the state shown.
+    a.update(common::keys::ch('f'));
+    let best = inspect::rank(&shown(&a))[0];
+    assert_eq!(a.heatmap.found, Some(best));
+    assert_eq!(a.heatmap.selected, Some(best.unit));
+
+    // A newer probe (the trainer always sends the top layer's hidden state) keeps the choice.
+    a.update(Msg::Trainer(Event::Probe(probe.clone())));
+    assert_eq!(shown(&a).view, low_cell);
+    assert_eq!(shown(&a).states, states(low_cell));
+    a.update(common::keys::ch(']'));
+    let top_cell = StateView {
+        layer: None,
+        cell: true,
+    };
+    assert_eq!(shown(&a).view, top_cell);
+    assert_eq!(shown(&a).states, states(top_cell));
+    // Another view: the unit found in the last one is no longer marked as found.
+    assert_eq!(a.heatmap.found, None);
+}
+
+/// A probe holds every state of a two-layer LSTM: each view of it is exactly what a
+/// completion showing that view records, and it starts on the top layer's hidden state.
+/// The §9.5 model has one state, which every view shows.
+#[test]
+fn a_probe_shows_any_layer_and_the_cell_state() {
+    use rnn_tui::eval::inspect::{planted_space_unit, probe};
+    use rnn_tui::model::snapshot::StateView;
+    let text = "the time traveller for so it will be convenient";
+    let vocab = Vocab::from_text(text);
+    let hp = HParams {
+        cell: Cell::Lstm,
+        layers: 2,
+        hiddens: 6,
+        ..HParams::default()
+    };
+    let snap = LanguageModel::for_hparams(vocab, &hp, &Device::Cpu)
+        .unwrap()
+        .snapshot()
+        .unwrap();
+    let p = probe(&snap, text).unwrap();
+    assert_eq!(p.view, StateView::default());
+    assert_eq!(p.states, snap.complete(text, 0).unwrap().hidden);
+    let mut seen = Vec::new();
+    for layer in [Some(0), None] {
+        for cell in [false, true] {
+            let view = StateView { layer, cell };
+            let shown = p.showing(view);
+            assert_eq!(shown.view, view);
+            assert_eq!(shown.tokens, p.tokens);
+            assert_eq!(
+                shown.states,
+                snap.complete_showing(text, 0, view).unwrap().hidden,
+                "{view:?}"
+            );
+            // Back to the top layer's hidden state from any view.
+            assert_eq!(shown.showing(StateView::default()), p);
+            seen.push(shown.states);
+        }
+    }
+    for i in 0..seen.len() {
+        for j in i + 1..seen.len() {
+            assert_ne!(seen[i], seen[j], "views {i} and {j} differ");
+        }
+    }
+    // Out of range: fitted, as the heatmap's title fits it.
+    let far = StateView {
+        layer: Some(7),
+        cell: true,
+    };
+    assert_eq!(
+        p.fit(far),
+        StateView {
+            layer: None,
+            cell: true
+        }
+    );
+    let rnn = planted_space_unit(4, 1);
+    let q = probe(&rnn, text).unwrap();
+    assert_eq!(q.fit(far), StateView::default());
+    assert_eq!(q.showing(far), q);
+}

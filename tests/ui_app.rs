@@ -91,6 +91,7 @@ fn help_lists_every_key() {
         "Enter",
         "Backspace",
         "↑/↓",
+        "[ / ]",
     ] {
         assert!(all.contains(k), "help overlay lacks {k}");
     }

@@ -3,26 +3,48 @@
 //! a feature most closely (Pearson correlation, ranked by |r|).
 //!
 //! The trainer probes a fixed excerpt of the validation text with every few snapshots and sends
-//! the result to the front end; the cockpit only draws and ranks plain numbers. Nothing here
-//! knows which model produced the states: whatever per-character vector the snapshot reports
-//! (today the RNN's hidden state) is inspected alike.
+//! the result to the front end; the cockpit only draws and ranks plain numbers. A probe keeps
+//! every state the model has (each layer's hidden state, an LSTM's cell state) and shows one
+//! of them ([`Probe::showing`]: the heatmap's `[` / `]` / `c` choice); the ranking inspects
+//! whichever per-character vector is shown alike.
+
+use std::sync::Arc;
 
 use crate::data::{TokenIds, Vocab};
+use crate::model::snapshot::{StateTrace, StateView};
 use crate::model::ModelSnapshot;
 
 /// Characters of validation text the trainer probes.
 pub const EXCERPT_CHARS: usize = 480;
 
-/// The state after reading each character of a text.
+/// The state after reading each character of a text: the one [`Probe::view`] picks, out of
+/// every state the model has (each layer's hidden state, an LSTM's cell state), which
+/// [`Probe::showing`] picks from without decoding again.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Probe {
     /// One token per character of the probed text.
     pub tokens: Vec<String>,
-    /// `states[i]` is the state vector after reading `tokens[i]`.
+    /// `states[i]` is the state vector `view` picks after reading `tokens[i]`.
     pub states: Vec<Vec<f32>>,
+    /// Which state `states` holds (fitted to the model; the default: the top layer's hidden
+    /// state).
+    pub view: StateView,
+    /// Every state, shared by the probes [`Probe::showing`] makes.
+    trace: Arc<StateTrace>,
 }
 
 impl Probe {
+    /// `view` of `trace`.
+    pub fn of_trace(trace: Arc<StateTrace>, view: StateView) -> Probe {
+        let view = trace.fit(view);
+        Probe {
+            tokens: trace.tokens.clone(),
+            states: trace.states(view).to_vec(),
+            view,
+            trace,
+        }
+    }
+
     /// Units per state vector (0 for an empty probe).
     pub fn units(&self) -> usize {
         self.states.first().map_or(0, Vec::len)
@@ -35,16 +57,25 @@ impl Probe {
             .map(|s| s.get(unit).copied().unwrap_or(0.0))
             .collect()
     }
+
+    /// `view` where this probe's model has it (a layer within range, a cell state only for
+    /// LSTMs): compare with [`Probe::view`] to know whether [`Probe::showing`] changes anything.
+    pub fn fit(&self, view: StateView) -> StateView {
+        self.trace.fit(view)
+    }
+
+    /// The same probe showing `view` instead (the heatmap's `[` / `]` / `c` choice).
+    pub fn showing(&self, view: StateView) -> Probe {
+        Probe::of_trace(self.trace.clone(), view)
+    }
 }
 
-/// Read `text` with `snapshot` from a zero state and keep the state after every character.
-/// `None` when the text is empty.
+/// Read `text` with `snapshot` from a zero state and keep every state after every character;
+/// the probe shows the top layer's hidden state ([`Probe::showing`] picks another). `None`
+/// when the text is empty.
 pub fn probe(snapshot: &ModelSnapshot, text: &str) -> Option<Probe> {
-    let c = snapshot.complete(text, 0).ok()?;
-    Some(Probe {
-        tokens: c.tokens,
-        states: c.hidden,
-    })
+    let trace = snapshot.trace(text).ok()?;
+    Some(Probe::of_trace(Arc::new(trace), StateView::default()))
 }
 
 /// About `len` characters of the corpus `ids` from `start` on, beginning after the first

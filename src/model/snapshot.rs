@@ -124,6 +124,37 @@ impl ModelSnapshot {
         self.generate(prefix, n, view, Self::argmax)
     }
 
+    /// Read `text` from a zero state and keep every recurrent state after each character
+    /// (every layer's hidden state and an LSTM's cell states): what the neuron inspector
+    /// probes, so the front end can show any [`StateView`] of it without decoding again.
+    pub fn trace(&self, text: &str) -> Result<StateTrace, CompletionError> {
+        let ids = self.vocab.encode(text);
+        if ids.is_empty() {
+            return Err(CompletionError::EmptyPrefix);
+        }
+        let (layers, cell) = (self.layers(), self.has_cell_state());
+        let mut h = vec![Vec::with_capacity(ids.len()); layers];
+        let mut c = vec![Vec::with_capacity(ids.len()); if cell { layers } else { 0 }];
+        let mut state = Decoder::new(self);
+        for &id in &ids {
+            state.step(id);
+            for (k, states) in h.iter_mut().enumerate() {
+                states.push(state.shown(StateView::of_layer(k, false)).to_vec());
+            }
+            for (k, states) in c.iter_mut().enumerate() {
+                states.push(state.shown(StateView::of_layer(k, true)).to_vec());
+            }
+        }
+        Ok(StateTrace {
+            tokens: ids
+                .iter()
+                .map(|&i| self.vocab.token(i).to_owned())
+                .collect(),
+            h,
+            c,
+        })
+    }
+
     /// Stacked layers (1 for §9.5).
     pub fn layers(&self) -> usize {
         self.stack.as_ref().map_or(1, |w| w.arch.layers)
@@ -204,6 +235,35 @@ impl ModelSnapshot {
     }
 }
 
+/// Every recurrent state after each character of a text ([`ModelSnapshot::trace`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct StateTrace {
+    /// One token per character (`<unk>` for characters outside the vocabulary).
+    pub tokens: Vec<String>,
+    /// `h[k][i]`: layer `k`'s hidden state after reading `tokens[i]` (one layer for §9.5).
+    pub h: Vec<Vec<Vec<f32>>>,
+    /// `c[k][i]`: an LSTM layer's cell state after reading `tokens[i]`; empty for other cells.
+    pub c: Vec<Vec<Vec<f32>>>,
+}
+
+impl StateTrace {
+    /// The states `view` picks (fitted to this model), one vector per character.
+    pub fn states(&self, view: StateView) -> &[Vec<f32>] {
+        let view = self.fit(view);
+        let k = view.layer.unwrap_or(self.h.len() - 1);
+        if view.cell {
+            &self.c[k]
+        } else {
+            &self.h[k]
+        }
+    }
+
+    /// `view` where this model has it (see [`StateView::fit`]).
+    pub fn fit(&self, view: StateView) -> StateView {
+        view.fit_to(self.h.len(), !self.c.is_empty())
+    }
+}
+
 /// Which recurrent state a completion records for the heatmap.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct StateView {
@@ -216,10 +276,23 @@ pub struct StateView {
 impl StateView {
     /// This view where `snap` has it: the layer within range, the cell state only for LSTMs.
     pub fn fit(self, snap: &ModelSnapshot) -> StateView {
-        let top = snap.layers() - 1;
+        self.fit_to(snap.layers(), snap.has_cell_state())
+    }
+
+    /// This view in a model of `layers` layers (at least 1) that has a cell state or not.
+    pub fn fit_to(self, layers: usize, has_cell: bool) -> StateView {
+        let top = layers.max(1) - 1;
         StateView {
             layer: self.layer.map(|k| k.min(top)).filter(|&k| k < top),
-            cell: self.cell && snap.has_cell_state(),
+            cell: self.cell && has_cell,
+        }
+    }
+
+    /// Layer `k`'s hidden or cell state (not fitted: for a model known to have it).
+    fn of_layer(k: usize, cell: bool) -> StateView {
+        StateView {
+            layer: Some(k),
+            cell,
         }
     }
 

@@ -94,8 +94,9 @@ pub enum Event {
         lr: f64,
         clip: f64,
     },
-    /// The loss or gradient norm became NaN or infinite. The trainer restored the weights of
-    /// the last good batch and paused; resuming continues from them.
+    /// The loss or gradient norm became NaN, infinite or too large (see
+    /// `trainer::is_divergent`). The trainer restored the weights (and Adam's moments) of the
+    /// last good batch and paused; resuming continues from them.
     Diverged {
         epoch: usize,
         batch: usize,

@@ -819,7 +819,19 @@ impl Trainer {
 /// blown up: perplexity beyond `vocab^10`. Healthy runs start at 1x and fall.
 pub const DIVERGENCE_FACTOR: f64 = 10.0;
 
-/// NaN or infinite loss or gradient norm, or a loss beyond [`DIVERGENCE_FACTOR`] x uniform.
+/// The largest gradient norm (before clipping) a step is taken with: `sqrt(f32::MAX)`, about
+/// 1.8e19. Beyond it some gradient's square overflows f32 — Adam's second moment would turn
+/// infinite for good, and the candle path's f32 norm already reads infinity — so the fused
+/// path's f64 norm, which stays finite there, is held to the same limit.
+pub fn max_grad_norm() -> f64 {
+    f64::from(f32::MAX).sqrt()
+}
+
+/// NaN or infinite loss or gradient norm, a gradient norm beyond [`max_grad_norm`], or a loss
+/// beyond [`DIVERGENCE_FACTOR`] x uniform.
 pub fn is_divergent(loss: f64, grad_norm: f64, vocab: usize) -> bool {
-    !loss.is_finite() || !grad_norm.is_finite() || loss > DIVERGENCE_FACTOR * (vocab as f64).ln()
+    !loss.is_finite()
+        || !grad_norm.is_finite()
+        || grad_norm > max_grad_norm()
+        || loss > DIVERGENCE_FACTOR * (vocab as f64).ln()
 }

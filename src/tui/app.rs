@@ -332,7 +332,7 @@ impl App {
             }
             Event::Epoch(e) => self.perplexity.on_epoch(e),
             Event::Snapshot(s) => self.completion.set_snapshot(s.clone()),
-            Event::Probe(p) => self.heatmap.set_probe(p.clone()),
+            Event::Probe(p) => self.heatmap.set_probe(p.clone(), self.completion.view),
             Event::Settings { lr, clip } => {
                 self.hp.lr = *lr;
                 self.hp.clip = *clip;
@@ -555,7 +555,10 @@ impl App {
                 match self.heatmap.on_key(key, units) {
                     Handled::Yes => Some(Action::None),
                     // `[` / `]` and `c` choose which state (layer, LSTM cell) it shows.
-                    Handled::No if self.completion.on_view_key(key) => Some(Action::None),
+                    Handled::No if self.completion.on_view_key(key) => {
+                        self.heatmap.show(self.completion.view);
+                        Some(Action::None)
+                    }
                     Handled::No => None,
                 }
             }

@@ -24,7 +24,7 @@ use unicode_width::UnicodeWidthStr;
 
 use crate::data::vocab::UNK;
 use crate::eval::inspect::{self, Probe, UnitScore};
-use crate::model::snapshot::Completion;
+use crate::model::snapshot::{Completion, StateView};
 use crate::tui::context::{Ctx, Handled, KeyHelp};
 use crate::tui::theme::{ColorMode, Theme};
 use crate::tui::widgets::{framed, panel_block, placeholder, title};
@@ -63,6 +63,11 @@ pub fn keys() -> &'static [KeyHelp] {
             "select the unit that best follows something visible (after a space, inside a word, position in the word or line, inside quotes) and show r",
         ),
         KeyHelp::help_only("x", "clear the selection"),
+        KeyHelp::help_only(
+            "[ / ]",
+            "show the layer below / above; the validation strip follows",
+        ),
+        KeyHelp::help_only("c", "an LSTM's cell state ↔ hidden state (the strip follows)"),
         KeyHelp::help_only(
             "click",
             "select the unit under the pointer (again: its partner in the row)",
@@ -132,8 +137,24 @@ pub struct HeatmapState {
 }
 
 impl HeatmapState {
-    pub fn set_probe(&mut self, p: Arc<Probe>) {
-        self.probe = Some(p);
+    /// The newest probe, showing `view` (the state the heatmap shows: `[` / `]` / `c`).
+    pub fn set_probe(&mut self, p: Arc<Probe>, view: StateView) {
+        self.probe = Some(if p.fit(view) == p.view {
+            p
+        } else {
+            Arc::new(p.showing(view))
+        });
+    }
+
+    /// Show `view` of the probe from now on (the heatmap switched layer or cell state): the
+    /// strip, the selected unit's score and `f` follow it. A unit found in another view is
+    /// no longer marked as found.
+    pub fn show(&mut self, view: StateView) {
+        let Some(p) = &self.probe else { return };
+        if p.fit(view) != p.view {
+            self.probe = Some(Arc::new(p.showing(view)));
+            self.found = None;
+        }
     }
 
     /// Forget the model's states (a new run starts); the selection stays.

@@ -281,9 +281,19 @@ impl<F: GateFloat> GatedParams<F> {
 /// Most batch rows per work item.
 pub const ITEM_ROWS: usize = 256;
 
-/// Work items for `batch` rows: depends on the batch size alone, never on the thread count.
+/// Fewest batch rows per work item when a small batch is split so that threads share it.
+pub const MIN_ITEM_ROWS: usize = 32;
+
+/// Work items a batch with the rows for it is split into at least: a char-rnn batch of 64 rows
+/// still trains on two threads, 128 rows on four.
+pub const MIN_ITEMS: usize = 4;
+
+/// Work items for `batch` rows: depends on the batch size alone, never on the thread count
+/// (so the gradients' summation order, and the results, do not either).
 pub fn work_items(batch: usize) -> usize {
-    batch.div_ceil(ITEM_ROWS).max(1)
+    batch
+        .div_ceil(ITEM_ROWS)
+        .max((batch / MIN_ITEM_ROWS).clamp(1, MIN_ITEMS))
 }
 
 /// Per-call read-only tables derived from the weights.

@@ -273,16 +273,29 @@ fn run_on_threads<F: GateFloat>(
     (l, g)
 }
 
+/// Small batches are split too, so two threads share a char-rnn batch of 64; big ones keep
+/// items of at most [`ITEM_ROWS`] rows; the split never depends on the thread count.
+#[test]
+fn small_batches_are_split_into_items_for_threads() {
+    let split = |b: usize| work_items(b);
+    assert_eq!(
+        [1, 31, 32, 63, 64, 100, 128, 256, 1024, 1025, 2048].map(split),
+        [1, 1, 1, 1, 2, 3, 4, 4, 4, 5, 8]
+    );
+}
+
 #[test]
 fn results_are_identical_on_one_and_two_threads() {
     for (i, cell) in [Cell::Gru, Cell::Lstm, Cell::Rnn].into_iter().enumerate() {
         let mut rng = ChaCha8Rng::seed_from_u64(30 + i as u64);
-        let d = dims(cell, 9, if i == 1 { 4 } else { 0 }, 6, 2).with_batch(ITEM_ROWS * 2 + 77, 5);
+        // Three or more big items, then a small batch split into two.
+        let batch = if i == 2 { 64 } else { ITEM_ROWS * 2 + 77 };
+        let d = dims(cell, 9, if i == 1 { 4 } else { 0 }, 6, 2).with_batch(batch, 5);
         let p = random_params(&d, 0.5, &mut rng);
         let x = ids(d.batch * d.steps, d.vocab, &mut rng);
         let y = ids(d.batch * d.steps, d.vocab, &mut rng);
         let c = Case { d, p, x, y };
-        assert!(work_items(d.batch) >= 3);
+        assert!(work_items(d.batch) >= if i == 2 { 2 } else { 3 });
         let dr = Dropout::new(0.2, 5);
         let (l1, g1) = run_on_threads::<f32>(&c, 1, dr);
         let (l2, g2) = run_on_threads::<f32>(&c, 2, dr);

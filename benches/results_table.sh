@@ -47,8 +47,8 @@ PREFIX=${PREFIX:-the time traveller}
 CHARS=${CHARS:-60}
 SEED=${SEED:-0}
 EPOCHS=${EPOCHS:-}
-TUNED=${TUNED:---cell lstm --hiddens 256 --optimizer adam --lr 0.002 --batch-size 64 --num-steps 64 --split whole --epochs 30}
-TUNED_TORCH=${TUNED_TORCH:---cell lstm --hiddens 256 --opt adam --lr 2e-3 --batch 64 --steps 64}
+TUNED=${TUNED:---cell gru --layers 2 --hiddens 256 --optimizer adam --lr 0.002 --batch-size 64 --num-steps 64 --dropout 0.3 --split whole --epochs 36}
+TUNED_TORCH=${TUNED_TORCH:---cell gru --layers 2 --hiddens 256 --dropout 0.3 --opt adam --lr 2e-3 --batch 64 --steps 64}
 OUT=${OUT:-$(mktemp -d /tmp/results_table.XXXXXX)}
 mkdir -p "$OUT"
 DATA=$OUT/data

@@ -10,6 +10,9 @@ use rnn_tui::model::{RnnParams, RnnScratch};
 use rnn_tui::runs::{Checkpoint, RunDir};
 use rnn_tui::train::{Command, Event, Trainer, TrainerState};
 
+mod common;
+use common::corpus::slice_corpus;
+
 /// Gradients of the whole model (candle autograd through the unrolled recurrence) against
 /// central finite differences, in f64.
 #[test]
@@ -56,13 +59,6 @@ fn gradients_match_central_finite_differences_in_f64() {
         }
     }
     assert!(worst < 1e-4, "max relative error {worst}");
-}
-
-fn slice_corpus(dir: &std::path::Path) -> CorpusSource {
-    let text = &rnn_tui::data::corpus::TIME_MACHINE[..30_000];
-    let path = dir.join("slice.txt");
-    std::fs::write(&path, text).unwrap();
-    CorpusSource::File(path)
 }
 
 fn small_hparams(corpus: CorpusSource, seed: u64) -> HParams {

@@ -4,8 +4,6 @@
 //! back to the last good weights (and Adam's moments) — exactly those a checkpoint saved just
 //! before held — pauses, and trains on to a lower perplexity once the rate is lowered.
 
-use std::path::Path;
-
 use candle_core::Device;
 use crossbeam_channel::Receiver;
 use rnn_tui::data::CorpusSource;
@@ -16,12 +14,7 @@ use rnn_tui::train::trainer::is_divergent;
 use rnn_tui::train::{Command, Event, Trainer, TrainerState};
 
 mod common;
-
-fn slice_corpus(dir: &Path) -> CorpusSource {
-    let path = dir.join("slice.txt");
-    std::fs::write(&path, &rnn_tui::data::corpus::TIME_MACHINE[..30_000]).unwrap();
-    CorpusSource::File(path)
-}
+use common::corpus::slice_corpus;
 
 /// 8 batches of 64 windows of 16 characters per epoch, 3 epochs.
 fn tiny(corpus: &CorpusSource, cell: Cell, layers: usize, optimizer: Optimizer) -> HParams {

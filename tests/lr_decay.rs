@@ -2,19 +2,14 @@
 //! the trainer multiplies the learning rate by F, tells the front end (`Event::Settings`), and
 //! saves the new rate with the checkpoint so a resumed run goes on with it.
 
-use std::path::Path;
-
 use candle_core::Device;
 use rnn_tui::data::CorpusSource;
 use rnn_tui::hparams::{Cell, HParams};
 use rnn_tui::runs::{Checkpoint, RunDir};
 use rnn_tui::train::{Command, Event, Trainer};
 
-fn slice_corpus(dir: &Path) -> CorpusSource {
-    let path = dir.join("slice.txt");
-    std::fs::write(&path, &rnn_tui::data::corpus::TIME_MACHINE[..30_000]).unwrap();
-    CorpusSource::File(path)
-}
+mod common;
+use common::corpus::slice_corpus;
 
 fn tiny(corpus: CorpusSource, cell: Cell, lr: f64, lr_decay: f64) -> HParams {
     HParams {

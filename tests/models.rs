@@ -3,8 +3,6 @@
 //! crate under PyTorch's names, exact resume mid-epoch, the best-validation weights, a short run
 //! that learns, and sampling.
 
-use std::path::Path;
-
 use candle_core::Device;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -15,6 +13,7 @@ use rnn_tui::runs::{Checkpoint, RunDir, OPTIMIZER_FILE};
 use rnn_tui::train::{Command, Event, Trainer, TrainerState};
 
 mod common;
+use common::corpus::slice_corpus;
 
 /// Resuming a run with another model is one line and exit 2; the same model is accepted.
 #[test]
@@ -77,12 +76,6 @@ fn resuming_with_a_different_model_is_refused() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-fn slice_corpus(dir: &Path) -> CorpusSource {
-    let path = dir.join("slice.txt");
-    std::fs::write(&path, &rnn_tui::data::corpus::TIME_MACHINE[..30_000]).unwrap();
-    CorpusSource::File(path)
 }
 
 /// 8 batches of 64 windows of 16 characters per epoch.

@@ -18,6 +18,9 @@ use rnn_tui::runs::{Checkpoint, RunDir};
 use rnn_tui::train::clip::clip_and_read;
 use rnn_tui::train::Trainer;
 
+mod common;
+use common::corpus::slice_corpus;
+
 /// The old computation: the gradient norm summed in f64 (the cast this change removed from
 /// the device), here on the CPU.
 fn norm_in_f64(g: &Gradients) -> f64 {
@@ -41,12 +44,6 @@ fn time_machine() -> (Vocab, Dataset) {
     let vocab = Vocab::from_text(&corpus.text);
     let data = Dataset::new(vocab.clone(), &corpus.text, 32, 10_000, 5_000).unwrap();
     (vocab, data)
-}
-
-fn slice_corpus(dir: &Path) -> CorpusSource {
-    let path = dir.join("slice.txt");
-    std::fs::write(&path, &rnn_tui::data::corpus::TIME_MACHINE[..30_000]).unwrap();
-    CorpusSource::File(path)
 }
 
 fn assert_f32(what: &str, t: &Tensor) {

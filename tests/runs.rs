@@ -12,11 +12,8 @@ use rnn_tui::model::{ComputePath, PARAM_NAMES};
 use rnn_tui::runs::{self, Checkpoint, RunDir, RunError};
 use rnn_tui::train::{Command, Event, Trainer, TrainerState};
 
-fn slice_corpus(dir: &Path) -> CorpusSource {
-    let path = dir.join("slice.txt");
-    std::fs::write(&path, &rnn_tui::data::corpus::TIME_MACHINE[..30_000]).unwrap();
-    CorpusSource::File(path)
-}
+mod common;
+use common::corpus::slice_corpus;
 
 fn tiny(corpus: CorpusSource, epochs: usize) -> HParams {
     HParams {

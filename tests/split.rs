@@ -4,6 +4,7 @@
 //! config file and the form.
 
 mod common;
+use common::corpus::slice_corpus;
 
 use std::path::Path;
 
@@ -149,12 +150,6 @@ fn the_d2l_split_is_unchanged() {
 
 // ---------------------------------------------------------------------------------------------
 // The trainer
-
-fn slice_corpus(dir: &Path) -> CorpusSource {
-    let path = dir.join("slice.txt");
-    std::fs::write(&path, &rnn_tui::data::corpus::TIME_MACHINE[..30_000]).unwrap();
-    CorpusSource::File(path)
-}
 
 fn whole(corpus: CorpusSource, epochs: usize) -> HParams {
     HParams {

@@ -72,7 +72,7 @@ fn run(hiddens: usize, keystrokes: usize) {
     app.update(key(KeyCode::Char('/')));
     assert!(app.completion.typing);
     let snap = app.completion.snapshot.clone().unwrap();
-    let probe_text: String = app.heatmap.probe.as_ref().unwrap().tokens.concat();
+    let probe_text: String = app.heatmap.probe.as_ref().unwrap().tokens().concat();
     println!("H={hiddens}: training on {name} ({batches}+ batches seen), unit {unit} selected, typing {keystrokes} keys");
     let text: Vec<char> = "the time traveller for so it will be convenient to speak of him "
         .chars()

@@ -536,7 +536,7 @@ fn the_inspector_follows_the_heatmaps_layer_and_cell_state() {
         snap.unwrap(),
         probe.expect("a probe with the first snapshot"),
     );
-    let text = probe.tokens.concat();
+    let text = probe.tokens().concat();
     let states = |view| snap.complete_showing(&text, 0, view).unwrap().hidden;
 
     let (mut a, _rx) = common::keys::app();
@@ -547,7 +547,7 @@ fn the_inspector_follows_the_heatmaps_layer_and_cell_state() {
     }
     let shown = |a: &rnn_tui::tui::App| a.heatmap.probe.clone().unwrap();
     assert_eq!(shown(&a).view, StateView::default());
-    assert_eq!(shown(&a).states, states(StateView::default()));
+    assert_eq!(shown(&a).states(), states(StateView::default()));
     a.update(common::keys::key(KeyCode::Down));
     assert_eq!(a.heatmap.selected, Some(0));
 
@@ -557,13 +557,13 @@ fn the_inspector_follows_the_heatmaps_layer_and_cell_state() {
     };
     a.update(common::keys::ch('['));
     assert_eq!(shown(&a).view, low);
-    assert_eq!(shown(&a).states, states(low));
-    assert_ne!(shown(&a).states, probe.states);
+    assert_eq!(shown(&a).states(), states(low));
+    assert_ne!(shown(&a).states(), probe.states());
 
     let low_cell = StateView { cell: true, ..low };
     a.update(common::keys::ch('c'));
     assert_eq!(shown(&a).view, low_cell);
-    assert_eq!(shown(&a).states, states(low_cell));
+    assert_eq!(shown(&a).states(), states(low_cell));
     // The strip's heading scores the selected unit in the state shown.
     let score = inspect::score_unit(&shown(&a), 0).expect("unit 0 follows some feature");
     let screen = common::screen::screen(&mut a, 120, 40);
@@ -585,14 +585,14 @@ fn the_inspector_follows_the_heatmaps_layer_and_cell_state() {
     // A newer probe (the trainer always sends the top layer's hidden state) keeps the choice.
     a.update(Msg::Trainer(Event::Probe(probe.clone())));
     assert_eq!(shown(&a).view, low_cell);
-    assert_eq!(shown(&a).states, states(low_cell));
+    assert_eq!(shown(&a).states(), states(low_cell));
     a.update(common::keys::ch(']'));
     let top_cell = StateView {
         layer: None,
         cell: true,
     };
     assert_eq!(shown(&a).view, top_cell);
-    assert_eq!(shown(&a).states, states(top_cell));
+    assert_eq!(shown(&a).states(), states(top_cell));
     // Another view: the unit found in the last one is no longer marked as found.
     assert_eq!(a.heatmap.found, None);
 }
@@ -618,22 +618,22 @@ fn a_probe_shows_any_layer_and_the_cell_state() {
         .unwrap();
     let p = probe(&snap, text).unwrap();
     assert_eq!(p.view, StateView::default());
-    assert_eq!(p.states, snap.complete(text, 0).unwrap().hidden);
+    assert_eq!(p.states(), snap.complete(text, 0).unwrap().hidden);
     let mut seen = Vec::new();
     for layer in [Some(0), None] {
         for cell in [false, true] {
             let view = StateView { layer, cell };
             let shown = p.showing(view);
             assert_eq!(shown.view, view);
-            assert_eq!(shown.tokens, p.tokens);
+            assert_eq!(shown.tokens(), p.tokens());
             assert_eq!(
-                shown.states,
+                shown.states(),
                 snap.complete_showing(text, 0, view).unwrap().hidden,
                 "{view:?}"
             );
             // Back to the top layer's hidden state from any view.
             assert_eq!(shown.showing(StateView::default()), p);
-            seen.push(shown.states);
+            seen.push(shown.states().to_vec());
         }
     }
     for i in 0..seen.len() {

@@ -530,11 +530,11 @@ fn the_trainer_sends_validation_states_only_when_asked() {
             continue;
         }
         let p = probe.expect("a probe with the first snapshot");
-        assert_eq!(p.tokens.len(), inspect::EXCERPT_CHARS);
-        assert_eq!(p.states.len(), inspect::EXCERPT_CHARS);
+        assert_eq!(p.tokens().len(), inspect::EXCERPT_CHARS);
+        assert_eq!(p.states().len(), inspect::EXCERPT_CHARS);
         assert_eq!(p.units(), 12);
         // A whole-word start, from the validation part of the Time Machine.
-        assert_ne!(p.tokens[0], " ");
-        assert!(p.states.iter().flatten().all(|v| v.abs() <= 1.0));
+        assert_ne!(p.tokens()[0], " ");
+        assert!(p.states().iter().flatten().all(|v| v.abs() <= 1.0));
     }
 }

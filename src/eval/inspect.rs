@@ -22,12 +22,8 @@ pub const EXCERPT_CHARS: usize = 480;
 /// [`Probe::showing`] picks from without decoding again.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Probe {
-    /// One token per character of the probed text.
-    pub tokens: Vec<String>,
-    /// `states[i]` is the state vector `view` picks after reading `tokens[i]`.
-    pub states: Vec<Vec<f32>>,
-    /// Which state `states` holds (fitted to the model; the default: the top layer's hidden
-    /// state).
+    /// Which state [`Probe::states`] shows (fitted to the model; the default: the top layer's
+    /// hidden state).
     pub view: StateView,
     /// Every state, shared by the probes [`Probe::showing`] makes.
     trace: Arc<StateTrace>,
@@ -36,23 +32,30 @@ pub struct Probe {
 impl Probe {
     /// `view` of `trace`.
     pub fn of_trace(trace: Arc<StateTrace>, view: StateView) -> Probe {
-        let view = trace.fit(view);
         Probe {
-            tokens: trace.tokens.clone(),
-            states: trace.states(view).to_vec(),
-            view,
+            view: trace.fit(view),
             trace,
         }
     }
 
+    /// One token per character of the probed text.
+    pub fn tokens(&self) -> &[String] {
+        &self.trace.tokens
+    }
+
+    /// `states()[i]` is the state vector [`Probe::view`] picks after reading `tokens()[i]`.
+    pub fn states(&self) -> &[Vec<f32>] {
+        self.trace.states(self.view)
+    }
+
     /// Units per state vector (0 for an empty probe).
     pub fn units(&self) -> usize {
-        self.states.first().map_or(0, Vec::len)
+        self.states().first().map_or(0, Vec::len)
     }
 
     /// The activation of `unit` along the text.
     pub fn unit(&self, unit: usize) -> Vec<f32> {
-        self.states
+        self.states()
             .iter()
             .map(|s| s.get(unit).copied().unwrap_or(0.0))
             .collect()
@@ -281,13 +284,13 @@ pub fn score_unit(probe: &Probe, unit: usize) -> Option<UnitScore> {
     if unit >= probe.units() {
         return None;
     }
-    best_of(unit, &probe.unit(unit), &text_features(&probe.tokens))
+    best_of(unit, &probe.unit(unit), &text_features(probe.tokens()))
 }
 
 /// Every unit with its best feature, strongest |r| first (ties: lower unit first). Units that
 /// never vary, and features the text lacks, are left out.
 pub fn rank(probe: &Probe) -> Vec<UnitScore> {
-    let features = text_features(&probe.tokens);
+    let features = text_features(probe.tokens());
     let mut scores: Vec<UnitScore> = (0..probe.units())
         .filter_map(|unit| best_of(unit, &probe.unit(unit), &features))
         .collect();
@@ -384,10 +387,10 @@ mod tests {
         for (hiddens, unit) in [(8, 5), (32, 0), (64, 63)] {
             let snap = planted_space_unit(hiddens, unit);
             let p = probe(&snap, text).unwrap();
-            assert_eq!(p.tokens.len(), text.chars().count());
+            assert_eq!(p.tokens().len(), text.chars().count());
             assert_eq!(p.units(), hiddens);
             let a = p.unit(unit);
-            for (tok, v) in p.tokens.iter().zip(&a) {
+            for (tok, v) in p.tokens().iter().zip(&a) {
                 let want = if tok == " " { 0.905 } else { -0.905 };
                 assert!((v - want).abs() < 0.01, "{tok:?} {v}");
             }

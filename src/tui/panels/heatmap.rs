@@ -139,11 +139,8 @@ pub struct HeatmapState {
 impl HeatmapState {
     /// The newest probe, showing `view` (the state the heatmap shows: `[` / `]` / `c`).
     pub fn set_probe(&mut self, p: Arc<Probe>, view: StateView) {
-        self.probe = Some(if p.fit(view) == p.view {
-            p
-        } else {
-            Arc::new(p.showing(view))
-        });
+        // Cheap: a probe is its shared trace plus the view.
+        self.probe = Some(Arc::new(p.showing(view)));
     }
 
     /// Show `view` of the probe from now on (the heatmap switched layer or cell state): the
@@ -483,7 +480,7 @@ pub fn render_strip(
     let right = area.x + area.width;
     let (mut x, mut y) = (left, area.y);
     let mut drawn = 0;
-    for (tok, state) in probe.tokens.iter().zip(&probe.states) {
+    for (tok, state) in probe.tokens().iter().zip(probe.states()) {
         let label = match tok.as_str() {
             " " => " ".to_owned(),
             t => token_label(t),

@@ -14,19 +14,13 @@ use rnn_tui::train::trainer::is_divergent;
 use rnn_tui::train::{Command, Event, Trainer, TrainerState};
 
 mod common;
-use common::corpus::slice_corpus;
+use common::corpus::{slice_corpus, tiny_hparams};
 
 /// 8 batches of 64 windows of 16 characters per epoch, 3 epochs.
 fn tiny(corpus: &CorpusSource, cell: Cell, layers: usize, optimizer: Optimizer) -> HParams {
     HParams {
-        hiddens: 16,
-        num_steps: 16,
-        batch_size: 64,
         epochs: 3,
         seed: 5,
-        num_train: 512,
-        num_val: 256,
-        corpus: corpus.clone(),
         cell,
         layers,
         optimizer,
@@ -34,7 +28,7 @@ fn tiny(corpus: &CorpusSource, cell: Cell, layers: usize, optimizer: Optimizer) 
             Optimizer::Sgd => 1.0,
             Optimizer::Adam => 0.01,
         },
-        ..HParams::default()
+        ..tiny_hparams(corpus.clone())
     }
 }
 

@@ -9,22 +9,16 @@ use rnn_tui::runs::{Checkpoint, RunDir};
 use rnn_tui::train::{Command, Event, Trainer};
 
 mod common;
-use common::corpus::slice_corpus;
+use common::corpus::{slice_corpus, tiny_hparams};
 
 fn tiny(corpus: CorpusSource, cell: Cell, lr: f64, lr_decay: f64) -> HParams {
     HParams {
-        hiddens: 16,
-        num_steps: 16,
-        batch_size: 64,
         epochs: 3,
         seed: 5,
-        num_train: 512,
-        num_val: 256,
-        corpus,
         cell,
         lr,
         lr_decay,
-        ..HParams::default()
+        ..tiny_hparams(corpus)
     }
 }
 

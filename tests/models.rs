@@ -13,7 +13,7 @@ use rnn_tui::runs::{Checkpoint, RunDir, OPTIMIZER_FILE};
 use rnn_tui::train::{Command, Event, Trainer, TrainerState};
 
 mod common;
-use common::corpus::slice_corpus;
+use common::corpus::{slice_corpus, tiny_hparams};
 
 /// Resuming a run with another model is one line and exit 2; the same model is accepted.
 #[test]
@@ -81,19 +81,13 @@ fn resuming_with_a_different_model_is_refused() {
 /// 8 batches of 64 windows of 16 characters per epoch.
 fn tiny(corpus: CorpusSource, cell: Cell, layers: usize, embed: usize) -> HParams {
     HParams {
-        hiddens: 16,
-        num_steps: 16,
-        batch_size: 64,
         epochs: 2,
         seed: 3,
-        num_train: 512,
-        num_val: 256,
-        corpus,
         cell,
         layers,
         embed,
         lr: 1.0,
-        ..HParams::default()
+        ..tiny_hparams(corpus)
     }
 }
 

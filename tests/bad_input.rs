@@ -11,17 +11,16 @@ use std::process::Output;
 use std::sync::Arc;
 
 use candle_core::Device;
-use crossbeam_channel::{unbounded, Receiver};
 use ratatui::crossterm::event::KeyCode;
 
 use common::cli::{rnn_tui, SMALL_SPLIT};
-use common::keys::key;
+use common::keys::{form_commit, key, training_app};
 use common::screen::screen;
 use rnn_tui::data::CorpusSource;
 use rnn_tui::exit::{EXIT_FAILURE, EXIT_USAGE};
 use rnn_tui::hparams::{Field, HParams};
-use rnn_tui::train::{Command, Event, Trainer, TrainerState};
-use rnn_tui::tui::{fixtures, Action, App, ColorMode, Dialog, Focus, Level, Msg, Theme};
+use rnn_tui::train::{Event, Trainer, TrainerState};
+use rnn_tui::tui::{Action, App, ColorMode, Dialog, Level, Msg, Theme};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -44,35 +43,6 @@ fn assert_cli_error(dir: &Path, args: &[&str], code: i32, message: &str) {
     assert!(out.stdout.is_empty(), "{args:?}: nothing trained");
 }
 
-/// A cockpit that has been training for a while on the default hyperparameters, its commands
-/// going to the returned receiver.
-fn training_app() -> (App, Receiver<Command>) {
-    let (tx, rx) = unbounded();
-    let mut a = App::new(HParams::default(), Theme::default_for(ColorMode::TrueColor));
-    a.attach(tx);
-    fixtures::ready_app(&mut a);
-    fixtures::feed_training(&mut a, 30);
-    (a, rx)
-}
-
-/// Open the form on `field`, replace its text with `text` and press Enter.
-fn form_commit(a: &mut App, field: Field, text: &str) -> Action {
-    while a.focus != Focus::Form {
-        a.update(key(KeyCode::Tab));
-    }
-    while a.form.field() != field {
-        a.update(key(KeyCode::Down));
-    }
-    a.update(key(KeyCode::Enter));
-    while a.form.editing.as_ref().is_some_and(|b| !b.is_empty()) {
-        a.update(key(KeyCode::Backspace));
-    }
-    for c in text.chars() {
-        a.update(key(KeyCode::Char(c)));
-    }
-    a.update(key(KeyCode::Enter))
-}
-
 // ---------------------------------------------------------------------------------------------
 // Corpus
 
@@ -84,7 +54,7 @@ fn bad_corpus(path: &Path, message: &str) {
     let p = path.to_str().unwrap();
     assert_cli_error(dir.path(), &["--corpus", p], EXIT_USAGE, message);
 
-    let (mut a, rx) = training_app();
+    let (mut a, rx) = training_app(HParams::default());
     let hp_before = a.hp.clone();
     let model_before = a.completion.snapshot.clone().unwrap();
     let batches_before = a.perplexity.train.total();
@@ -371,7 +341,7 @@ fn bad_hyperparameters_give_the_same_message_from_flags_config_and_form() {
     let config = config_dir.join("config.toml");
     for &(field, flag, typed, toml_value, message) in BAD_HPARAMS {
         // The cockpit's form: refused, the value unchanged, the message in the footer.
-        let (mut a, rx) = training_app();
+        let (mut a, rx) = training_app(HParams::default());
         assert_eq!(form_commit(&mut a, field, typed), Action::None);
         assert_eq!(
             a.notice,

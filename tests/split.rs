@@ -9,18 +9,17 @@ use common::corpus::slice_corpus;
 use std::path::Path;
 
 use candle_core::Device;
-use crossbeam_channel::{unbounded, Receiver};
 use rand::SeedableRng;
 use ratatui::crossterm::event::KeyCode;
 
 use common::cli::rnn_tui;
-use common::keys::key;
+use common::keys::{form_commit, key, training_app};
 use rnn_tui::data::{Batch, CorpusSource, Dataset, SplitMode, SplitSpec, TokenIds, Vocab};
 use rnn_tui::exit::EXIT_USAGE;
 use rnn_tui::hparams::{Field, HParams};
 use rnn_tui::runs::{Checkpoint, RunDir};
 use rnn_tui::train::{Command, Event, Trainer, TrainerState};
-use rnn_tui::tui::{fixtures, Action, App, ColorMode, Dialog, Focus, Level, Theme};
+use rnn_tui::tui::{Action, App, ColorMode, Dialog, Level, Theme};
 
 /// A dataset whose token ids are the character positions, so batches say which characters
 /// they read.
@@ -288,32 +287,6 @@ fn headless_header_says_what_is_trained_on() {
 
 fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn training_app(hp: HParams) -> (App, Receiver<Command>) {
-    let (tx, rx) = unbounded();
-    let mut a = App::new(hp, Theme::default_for(ColorMode::TrueColor));
-    a.attach(tx);
-    fixtures::ready_app(&mut a);
-    fixtures::feed_training(&mut a, 30);
-    (a, rx)
-}
-
-fn form_commit(a: &mut App, field: Field, text: &str) -> Action {
-    while a.focus != Focus::Form {
-        a.update(key(KeyCode::Tab));
-    }
-    while a.form.field() != field {
-        a.update(key(KeyCode::Down));
-    }
-    a.update(key(KeyCode::Enter));
-    while a.form.editing.as_ref().is_some_and(|b| !b.is_empty()) {
-        a.update(key(KeyCode::Backspace));
-    }
-    for c in text.chars() {
-        a.update(key(KeyCode::Char(c)));
-    }
-    a.update(key(KeyCode::Enter))
 }
 
 /// `train --headless ARGS` with `config` as the config file: exit 2, `error: {message}`.

@@ -37,6 +37,10 @@ pub trait FusedFloat:
     fn tanh_inplace(a: &mut [Self]);
     /// In-place `exp` over a slice; inputs are `<= 0` (softmax after max subtraction).
     fn exp_nonpos_inplace(a: &mut [Self]);
+    /// The slice as `f32`, when that is the element type: the packed product's SIMD
+    /// microkernel exists for `f32` only.
+    fn as_f32(s: &[Self]) -> Option<&[f32]>;
+    fn as_f32_mut(s: &mut [Self]) -> Option<&mut [f32]>;
 }
 
 impl FusedFloat for f64 {
@@ -59,6 +63,12 @@ impl FusedFloat for f64 {
         for v in a {
             *v = v.exp();
         }
+    }
+    fn as_f32(_: &[Self]) -> Option<&[f32]> {
+        None
+    }
+    fn as_f32_mut(_: &mut [Self]) -> Option<&mut [f32]> {
+        None
     }
 }
 
@@ -84,6 +94,14 @@ impl FusedFloat for f32 {
         for v in a {
             *v = fast_exp_nonpos_f32(*v);
         }
+    }
+    #[inline(always)]
+    fn as_f32(s: &[Self]) -> Option<&[f32]> {
+        Some(s)
+    }
+    #[inline(always)]
+    fn as_f32_mut(s: &mut [Self]) -> Option<&mut [f32]> {
+        Some(s)
     }
 }
 

@@ -48,6 +48,19 @@ impl<'a, F> MatRef<'a, F> {
         }
     }
 
+    /// Its slice, shape and strides: `(data, rows, cols, row_stride, col_stride)`; every
+    /// element they address lies inside `data`.
+    #[inline(always)]
+    pub(super) fn parts(&self) -> (&'a [F], usize, usize, usize, usize) {
+        (
+            self.data,
+            self.rows,
+            self.cols,
+            self.row_stride,
+            self.col_stride,
+        )
+    }
+
     /// The transpose (the same elements, strides swapped).
     #[inline(always)]
     pub(super) fn t(self) -> Self {
@@ -85,6 +98,13 @@ impl<'a, F> MatMut<'a, F> {
             cols,
             row_stride,
         }
+    }
+
+    /// Its slice, shape and row stride: `(data, rows, cols, row_stride)`; every element they
+    /// address lies inside `data`.
+    #[inline(always)]
+    pub(super) fn parts(self) -> (&'a mut [F], usize, usize, usize) {
+        (self.data, self.rows, self.cols, self.row_stride)
     }
 }
 

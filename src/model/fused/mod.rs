@@ -52,6 +52,7 @@ mod float;
 pub mod gated;
 mod gemm;
 mod logits;
+mod packed;
 mod recurrence;
 mod softmax_ce;
 mod weight_grads;

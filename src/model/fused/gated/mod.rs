@@ -57,6 +57,7 @@ use rayon::prelude::*;
 
 use super::float::add_into;
 use super::gemm::{matmul, MatMut, MatRef};
+use super::packed::PackedRhs;
 use super::workspace::ensure;
 use crate::model::dropout::Dropout;
 pub use cells::GateFloat;
@@ -304,30 +305,29 @@ pub(super) struct Shared<F> {
     /// Per layer: the biases added to the input projection, [G·H]: `b_ih + b_hh` (GRU:
     /// `b_hh` of r and z only).
     pub bias_x: Vec<Vec<F>>,
-    /// Per layer: `W_hhᵀ` [H, G·H].
-    pub w_hh_t: Vec<Vec<F>>,
-    /// Per layer (k ≥ 1; empty for 0): `W_ihᵀ` [H, G·H].
-    pub w_ih_t: Vec<Vec<F>>,
-    /// `fc_wᵀ` [H, V].
-    pub fc_w_t: Vec<F>,
-}
-
-/// `dst` [cols, rows] = `src` [rows, cols]ᵀ.
-fn transpose_into<F: GateFloat>(dst: &mut Vec<F>, src: &[F], rows: usize, cols: usize) {
-    ensure(dst, rows * cols);
-    for i in 0..rows {
-        for j in 0..cols {
-            dst[j * rows + i] = src[i * cols + j];
-        }
-    }
+    /// Per layer: `W_hhᵀ` [H, G·H] (forward) and `W_hh` [G·H, H] (BPTT), packed.
+    pub w_hh_t: Vec<PackedRhs<F>>,
+    pub w_hh: Vec<PackedRhs<F>>,
+    /// Per layer (k ≥ 1; unused for 0): `W_ihᵀ` [H, G·H] and `W_ih` [G·H, H], packed.
+    pub w_ih_t: Vec<PackedRhs<F>>,
+    pub w_ih: Vec<PackedRhs<F>>,
+    /// `fc_wᵀ` [H, V] and `fc_w` [V, H], packed.
+    pub fc_w_t: PackedRhs<F>,
+    pub fc_w: PackedRhs<F>,
 }
 
 impl<F: GateFloat> Shared<F> {
     fn prepare(&mut self, d: &GatedDims, p: &GatedParams<F>) {
         let (v, h, gh, nl) = (d.vocab, d.hidden, d.gate_width(), d.layers);
         self.bias_x.resize_with(nl, Vec::new);
-        self.w_hh_t.resize_with(nl, Vec::new);
-        self.w_ih_t.resize_with(nl, Vec::new);
+        for packed in [
+            &mut self.w_hh_t,
+            &mut self.w_hh,
+            &mut self.w_ih_t,
+            &mut self.w_ih,
+        ] {
+            packed.resize_with(nl, PackedRhs::default);
+        }
         for (k, l) in p.layers.iter().enumerate() {
             let b = &mut self.bias_x[k];
             b.clear();
@@ -344,12 +344,15 @@ impl<F: GateFloat> Shared<F> {
                         }
                     }),
             );
-            transpose_into(&mut self.w_hh_t[k], &l.w_hh, gh, h);
+            self.w_hh_t[k].pack(&l.w_hh, h, gh, true);
+            self.w_hh[k].pack(&l.w_hh, gh, h, false);
             if k > 0 {
-                transpose_into(&mut self.w_ih_t[k], &l.w_ih, gh, h);
+                self.w_ih_t[k].pack(&l.w_ih, h, gh, true);
+                self.w_ih[k].pack(&l.w_ih, gh, h, false);
             }
         }
-        transpose_into(&mut self.fc_w_t, &p.fc_w, v, h);
+        self.fc_w_t.pack(&p.fc_w, h, v, true);
+        self.fc_w.pack(&p.fc_w, v, h, false);
         ensure(&mut self.inp0, v * gh);
         let inp0 = &mut self.inp0[..v * gh];
         let l0 = &p.layers[0];

@@ -4,6 +4,7 @@
 
 use super::super::float::add_into;
 use super::super::gemm::{matmul, MatMut, MatRef};
+use super::super::packed::matmul_packed;
 use super::super::softmax_ce::{softmax_cross_entropy, SM_BLOCK};
 use super::super::workspace::{ensure, Dims};
 use super::cells::{
@@ -149,10 +150,10 @@ fn item_pass_impl<F: GateFloat>(ws: &mut ItemWs<F>, out: &mut ItemOut<F>, ctx: &
     let vp = sd.vocab_padded();
     let top = ws.layers[nl - 1].out(d.cell, rows * h, drop);
     let logits = &mut ws.logits[..rows * vp];
-    matmul(
+    matmul_packed(
         MatMut::new(logits, rows, v, vp),
         MatRef::new(top, rows, h, h),
-        MatRef::new(&ctx.sh.fc_w_t, h, v, v),
+        &ctx.sh.fc_w_t,
         false,
     );
     out.loss_sum = softmax_cross_entropy(
@@ -185,10 +186,10 @@ fn item_pass_impl<F: GateFloat>(ws: &mut ItemWs<F>, out: &mut ItemOut<F>, ctx: &
     for row in logits.chunks_exact(vp) {
         add_into(&mut g.fc_b, &row[..v]);
     }
-    matmul(
+    matmul_packed(
         MatMut::new(&mut ws.dy[..rows * h], rows, h, h),
         MatRef::new(logits, rows, v, vp),
-        MatRef::new(&ctx.p.fc_w, v, h, h),
+        &ctx.sh.fc_w,
         false,
     );
     for k in (0..nl).rev() {
@@ -293,10 +294,10 @@ fn layer_forward<F: GateFloat>(
             }
         }
         Some(xin) => {
-            matmul(
+            matmul_packed(
                 MatMut::new(pre, rows, gh, gh),
                 MatRef::new(xin, rows, h, h),
-                MatRef::new(&ctx.sh.w_ih_t[k], h, gh, gh),
+                &ctx.sh.w_ih_t[k],
                 false,
             );
             let bx = &ctx.sh.bias_x[k];
@@ -305,14 +306,14 @@ fn layer_forward<F: GateFloat>(
             }
         }
     }
-    let w_hh_t = MatRef::new(&ctx.sh.w_hh_t[k], h, gh, gh);
+    let w_hh_t = &ctx.sh.w_hh_t[k];
     match d.cell {
         Cell::Rnn => {
             for t in 0..steps {
                 let (prev, cur) = pre.split_at_mut(t * sl);
                 let cur = &mut cur[..sl];
                 if t > 0 {
-                    matmul(
+                    matmul_packed(
                         MatMut::new(cur, nb, h, h),
                         MatRef::new(&prev[(t - 1) * sl..], nb, h, h),
                         w_hh_t,
@@ -329,7 +330,7 @@ fn layer_forward<F: GateFloat>(
                 let (h_prev, h_cur) = hs.split_at_mut(t * sh);
                 let (c_prev, c_cur) = cs.split_at_mut(t * sh);
                 if t > 0 {
-                    matmul(
+                    matmul_packed(
                         MatMut::new(cur, nb, gh, gh),
                         MatRef::new(&h_prev[(t - 1) * sh..], nb, h, h),
                         w_hh_t,
@@ -361,7 +362,7 @@ fn layer_forward<F: GateFloat>(
                 let cur = &mut pre[t * sl..(t + 1) * sl];
                 let (h_prev, h_cur) = hs.split_at_mut(t * sh);
                 if t > 0 {
-                    matmul(
+                    matmul_packed(
                         MatMut::new(ghs, nb, gh, gh),
                         MatRef::new(&h_prev[(t - 1) * sh..], nb, h, h),
                         w_hh_t,
@@ -437,7 +438,7 @@ fn layer_backward<F: GateFloat>(
     let dg = &mut dg[..rows * gh];
     let gates = &lw.g[..rows * gh];
     let hs = lw.hs(d.cell, n);
-    let w_hh = MatRef::new(&ctx.p.layers[k].w_hh, gh, h, h);
+    let w_hh = &ctx.sh.w_hh[k];
     if d.cell == Cell::Lstm {
         dc[..sh].fill(F::ZERO);
     }
@@ -495,7 +496,7 @@ fn layer_backward<F: GateFloat>(
             } else {
                 &dg[t * sl..(t + 1) * sl]
             };
-            matmul(
+            matmul_packed(
                 MatMut::new(&mut dy_prev[(t - 1) * sh..], nb, h, h),
                 MatRef::new(dgh_t, nb, gh, gh),
                 w_hh,
@@ -532,10 +533,10 @@ fn layer_backward<F: GateFloat>(
                 MatRef::new(xin, rows, h, h),
                 false,
             );
-            matmul(
+            matmul_packed(
                 MatMut::new(dy, rows, h, h),
                 MatRef::new(dg, rows, gh, gh),
-                MatRef::new(&ctx.p.layers[k].w_ih, gh, h, h),
+                &ctx.sh.w_ih[k],
                 false,
             );
         }

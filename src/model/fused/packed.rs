@@ -1,0 +1,357 @@
+//! Products against a weight matrix that a whole call reuses: `dst (+)= lhs · W`.
+//!
+//! The gated kernels multiply by the same `W_hhᵀ` at every step of every work item (forward)
+//! and by `W_hh` again in BPTT, and by `W_ihᵀ`, `W_ih` and the output layer once per item.
+//! `gemm` re-packs its right-hand side on every call; at H = 256 a step's product is only
+//! 256 × 256 × 768, so that packing, and its generic blocking for these shapes, cost a
+//! noticeable share of the pass. Here `W` is packed once per call into column panels of
+//! [`NR`] (each panel `k × NR`, contiguous, zero-padded), and an AVX2+FMA microkernel computes
+//! 6 × 16 tiles of `dst` with its twelve accumulators in registers, reading `lhs` rows in
+//! place (it needs no packing: broadcasts read one element of each row per step).
+//!
+//! Other element types (`f64`, the gradient-check precision) and CPUs without AVX2+FMA fall
+//! back to [`matmul`] with the plain matrix: the same product, `gemm`'s summation order.
+
+use super::float::FusedFloat;
+use super::gemm::{matmul, MatMut, MatRef};
+use super::workspace::ensure;
+
+/// Columns per packed panel: two AVX2 vectors of `f32`.
+const NR: usize = 16;
+
+/// A `k × n` right-hand side kept both plain (row-major, for the fallback) and, where the
+/// microkernel runs, packed into panels.
+#[derive(Default)]
+pub(super) struct PackedRhs<F> {
+    k: usize,
+    n: usize,
+    /// `[k, n]` row-major.
+    plain: Vec<F>,
+    /// `ceil(n / NR)` panels of `[k, NR]`: element `(p, j·NR + q)` at `(j·k + p)·NR + q`;
+    /// columns past `n` are zero. Empty when the fallback is used.
+    panels: Vec<f32>,
+}
+
+/// Whether this CPU runs the microkernel.
+#[inline(always)]
+fn simd_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+impl<F: FusedFloat> PackedRhs<F> {
+    /// Packs `src`, read as a `k × n` matrix: row-major `[k, n]`, or with `transposed` the
+    /// transpose of a row-major `[n, k]` (how the weights are stored). Buffers are reused.
+    pub(super) fn pack(&mut self, src: &[F], k: usize, n: usize, transposed: bool) {
+        assert_eq!(src.len(), k * n, "a {k}×{n} matrix");
+        self.k = k;
+        self.n = n;
+        ensure(&mut self.plain, k * n);
+        self.plain.truncate(k * n);
+        if transposed {
+            for (c, col) in src.chunks_exact(k.max(1)).enumerate().take(n) {
+                for (p, &v) in col.iter().enumerate() {
+                    self.plain[p * n + c] = v;
+                }
+            }
+        } else {
+            self.plain.copy_from_slice(src);
+        }
+        self.panels.clear();
+        let Some(plain) = F::as_f32(&self.plain) else {
+            return;
+        };
+        if !simd_available() {
+            return;
+        }
+        let np = n.div_ceil(NR);
+        self.panels.resize(np * k * NR, 0.0);
+        for (j, panel) in self.panels.chunks_exact_mut(k * NR).enumerate() {
+            let c0 = j * NR;
+            let w = NR.min(n - c0);
+            for (p, row) in panel.chunks_exact_mut(NR).enumerate() {
+                row[..w].copy_from_slice(&plain[p * n + c0..p * n + c0 + w]);
+            }
+        }
+    }
+
+    /// The plain matrix, `[k, n]`.
+    pub(super) fn plain(&self) -> MatRef<'_, F> {
+        MatRef::new(&self.plain, self.k, self.n, self.n)
+    }
+}
+
+/// `dst = lhs · rhs`, or `dst += lhs · rhs` when `accumulate`.
+#[inline(always)]
+pub(super) fn matmul_packed<F: FusedFloat>(
+    dst: MatMut<'_, F>,
+    lhs: MatRef<'_, F>,
+    rhs: &PackedRhs<F>,
+    accumulate: bool,
+) {
+    let (a, m, k, lda, a_col_stride) = lhs.parts();
+    #[cfg(target_arch = "x86_64")]
+    if a_col_stride == 1 && k > 0 && !rhs.panels.is_empty() {
+        if let (Some(a), Some(_)) = (F::as_f32(a), F::as_f32(&rhs.plain)) {
+            assert_eq!(k, rhs.k, "inner dimensions differ");
+            let (c, cm, cn, ldc) = dst.parts();
+            assert_eq!((cm, cn), (m, rhs.n), "destination shape");
+            let c = F::as_f32_mut(c).expect("the same element type as lhs");
+            if m == 0 || cn == 0 {
+                return;
+            }
+            // SAFETY: `panels` is non-empty only when AVX2 and FMA were detected (in `pack`).
+            // `lhs.parts()` and `dst.parts()` guarantee that every element of an `m × k`
+            // matrix at row stride `lda` (column stride 1) lies in `a` and of an `m × n` one
+            // at row stride `ldc` in `c`; `panels` holds `ceil(n / NR)` panels of `k × NR`.
+            // `c` is a unique borrow, so it overlaps neither input.
+            unsafe {
+                avx2::product(
+                    m,
+                    cn,
+                    k,
+                    a.as_ptr(),
+                    lda,
+                    rhs.panels.as_ptr(),
+                    c.as_mut_ptr(),
+                    ldc,
+                    accumulate,
+                );
+            }
+            return;
+        }
+    }
+    let _ = (a, lda, a_col_stride);
+    matmul(dst, lhs, rhs.plain(), accumulate)
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use super::NR;
+    use std::arch::x86_64::*;
+
+    /// Rows per tile: 6 × 2 accumulator vectors, two vectors of the panel and a broadcast
+    /// fill 15 of the 16 registers.
+    const MR: usize = 6;
+    /// Rows of `lhs` per block: 192 rows × 256 columns of `f32` (192 KiB) stay in L2 while
+    /// every panel passes over them.
+    const MC: usize = 192;
+    /// Inner dimension per block: a panel block of 256 × 16 `f32` (16 KiB) stays in L1.
+    const KC: usize = 256;
+
+    /// `c (+)= a · b` for an `m × k` `a` (row stride `lda`), packed panels `b` of a `k × n`
+    /// matrix and an `m × n` `c` (row stride `ldc`). Blocks of [`KC`] after the first
+    /// accumulate onto the first, so the sum over `k` runs in order, block by block.
+    ///
+    /// # Safety
+    /// The CPU supports AVX2 and FMA; `a`, `b` and `c` address at least the elements those
+    /// shapes name (see `matmul_packed`), and `c` overlaps neither input.
+    #[target_feature(enable = "avx2,fma")]
+    #[allow(clippy::too_many_arguments)]
+    pub(super) unsafe fn product(
+        m: usize,
+        n: usize,
+        k: usize,
+        a: *const f32,
+        lda: usize,
+        b: *const f32,
+        c: *mut f32,
+        ldc: usize,
+        accumulate: bool,
+    ) {
+        let panels = n.div_ceil(NR);
+        let mut p0 = 0;
+        while p0 < k {
+            let kb = KC.min(k - p0);
+            let acc = accumulate || p0 > 0;
+            let mut i0 = 0;
+            while i0 < m {
+                let mb = MC.min(m - i0);
+                for j in 0..panels {
+                    let cols = NR.min(n - j * NR);
+                    let bj = b.add((j * k + p0) * NR);
+                    let mut i = i0;
+                    while i < i0 + mb {
+                        let rows = MR.min(i0 + mb - i);
+                        let ai = a.add(i * lda + p0);
+                        let ci = c.add(i * ldc + j * NR);
+                        match rows {
+                            6 => tile::<6>(kb, ai, lda, bj, ci, ldc, acc, cols),
+                            5 => tile::<5>(kb, ai, lda, bj, ci, ldc, acc, cols),
+                            4 => tile::<4>(kb, ai, lda, bj, ci, ldc, acc, cols),
+                            3 => tile::<3>(kb, ai, lda, bj, ci, ldc, acc, cols),
+                            2 => tile::<2>(kb, ai, lda, bj, ci, ldc, acc, cols),
+                            _ => tile::<1>(kb, ai, lda, bj, ci, ldc, acc, cols),
+                        }
+                        i += rows;
+                    }
+                }
+                i0 += mb;
+            }
+            p0 += kb;
+        }
+    }
+
+    /// One `R × NR` tile of `c` over `kb` steps of the inner dimension; only the first `cols`
+    /// columns are stored (the rest of the panel is padding).
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn tile<const R: usize>(
+        kb: usize,
+        a: *const f32,
+        lda: usize,
+        b: *const f32,
+        c: *mut f32,
+        ldc: usize,
+        accumulate: bool,
+        cols: usize,
+    ) {
+        let mut x = [[_mm256_setzero_ps(); 2]; R];
+        for p in 0..kb {
+            let b0 = _mm256_loadu_ps(b.add(p * NR));
+            let b1 = _mm256_loadu_ps(b.add(p * NR + 8));
+            for (i, xi) in x.iter_mut().enumerate() {
+                let ai = _mm256_broadcast_ss(&*a.add(i * lda + p));
+                xi[0] = _mm256_fmadd_ps(ai, b0, xi[0]);
+                xi[1] = _mm256_fmadd_ps(ai, b1, xi[1]);
+            }
+        }
+        for (i, xi) in x.iter().enumerate() {
+            let ci = c.add(i * ldc);
+            if cols == NR {
+                let (mut lo, mut hi) = (xi[0], xi[1]);
+                if accumulate {
+                    lo = _mm256_add_ps(_mm256_loadu_ps(ci), lo);
+                    hi = _mm256_add_ps(_mm256_loadu_ps(ci.add(8)), hi);
+                }
+                _mm256_storeu_ps(ci, lo);
+                _mm256_storeu_ps(ci.add(8), hi);
+            } else {
+                let mut row = [0f32; NR];
+                _mm256_storeu_ps(row.as_mut_ptr(), xi[0]);
+                _mm256_storeu_ps(row.as_mut_ptr().add(8), xi[1]);
+                for (q, &v) in row.iter().enumerate().take(cols) {
+                    let o = ci.add(q);
+                    *o = if accumulate { *o + v } else { v };
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `dst (+)= lhs · rhs` by the definition, in f64.
+    fn naive(dst: &mut [f64], ldc: usize, lhs: &[f64], lda: usize, rhs: &[f64], m: usize, k: usize, n: usize, acc: bool) {
+        for i in 0..m {
+            for j in 0..n {
+                let s: f64 = (0..k).map(|p| lhs[i * lda + p] * rhs[p * n + j]).sum();
+                dst[i * ldc + j] = if acc { dst[i * ldc + j] + s } else { s };
+            }
+        }
+    }
+
+    fn values(len: usize, seed: u64) -> Vec<f64> {
+        (0..len as u64)
+            .map(|i| (((i * 2654435761 + seed * 97) % 1009) as f64 / 1009.0) - 0.5)
+            .collect()
+    }
+
+    /// Every edge: rows not a multiple of 6 or of the row block, columns not a multiple of
+    /// the panel, an inner dimension longer than a block, strided `lhs` and `dst` (whose
+    /// padding must stay untouched), with and without accumulation, and a transposed source.
+    #[test]
+    fn packed_products_match_the_definition_at_every_edge() {
+        for &(m, k, n) in &[
+            (1, 1, 1),
+            (7, 5, 21),
+            (6, 16, 16),
+            (200, 300, 35),
+            (13, 256, 768),
+            (64, 768, 256),
+            (5, 28, 256),
+            (300, 256, 28),
+        ] {
+            for transposed in [false, true] {
+                for acc in [false, true] {
+                    let (lda, ldc) = (k + 3, n + 5);
+                    let lhs = values(m * lda, 1);
+                    let src = values(k * n, 2);
+                    // The matrix the product uses, row-major [k, n].
+                    let rhs: Vec<f64> = if transposed {
+                        (0..k * n).map(|i| src[(i % n) * k + i / n]).collect()
+                    } else {
+                        src.clone()
+                    };
+                    let start = values(m * ldc, 3);
+                    let mut want = start.clone();
+                    naive(&mut want, ldc, &lhs, lda, &rhs, m, k, n, acc);
+
+                    let mut p32 = PackedRhs::<f32>::default();
+                    let src32: Vec<f32> = src.iter().map(|&v| v as f32).collect();
+                    p32.pack(&src32, k, n, transposed);
+                    let lhs32: Vec<f32> = lhs.iter().map(|&v| v as f32).collect();
+                    let mut got = start.iter().map(|&v| v as f32).collect::<Vec<f32>>();
+                    matmul_packed(
+                        MatMut::new(&mut got, m, n, ldc),
+                        MatRef::new(&lhs32, m, k, lda),
+                        &p32,
+                        acc,
+                    );
+                    for (i, (&g, &w)) in got.iter().zip(&want).enumerate() {
+                        let tol = 1e-5 * (k as f64).sqrt() * (1.0 + w.abs());
+                        assert!(
+                            (g as f64 - w).abs() <= tol,
+                            "m={m} k={k} n={n} transposed={transposed} acc={acc} at {i}: {g} vs {w}"
+                        );
+                    }
+
+                    let mut p64 = PackedRhs::<f64>::default();
+                    p64.pack(&src, k, n, transposed);
+                    let mut got = start.clone();
+                    matmul_packed(
+                        MatMut::new(&mut got, m, n, ldc),
+                        MatRef::new(&lhs, m, k, lda),
+                        &p64,
+                        acc,
+                    );
+                    for (&g, &w) in got.iter().zip(&want) {
+                        assert!((g - w).abs() <= 1e-12 * (1.0 + w.abs()), "f64 fallback");
+                    }
+                }
+            }
+        }
+    }
+
+    /// With `accumulate == false` the destination is never read: NaN there does not leak.
+    #[test]
+    fn an_overwrite_ignores_what_the_destination_held() {
+        let (m, k, n) = (9, 300, 20);
+        let lhs = vec![1.0f32; m * k];
+        let mut rhs = PackedRhs::<f32>::default();
+        rhs.pack(&vec![0.5f32; k * n], k, n, false);
+        let mut dst = vec![f32::NAN; m * n];
+        matmul_packed(MatMut::new(&mut dst, m, n, n), MatRef::new(&lhs, m, k, k), &rhs, false);
+        assert!(dst.iter().all(|&v| v == 150.0), "{dst:?}");
+    }
+
+    /// On a CPU with AVX2+FMA the `f32` product takes the packed path (not the fallback).
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn f32_is_packed_where_the_cpu_allows() {
+        let mut rhs = PackedRhs::<f32>::default();
+        rhs.pack(&[1.0; 6], 2, 3, false);
+        assert_eq!(rhs.panels.is_empty(), !simd_available());
+        let mut r64 = PackedRhs::<f64>::default();
+        r64.pack(&[1.0; 6], 2, 3, false);
+        assert!(r64.panels.is_empty());
+    }
+}

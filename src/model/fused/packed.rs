@@ -139,15 +139,16 @@ mod avx2 {
     /// Rows per tile: 6 × 2 accumulator vectors, two vectors of the panel and a broadcast
     /// fill 15 of the 16 registers.
     const MR: usize = 6;
-    /// Rows of `lhs` per block: 192 rows × 256 columns of `f32` (192 KiB) stay in L2 while
-    /// every panel passes over them.
-    const MC: usize = 192;
+    /// Rows of `lhs` and `dst` per block: a 128 × 256 block of `lhs` (128 KiB) stays in L2
+    /// while every panel passes over it, and so does the block of `dst` (128 × n) while the
+    /// inner dimension is summed block after block.
+    const MC: usize = 128;
     /// Inner dimension per block: a panel block of 256 × 16 `f32` (16 KiB) stays in L1.
     const KC: usize = 256;
 
     /// `c (+)= a · b` for an `m × k` `a` (row stride `lda`), packed panels `b` of a `k × n`
-    /// matrix and an `m × n` `c` (row stride `ldc`). Blocks of [`KC`] after the first
-    /// accumulate onto the first, so the sum over `k` runs in order, block by block.
+    /// matrix and an `m × n` `c` (row stride `ldc`). For each block of [`MC`] rows, blocks of
+    /// [`KC`] after the first accumulate onto the first, so the sum over `k` runs in order.
     ///
     /// # Safety
     /// The CPU supports AVX2 and FMA; `a`, `b` and `c` address at least the elements those
@@ -166,13 +167,13 @@ mod avx2 {
         accumulate: bool,
     ) {
         let panels = n.div_ceil(NR);
-        let mut p0 = 0;
-        while p0 < k {
-            let kb = KC.min(k - p0);
-            let acc = accumulate || p0 > 0;
-            let mut i0 = 0;
-            while i0 < m {
-                let mb = MC.min(m - i0);
+        let mut i0 = 0;
+        while i0 < m {
+            let mb = MC.min(m - i0);
+            let mut p0 = 0;
+            while p0 < k {
+                let kb = KC.min(k - p0);
+                let acc = accumulate || p0 > 0;
                 for j in 0..panels {
                     let cols = NR.min(n - j * NR);
                     let bj = b.add((j * k + p0) * NR);
@@ -192,9 +193,9 @@ mod avx2 {
                         i += rows;
                     }
                 }
-                i0 += mb;
+                p0 += kb;
             }
-            p0 += kb;
+            i0 += mb;
         }
     }
 

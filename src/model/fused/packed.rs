@@ -12,7 +12,7 @@
 //! Other element types (`f64`, the gradient-check precision) and CPUs without AVX2+FMA fall
 //! back to [`matmul`] with the plain matrix: the same product, `gemm`'s summation order.
 
-use super::float::FusedFloat;
+use super::float::{add_into, FusedFloat};
 use super::gemm::{matmul, MatMut, MatRef};
 use super::workspace::ensure;
 
@@ -87,6 +87,17 @@ impl<F: FusedFloat> PackedRhs<F> {
     }
 }
 
+/// What a product adds its sum to.
+#[derive(Clone, Copy)]
+pub(super) enum Start<'a, F> {
+    /// Nothing: `dst = lhs · rhs` (`dst` is not read).
+    Zero,
+    /// `dst` itself: `dst += lhs · rhs`.
+    Dst,
+    /// A row vector of length `n`, for every row: `dst = bias + lhs · rhs`.
+    Bias(&'a [F]),
+}
+
 /// `dst = lhs · rhs`, or `dst += lhs · rhs` when `accumulate`.
 #[inline(always)]
 pub(super) fn matmul_packed<F: FusedFloat>(
@@ -95,10 +106,25 @@ pub(super) fn matmul_packed<F: FusedFloat>(
     rhs: &PackedRhs<F>,
     accumulate: bool,
 ) {
+    let start = if accumulate { Start::Dst } else { Start::Zero };
+    matmul_packed_from(dst, lhs, rhs, start)
+}
+
+/// `dst = start + lhs · rhs` (see [`Start`]).
+#[inline(always)]
+pub(super) fn matmul_packed_from<F: FusedFloat>(
+    dst: MatMut<'_, F>,
+    lhs: MatRef<'_, F>,
+    rhs: &PackedRhs<F>,
+    start: Start<'_, F>,
+) {
     let (a, m, k, lda, a_col_stride) = lhs.parts();
+    if let Start::Bias(bias) = start {
+        assert_eq!(bias.len(), rhs.n, "a bias per column");
+    }
     #[cfg(target_arch = "x86_64")]
     if a_col_stride == 1 && k > 0 && !rhs.panels.is_empty() {
-        if let (Some(a), Some(_)) = (F::as_f32(a), F::as_f32(&rhs.plain)) {
+        if let Some(a) = F::as_f32(a) {
             assert_eq!(k, rhs.k, "inner dimensions differ");
             let (c, cm, cn, ldc) = dst.parts();
             assert_eq!((cm, cn), (m, rhs.n), "destination shape");
@@ -106,11 +132,19 @@ pub(super) fn matmul_packed<F: FusedFloat>(
             if m == 0 || cn == 0 {
                 return;
             }
+            let init = match start {
+                Start::Zero => avx2::Init::Zero,
+                Start::Dst => avx2::Init::Dst,
+                Start::Bias(b) => {
+                    avx2::Init::Bias(F::as_f32(b).expect("the same element type as lhs").as_ptr())
+                }
+            };
             // SAFETY: `panels` is non-empty only when AVX2 and FMA were detected (in `pack`).
             // `lhs.parts()` and `dst.parts()` guarantee that every element of an `m × k`
             // matrix at row stride `lda` (column stride 1) lies in `a` and of an `m × n` one
-            // at row stride `ldc` in `c`; `panels` holds `ceil(n / NR)` panels of `k × NR`.
-            // `c` is a unique borrow, so it overlaps neither input.
+            // at row stride `ldc` in `c`; `panels` holds `ceil(n / NR)` panels of `k × NR`;
+            // a bias holds `n` elements (asserted above). `c` is a unique borrow, so it
+            // overlaps no input.
             unsafe {
                 avx2::product(
                     m,
@@ -121,14 +155,24 @@ pub(super) fn matmul_packed<F: FusedFloat>(
                     rhs.panels.as_ptr(),
                     c.as_mut_ptr(),
                     ldc,
-                    accumulate,
+                    init,
                 );
             }
             return;
         }
     }
     let _ = (a, lda, a_col_stride);
-    matmul(dst, lhs, rhs.plain(), accumulate)
+    match start {
+        Start::Zero => matmul(dst, lhs, rhs.plain(), false),
+        Start::Dst => matmul(dst, lhs, rhs.plain(), true),
+        Start::Bias(bias) => {
+            let (c, cm, cn, ldc) = dst.parts();
+            matmul(MatMut::new(c, cm, cn, ldc), lhs, rhs.plain(), false);
+            for row in c.chunks_mut(ldc.max(1)).take(cm) {
+                add_into(&mut row[..cn], bias);
+            }
+        }
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -153,6 +197,15 @@ mod avx2 {
     /// # Safety
     /// The CPU supports AVX2 and FMA; `a`, `b` and `c` address at least the elements those
     /// shapes name (see `matmul_packed`), and `c` overlaps neither input.
+    /// What the first block of the inner dimension adds its sum to; later blocks add to `c`.
+    #[derive(Clone, Copy)]
+    pub(super) enum Init {
+        Zero,
+        Dst,
+        /// `n` elements, the same for every row.
+        Bias(*const f32),
+    }
+
     #[target_feature(enable = "avx2,fma")]
     #[allow(clippy::too_many_arguments)]
     pub(super) unsafe fn product(
@@ -164,7 +217,7 @@ mod avx2 {
         b: *const f32,
         c: *mut f32,
         ldc: usize,
-        accumulate: bool,
+        init: Init,
     ) {
         let panels = n.div_ceil(NR);
         let mut i0 = 0;
@@ -173,7 +226,7 @@ mod avx2 {
             let mut p0 = 0;
             while p0 < k {
                 let kb = KC.min(k - p0);
-                let acc = accumulate || p0 > 0;
+                let init = if p0 > 0 { Init::Dst } else { init };
                 for j in 0..panels {
                     let cols = NR.min(n - j * NR);
                     let bj = b.add((j * k + p0) * NR);
@@ -182,13 +235,19 @@ mod avx2 {
                         let rows = MR.min(i0 + mb - i);
                         let ai = a.add(i * lda + p0);
                         let ci = c.add(i * ldc + j * NR);
+                        // The rows the tile adds to: none, its own, or the bias for all.
+                        let (add, add_ld) = match init {
+                            Init::Zero => (std::ptr::null(), 0),
+                            Init::Dst => (ci as *const f32, ldc),
+                            Init::Bias(bias) => (bias.add(j * NR), 0),
+                        };
                         match rows {
-                            6 => tile::<6>(kb, ai, lda, bj, ci, ldc, acc, cols),
-                            5 => tile::<5>(kb, ai, lda, bj, ci, ldc, acc, cols),
-                            4 => tile::<4>(kb, ai, lda, bj, ci, ldc, acc, cols),
-                            3 => tile::<3>(kb, ai, lda, bj, ci, ldc, acc, cols),
-                            2 => tile::<2>(kb, ai, lda, bj, ci, ldc, acc, cols),
-                            _ => tile::<1>(kb, ai, lda, bj, ci, ldc, acc, cols),
+                            6 => tile::<6>(kb, ai, lda, bj, ci, ldc, add, add_ld, cols),
+                            5 => tile::<5>(kb, ai, lda, bj, ci, ldc, add, add_ld, cols),
+                            4 => tile::<4>(kb, ai, lda, bj, ci, ldc, add, add_ld, cols),
+                            3 => tile::<3>(kb, ai, lda, bj, ci, ldc, add, add_ld, cols),
+                            2 => tile::<2>(kb, ai, lda, bj, ci, ldc, add, add_ld, cols),
+                            _ => tile::<1>(kb, ai, lda, bj, ci, ldc, add, add_ld, cols),
                         }
                         i += rows;
                     }
@@ -199,8 +258,9 @@ mod avx2 {
         }
     }
 
-    /// One `R × NR` tile of `c` over `kb` steps of the inner dimension; only the first `cols`
-    /// columns are stored (the rest of the panel is padding).
+    /// One `R × NR` tile of `c` over `kb` steps of the inner dimension, plus (unless `add` is
+    /// null) the rows at `add` (row stride `add_ld`: 0 repeats one row); only the first
+    /// `cols` columns are read and stored (the rest of the panel is padding).
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     unsafe fn tile<const R: usize>(
@@ -210,7 +270,8 @@ mod avx2 {
         b: *const f32,
         c: *mut f32,
         ldc: usize,
-        accumulate: bool,
+        add: *const f32,
+        add_ld: usize,
         cols: usize,
     ) {
         let mut x = [[_mm256_setzero_ps(); 2]; R];
@@ -227,9 +288,10 @@ mod avx2 {
             let ci = c.add(i * ldc);
             if cols == NR {
                 let (mut lo, mut hi) = (xi[0], xi[1]);
-                if accumulate {
-                    lo = _mm256_add_ps(_mm256_loadu_ps(ci), lo);
-                    hi = _mm256_add_ps(_mm256_loadu_ps(ci.add(8)), hi);
+                if !add.is_null() {
+                    let ai = add.add(i * add_ld);
+                    lo = _mm256_add_ps(_mm256_loadu_ps(ai), lo);
+                    hi = _mm256_add_ps(_mm256_loadu_ps(ai.add(8)), hi);
                 }
                 _mm256_storeu_ps(ci, lo);
                 _mm256_storeu_ps(ci.add(8), hi);
@@ -238,8 +300,11 @@ mod avx2 {
                 _mm256_storeu_ps(row.as_mut_ptr(), xi[0]);
                 _mm256_storeu_ps(row.as_mut_ptr().add(8), xi[1]);
                 for (q, &v) in row.iter().enumerate().take(cols) {
-                    let o = ci.add(q);
-                    *o = if accumulate { *o + v } else { v };
+                    *ci.add(q) = if add.is_null() {
+                        v
+                    } else {
+                        *add.add(i * add_ld + q) + v
+                    };
                 }
             }
         }
@@ -250,12 +315,24 @@ mod avx2 {
 mod tests {
     use super::*;
 
-    /// `dst (+)= lhs · rhs` by the definition, in f64.
-    fn naive(dst: &mut [f64], ldc: usize, lhs: &[f64], lda: usize, rhs: &[f64], m: usize, k: usize, n: usize, acc: bool) {
+    /// `dst = start + lhs · rhs` by the definition, in f64: `start` is 0 (mode 0), `dst`
+    /// (mode 1) or `bias` on every row (mode 2).
+    #[allow(clippy::too_many_arguments)]
+    fn naive(
+        dst: &mut [f64],
+        ldc: usize,
+        lhs: &[f64],
+        lda: usize,
+        rhs: &[f64],
+        bias: &[f64],
+        (m, k, n): (usize, usize, usize),
+        mode: usize,
+    ) {
         for i in 0..m {
             for j in 0..n {
                 let s: f64 = (0..k).map(|p| lhs[i * lda + p] * rhs[p * n + j]).sum();
-                dst[i * ldc + j] = if acc { dst[i * ldc + j] + s } else { s };
+                let start = [0.0, dst[i * ldc + j], bias[j]][mode];
+                dst[i * ldc + j] = start + s;
             }
         }
     }
@@ -266,9 +343,13 @@ mod tests {
             .collect()
     }
 
+    fn start<F: Copy>(mode: usize, bias: &[F]) -> Start<'_, F> {
+        [Start::Zero, Start::Dst, Start::Bias(bias)][mode]
+    }
+
     /// Every edge: rows not a multiple of 6 or of the row block, columns not a multiple of
     /// the panel, an inner dimension longer than a block, strided `lhs` and `dst` (whose
-    /// padding must stay untouched), with and without accumulation, and a transposed source.
+    /// padding must stay untouched), each start (zero, `dst`, a bias), and a transposed source.
     #[test]
     fn packed_products_match_the_definition_at_every_edge() {
         for &(m, k, n) in &[
@@ -282,47 +363,50 @@ mod tests {
             (300, 256, 28),
         ] {
             for transposed in [false, true] {
-                for acc in [false, true] {
+                for mode in 0..3 {
                     let (lda, ldc) = (k + 3, n + 5);
                     let lhs = values(m * lda, 1);
                     let src = values(k * n, 2);
+                    let bias = values(n, 4);
                     // The matrix the product uses, row-major [k, n].
                     let rhs: Vec<f64> = if transposed {
                         (0..k * n).map(|i| src[(i % n) * k + i / n]).collect()
                     } else {
                         src.clone()
                     };
-                    let start = values(m * ldc, 3);
-                    let mut want = start.clone();
-                    naive(&mut want, ldc, &lhs, lda, &rhs, m, k, n, acc);
+                    let begin = values(m * ldc, 3);
+                    let mut want = begin.clone();
+                    naive(&mut want, ldc, &lhs, lda, &rhs, &bias, (m, k, n), mode);
 
                     let mut p32 = PackedRhs::<f32>::default();
                     let src32: Vec<f32> = src.iter().map(|&v| v as f32).collect();
                     p32.pack(&src32, k, n, transposed);
                     let lhs32: Vec<f32> = lhs.iter().map(|&v| v as f32).collect();
-                    let mut got = start.iter().map(|&v| v as f32).collect::<Vec<f32>>();
-                    matmul_packed(
+                    let bias32: Vec<f32> = bias.iter().map(|&v| v as f32).collect();
+                    let mut got = begin.iter().map(|&v| v as f32).collect::<Vec<f32>>();
+                    matmul_packed_from(
                         MatMut::new(&mut got, m, n, ldc),
                         MatRef::new(&lhs32, m, k, lda),
                         &p32,
-                        acc,
+                        start(mode, &bias32),
                     );
                     for (i, (&g, &w)) in got.iter().zip(&want).enumerate() {
                         let tol = 1e-5 * (k as f64).sqrt() * (1.0 + w.abs());
                         assert!(
                             (g as f64 - w).abs() <= tol,
-                            "m={m} k={k} n={n} transposed={transposed} acc={acc} at {i}: {g} vs {w}"
+                            "m={m} k={k} n={n} transposed={transposed} mode={mode} at {i}: \
+                             {g} vs {w}"
                         );
                     }
 
                     let mut p64 = PackedRhs::<f64>::default();
                     p64.pack(&src, k, n, transposed);
-                    let mut got = start.clone();
-                    matmul_packed(
+                    let mut got = begin.clone();
+                    matmul_packed_from(
                         MatMut::new(&mut got, m, n, ldc),
                         MatRef::new(&lhs, m, k, lda),
                         &p64,
-                        acc,
+                        start(mode, &bias),
                     );
                     for (&g, &w) in got.iter().zip(&want) {
                         assert!((g - w).abs() <= 1e-12 * (1.0 + w.abs()), "f64 fallback");
@@ -340,7 +424,12 @@ mod tests {
         let mut rhs = PackedRhs::<f32>::default();
         rhs.pack(&vec![0.5f32; k * n], k, n, false);
         let mut dst = vec![f32::NAN; m * n];
-        matmul_packed(MatMut::new(&mut dst, m, n, n), MatRef::new(&lhs, m, k, k), &rhs, false);
+        matmul_packed(
+            MatMut::new(&mut dst, m, n, n),
+            MatRef::new(&lhs, m, k, k),
+            &rhs,
+            false,
+        );
         assert!(dst.iter().all(|&v| v == 150.0), "{dst:?}");
     }
 

@@ -4,7 +4,7 @@
 
 use super::super::float::add_into;
 use super::super::gemm::{matmul, MatMut, MatRef};
-use super::super::packed::matmul_packed;
+use super::super::packed::{matmul_packed, matmul_packed_from, Start};
 use super::super::softmax_ce::{softmax_cross_entropy, SM_BLOCK};
 use super::super::workspace::{ensure, Dims};
 use super::cells::{
@@ -267,8 +267,31 @@ fn fit<F: GateFloat>(ws: &mut ItemWs<F>, d: &GatedDims, drop: bool, grads: bool)
     }
 }
 
-/// Forward through layer `k`: input projection for all steps, then the recurrence, then the
-/// dropout mask (when on).
+/// The input pre-activations of step `t` of layer `k` into `cur` ([nb, G·H]): layer 0 looks
+/// its rows up in the input table, a layer above multiplies the output of the one below by
+/// `W_ihᵀ` and adds the folded biases.
+#[inline(always)]
+fn step_input<F: GateFloat>(cur: &mut [F], below: Option<&[F]>, ctx: &Ctx<F>, k: usize, t: usize) {
+    let d = ctx.d;
+    let (h, gh, nb, steps) = (d.hidden, d.gate_width(), d.batch, d.steps);
+    match below {
+        None => {
+            for (b, row) in cur.chunks_exact_mut(gh).enumerate() {
+                let id = ctx.x[b * steps + t] as usize;
+                row.copy_from_slice(&ctx.sh.inp0[id * gh..(id + 1) * gh]);
+            }
+        }
+        Some(xin) => matmul_packed_from(
+            MatMut::new(cur, nb, gh, gh),
+            MatRef::new(&xin[t * nb * h..], nb, h, h),
+            &ctx.sh.w_ih_t[k],
+            Start::Bias(&ctx.sh.bias_x[k]),
+        ),
+    }
+}
+
+/// Forward through layer `k`, step by step (input projection, recurrent product, cell), then
+/// the dropout mask (when on).
 #[inline(always)]
 fn layer_forward<F: GateFloat>(
     lw: &mut LayerWs<F>,
@@ -285,33 +308,16 @@ fn layer_forward<F: GateFloat>(
     let sl = nb * gh; // one step of gates
     let sh = nb * h; // one step of states
     let pre = &mut lw.g[..rows * gh];
-    match below {
-        None => {
-            for (r, row) in pre.chunks_exact_mut(gh).enumerate() {
-                let (t, b) = (r / nb, r % nb);
-                let id = ctx.x[b * steps + t] as usize;
-                row.copy_from_slice(&ctx.sh.inp0[id * gh..(id + 1) * gh]);
-            }
-        }
-        Some(xin) => {
-            matmul_packed(
-                MatMut::new(pre, rows, gh, gh),
-                MatRef::new(xin, rows, h, h),
-                &ctx.sh.w_ih_t[k],
-                false,
-            );
-            let bx = &ctx.sh.bias_x[k];
-            for row in pre.chunks_exact_mut(gh) {
-                add_into(row, bx);
-            }
-        }
-    }
+    // Each step's input projection is made just before the step needs it, so the cell reads
+    // it from cache rather than from a whole-sequence buffer.
+    let input = |cur: &mut [F], t: usize| step_input(cur, below, ctx, k, t);
     let w_hh_t = &ctx.sh.w_hh_t[k];
     match d.cell {
         Cell::Rnn => {
             for t in 0..steps {
                 let (prev, cur) = pre.split_at_mut(t * sl);
                 let cur = &mut cur[..sl];
+                input(cur, t);
                 if t > 0 {
                     matmul_packed(
                         MatMut::new(cur, nb, h, h),
@@ -327,6 +333,7 @@ fn layer_forward<F: GateFloat>(
             let (hs, cs, tcs) = (&mut lw.h[..n], &mut lw.c[..n], &mut lw.tc[..n]);
             for t in 0..steps {
                 let cur = &mut pre[t * sl..(t + 1) * sl];
+                input(cur, t);
                 let (h_prev, h_cur) = hs.split_at_mut(t * sh);
                 let (c_prev, c_cur) = cs.split_at_mut(t * sh);
                 if t > 0 {
@@ -360,6 +367,7 @@ fn layer_forward<F: GateFloat>(
             let ghs = &mut ghs[..sl];
             for t in 0..steps {
                 let cur = &mut pre[t * sl..(t + 1) * sl];
+                input(cur, t);
                 let (h_prev, h_cur) = hs.split_at_mut(t * sh);
                 if t > 0 {
                     matmul_packed(

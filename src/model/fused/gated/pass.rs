@@ -71,7 +71,7 @@ impl<F: GateFloat> LayerWs<F> {
 #[derive(Default)]
 pub(super) struct ItemWs<F> {
     layers: Vec<LayerWs<F>>,
-    /// [nb, G·H]: one step's recurrent product (GRU).
+    /// [min(nb, STEP_ROWS), G·H]: one block of a step's recurrent product (GRU).
     ghs: Vec<F>,
     /// [T·nb, Vp]: logits, then dL/dlogits.
     logits: Vec<F>,
@@ -243,7 +243,7 @@ fn fit<F: GateFloat>(ws: &mut ItemWs<F>, d: &GatedDims, drop: bool, grads: bool)
         }
     }
     if d.cell == Cell::Gru {
-        ensure(&mut ws.ghs, d.batch * gh);
+        ensure(&mut ws.ghs, d.batch.min(STEP_ROWS) * gh);
     }
     ensure(&mut ws.zeros, h);
     ensure(&mut ws.sink, h);
@@ -267,31 +267,43 @@ fn fit<F: GateFloat>(ws: &mut ItemWs<F>, d: &GatedDims, drop: bool, grads: bool)
     }
 }
 
-/// The input pre-activations of step `t` of layer `k` into `cur` ([nb, G·H]): layer 0 looks
-/// its rows up in the input table, a layer above multiplies the output of the one below by
-/// `W_ihᵀ` and adds the folded biases.
+/// Batch rows a step is worked in: the input projection, the recurrent product and the cell
+/// of one block run back to back, so the block's gates (64 × 3H at H = 256: 192 KiB) are
+/// still in L2 when the cell reads them. (Results do not depend on it: a product's rows are
+/// independent.)
+const STEP_ROWS: usize = 64;
+
+/// The input pre-activations of rows `b0..b0 + m` of step `t` of layer `k` into `cur`
+/// ([m, G·H]): layer 0 looks its rows up in the input table, a layer above multiplies the
+/// output of the one below by `W_ihᵀ` and adds the folded biases.
 #[inline(always)]
-fn step_input<F: GateFloat>(cur: &mut [F], below: Option<&[F]>, ctx: &Ctx<F>, k: usize, t: usize) {
+fn step_input<F: GateFloat>(
+    cur: &mut [F],
+    below: Option<&[F]>,
+    ctx: &Ctx<F>,
+    k: usize,
+    (t, b0, m): (usize, usize, usize),
+) {
     let d = ctx.d;
     let (h, gh, nb, steps) = (d.hidden, d.gate_width(), d.batch, d.steps);
     match below {
         None => {
-            for (b, row) in cur.chunks_exact_mut(gh).enumerate() {
+            for (b, row) in (b0..b0 + m).zip(cur.chunks_exact_mut(gh)) {
                 let id = ctx.x[b * steps + t] as usize;
                 row.copy_from_slice(&ctx.sh.inp0[id * gh..(id + 1) * gh]);
             }
         }
         Some(xin) => matmul_packed_from(
-            MatMut::new(cur, nb, gh, gh),
-            MatRef::new(&xin[t * nb * h..], nb, h, h),
+            MatMut::new(cur, m, gh, gh),
+            MatRef::new(&xin[(t * nb + b0) * h..], m, h, h),
             &ctx.sh.w_ih_t[k],
             Start::Bias(&ctx.sh.bias_x[k]),
         ),
     }
 }
 
-/// Forward through layer `k`, step by step (input projection, recurrent product, cell), then
-/// the dropout mask (when on).
+/// Forward through layer `k`, step by step and, within a step, block of [`STEP_ROWS`] rows by
+/// block (input projection, recurrent product, cell); then the dropout mask (when on).
 #[inline(always)]
 fn layer_forward<F: GateFloat>(
     lw: &mut LayerWs<F>,
@@ -305,95 +317,94 @@ fn layer_forward<F: GateFloat>(
     let (h, gh, nb, steps) = (d.hidden, d.gate_width(), d.batch, d.steps);
     let rows = nb * steps;
     let n = rows * h;
-    let sl = nb * gh; // one step of gates
-    let sh = nb * h; // one step of states
-    let pre = &mut lw.g[..rows * gh];
-    // Each step's input projection is made just before the step needs it, so the cell reads
-    // it from cache rather than from a whole-sequence buffer.
-    let input = |cur: &mut [F], t: usize| step_input(cur, below, ctx, k, t);
     let w_hh_t = &ctx.sh.w_hh_t[k];
-    match d.cell {
-        Cell::Rnn => {
-            for t in 0..steps {
-                let (prev, cur) = pre.split_at_mut(t * sl);
-                let cur = &mut cur[..sl];
-                input(cur, t);
-                if t > 0 {
-                    matmul_packed(
-                        MatMut::new(cur, nb, h, h),
-                        MatRef::new(&prev[(t - 1) * sl..], nb, h, h),
-                        w_hh_t,
-                        true,
-                    );
+    let b_hn = &ctx.p.layers[k].b_hh[(2 * h).min(gh)..];
+    let LayerWs {
+        g,
+        h: hs,
+        c,
+        tc,
+        ghn,
+        ..
+    } = lw;
+    for t in 0..steps {
+        for b0 in (0..nb).step_by(STEP_ROWS) {
+            let m = STEP_ROWS.min(nb - b0);
+            // This block's rows: gates [m, G·H], states [m, H] (offsets of step t).
+            let (gb, sb) = ((t * nb + b0) * gh, (t * nb + b0) * h);
+            // The same rows one step earlier (t > 0).
+            let (gp, sp) = (gb.wrapping_sub(nb * gh), sb.wrapping_sub(nb * h));
+            let (g_prev, g_cur) = g.split_at_mut(gb);
+            let cur = &mut g_cur[..m * gh];
+            step_input(cur, below, ctx, k, (t, b0, m));
+            match d.cell {
+                Cell::Rnn => {
+                    if t > 0 {
+                        matmul_packed(
+                            MatMut::new(cur, m, h, h),
+                            MatRef::new(&g_prev[gp..], m, h, h),
+                            w_hh_t,
+                            true,
+                        );
+                    }
+                    rnn_forward(cur);
                 }
-                rnn_forward(cur);
-            }
-        }
-        Cell::Lstm => {
-            let (hs, cs, tcs) = (&mut lw.h[..n], &mut lw.c[..n], &mut lw.tc[..n]);
-            for t in 0..steps {
-                let cur = &mut pre[t * sl..(t + 1) * sl];
-                input(cur, t);
-                let (h_prev, h_cur) = hs.split_at_mut(t * sh);
-                let (c_prev, c_cur) = cs.split_at_mut(t * sh);
-                if t > 0 {
-                    matmul_packed(
-                        MatMut::new(cur, nb, gh, gh),
-                        MatRef::new(&h_prev[(t - 1) * sh..], nb, h, h),
-                        w_hh_t,
-                        true,
-                    );
+                Cell::Lstm => {
+                    let (h_prev, h_cur) = hs.split_at_mut(sb);
+                    let (c_prev, c_cur) = c.split_at_mut(sb);
+                    if t > 0 {
+                        matmul_packed(
+                            MatMut::new(cur, m, gh, gh),
+                            MatRef::new(&h_prev[sp..], m, h, h),
+                            w_hh_t,
+                            true,
+                        );
+                    }
+                    let tcb = &mut tc[sb..sb + m * h];
+                    for j in 0..m {
+                        let cp = if t > 0 {
+                            &c_prev[sp + j * h..][..h]
+                        } else {
+                            zeros
+                        };
+                        lstm_forward(
+                            &mut cur[j * gh..(j + 1) * gh],
+                            cp,
+                            &mut c_cur[j * h..(j + 1) * h],
+                            &mut tcb[j * h..(j + 1) * h],
+                            &mut h_cur[j * h..(j + 1) * h],
+                        );
+                    }
                 }
-                let tc = &mut tcs[t * sh..(t + 1) * sh];
-                for b in 0..nb {
-                    let cp = if t > 0 {
-                        &c_prev[(t - 1) * sh + b * h..][..h]
+                Cell::Gru => {
+                    let (h_prev, h_cur) = hs.split_at_mut(sb);
+                    let ghs = &mut ghs[..m * gh];
+                    if t > 0 {
+                        matmul_packed(
+                            MatMut::new(ghs, m, gh, gh),
+                            MatRef::new(&h_prev[sp..], m, h, h),
+                            w_hh_t,
+                            false,
+                        );
                     } else {
-                        zeros
-                    };
-                    lstm_forward(
-                        &mut cur[b * gh..(b + 1) * gh],
-                        cp,
-                        &mut c_cur[b * h..(b + 1) * h],
-                        &mut tc[b * h..(b + 1) * h],
-                        &mut h_cur[b * h..(b + 1) * h],
-                    );
-                }
-            }
-        }
-        Cell::Gru => {
-            let (hs, ghn) = (&mut lw.h[..n], &mut lw.ghn[..n]);
-            let b_hn = &ctx.p.layers[k].b_hh[2 * h..];
-            let ghs = &mut ghs[..sl];
-            for t in 0..steps {
-                let cur = &mut pre[t * sl..(t + 1) * sl];
-                input(cur, t);
-                let (h_prev, h_cur) = hs.split_at_mut(t * sh);
-                if t > 0 {
-                    matmul_packed(
-                        MatMut::new(ghs, nb, gh, gh),
-                        MatRef::new(&h_prev[(t - 1) * sh..], nb, h, h),
-                        w_hh_t,
-                        false,
-                    );
-                } else {
-                    ghs.fill(F::ZERO);
-                }
-                let q = &mut ghn[t * sh..(t + 1) * sh];
-                for b in 0..nb {
-                    let hp = if t > 0 {
-                        &h_prev[(t - 1) * sh + b * h..][..h]
-                    } else {
-                        zeros
-                    };
-                    gru_forward(
-                        &mut cur[b * gh..(b + 1) * gh],
-                        &ghs[b * gh..(b + 1) * gh],
-                        b_hn,
-                        hp,
-                        &mut q[b * h..(b + 1) * h],
-                        &mut h_cur[b * h..(b + 1) * h],
-                    );
+                        ghs.fill(F::ZERO);
+                    }
+                    let q = &mut ghn[sb..sb + m * h];
+                    for j in 0..m {
+                        let hp = if t > 0 {
+                            &h_prev[sp + j * h..][..h]
+                        } else {
+                            zeros
+                        };
+                        gru_forward(
+                            &mut cur[j * gh..(j + 1) * gh],
+                            &ghs[j * gh..(j + 1) * gh],
+                            b_hn,
+                            hp,
+                            &mut q[j * h..(j + 1) * h],
+                            &mut h_cur[j * h..(j + 1) * h],
+                        );
+                    }
                 }
             }
         }
@@ -450,66 +461,71 @@ fn layer_backward<F: GateFloat>(
     if d.cell == Cell::Lstm {
         dc[..sh].fill(F::ZERO);
     }
+    // Step by step from the last, block of rows by block: the cell's gradients, then (t > 0)
+    // their product with W_hh into the previous step's dL/dh while they are still in cache.
     for t in (0..steps).rev() {
         let (dy_prev, dy_cur) = dy.split_at_mut(t * sh);
-        let dy_cur = &dy_cur[..sh];
-        let dgt = &mut dg[t * sl..(t + 1) * sl];
-        match d.cell {
-            Cell::Rnn => {
-                rnn_backward(dy_cur, &hs[t * sh..(t + 1) * sh], dgt);
-            }
-            Cell::Lstm => {
-                for b in 0..nb {
-                    let cp = if t > 0 {
-                        &lw.c[(t - 1) * sh + b * h..][..h]
-                    } else {
-                        zeros
-                    };
-                    lstm_backward(
-                        &gates[t * sl + b * gh..][..gh],
-                        cp,
-                        &lw.tc[t * sh + b * h..][..h],
-                        &dy_cur[b * h..(b + 1) * h],
-                        &mut dc[b * h..(b + 1) * h],
-                        &mut dgt[b * gh..(b + 1) * gh],
-                    );
+        for b0 in (0..nb).step_by(STEP_ROWS) {
+            let m = STEP_ROWS.min(nb - b0);
+            let (gb, sb) = (t * sl + b0 * gh, t * sh + b0 * h);
+            // The same rows one step earlier (t > 0).
+            let sp = sb.wrapping_sub(sh);
+            let dyb = &dy_cur[b0 * h..(b0 + m) * h];
+            let dgb = &mut dg[gb..gb + m * gh];
+            match d.cell {
+                Cell::Rnn => {
+                    rnn_backward(dyb, &hs[sb..sb + m * h], dgb);
+                }
+                Cell::Lstm => {
+                    for j in 0..m {
+                        let cp = if t > 0 {
+                            &lw.c[sp + j * h..][..h]
+                        } else {
+                            zeros
+                        };
+                        lstm_backward(
+                            &gates[gb + j * gh..][..gh],
+                            cp,
+                            &lw.tc[sb + j * h..][..h],
+                            &dyb[j * h..(j + 1) * h],
+                            &mut dc[(b0 + j) * h..(b0 + j + 1) * h],
+                            &mut dgb[j * gh..(j + 1) * gh],
+                        );
+                    }
+                }
+                Cell::Gru => {
+                    let dghb = &mut dgh_buf[gb..gb + m * gh];
+                    for j in 0..m {
+                        let (hp, dhp) = if t > 0 {
+                            (&hs[sp + j * h..][..h], &mut dy_prev[sp + j * h..][..h])
+                        } else {
+                            (zeros, &mut sink[..])
+                        };
+                        gru_backward(
+                            &gates[gb + j * gh..][..gh],
+                            &lw.ghn[sb + j * h..][..h],
+                            hp,
+                            &dyb[j * h..(j + 1) * h],
+                            &mut dgb[j * gh..(j + 1) * gh],
+                            &mut dghb[j * gh..(j + 1) * gh],
+                            dhp,
+                        );
+                    }
                 }
             }
-            Cell::Gru => {
-                let dght = &mut dgh_buf[t * sl..(t + 1) * sl];
-                for b in 0..nb {
-                    let (hp, dhp) = if t > 0 {
-                        (
-                            &hs[(t - 1) * sh + b * h..][..h],
-                            &mut dy_prev[(t - 1) * sh + b * h..][..h],
-                        )
-                    } else {
-                        (zeros, &mut sink[..])
-                    };
-                    gru_backward(
-                        &gates[t * sl + b * gh..][..gh],
-                        &lw.ghn[t * sh + b * h..][..h],
-                        hp,
-                        &dy_cur[b * h..(b + 1) * h],
-                        &mut dgt[b * gh..(b + 1) * gh],
-                        &mut dght[b * gh..(b + 1) * gh],
-                        dhp,
-                    );
-                }
+            if t > 0 {
+                let dgh_b: &[F] = if d.cell == Cell::Gru {
+                    &dgh_buf[gb..gb + m * gh]
+                } else {
+                    &dg[gb..gb + m * gh]
+                };
+                matmul_packed(
+                    MatMut::new(&mut dy_prev[sp..], m, h, h),
+                    MatRef::new(dgh_b, m, gh, gh),
+                    w_hh,
+                    true,
+                );
             }
-        }
-        if t > 0 {
-            let dgh_t: &[F] = if d.cell == Cell::Gru {
-                &dgh_buf[t * sl..(t + 1) * sl]
-            } else {
-                &dg[t * sl..(t + 1) * sl]
-            };
-            matmul_packed(
-                MatMut::new(&mut dy_prev[(t - 1) * sh..], nb, h, h),
-                MatRef::new(dgh_t, nb, gh, gh),
-                w_hh,
-                true,
-            );
         }
     }
     let dgh: &[F] = if d.cell == Cell::Gru {

@@ -18,7 +18,9 @@
 //! llm.c's `train_gpt2.c`: [`recurrence`] (forward, and BPTT as its backward), [`logits`],
 //! [`softmax_ce`] (softmax and cross-entropy with their gradient) and [`weight_grads`]. They
 //! are `#[inline(always)]` so that the AVX2 copy of the pass (see `item_pass`) compiles them
-//! with AVX2 enabled. Every matrix product goes through the bounds-checked [`gemm::matmul`].
+//! with AVX2 enabled. Every matrix product goes through the bounds-checked [`gemm::matmul`]
+//! (the gated kernels multiply by their weights through [`packed`], which packs each weight once
+//! per call for its own microkernel).
 //!
 //! Design:
 //! * The batch is split into work items of at most [`ITEM_ROWS`] rows. The split depends on

@@ -31,20 +31,27 @@
 //! so results are bit-identical for any thread count.
 //!
 //! # How it runs
-//! Per work item (≤ [`ITEM_ROWS`] batch rows), per layer, in the style of the §9.5 kernel:
-//! * the input projection of all steps at once: for layer 0 a row gather from a per-call table
+//! Per work item (≤ [`ITEM_ROWS`] batch rows), per layer, in the style of the §9.5 kernel,
+//! step by step and within a step in blocks of 64 rows (so a block's gates are still in L2
+//! when the cell reads them):
+//! * the block's input projection: for layer 0 a row gather from a per-call table
 //!   `P = W_ihᵀ + b` (`[V, G·H]`; with an embedding `P = E·W_ihᵀ + b`, so the embedding costs
-//!   nothing per token), for layers above one GEMM `[T·nb, H]·[H, G·H]`;
-//! * then per step one GEMM `h_{t-1}·W_hhᵀ` for all `G·H` gates, accumulated straight into
-//!   the projections (RNN, LSTM: `b_hh` is folded into the table / bias), and one fused loop
-//!   of gate math per row that leaves the activations in place for the backward;
-//! * the output layer is one GEMM over all steps, then the §9.5 kernel's fused softmax +
+//!   nothing per token), for layers above one product `x·W_ihᵀ` that starts from the bias;
+//! * one product `h_{t-1}·W_hhᵀ` for all `G·H` gates, accumulated straight into the
+//!   projections (RNN, LSTM: `b_hh` is folded into the table / bias), and one fused loop of
+//!   gate math per row that leaves the activations in place for the backward;
+//! * the output layer is one product over all steps, then the §9.5 kernel's fused softmax +
 //!   cross-entropy step;
-//! * BPTT per layer, top down: per step the fused gate backward and one GEMM
+//! * BPTT per layer, top down: per step and block the fused gate backward and one product
 //!   `dgates·W_hh` added into the previous step's `dh`; afterwards one GEMM over all steps
 //!   for each weight gradient (`dW_hh = Σ dgatesᵀ·h_{t-1}`, `dW_ih = dgatesᵀ·x`) and one for
 //!   the gradient into the layer below; layer 0 scatters its gate gradients into `dP`, from
 //!   which `dW_ih`, `db_ih` (and `dE = dP·W_ih`) follow once per call.
+//!
+//! Every product against a weight matrix (`W_hhᵀ`, `W_hh`, `W_ihᵀ`, `W_ih`, the output layer)
+//! reads it packed once per call (`fused::packed`: column panels and a 6 × 16 AVX2+FMA
+//! microkernel); the weight gradients, whose right-hand side changes with every call, use the
+//! `gemm` crate.
 //!
 //! The per-item passes are compiled twice and dispatched at run time to an AVX2+FMA copy.
 

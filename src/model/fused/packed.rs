@@ -118,13 +118,14 @@ pub(super) fn matmul_packed_from<F: FusedFloat>(
     rhs: &PackedRhs<F>,
     start: Start<'_, F>,
 ) {
-    let (a, m, k, lda, a_col_stride) = lhs.parts();
     if let Start::Bias(bias) = start {
         assert_eq!(bias.len(), rhs.n, "a bias per column");
     }
     #[cfg(target_arch = "x86_64")]
-    if a_col_stride == 1 && k > 0 && !rhs.panels.is_empty() {
-        if let Some(a) = F::as_f32(a) {
+    if let (a, m, k, lda, 1) = lhs.parts() {
+        // Packed panels exist only for `f32` on a CPU with AVX2+FMA; an empty sum is left to
+        // the fallback.
+        if let Some(a) = F::as_f32(a).filter(|_| k > 0 && !rhs.panels.is_empty()) {
             assert_eq!(k, rhs.k, "inner dimensions differ");
             let (c, cm, cn, ldc) = dst.parts();
             assert_eq!((cm, cn), (m, rhs.n), "destination shape");
@@ -161,7 +162,6 @@ pub(super) fn matmul_packed_from<F: FusedFloat>(
             return;
         }
     }
-    let _ = (a, lda, a_col_stride);
     match start {
         Start::Zero => matmul(dst, lhs, rhs.plain(), false),
         Start::Dst => matmul(dst, lhs, rhs.plain(), true),
@@ -190,13 +190,6 @@ mod avx2 {
     /// Inner dimension per block: a panel block of 256 × 16 `f32` (16 KiB) stays in L1.
     const KC: usize = 256;
 
-    /// `c (+)= a · b` for an `m × k` `a` (row stride `lda`), packed panels `b` of a `k × n`
-    /// matrix and an `m × n` `c` (row stride `ldc`). For each block of [`MC`] rows, blocks of
-    /// [`KC`] after the first accumulate onto the first, so the sum over `k` runs in order.
-    ///
-    /// # Safety
-    /// The CPU supports AVX2 and FMA; `a`, `b` and `c` address at least the elements those
-    /// shapes name (see `matmul_packed`), and `c` overlaps neither input.
     /// What the first block of the inner dimension adds its sum to; later blocks add to `c`.
     #[derive(Clone, Copy)]
     pub(super) enum Init {
@@ -206,6 +199,13 @@ mod avx2 {
         Bias(*const f32),
     }
 
+    /// `c (+)= a · b` for an `m × k` `a` (row stride `lda`), packed panels `b` of a `k × n`
+    /// matrix and an `m × n` `c` (row stride `ldc`). For each block of [`MC`] rows, blocks of
+    /// [`KC`] after the first accumulate onto the first, so the sum over `k` runs in order.
+    ///
+    /// # Safety
+    /// The CPU supports AVX2 and FMA; `a`, `b` and `c` address at least the elements those
+    /// shapes name (see `matmul_packed`), and `c` overlaps neither input.
     #[target_feature(enable = "avx2,fma")]
     #[allow(clippy::too_many_arguments)]
     pub(super) unsafe fn product(

@@ -318,7 +318,6 @@ fn layer_forward<F: GateFloat>(
     let rows = nb * steps;
     let n = rows * h;
     let w_hh_t = &ctx.sh.w_hh_t[k];
-    let b_hn = &ctx.p.layers[k].b_hh[(2 * h).min(gh)..];
     let LayerWs {
         g,
         h: hs,
@@ -377,6 +376,7 @@ fn layer_forward<F: GateFloat>(
                     }
                 }
                 Cell::Gru => {
+                    let b_hn = &ctx.p.layers[k].b_hh[2 * h..];
                     let (h_prev, h_cur) = hs.split_at_mut(sb);
                     let ghs = &mut ghs[..m * gh];
                     if t > 0 {

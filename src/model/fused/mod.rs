@@ -53,6 +53,7 @@
 mod float;
 pub mod gated;
 mod gemm;
+mod grad_product;
 mod logits;
 mod packed;
 mod recurrence;

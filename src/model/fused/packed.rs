@@ -17,7 +17,7 @@ use super::gemm::{matmul, MatMut, MatRef};
 use super::workspace::ensure;
 
 /// Columns per packed panel: two AVX2 vectors of `f32`.
-const NR: usize = 16;
+pub(super) const NR: usize = 16;
 
 /// A `k × n` right-hand side kept both plain (row-major, for the fallback) and, where the
 /// microkernel runs, packed into panels.
@@ -176,7 +176,7 @@ pub(super) fn matmul_packed_from<F: FusedFloat>(
 }
 
 #[cfg(target_arch = "x86_64")]
-mod avx2 {
+pub(super) mod avx2 {
     use super::NR;
     use std::arch::x86_64::*;
 
@@ -284,6 +284,21 @@ mod avx2 {
                 xi[1] = _mm256_fmadd_ps(ai, b1, xi[1]);
             }
         }
+        store_tile(&x, c, ldc, add, add_ld, cols);
+    }
+
+    /// Writes the accumulators `x` of an `R × NR` tile to `c` (row stride `ldc`), plus
+    /// (unless `add` is null) the rows at `add` (row stride `add_ld`: 0 repeats one row);
+    /// only the first `cols` columns are stored.
+    #[inline(always)]
+    pub(in crate::model::fused) unsafe fn store_tile<const R: usize>(
+        x: &[[__m256; 2]; R],
+        c: *mut f32,
+        ldc: usize,
+        add: *const f32,
+        add_ld: usize,
+        cols: usize,
+    ) {
         for (i, xi) in x.iter().enumerate() {
             let ci = c.add(i * ldc);
             if cols == NR {

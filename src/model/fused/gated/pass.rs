@@ -3,7 +3,8 @@
 //! order, so one step's rows are contiguous and whole-sequence products are single GEMMs.
 
 use super::super::float::add_into;
-use super::super::gemm::{matmul, MatMut, MatRef};
+use super::super::gemm::{MatMut, MatRef};
+use super::super::grad_product::{matmul_at_b, GradProductBufs};
 use super::super::packed::{matmul_packed, matmul_packed_from, Start};
 use super::super::softmax_ce::{softmax_cross_entropy, SM_BLOCK};
 use super::super::workspace::{ensure, Dims};
@@ -73,6 +74,9 @@ pub(super) struct ItemWs<F> {
     layers: Vec<LayerWs<F>>,
     /// [min(nb, STEP_ROWS), G·H]: one block of a step's recurrent product (GRU).
     ghs: Vec<F>,
+    /// [min(nb, STEP_ROWS), G·H]: one block of a step's gates while they are made (the
+    /// products write to cache, not to the cold `g`, which receives the finished block).
+    gs: Vec<F>,
     /// [T·nb, Vp]: logits, then dL/dlogits.
     logits: Vec<F>,
     bq: Vec<F>,
@@ -86,6 +90,12 @@ pub(super) struct ItemWs<F> {
     dgh: Vec<F>,
     /// [nb, H]: dL/dc carried to the previous step (LSTM).
     dc: Vec<F>,
+    /// [nb, H] each: dL/dh of the step being differentiated and of the one before it, whole
+    /// (from above, from the cell, from the recurrent product), swapped after every step.
+    dh_cur: Vec<F>,
+    dh_next: Vec<F>,
+    /// Packing buffers of the weight-gradient products.
+    wg: GradProductBufs,
     /// [H] zeros: the state before the first step, and the gradient nothing receives.
     zeros: Vec<F>,
     sink: Vec<F>,
@@ -142,7 +152,15 @@ fn item_pass_impl<F: GateFloat>(ws: &mut ItemWs<F>, out: &mut ItemOut<F>, ctx: &
         let below = below
             .last()
             .map(|l: &LayerWs<F>| l.out(d.cell, rows * h, drop));
-        layer_forward(&mut rest[0], below, &mut ws.ghs, &ws.zeros[..h], ctx, k);
+        layer_forward(
+            &mut rest[0],
+            below,
+            &mut ws.gs,
+            &mut ws.ghs,
+            &ws.zeros[..h],
+            ctx,
+            k,
+        );
     }
 
     // Output layer and loss.
@@ -177,11 +195,11 @@ fn item_pass_impl<F: GateFloat>(ws: &mut ItemWs<F>, out: &mut ItemOut<F>, ctx: &
     out.dp[..v * gh].fill(F::ZERO);
     let logits = &ws.logits[..rows * vp];
     // dfc_w = dOᵀ·top, dfc_b = Σ dO, dy = dO·fc_w
-    matmul(
+    matmul_at_b(
         MatMut::new(&mut g.fc_w, v, h, h),
-        MatRef::new(logits, rows, v, vp).t(),
+        MatRef::new(logits, rows, v, vp),
         MatRef::new(top, rows, h, h),
-        false,
+        &mut ws.wg,
     );
     for row in logits.chunks_exact(vp) {
         add_into(&mut g.fc_b, &row[..v]);
@@ -206,9 +224,11 @@ fn item_pass_impl<F: GateFloat>(ws: &mut ItemWs<F>, out: &mut ItemOut<F>, ctx: &
             &ws.zeros[..h],
             &mut ws.sink[..h],
             &mut ws.dy,
+            (&mut ws.dh_cur, &mut ws.dh_next),
             &mut ws.dg,
             &mut ws.dgh,
             &mut ws.dc,
+            &mut ws.wg,
             &mut g.layers[k],
             &mut out.dp,
             ctx,
@@ -245,6 +265,7 @@ fn fit<F: GateFloat>(ws: &mut ItemWs<F>, d: &GatedDims, drop: bool, grads: bool)
     if d.cell == Cell::Gru {
         ensure(&mut ws.ghs, d.batch.min(STEP_ROWS) * gh);
     }
+    ensure(&mut ws.gs, d.batch.min(STEP_ROWS) * gh);
     ensure(&mut ws.zeros, h);
     ensure(&mut ws.sink, h);
     ws.zeros[..h].fill(F::ZERO);
@@ -258,6 +279,8 @@ fn fit<F: GateFloat>(ws: &mut ItemWs<F>, d: &GatedDims, drop: bool, grads: bool)
     if grads {
         ensure(&mut ws.dy, n);
         ensure(&mut ws.dg, rows * gh);
+        ensure(&mut ws.dh_cur, d.batch * h);
+        ensure(&mut ws.dh_next, d.batch * h);
         if d.cell == Cell::Gru {
             ensure(&mut ws.dgh, rows * gh);
         }
@@ -308,6 +331,7 @@ fn step_input<F: GateFloat>(
 fn layer_forward<F: GateFloat>(
     lw: &mut LayerWs<F>,
     below: Option<&[F]>,
+    gs: &mut [F],
     ghs: &mut [F],
     zeros: &[F],
     ctx: &Ctx<F>,
@@ -334,7 +358,7 @@ fn layer_forward<F: GateFloat>(
             // The same rows one step earlier (t > 0).
             let (gp, sp) = (gb.wrapping_sub(nb * gh), sb.wrapping_sub(nb * h));
             let (g_prev, g_cur) = g.split_at_mut(gb);
-            let cur = &mut g_cur[..m * gh];
+            let cur = &mut gs[..m * gh];
             step_input(cur, below, ctx, k, (t, b0, m));
             match d.cell {
                 Cell::Rnn => {
@@ -407,6 +431,7 @@ fn layer_forward<F: GateFloat>(
                     }
                 }
             }
+            g_cur[..m * gh].copy_from_slice(cur);
         }
     }
     if let Some(dr) = ctx.dropout {
@@ -431,6 +456,11 @@ fn layer_forward<F: GateFloat>(
 /// through this layer's dropout mask); on exit, for k > 0, dL/d(input) of every row, i.e. the
 /// gradient of the layer below's (masked) output. Writes this layer's weight gradients into
 /// `g` (layer 0: `w_hh`, `b_hh` only; its input side goes into `dp`).
+///
+/// The whole dL/dh of a step lives in `dh_cur`/`dh_next` ([nb, H], cache-sized), not in
+/// `dy`: a block copies the rows from above in sequentially, then the cell and the recurrent
+/// product add to them in cache. The sums are the same, in the same order, as adding onto
+/// `dy` in place.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn layer_backward<F: GateFloat>(
@@ -439,9 +469,11 @@ fn layer_backward<F: GateFloat>(
     zeros: &[F],
     sink: &mut [F],
     dy: &mut [F],
+    (dh_cur, dh_next): (&mut Vec<F>, &mut Vec<F>),
     dg: &mut [F],
     dgh_buf: &mut [F],
     dc: &mut [F],
+    wg: &mut GradProductBufs,
     g: &mut super::LayerParams<F>,
     dp: &mut [F],
     ctx: &Ctx<F>,
@@ -461,16 +493,22 @@ fn layer_backward<F: GateFloat>(
     if d.cell == Cell::Lstm {
         dc[..sh].fill(F::ZERO);
     }
+    dh_cur[..sh].copy_from_slice(&dy[(steps - 1) * sh..]);
     // Step by step from the last, block of rows by block: the cell's gradients, then (t > 0)
-    // their product with W_hh into the previous step's dL/dh while they are still in cache.
+    // their product with W_hh into the previous step's dL/dh and (k > 0) with W_ih into
+    // dL/d(input), while they are still in cache.
     for t in (0..steps).rev() {
-        let (dy_prev, dy_cur) = dy.split_at_mut(t * sh);
         for b0 in (0..nb).step_by(STEP_ROWS) {
             let m = STEP_ROWS.min(nb - b0);
             let (gb, sb) = (t * sl + b0 * gh, t * sh + b0 * h);
             // The same rows one step earlier (t > 0).
             let sp = sb.wrapping_sub(sh);
-            let dyb = &dy_cur[b0 * h..(b0 + m) * h];
+            let dyb = &dh_cur[b0 * h..(b0 + m) * h];
+            let dhn = &mut dh_next[b0 * h..(b0 + m) * h];
+            if t > 0 {
+                // What the layer above (or the loss) sends to h_{t-1}.
+                dhn.copy_from_slice(&dy[sp..sp + m * h]);
+            }
             let dgb = &mut dg[gb..gb + m * gh];
             match d.cell {
                 Cell::Rnn => {
@@ -497,7 +535,7 @@ fn layer_backward<F: GateFloat>(
                     let dghb = &mut dgh_buf[gb..gb + m * gh];
                     for j in 0..m {
                         let (hp, dhp) = if t > 0 {
-                            (&hs[sp + j * h..][..h], &mut dy_prev[sp + j * h..][..h])
+                            (&hs[sp + j * h..][..h], &mut dhn[j * h..(j + 1) * h])
                         } else {
                             (zeros, &mut sink[..])
                         };
@@ -520,13 +558,24 @@ fn layer_backward<F: GateFloat>(
                     &dg[gb..gb + m * gh]
                 };
                 matmul_packed(
-                    MatMut::new(&mut dy_prev[sp..], m, h, h),
+                    MatMut::new(dhn, m, h, h),
                     MatRef::new(dgh_b, m, gh, gh),
                     w_hh,
                     true,
                 );
             }
+            if below.is_some() {
+                // dL/d(input) of these rows, over their dL/dh from above (already in
+                // `dh_cur`): the whole product's rows, block by block.
+                matmul_packed(
+                    MatMut::new(&mut dy[sb..sb + m * h], m, h, h),
+                    MatRef::new(&dg[gb..gb + m * gh], m, gh, gh),
+                    &ctx.sh.w_ih[k],
+                    false,
+                );
+            }
         }
+        std::mem::swap(dh_cur, dh_next);
     }
     let dgh: &[F] = if d.cell == Cell::Gru {
         &dgh_buf[..rows * gh]
@@ -536,11 +585,11 @@ fn layer_backward<F: GateFloat>(
     // dW_hh = Σ_{t ≥ 1} dghᵀ_t · h_{t-1};  db_hh = Σ dgh
     if steps > 1 {
         let m = rows - nb;
-        matmul(
+        matmul_at_b(
             MatMut::new(&mut g.w_hh, gh, h, h),
-            MatRef::new(&dgh[nb * gh..], m, gh, gh).t(),
+            MatRef::new(&dgh[nb * gh..], m, gh, gh),
             MatRef::new(&hs[..m * h], m, h, h),
-            false,
+            wg,
         );
     }
     for row in dgh.chunks_exact(gh) {
@@ -551,17 +600,11 @@ fn layer_backward<F: GateFloat>(
             for row in dg.chunks_exact(gh) {
                 add_into(&mut g.b_ih, row);
             }
-            matmul(
+            matmul_at_b(
                 MatMut::new(&mut g.w_ih, gh, h, h),
-                MatRef::new(dg, rows, gh, gh).t(),
-                MatRef::new(xin, rows, h, h),
-                false,
-            );
-            matmul_packed(
-                MatMut::new(dy, rows, h, h),
                 MatRef::new(dg, rows, gh, gh),
-                &ctx.sh.w_ih[k],
-                false,
+                MatRef::new(xin, rows, h, h),
+                wg,
             );
         }
         None => {

@@ -67,10 +67,11 @@ mod avx2 {
 
     /// Columns of `a` (rows of the result) per micro-panel.
     const MR: usize = 6;
-    /// Inner dimension per block: a panel block of `b` (128 × 16, 8 KiB) and a micro-panel
-    /// of `a` (128 × 6, 3 KiB) stay in L1 while a tile runs.
-    pub(super) const KC: usize = 128;
-    /// Columns of `a` packed at a time: 96 × 128 (48 KiB) stays in L2 while every panel of
+    /// Inner dimension per block: a panel block of `b` (256 × 16, 16 KiB) and a micro-panel
+    /// of `a` (256 × 6, 6 KiB) stay in L1 while a tile runs; the result (`[m, n]`, larger
+    /// than L2 for a GRU's `[3H, H]`) is read and written once per block.
+    pub(super) const KC: usize = 256;
+    /// Columns of `a` packed at a time: 96 × 256 (96 KiB) stays in L2 while every panel of
     /// `b` passes over it.
     pub(super) const MC: usize = 96;
 

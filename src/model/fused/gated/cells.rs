@@ -103,11 +103,11 @@ fn map_lanes<F: GateFloat, const NIO: usize, const NI: usize, const NO: usize>(
     }
 }
 
-/// RNN forward: `a ← tanh(a)` (the row becomes h').
+/// RNN forward: `h' = tanh(a)`.
 #[inline(always)]
-pub(super) fn rnn_forward<F: GateFloat>(a: &mut [F]) {
-    for v in a {
-        *v = v.tanh_();
+pub(super) fn rnn_forward<F: GateFloat>(a: &[F], h_out: &mut [F]) {
+    for (o, &v) in h_out.iter_mut().zip(a) {
+        *o = v.tanh_();
     }
 }
 
@@ -120,33 +120,36 @@ pub(super) fn rnn_backward<F: GateFloat>(dh: &[F], h: &[F], da: &mut [F]) {
 }
 
 /// GRU forward for one row. `a` (3H) holds `[W_ir x + b_ir + b_hr | W_iz x + b_iz + b_hz |
-/// W_in x + b_in]` and is overwritten with `[r | z | n]`; `gh` (3H) is `W_hh h` (no bias; zeros
-/// when h = 0); `b_hn` (H). Writes `ghn = W_hn h + b_hn` (kept for the backward) and h'.
+/// W_in x + b_in]`; `gh` (3H) is `W_hh h` (no bias; zeros when h = 0); `b_hn` (H). Writes the
+/// activations `act = [r | z | n]` and `ghn = W_hn h + b_hn` (kept for the backward), and h'.
 #[inline(always)]
 pub(super) fn gru_forward<F: GateFloat>(
-    a: &mut [F],
+    a: &[F],
     gh: &[F],
     b_hn: &[F],
     h_prev: &[F],
+    act: &mut [F],
     ghn: &mut [F],
     h_out: &mut [F],
 ) {
     let hn = h_out.len();
-    let (ar, rest) = a[..3 * hn].split_at_mut(hn);
-    let (az, an) = rest.split_at_mut(hn);
+    let (ar, rest) = a[..3 * hn].split_at(hn);
+    let (az, an) = rest.split_at(hn);
     let (gr, rest) = gh[..3 * hn].split_at(hn);
     let (gz, gn) = rest.split_at(hn);
+    let (r_out, rest) = act[..3 * hn].split_at_mut(hn);
+    let (z_out, n_out) = rest.split_at_mut(hn);
     map_lanes(
         hn,
-        [ar, az, an],
-        [gr, gz, gn, b_hn, h_prev],
-        [ghn, h_out],
-        |[ar, az, an], [gr, gz, gn, b, hp]| {
+        [],
+        [ar, az, an, gr, gz, gn, b_hn, h_prev],
+        [r_out, z_out, n_out, ghn, h_out],
+        |[], [ar, az, an, gr, gz, gn, b, hp]| {
             let r = (ar + gr).sigmoid();
             let z = (az + gz).sigmoid();
             let q = gn + b;
             let n = (an + r * q).tanh_();
-            ([r, z, n], [q, (F::ONE - z) * n + z * hp])
+            ([], [r, z, n, q, (F::ONE - z) * n + z * hp])
         },
     );
 }
@@ -189,33 +192,37 @@ pub(super) fn gru_backward<F: GateFloat>(
 }
 
 /// LSTM forward for one row. `a` (4H) holds every pre-activation `[i | f | g | o]` (products
-/// and biases) and is overwritten with the activations; `c_prev` is zeros at the first step;
-/// writes c', tanh(c') and h'.
+/// and biases); `c_prev` is zeros at the first step. Writes the activations `act`, c',
+/// tanh(c') and h'.
 #[inline(always)]
 pub(super) fn lstm_forward<F: GateFloat>(
-    a: &mut [F],
+    a: &[F],
     c_prev: &[F],
+    act: &mut [F],
     c: &mut [F],
     tc: &mut [F],
     h_out: &mut [F],
 ) {
     let hn = h_out.len();
-    let (ai, rest) = a[..4 * hn].split_at_mut(hn);
-    let (af, rest) = rest.split_at_mut(hn);
-    let (ag, ao) = rest.split_at_mut(hn);
+    let (ai, rest) = a[..4 * hn].split_at(hn);
+    let (af, rest) = rest.split_at(hn);
+    let (ag, ao) = rest.split_at(hn);
+    let (i_out, rest) = act[..4 * hn].split_at_mut(hn);
+    let (f_out, rest) = rest.split_at_mut(hn);
+    let (g_out, o_out) = rest.split_at_mut(hn);
     map_lanes(
         hn,
-        [ai, af, ag, ao],
-        [c_prev],
-        [c, tc, h_out],
-        |[ai, af, ag, ao], [cp]| {
+        [],
+        [ai, af, ag, ao, c_prev],
+        [i_out, f_out, g_out, o_out, c, tc, h_out],
+        |[], [ai, af, ag, ao, cp]| {
             let i = ai.sigmoid();
             let f = af.sigmoid();
             let g = ag.tanh_();
             let o = ao.sigmoid();
             let cv = f * cp + i * g;
             let t = cv.tanh_();
-            ([i, f, g, o], [cv, t, o * t])
+            ([], [i, f, g, o, cv, t, o * t])
         },
     );
 }

@@ -74,8 +74,8 @@ pub(super) struct ItemWs<F> {
     layers: Vec<LayerWs<F>>,
     /// [min(nb, STEP_ROWS), G·H]: one block of a step's recurrent product (GRU).
     ghs: Vec<F>,
-    /// [min(nb, STEP_ROWS), G·H]: one block of a step's gates while they are made (the
-    /// products write to cache, not to the cold `g`, which receives the finished block).
+    /// [min(nb, STEP_ROWS), G·H]: one block of a step's gate pre-activations (the products
+    /// write to cache, not to the cold `g`, which receives the cell's activations).
     gs: Vec<F>,
     /// [T·nb, Vp]: logits, then dL/dlogits.
     logits: Vec<F>,
@@ -358,6 +358,7 @@ fn layer_forward<F: GateFloat>(
             // The same rows one step earlier (t > 0).
             let (gp, sp) = (gb.wrapping_sub(nb * gh), sb.wrapping_sub(nb * h));
             let (g_prev, g_cur) = g.split_at_mut(gb);
+            let act = &mut g_cur[..m * gh];
             let cur = &mut gs[..m * gh];
             step_input(cur, below, ctx, k, (t, b0, m));
             match d.cell {
@@ -370,7 +371,7 @@ fn layer_forward<F: GateFloat>(
                             true,
                         );
                     }
-                    rnn_forward(cur);
+                    rnn_forward(cur, act);
                 }
                 Cell::Lstm => {
                     let (h_prev, h_cur) = hs.split_at_mut(sb);
@@ -391,8 +392,9 @@ fn layer_forward<F: GateFloat>(
                             zeros
                         };
                         lstm_forward(
-                            &mut cur[j * gh..(j + 1) * gh],
+                            &cur[j * gh..(j + 1) * gh],
                             cp,
+                            &mut act[j * gh..(j + 1) * gh],
                             &mut c_cur[j * h..(j + 1) * h],
                             &mut tcb[j * h..(j + 1) * h],
                             &mut h_cur[j * h..(j + 1) * h],
@@ -421,17 +423,17 @@ fn layer_forward<F: GateFloat>(
                             zeros
                         };
                         gru_forward(
-                            &mut cur[j * gh..(j + 1) * gh],
+                            &cur[j * gh..(j + 1) * gh],
                             &ghs[j * gh..(j + 1) * gh],
                             b_hn,
                             hp,
+                            &mut act[j * gh..(j + 1) * gh],
                             &mut q[j * h..(j + 1) * h],
                             &mut h_cur[j * h..(j + 1) * h],
                         );
                     }
                 }
             }
-            g_cur[..m * gh].copy_from_slice(cur);
         }
     }
     if let Some(dr) = ctx.dropout {
@@ -551,18 +553,34 @@ fn layer_backward<F: GateFloat>(
                     }
                 }
             }
+            let dgh_b: &[F] = if d.cell == Cell::Gru {
+                &dgh_buf[gb..gb + m * gh]
+            } else {
+                &dg[gb..gb + m * gh]
+            };
             if t > 0 {
-                let dgh_b: &[F] = if d.cell == Cell::Gru {
-                    &dgh_buf[gb..gb + m * gh]
-                } else {
-                    &dg[gb..gb + m * gh]
-                };
                 matmul_packed(
                     MatMut::new(dhn, m, h, h),
                     MatRef::new(dgh_b, m, gh, gh),
                     w_hh,
                     true,
                 );
+            }
+            // The biases' gradients (and layer 0's per-token input rows) while the block is
+            // in cache: db_hh = Σ dgh, db_ih = Σ dg.
+            for row in dgh_b.chunks_exact(gh) {
+                add_into(&mut g.b_hh, row);
+            }
+            let dgb = &dg[gb..gb + m * gh];
+            if below.is_some() {
+                for row in dgb.chunks_exact(gh) {
+                    add_into(&mut g.b_ih, row);
+                }
+            } else {
+                for (b, row) in (b0..b0 + m).zip(dgb.chunks_exact(gh)) {
+                    let id = ctx.x[b * steps + t] as usize;
+                    add_into(&mut dp[id * gh..(id + 1) * gh], row);
+                }
             }
             if below.is_some() {
                 // dL/d(input) of these rows, over their dL/dh from above (already in
@@ -582,7 +600,7 @@ fn layer_backward<F: GateFloat>(
     } else {
         &dg[..]
     };
-    // dW_hh = Σ_{t ≥ 1} dghᵀ_t · h_{t-1};  db_hh = Σ dgh
+    // dW_hh = Σ_{t ≥ 1} dghᵀ_t · h_{t-1}
     if steps > 1 {
         let m = rows - nb;
         matmul_at_b(
@@ -592,27 +610,13 @@ fn layer_backward<F: GateFloat>(
             wg,
         );
     }
-    for row in dgh.chunks_exact(gh) {
-        add_into(&mut g.b_hh, row);
-    }
-    match below {
-        Some(xin) => {
-            for row in dg.chunks_exact(gh) {
-                add_into(&mut g.b_ih, row);
-            }
-            matmul_at_b(
-                MatMut::new(&mut g.w_ih, gh, h, h),
-                MatRef::new(dg, rows, gh, gh),
-                MatRef::new(xin, rows, h, h),
-                wg,
-            );
-        }
-        None => {
-            for (r, row) in dg.chunks_exact(gh).enumerate() {
-                let (t, b) = (r / nb, r % nb);
-                let id = ctx.x[b * steps + t] as usize;
-                add_into(&mut dp[id * gh..(id + 1) * gh], row);
-            }
-        }
+    // dW_ih = Σ dgᵀ · x (layer 0's came from `dp`)
+    if let Some(xin) = below {
+        matmul_at_b(
+            MatMut::new(&mut g.w_ih, gh, h, h),
+            MatRef::new(dg, rows, gh, gh),
+            MatRef::new(xin, rows, h, h),
+            wg,
+        );
     }
 }

@@ -81,9 +81,45 @@ impl<F: FusedFloat> PackedRhs<F> {
         }
     }
 
-    /// The plain matrix, `[k, n]`.
-    pub(super) fn plain(&self) -> MatRef<'_, F> {
-        MatRef::new(&self.plain, self.k, self.n, self.n)
+    /// Rows `range` of the matrix (a product over part of the inner dimension).
+    pub(super) fn rows(&self, range: std::ops::Range<usize>) -> PackedRows<'_, F> {
+        assert!(
+            range.start <= range.end && range.end <= self.k,
+            "rows {range:?} of {}",
+            self.k
+        );
+        PackedRows {
+            rhs: self,
+            k0: range.start,
+            k: range.len(),
+        }
+    }
+}
+
+/// Rows `k0..k0 + k` of a [`PackedRhs`]: every panel's rows are contiguous, so the view is the
+/// same panels from row `k0` on, at the full matrix's panel stride.
+#[derive(Clone, Copy)]
+pub(super) struct PackedRows<'a, F> {
+    rhs: &'a PackedRhs<F>,
+    k0: usize,
+    k: usize,
+}
+
+impl<'a, F> From<&'a PackedRhs<F>> for PackedRows<'a, F> {
+    fn from(rhs: &'a PackedRhs<F>) -> Self {
+        PackedRows {
+            rhs,
+            k0: 0,
+            k: rhs.k,
+        }
+    }
+}
+
+impl<F> PackedRows<'_, F> {
+    /// The plain rows, `[k, n]`.
+    fn plain(&self) -> MatRef<'_, F> {
+        let n = self.rhs.n;
+        MatRef::new(&self.rhs.plain[self.k0 * n..], self.k, n, n)
     }
 }
 
@@ -100,10 +136,10 @@ pub(super) enum Start<'a, F> {
 
 /// `dst = lhs · rhs`, or `dst += lhs · rhs` when `accumulate`.
 #[inline(always)]
-pub(super) fn matmul_packed<F: FusedFloat>(
+pub(super) fn matmul_packed<'r, F: FusedFloat + 'r>(
     dst: MatMut<'_, F>,
     lhs: MatRef<'_, F>,
-    rhs: &PackedRhs<F>,
+    rhs: impl Into<PackedRows<'r, F>>,
     accumulate: bool,
 ) {
     let start = if accumulate { Start::Dst } else { Start::Zero };
@@ -112,12 +148,14 @@ pub(super) fn matmul_packed<F: FusedFloat>(
 
 /// `dst = start + lhs · rhs` (see [`Start`]).
 #[inline(always)]
-pub(super) fn matmul_packed_from<F: FusedFloat>(
+pub(super) fn matmul_packed_from<'r, F: FusedFloat + 'r>(
     dst: MatMut<'_, F>,
     lhs: MatRef<'_, F>,
-    rhs: &PackedRhs<F>,
+    rhs: impl Into<PackedRows<'r, F>>,
     start: Start<'_, F>,
 ) {
+    let rows: PackedRows<'r, F> = rhs.into();
+    let rhs = rows.rhs;
     if let Start::Bias(bias) = start {
         assert_eq!(bias.len(), rhs.n, "a bias per column");
     }
@@ -126,7 +164,7 @@ pub(super) fn matmul_packed_from<F: FusedFloat>(
         // Packed panels exist only for `f32` on a CPU with AVX2+FMA; an empty sum is left to
         // the fallback.
         if let Some(a) = F::as_f32(a).filter(|_| k > 0 && !rhs.panels.is_empty()) {
-            assert_eq!(k, rhs.k, "inner dimensions differ");
+            assert_eq!(k, rows.k, "inner dimensions differ");
             let (c, cm, cn, ldc) = dst.parts();
             assert_eq!((cm, cn), (m, rhs.n), "destination shape");
             let c = F::as_f32_mut(c).expect("the same element type as lhs");
@@ -143,19 +181,16 @@ pub(super) fn matmul_packed_from<F: FusedFloat>(
             // SAFETY: `panels` is non-empty only when AVX2 and FMA were detected (in `pack`).
             // `lhs.parts()` and `dst.parts()` guarantee that every element of an `m × k`
             // matrix at row stride `lda` (column stride 1) lies in `a` and of an `m × n` one
-            // at row stride `ldc` in `c`; `panels` holds `ceil(n / NR)` panels of `k × NR`;
+            // at row stride `ldc` in `c`; `panels` holds `ceil(n / NR)` panels of
+            // `rhs.k × NR`, and rows `k0..k0 + k` of each lie inside it (checked by `rows`);
             // a bias holds `n` elements (asserted above). `c` is a unique borrow, so it
             // overlaps no input.
             unsafe {
                 avx2::product(
-                    m,
-                    cn,
-                    k,
-                    a.as_ptr(),
-                    lda,
-                    rhs.panels.as_ptr(),
-                    c.as_mut_ptr(),
-                    ldc,
+                    (m, cn, k),
+                    (a.as_ptr(), lda),
+                    (rhs.panels.as_ptr().add(rows.k0 * NR), rhs.k),
+                    (c.as_mut_ptr(), ldc),
                     init,
                 );
             }
@@ -163,11 +198,11 @@ pub(super) fn matmul_packed_from<F: FusedFloat>(
         }
     }
     match start {
-        Start::Zero => matmul(dst, lhs, rhs.plain(), false),
-        Start::Dst => matmul(dst, lhs, rhs.plain(), true),
+        Start::Zero => matmul(dst, lhs, rows.plain(), false),
+        Start::Dst => matmul(dst, lhs, rows.plain(), true),
         Start::Bias(bias) => {
             let (c, cm, cn, ldc) = dst.parts();
-            matmul(MatMut::new(c, cm, cn, ldc), lhs, rhs.plain(), false);
+            matmul(MatMut::new(c, cm, cn, ldc), lhs, rows.plain(), false);
             for row in c.chunks_mut(ldc.max(1)).take(cm) {
                 add_into(&mut row[..cn], bias);
             }
@@ -200,23 +235,19 @@ pub(super) mod avx2 {
     }
 
     /// `c (+)= a · b` for an `m × k` `a` (row stride `lda`), packed panels `b` of a `k × n`
-    /// matrix and an `m × n` `c` (row stride `ldc`). For each block of [`MC`] rows, blocks of
-    /// [`KC`] after the first accumulate onto the first, so the sum over `k` runs in order.
+    /// matrix (panel `j` starts at `j·panel_k·NR`: `k` rows of a matrix of `panel_k`) and an
+    /// `m × n` `c` (row stride `ldc`). For each block of [`MC`] rows, blocks of [`KC`] after
+    /// the first accumulate onto the first, so the sum over `k` runs in order.
     ///
     /// # Safety
     /// The CPU supports AVX2 and FMA; `a`, `b` and `c` address at least the elements those
     /// shapes name (see `matmul_packed`), and `c` overlaps neither input.
     #[target_feature(enable = "avx2,fma")]
-    #[allow(clippy::too_many_arguments)]
     pub(super) unsafe fn product(
-        m: usize,
-        n: usize,
-        k: usize,
-        a: *const f32,
-        lda: usize,
-        b: *const f32,
-        c: *mut f32,
-        ldc: usize,
+        (m, n, k): (usize, usize, usize),
+        (a, lda): (*const f32, usize),
+        (b, panel_k): (*const f32, usize),
+        (c, ldc): (*mut f32, usize),
         init: Init,
     ) {
         let panels = n.div_ceil(NR);
@@ -229,7 +260,7 @@ pub(super) mod avx2 {
                 let init = if p0 > 0 { Init::Dst } else { init };
                 for j in 0..panels {
                     let cols = NR.min(n - j * NR);
-                    let bj = b.add((j * k + p0) * NR);
+                    let bj = b.add((j * panel_k + p0) * NR);
                     let mut i = i0;
                     while i < i0 + mb {
                         let rows = MR.min(i0 + mb - i);

@@ -156,8 +156,9 @@ pub(super) fn gru_forward<F: GateFloat>(
 
 /// GRU backward for one row. `g` = `[r | z | n]`, `ghn` as the forward left them, `h_prev`
 /// (zeros at the first step), `dh` the gradient of h'. Writes the gradients of the input
-/// pre-activations `dgi = [da_r | da_z | dx_n]` and of the recurrent product
-/// `dgh = [da_r | da_z | dx_n ⊙ r]`, and adds the direct part `dh ⊙ z` to `dh_prev`.
+/// pre-activations `dgi = [da_r | da_z | dx_n]` and the new part of the recurrent product's,
+/// `dghn = dx_n ⊙ r` (the whole is `[da_r | da_z | dx_n ⊙ r]`: its first 2H are `dgi`'s),
+/// and adds the direct part `dh ⊙ z` to `dh_prev`.
 #[inline(always)]
 pub(super) fn gru_backward<F: GateFloat>(
     g: &[F],
@@ -165,7 +166,7 @@ pub(super) fn gru_backward<F: GateFloat>(
     h_prev: &[F],
     dh: &[F],
     dgi: &mut [F],
-    dgh: &mut [F],
+    dghn: &mut [F],
     dh_prev: &mut [F],
 ) {
     let hn = dh.len();
@@ -173,20 +174,18 @@ pub(super) fn gru_backward<F: GateFloat>(
     let (z, n) = rest.split_at(hn);
     let (dir, rest) = dgi[..3 * hn].split_at_mut(hn);
     let (diz, din) = rest.split_at_mut(hn);
-    let (dhr, rest) = dgh[..3 * hn].split_at_mut(hn);
-    let (dhz, dhn) = rest.split_at_mut(hn);
     map_lanes(
         hn,
         [dh_prev],
         [r, z, n, ghn, h_prev, dh],
-        [dir, diz, din, dhr, dhz, dhn],
+        [dir, diz, din, dghn],
         |[dhp], [r, z, n, q, hp, d]| {
             let dn = d * (F::ONE - z);
             let dz = d * (hp - n);
             let dan = dn * (F::ONE - n * n);
             let dar = dan * q * r * (F::ONE - r);
             let daz = dz * z * (F::ONE - z);
-            ([dhp + d * z], [dar, daz, dan, dar, daz, dan * r])
+            ([dhp + d * z], [dar, daz, dan, dan * r])
         },
     );
 }

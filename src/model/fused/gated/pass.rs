@@ -84,8 +84,8 @@ pub(super) struct ItemWs<F> {
     tg: Vec<u32>,
     /// [T·nb, H]: dL/dh of the layer being differentiated.
     dy: Vec<F>,
-    /// [T·nb, G·H]: gradients of the gate input pre-activations, and (GRU) of the recurrent
-    /// product.
+    /// [T·nb, G·H]: gradients of the gate input pre-activations; [T·nb, H] (GRU): the part of
+    /// the recurrent product's gradient that differs from them (`dx_n ⊙ r`).
     dg: Vec<F>,
     dgh: Vec<F>,
     /// [nb, H]: dL/dc carried to the previous step (LSTM).
@@ -282,7 +282,7 @@ fn fit<F: GateFloat>(ws: &mut ItemWs<F>, d: &GatedDims, drop: bool, grads: bool)
         ensure(&mut ws.dh_cur, d.batch * h);
         ensure(&mut ws.dh_next, d.batch * h);
         if d.cell == Cell::Gru {
-            ensure(&mut ws.dgh, rows * gh);
+            ensure(&mut ws.dgh, rows * h);
         }
         if d.cell == Cell::Lstm {
             ensure(&mut ws.dc, d.batch * h);
@@ -495,6 +495,10 @@ fn layer_backward<F: GateFloat>(
     if d.cell == Cell::Lstm {
         dc[..sh].fill(F::ZERO);
     }
+    // The recurrent product's gradient is dg's first `shared` columns, then an own part: for
+    // the GRU `[da_r | da_z | dx_n ⊙ r]` (the own part in `dgh_buf`), for the others dg.
+    let own = d.cell == Cell::Gru;
+    let shared = if own { 2 * h } else { gh };
     dh_cur[..sh].copy_from_slice(&dy[(steps - 1) * sh..]);
     // Step by step from the last, block of rows by block: the cell's gradients, then (t > 0)
     // their product with W_hh into the previous step's dL/dh and (k > 0) with W_ih into
@@ -534,7 +538,7 @@ fn layer_backward<F: GateFloat>(
                     }
                 }
                 Cell::Gru => {
-                    let dghb = &mut dgh_buf[gb..gb + m * gh];
+                    let dghb = &mut dgh_buf[sb..sb + m * h];
                     for j in 0..m {
                         let (hp, dhp) = if t > 0 {
                             (&hs[sp + j * h..][..h], &mut dhn[j * h..(j + 1) * h])
@@ -547,31 +551,38 @@ fn layer_backward<F: GateFloat>(
                             hp,
                             &dyb[j * h..(j + 1) * h],
                             &mut dgb[j * gh..(j + 1) * gh],
-                            &mut dghb[j * gh..(j + 1) * gh],
+                            &mut dghb[j * h..(j + 1) * h],
                             dhp,
                         );
                     }
                 }
             }
-            let dgh_b: &[F] = if d.cell == Cell::Gru {
-                &dgh_buf[gb..gb + m * gh]
-            } else {
-                &dg[gb..gb + m * gh]
-            };
+            let dgb = &dg[gb..gb + m * gh];
+            let own_b = own.then(|| &dgh_buf[sb..sb + m * h]);
             if t > 0 {
                 matmul_packed(
-                    MatMut::new(dhn, m, h, h),
-                    MatRef::new(dgh_b, m, gh, gh),
-                    w_hh,
+                    MatMut::new(&mut dhn[..], m, h, h),
+                    MatRef::new(dgb, m, shared, gh),
+                    w_hh.rows(0..shared),
                     true,
                 );
+                if let Some(own_b) = own_b {
+                    matmul_packed(
+                        MatMut::new(dhn, m, h, h),
+                        MatRef::new(own_b, m, h, h),
+                        w_hh.rows(shared..gh),
+                        true,
+                    );
+                }
             }
             // The biases' gradients (and layer 0's per-token input rows) while the block is
             // in cache: db_hh = Σ dgh, db_ih = Σ dg.
-            for row in dgh_b.chunks_exact(gh) {
-                add_into(&mut g.b_hh, row);
+            for row in dgb.chunks_exact(gh) {
+                add_into(&mut g.b_hh[..shared], &row[..shared]);
             }
-            let dgb = &dg[gb..gb + m * gh];
+            for row in own_b.iter().flat_map(|b| b.chunks_exact(h)) {
+                add_into(&mut g.b_hh[shared..], row);
+            }
             if below.is_some() {
                 for row in dgb.chunks_exact(gh) {
                     add_into(&mut g.b_ih, row);
@@ -595,20 +606,24 @@ fn layer_backward<F: GateFloat>(
         }
         std::mem::swap(dh_cur, dh_next);
     }
-    let dgh: &[F] = if d.cell == Cell::Gru {
-        &dgh_buf[..rows * gh]
-    } else {
-        &dg[..]
-    };
-    // dW_hh = Σ_{t ≥ 1} dghᵀ_t · h_{t-1}
+    // dW_hh = Σ_{t ≥ 1} dghᵀ_t · h_{t-1}, by its two parts
     if steps > 1 {
         let m = rows - nb;
+        let (w_shared, w_own) = g.w_hh.split_at_mut(shared * h);
         matmul_at_b(
-            MatMut::new(&mut g.w_hh, gh, h, h),
-            MatRef::new(&dgh[nb * gh..], m, gh, gh),
+            MatMut::new(w_shared, shared, h, h),
+            MatRef::new(&dg[nb * gh..], m, shared, gh),
             MatRef::new(&hs[..m * h], m, h, h),
             wg,
         );
+        if own {
+            matmul_at_b(
+                MatMut::new(w_own, h, h, h),
+                MatRef::new(&dgh_buf[nb * h..rows * h], m, h, h),
+                MatRef::new(&hs[..m * h], m, h, h),
+                wg,
+            );
+        }
     }
     // dW_ih = Σ dgᵀ · x (layer 0's came from `dp`)
     if let Some(xin) = below {

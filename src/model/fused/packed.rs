@@ -462,6 +462,109 @@ mod tests {
         }
     }
 
+    /// A row range of a packed matrix multiplies like the plain sub-matrix of those rows, on
+    /// the packed path (f32) and the fallback (f64), at ranges that start inside and on a
+    /// block boundary; two ranges one after the other add up to the whole product.
+    #[test]
+    fn a_row_range_is_the_product_with_those_rows() {
+        let (m, k, n) = (13, 768, 40);
+        let lhs = values(m * k, 7);
+        let src = values(k * n, 8);
+        for (k0, k1) in [(0, 512), (512, 768), (100, 357), (0, 768)] {
+            let kr = k1 - k0;
+            // lhs columns k0..k1, as its own matrix
+            let sub: Vec<f64> = (0..m * kr)
+                .map(|i| lhs[(i / kr) * k + k0 + i % kr])
+                .collect();
+            let mut want = vec![0.0; m * n];
+            let zeros = vec![0.0; n];
+            naive(
+                &mut want,
+                n,
+                &sub,
+                kr,
+                &src[k0 * n..k1 * n],
+                &zeros,
+                (m, kr, n),
+                0,
+            );
+
+            let mut p32 = PackedRhs::<f32>::default();
+            p32.pack(
+                &src.iter().map(|&v| v as f32).collect::<Vec<_>>(),
+                k,
+                n,
+                false,
+            );
+            let sub32: Vec<f32> = sub.iter().map(|&v| v as f32).collect();
+            let mut got = vec![0f32; m * n];
+            matmul_packed(
+                MatMut::new(&mut got, m, n, n),
+                MatRef::new(&sub32, m, kr, kr),
+                p32.rows(k0..k1),
+                false,
+            );
+            for (&g, &w) in got.iter().zip(&want) {
+                assert!(
+                    (g as f64 - w).abs() < 1e-4 * (1.0 + w.abs()),
+                    "{k0}..{k1}: {g} {w}"
+                );
+            }
+            let mut p64 = PackedRhs::<f64>::default();
+            p64.pack(&src, k, n, false);
+            let mut got = vec![0.0; m * n];
+            matmul_packed(
+                MatMut::new(&mut got, m, n, n),
+                MatRef::new(&sub, m, kr, kr),
+                p64.rows(k0..k1),
+                false,
+            );
+            for (&g, &w) in got.iter().zip(&want) {
+                assert!((g - w).abs() < 1e-12 * (1.0 + w.abs()), "f64 {k0}..{k1}");
+            }
+        }
+        // rows 0..512 then 512..768 onto the same destination: the whole product
+        let mut p32 = PackedRhs::<f32>::default();
+        p32.pack(
+            &src.iter().map(|&v| v as f32).collect::<Vec<_>>(),
+            k,
+            n,
+            false,
+        );
+        let lhs32: Vec<f32> = lhs.iter().map(|&v| v as f32).collect();
+        let mut whole = vec![0f32; m * n];
+        matmul_packed(
+            MatMut::new(&mut whole, m, n, n),
+            MatRef::new(&lhs32, m, k, k),
+            &p32,
+            false,
+        );
+        let mut parts = vec![0f32; m * n];
+        matmul_packed(
+            MatMut::new(&mut parts, m, n, n),
+            MatRef::new(&lhs32, m, 512, k),
+            p32.rows(0..512),
+            false,
+        );
+        matmul_packed(
+            MatMut::new(&mut parts, m, n, n),
+            MatRef::new(&lhs32[512..], m, 256, k),
+            p32.rows(512..768),
+            true,
+        );
+        // 512 is a block boundary of the inner dimension: the same sums in the same order
+        assert_eq!(whole, parts);
+    }
+
+    /// Rows past the matrix are refused.
+    #[test]
+    #[should_panic(expected = "rows")]
+    fn a_row_range_past_the_end_is_refused() {
+        let mut p = PackedRhs::<f32>::default();
+        p.pack(&[1.0; 6], 2, 3, false);
+        let _ = p.rows(1..3);
+    }
+
     /// With `accumulate == false` the destination is never read: NaN there does not leak.
     #[test]
     fn an_overwrite_ignores_what_the_destination_held() {

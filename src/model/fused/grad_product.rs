@@ -27,8 +27,7 @@ pub(super) fn matmul_at_b<F: FusedFloat>(
 ) {
     #[cfg(target_arch = "x86_64")]
     if let ((a_s, k, m, lda, 1), (b_s, kb, n, ldb, 1)) = (a.parts(), b.parts()) {
-        let simd = std::arch::is_x86_feature_detected!("avx2")
-            && std::arch::is_x86_feature_detected!("fma");
+        let simd = super::packed::simd_available();
         if let (Some(a_s), Some(b_s), true) = (F::as_f32(a_s), F::as_f32(b_s), simd && k > 0) {
             assert_eq!(k, kb, "inner dimensions differ");
             let (c, cm, cn, ldc) = dst.parts();
@@ -61,12 +60,10 @@ pub(super) fn matmul_at_b<F: FusedFloat>(
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
-    use super::super::packed::avx2::store_tile;
+    use super::super::packed::avx2::{tile, MR};
     use super::super::packed::NR;
     use std::arch::x86_64::*;
 
-    /// Columns of `a` (rows of the result) per micro-panel.
-    const MR: usize = 6;
     /// Inner dimension per block: a panel block of `b` (256 × 16, 16 KiB) and a micro-panel
     /// of `a` (256 × 6, 6 KiB) stay in L1 while a tile runs; the result (`[m, n]`, larger
     /// than L2 for a GRU's `[3H, H]`) is read and written once per block.
@@ -126,14 +123,9 @@ mod avx2 {
                         } else {
                             (std::ptr::null(), 0)
                         };
-                        match MR.min(mb - t * MR) {
-                            6 => tile::<6>(kb, at, bj, ct, ldc, add, add_ld, cols),
-                            5 => tile::<5>(kb, at, bj, ct, ldc, add, add_ld, cols),
-                            4 => tile::<4>(kb, at, bj, ct, ldc, add, add_ld, cols),
-                            3 => tile::<3>(kb, at, bj, ct, ldc, add, add_ld, cols),
-                            2 => tile::<2>(kb, at, bj, ct, ldc, add, add_ld, cols),
-                            _ => tile::<1>(kb, at, bj, ct, ldc, add, add_ld, cols),
-                        }
+                        // A micro-panel: column i of `a`, step p at `p·MR + i`.
+                        let rows = MR.min(mb - t * MR);
+                        tile(rows, kb, (at, 1, MR), bj, (ct, ldc), (add, add_ld), cols);
                     }
                 }
                 i0 += mb;
@@ -174,32 +166,6 @@ mod avx2 {
                 }
             }
         }
-    }
-
-    /// One `R × NR` tile over `kb` steps: `a` a micro-panel (`MR` per step), `b` a panel.
-    #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn tile<const R: usize>(
-        kb: usize,
-        a: *const f32,
-        b: *const f32,
-        c: *mut f32,
-        ldc: usize,
-        add: *const f32,
-        add_ld: usize,
-        cols: usize,
-    ) {
-        let mut x = [[_mm256_setzero_ps(); 2]; R];
-        for p in 0..kb {
-            let b0 = _mm256_loadu_ps(b.add(p * NR));
-            let b1 = _mm256_loadu_ps(b.add(p * NR + 8));
-            for (i, xi) in x.iter_mut().enumerate() {
-                let ai = _mm256_broadcast_ss(&*a.add(p * MR + i));
-                xi[0] = _mm256_fmadd_ps(ai, b0, xi[0]);
-                xi[1] = _mm256_fmadd_ps(ai, b1, xi[1]);
-            }
-        }
-        store_tile(&x, c, ldc, add, add_ld, cols);
     }
 }
 

@@ -34,7 +34,7 @@ pub(super) struct PackedRhs<F> {
 
 /// Whether this CPU runs the microkernel.
 #[inline(always)]
-fn simd_available() -> bool {
+pub(super) fn simd_available() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
@@ -217,7 +217,7 @@ pub(super) mod avx2 {
 
     /// Rows per tile: 6 × 2 accumulator vectors, two vectors of the panel and a broadcast
     /// fill 15 of the 16 registers.
-    const MR: usize = 6;
+    pub(in crate::model::fused) const MR: usize = 6;
     /// Rows of `lhs` and `dst` per block: a 128 × 256 block of `lhs` (128 KiB) stays in L2
     /// while every panel passes over it, and so does the block of `dst` (128 × n) while the
     /// inner dimension is summed block after block.
@@ -272,14 +272,8 @@ pub(super) mod avx2 {
                             Init::Dst => (ci as *const f32, ldc),
                             Init::Bias(bias) => (bias.add(j * NR), 0),
                         };
-                        match rows {
-                            6 => tile::<6>(kb, ai, lda, bj, ci, ldc, add, add_ld, cols),
-                            5 => tile::<5>(kb, ai, lda, bj, ci, ldc, add, add_ld, cols),
-                            4 => tile::<4>(kb, ai, lda, bj, ci, ldc, add, add_ld, cols),
-                            3 => tile::<3>(kb, ai, lda, bj, ci, ldc, add, add_ld, cols),
-                            2 => tile::<2>(kb, ai, lda, bj, ci, ldc, add, add_ld, cols),
-                            _ => tile::<1>(kb, ai, lda, bj, ci, ldc, add, add_ld, cols),
-                        }
+                        // `lhs` in place: row i, step p at `i·lda + p`.
+                        tile(rows, kb, (ai, lda, 1), bj, (ci, ldc), (add, add_ld), cols);
                         i += rows;
                     }
                 }
@@ -289,20 +283,42 @@ pub(super) mod avx2 {
         }
     }
 
-    /// One `R × NR` tile of `c` over `kb` steps of the inner dimension, plus (unless `add` is
-    /// null) the rows at `add` (row stride `add_ld`: 0 repeats one row); only the first
-    /// `cols` columns are read and stored (the rest of the panel is padding).
+    /// One `rows × NR` tile of `c` (`rows` ≤ [`MR`]) over `kb` steps of the inner dimension:
+    /// element `(i, p)` of `a` at `a[i·a_row + p·a_step]` (a matrix read in place, or a packed
+    /// micro-panel), `b` a panel (`NR` per step); plus (unless `add` is null) the rows at
+    /// `add` (row stride `add_ld`: 0 repeats one row); only the first `cols` columns are read
+    /// and stored (the rest of the panel is padding).
+    ///
+    /// # Safety
+    /// The CPU supports AVX2 and FMA; the pointers address the elements those shapes name.
     #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn tile<const R: usize>(
+    pub(in crate::model::fused) unsafe fn tile(
+        rows: usize,
         kb: usize,
-        a: *const f32,
-        lda: usize,
+        a: (*const f32, usize, usize),
         b: *const f32,
-        c: *mut f32,
-        ldc: usize,
-        add: *const f32,
-        add_ld: usize,
+        c: (*mut f32, usize),
+        add: (*const f32, usize),
+        cols: usize,
+    ) {
+        match rows {
+            6 => tile_of::<6>(kb, a, b, c, add, cols),
+            5 => tile_of::<5>(kb, a, b, c, add, cols),
+            4 => tile_of::<4>(kb, a, b, c, add, cols),
+            3 => tile_of::<3>(kb, a, b, c, add, cols),
+            2 => tile_of::<2>(kb, a, b, c, add, cols),
+            _ => tile_of::<1>(kb, a, b, c, add, cols),
+        }
+    }
+
+    /// [`tile`] with its row count known at compile time (the accumulators stay in registers).
+    #[inline(always)]
+    unsafe fn tile_of<const R: usize>(
+        kb: usize,
+        (a, a_row, a_step): (*const f32, usize, usize),
+        b: *const f32,
+        (c, ldc): (*mut f32, usize),
+        (add, add_ld): (*const f32, usize),
         cols: usize,
     ) {
         let mut x = [[_mm256_setzero_ps(); 2]; R];
@@ -310,7 +326,7 @@ pub(super) mod avx2 {
             let b0 = _mm256_loadu_ps(b.add(p * NR));
             let b1 = _mm256_loadu_ps(b.add(p * NR + 8));
             for (i, xi) in x.iter_mut().enumerate() {
-                let ai = _mm256_broadcast_ss(&*a.add(i * lda + p));
+                let ai = _mm256_broadcast_ss(&*a.add(i * a_row + p * a_step));
                 xi[0] = _mm256_fmadd_ps(ai, b0, xi[0]);
                 xi[1] = _mm256_fmadd_ps(ai, b1, xi[1]);
             }
@@ -322,7 +338,7 @@ pub(super) mod avx2 {
     /// (unless `add` is null) the rows at `add` (row stride `add_ld`: 0 repeats one row);
     /// only the first `cols` columns are stored.
     #[inline(always)]
-    pub(in crate::model::fused) unsafe fn store_tile<const R: usize>(
+    unsafe fn store_tile<const R: usize>(
         x: &[[__m256; 2]; R],
         c: *mut f32,
         ldc: usize,

@@ -325,6 +325,18 @@ fn step_input<F: GateFloat>(
     }
 }
 
+/// Row `j` of a block one step earlier (the block's offset in `buf` minus one step is `sp`), or
+/// `zeros` (H) at the first step, when there is none.
+#[inline(always)]
+fn row_before<'a, F>(buf: &'a [F], sp: usize, j: usize, t: usize, zeros: &'a [F]) -> &'a [F] {
+    let h = zeros.len();
+    if t > 0 {
+        &buf[sp + j * h..][..h]
+    } else {
+        zeros
+    }
+}
+
 /// Forward through layer `k`, step by step and, within a step, block of [`STEP_ROWS`] rows by
 /// block (input projection, recurrent product, cell); then the dropout mask (when on).
 #[inline(always)]
@@ -386,11 +398,7 @@ fn layer_forward<F: GateFloat>(
                     }
                     let tcb = &mut tc[sb..sb + m * h];
                     for j in 0..m {
-                        let cp = if t > 0 {
-                            &c_prev[sp + j * h..][..h]
-                        } else {
-                            zeros
-                        };
+                        let cp = row_before(c_prev, sp, j, t, zeros);
                         lstm_forward(
                             &cur[j * gh..(j + 1) * gh],
                             cp,
@@ -417,11 +425,7 @@ fn layer_forward<F: GateFloat>(
                     }
                     let q = &mut ghn[sb..sb + m * h];
                     for j in 0..m {
-                        let hp = if t > 0 {
-                            &h_prev[sp + j * h..][..h]
-                        } else {
-                            zeros
-                        };
+                        let hp = row_before(h_prev, sp, j, t, zeros);
                         gru_forward(
                             &cur[j * gh..(j + 1) * gh],
                             &ghs[j * gh..(j + 1) * gh],
@@ -522,11 +526,7 @@ fn layer_backward<F: GateFloat>(
                 }
                 Cell::Lstm => {
                     for j in 0..m {
-                        let cp = if t > 0 {
-                            &lw.c[sp + j * h..][..h]
-                        } else {
-                            zeros
-                        };
+                        let cp = row_before(&lw.c, sp, j, t, zeros);
                         lstm_backward(
                             &gates[gb + j * gh..][..gh],
                             cp,
@@ -540,10 +540,11 @@ fn layer_backward<F: GateFloat>(
                 Cell::Gru => {
                     let dghb = &mut dgh_buf[sb..sb + m * h];
                     for j in 0..m {
-                        let (hp, dhp) = if t > 0 {
-                            (&hs[sp + j * h..][..h], &mut dhn[j * h..(j + 1) * h])
+                        let hp = row_before(hs, sp, j, t, zeros);
+                        let dhp = if t > 0 {
+                            &mut dhn[j * h..(j + 1) * h]
                         } else {
-                            (zeros, &mut sink[..])
+                            &mut sink[..]
                         };
                         gru_backward(
                             &gates[gb + j * gh..][..gh],
@@ -587,21 +588,19 @@ fn layer_backward<F: GateFloat>(
                 for row in dgb.chunks_exact(gh) {
                     add_into(&mut g.b_ih, row);
                 }
+                // dL/d(input) of these rows goes where their dL/dh from above was (it has
+                // been read into `dh_cur`).
+                matmul_packed(
+                    MatMut::new(&mut dy[sb..sb + m * h], m, h, h),
+                    MatRef::new(dgb, m, gh, gh),
+                    &ctx.sh.w_ih[k],
+                    false,
+                );
             } else {
                 for (b, row) in (b0..b0 + m).zip(dgb.chunks_exact(gh)) {
                     let id = ctx.x[b * steps + t] as usize;
                     add_into(&mut dp[id * gh..(id + 1) * gh], row);
                 }
-            }
-            if below.is_some() {
-                // dL/d(input) of these rows, over their dL/dh from above (already in
-                // `dh_cur`): the whole product's rows, block by block.
-                matmul_packed(
-                    MatMut::new(&mut dy[sb..sb + m * h], m, h, h),
-                    MatRef::new(&dg[gb..gb + m * gh], m, gh, gh),
-                    &ctx.sh.w_ih[k],
-                    false,
-                );
             }
         }
         std::mem::swap(dh_cur, dh_next);

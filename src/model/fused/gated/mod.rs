@@ -42,16 +42,17 @@
 //!   gate math per row that leaves the activations in place for the backward;
 //! * the output layer is one product over all steps, then the §9.5 kernel's fused softmax +
 //!   cross-entropy step;
-//! * BPTT per layer, top down: per step and block the fused gate backward and one product
-//!   `dgates·W_hh` added into the previous step's `dh`; afterwards one GEMM over all steps
-//!   for each weight gradient (`dW_hh = Σ dgatesᵀ·h_{t-1}`, `dW_ih = dgatesᵀ·x`) and one for
-//!   the gradient into the layer below; layer 0 scatters its gate gradients into `dP`, from
-//!   which `dW_ih`, `db_ih` (and `dE = dP·W_ih`) follow once per call.
+//! * BPTT per layer, top down: per step and block the fused gate backward, one product
+//!   `dgates·W_hh` added into the previous step's `dh` and (layers above 0) one `dgates·W_ih`
+//!   into the gradient of the layer below; afterwards one product over all steps for each
+//!   weight gradient (`dW_hh = Σ dgatesᵀ·h_{t-1}`, `dW_ih = dgatesᵀ·x`); layer 0 scatters its
+//!   gate gradients into `dP`, from which `dW_ih`, `db_ih` (and `dE = dP·W_ih`) follow once
+//!   per call.
 //!
 //! Every product against a weight matrix (`W_hhᵀ`, `W_hh`, `W_ihᵀ`, `W_ih`, the output layer)
 //! reads it packed once per call (`fused::packed`: column panels and a 6 × 16 AVX2+FMA
-//! microkernel); the weight gradients, whose right-hand side changes with every call, use the
-//! `gemm` crate.
+//! microkernel); the weight gradients, whose operands both change with every call, pack both
+//! sides block by block for the same microkernel (`fused::grad_product`).
 //!
 //! The per-item passes are compiled twice and dispatched at run time to an AVX2+FMA copy.
 

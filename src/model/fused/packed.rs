@@ -324,7 +324,8 @@ pub(super) mod avx2 {
         // The rows the tile adds to and stores into are fetched while it computes (the
         // weight-gradient products' result is larger than L2).
         for i in 0..R {
-            if !add.is_null() {
+            // (When the tile adds to its own rows, fetching them for writing below suffices.)
+            if !add.is_null() && !std::ptr::eq(add, c) {
                 _mm_prefetch::<_MM_HINT_T0>(add.add(i * add_ld) as *const i8);
                 _mm_prefetch::<_MM_HINT_T0>(add.add(i * add_ld + NR - 1) as *const i8);
             }
@@ -526,6 +527,15 @@ mod tests {
         let (m, k, n) = (13, 768, 40);
         let lhs = values(m * k, 7);
         let src = values(k * n, 8);
+        let mut p32 = PackedRhs::<f32>::default();
+        p32.pack(
+            &src.iter().map(|&v| v as f32).collect::<Vec<_>>(),
+            k,
+            n,
+            false,
+        );
+        let mut p64 = PackedRhs::<f64>::default();
+        p64.pack(&src, k, n, false);
         for (k0, k1) in [(0, 512), (512, 768), (100, 357), (0, 768)] {
             let kr = k1 - k0;
             // lhs columns k0..k1, as its own matrix
@@ -545,13 +555,6 @@ mod tests {
                 0,
             );
 
-            let mut p32 = PackedRhs::<f32>::default();
-            p32.pack(
-                &src.iter().map(|&v| v as f32).collect::<Vec<_>>(),
-                k,
-                n,
-                false,
-            );
             let sub32: Vec<f32> = sub.iter().map(|&v| v as f32).collect();
             let mut got = vec![0f32; m * n];
             matmul_packed(
@@ -566,8 +569,6 @@ mod tests {
                     "{k0}..{k1}: {g} {w}"
                 );
             }
-            let mut p64 = PackedRhs::<f64>::default();
-            p64.pack(&src, k, n, false);
             let mut got = vec![0.0; m * n];
             matmul_packed(
                 MatMut::new(&mut got, m, n, n),
@@ -580,13 +581,6 @@ mod tests {
             }
         }
         // rows 0..512 then 512..768 onto the same destination: the whole product
-        let mut p32 = PackedRhs::<f32>::default();
-        p32.pack(
-            &src.iter().map(|&v| v as f32).collect::<Vec<_>>(),
-            k,
-            n,
-            false,
-        );
         let lhs32: Vec<f32> = lhs.iter().map(|&v| v as f32).collect();
         let mut whole = vec![0f32; m * n];
         matmul_packed(

@@ -103,6 +103,19 @@ fn map_lanes<F: GateFloat, const NIO: usize, const NI: usize, const NO: usize>(
     }
 }
 
+/// The first `G` blocks of `hn` elements of a row of gates (`hn` > 0).
+#[inline(always)]
+fn gate_blocks<F, const G: usize>(row: &[F], hn: usize) -> [&[F]; G] {
+    std::array::from_fn(|q| &row[q * hn..(q + 1) * hn])
+}
+
+/// [`gate_blocks`], writable.
+#[inline(always)]
+fn gate_blocks_mut<F, const G: usize>(row: &mut [F], hn: usize) -> [&mut [F]; G] {
+    let mut blocks = row[..G * hn].chunks_exact_mut(hn);
+    std::array::from_fn(|_| blocks.next().expect("G blocks"))
+}
+
 /// RNN forward: `h' = tanh(a)`.
 #[inline(always)]
 pub(super) fn rnn_forward<F: GateFloat>(a: &[F], h_out: &mut [F]) {
@@ -133,12 +146,9 @@ pub(super) fn gru_forward<F: GateFloat>(
     h_out: &mut [F],
 ) {
     let hn = h_out.len();
-    let (ar, rest) = a[..3 * hn].split_at(hn);
-    let (az, an) = rest.split_at(hn);
-    let (gr, rest) = gh[..3 * hn].split_at(hn);
-    let (gz, gn) = rest.split_at(hn);
-    let (r_out, rest) = act[..3 * hn].split_at_mut(hn);
-    let (z_out, n_out) = rest.split_at_mut(hn);
+    let [ar, az, an] = gate_blocks(a, hn);
+    let [gr, gz, gn] = gate_blocks(gh, hn);
+    let [r_out, z_out, n_out] = gate_blocks_mut(act, hn);
     map_lanes(
         hn,
         [],
@@ -170,10 +180,8 @@ pub(super) fn gru_backward<F: GateFloat>(
     dh_prev: &mut [F],
 ) {
     let hn = dh.len();
-    let (r, rest) = g[..3 * hn].split_at(hn);
-    let (z, n) = rest.split_at(hn);
-    let (dir, rest) = dgi[..3 * hn].split_at_mut(hn);
-    let (diz, din) = rest.split_at_mut(hn);
+    let [r, z, n] = gate_blocks(g, hn);
+    let [dir, diz, din] = gate_blocks_mut(dgi, hn);
     map_lanes(
         hn,
         [dh_prev],
@@ -203,12 +211,8 @@ pub(super) fn lstm_forward<F: GateFloat>(
     h_out: &mut [F],
 ) {
     let hn = h_out.len();
-    let (ai, rest) = a[..4 * hn].split_at(hn);
-    let (af, rest) = rest.split_at(hn);
-    let (ag, ao) = rest.split_at(hn);
-    let (i_out, rest) = act[..4 * hn].split_at_mut(hn);
-    let (f_out, rest) = rest.split_at_mut(hn);
-    let (g_out, o_out) = rest.split_at_mut(hn);
+    let [ai, af, ag, ao] = gate_blocks(a, hn);
+    let [i_out, f_out, g_out, o_out] = gate_blocks_mut(act, hn);
     map_lanes(
         hn,
         [],
@@ -240,12 +244,8 @@ pub(super) fn lstm_backward<F: GateFloat>(
     da: &mut [F],
 ) {
     let hn = dh.len();
-    let (i, rest) = gates[..4 * hn].split_at(hn);
-    let (f, rest) = rest.split_at(hn);
-    let (g, o) = rest.split_at(hn);
-    let (dai, rest) = da[..4 * hn].split_at_mut(hn);
-    let (daf, rest) = rest.split_at_mut(hn);
-    let (dag, dao) = rest.split_at_mut(hn);
+    let [i, f, g, o] = gate_blocks(gates, hn);
+    let [dai, daf, dag, dao] = gate_blocks_mut(da, hn);
     map_lanes(
         hn,
         [dc],

@@ -40,16 +40,39 @@ impl Gpu {
         }
     }
 
-    /// Why this build cannot use the backend.
-    fn not_compiled(self) -> String {
+    /// The backend's name in messages: `CUDA`, `Metal`.
+    pub fn label(self) -> &'static str {
         match self {
-            Gpu::Cuda => "this build has no CUDA support: rebuild with `--features cuda`".into(),
-            Gpu::Metal => {
-                "this build has no Metal support: rebuild with `--features metal` (macOS only)"
-                    .into()
-            }
+            Gpu::Cuda => "CUDA",
+            Gpu::Metal => "Metal",
         }
     }
+
+    /// How to get a build with the backend.
+    fn rebuild_hint(self) -> &'static str {
+        match self {
+            Gpu::Cuda => "rebuild with `--features cuda`",
+            Gpu::Metal => "rebuild with `--features metal` (macOS only)",
+        }
+    }
+}
+
+/// Why the requested device cannot be used. Every message is one line; each is bad input
+/// (the `--device` asked of this build or machine), not a failure while running.
+#[derive(Debug, thiserror::Error)]
+pub enum DeviceError {
+    /// The binary was built without the backend.
+    #[error("this build has no {} support: {}", .0.label(), .0.rebuild_hint())]
+    NotCompiled(Gpu),
+    /// A GPU asked for a compute path that runs on the CPU only.
+    #[error(
+        "the {kernel} kernel runs on the CPU only: use --device cpu (or auto), or --kernel candle on {}",
+        gpu.name()
+    )]
+    CpuOnlyKernel { kernel: String, gpu: Gpu },
+    /// The backend is built in but no device of it could be opened.
+    #[error("no usable {} device: {reason}", gpu.label())]
+    Unavailable { gpu: Gpu, reason: String },
 }
 
 /// What the requested compute path needs of the device: the name of a kernel that runs only
@@ -65,17 +88,17 @@ pub fn choose<D>(
     cpu_only_kernel: CpuOnlyKernel,
     compiled: &[Gpu],
     cpu: D,
-    mut open: impl FnMut(Gpu) -> Result<D, String>,
-) -> Result<(D, String), String> {
-    let explicit = |gpu: Gpu, open: &mut dyn FnMut(Gpu) -> Result<D, String>| {
+    mut open: impl FnMut(Gpu) -> Result<D, DeviceError>,
+) -> Result<(D, String), DeviceError> {
+    let explicit = |gpu: Gpu, open: &mut dyn FnMut(Gpu) -> Result<D, DeviceError>| {
         if !compiled.contains(&gpu) {
-            return Err(gpu.not_compiled());
+            return Err(DeviceError::NotCompiled(gpu));
         }
         if let Some(kernel) = cpu_only_kernel {
-            return Err(format!(
-                "the {kernel} kernel runs on the CPU only: use --device cpu (or auto), or --kernel candle on {}",
-                gpu.name()
-            ));
+            return Err(DeviceError::CpuOnlyKernel {
+                kernel: kernel.to_owned(),
+                gpu,
+            });
         }
         open(gpu).map(|d| (d, format!("{}:0", gpu.name())))
     };
@@ -105,7 +128,7 @@ pub fn choose<D>(
 }
 
 /// The device for `choice` on this build, for a compute path that runs anywhere.
-pub fn select(choice: DeviceChoice) -> Result<(Device, String), String> {
+pub fn select(choice: DeviceChoice) -> Result<(Device, String), DeviceError> {
     select_for(choice, None)
 }
 
@@ -114,11 +137,11 @@ pub fn select(choice: DeviceChoice) -> Result<(Device, String), String> {
 pub fn select_for(
     choice: DeviceChoice,
     cpu_only_kernel: CpuOnlyKernel,
-) -> Result<(Device, String), String> {
+) -> Result<(Device, String), DeviceError> {
     choose(choice, cpu_only_kernel, Gpu::COMPILED, Device::Cpu, open)
 }
 
-fn open(gpu: Gpu) -> Result<Device, String> {
+fn open(gpu: Gpu) -> Result<Device, DeviceError> {
     match gpu {
         Gpu::Cuda => cuda(),
         Gpu::Metal => metal(),
@@ -126,23 +149,29 @@ fn open(gpu: Gpu) -> Result<Device, String> {
 }
 
 #[cfg(feature = "cuda")]
-fn cuda() -> Result<Device, String> {
-    Device::new_cuda(0).map_err(|e| format!("no usable CUDA device: {e}"))
+fn cuda() -> Result<Device, DeviceError> {
+    Device::new_cuda(0).map_err(|e| DeviceError::Unavailable {
+        gpu: Gpu::Cuda,
+        reason: e.to_string(),
+    })
 }
 
 #[cfg(not(feature = "cuda"))]
-fn cuda() -> Result<Device, String> {
-    Err(Gpu::Cuda.not_compiled())
+fn cuda() -> Result<Device, DeviceError> {
+    Err(DeviceError::NotCompiled(Gpu::Cuda))
 }
 
 #[cfg(feature = "metal")]
-fn metal() -> Result<Device, String> {
-    Device::new_metal(0).map_err(|e| format!("no usable Metal device: {e}"))
+fn metal() -> Result<Device, DeviceError> {
+    Device::new_metal(0).map_err(|e| DeviceError::Unavailable {
+        gpu: Gpu::Metal,
+        reason: e.to_string(),
+    })
 }
 
 #[cfg(not(feature = "metal"))]
-fn metal() -> Result<Device, String> {
-    Err(Gpu::Metal.not_compiled())
+fn metal() -> Result<Device, DeviceError> {
+    Err(DeviceError::NotCompiled(Gpu::Metal))
 }
 
 #[cfg(test)]
@@ -156,12 +185,15 @@ mod tests {
         kernel: CpuOnlyKernel,
         compiled: &[Gpu],
         present: &[Gpu],
-    ) -> Result<(&'static str, String), String> {
+    ) -> Result<(&'static str, String), DeviceError> {
         choose(choice, kernel, compiled, "cpu", |g| {
             if present.contains(&g) {
                 Ok(g.name())
             } else {
-                Err(format!("no {} device", g.name()))
+                Err(DeviceError::Unavailable {
+                    gpu: g,
+                    reason: "none plugged in".into(),
+                })
             }
         })
     }
@@ -176,6 +208,7 @@ mod tests {
         #[cfg(not(feature = "cuda"))]
         assert!(select(DeviceChoice::Cuda)
             .unwrap_err()
+            .to_string()
             .contains("--features cuda"));
     }
 
@@ -201,17 +234,25 @@ mod tests {
 
     #[test]
     fn an_explicit_gpu_is_an_error_when_missing_or_asked_for_the_fused_kernel() {
-        let e = pick(DeviceChoice::Cuda, None, &[], &[]).unwrap_err();
+        let e = pick(DeviceChoice::Cuda, None, &[], &[])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("--features cuda"), "{e}");
-        let e = pick(DeviceChoice::Metal, None, CUDA, CUDA).unwrap_err();
+        let e = pick(DeviceChoice::Metal, None, CUDA, CUDA)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("--features metal"), "{e}");
-        let e = pick(DeviceChoice::Cuda, Some("fused"), CUDA, CUDA).unwrap_err();
+        let e = pick(DeviceChoice::Cuda, Some("fused"), CUDA, CUDA)
+            .unwrap_err()
+            .to_string();
         assert!(
             e.contains("CPU only") && e.contains("--kernel candle"),
             "{e}"
         );
-        let e = pick(DeviceChoice::Cuda, None, CUDA, &[]).unwrap_err();
-        assert_eq!(e, "no cuda device");
+        let e = pick(DeviceChoice::Cuda, None, CUDA, &[])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "no usable CUDA device: none plugged in");
         let got = pick(DeviceChoice::Cuda, None, CUDA, CUDA).unwrap();
         assert_eq!(got, ("cuda", "cuda:0".into()));
         let got = pick(DeviceChoice::Cpu, Some("fused"), CUDA, CUDA).unwrap();
@@ -219,6 +260,7 @@ mod tests {
         #[cfg(not(feature = "cuda"))]
         assert!(select_for(DeviceChoice::Cuda, Some("fused"))
             .unwrap_err()
+            .to_string()
             .contains("--features cuda"));
     }
 }

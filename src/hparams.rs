@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::dataset::SPLIT_KEY;
-use crate::data::text::TEXT_KEY;
+use crate::data::dataset::{UnknownSplitMode, SPLIT_KEY};
+use crate::data::text::{UnknownTextMode, TEXT_KEY};
 use crate::data::{CorpusSource, SplitMode, SplitSpec, TextMode};
 use crate::number_format::compact;
 
@@ -13,6 +13,100 @@ pub const MEMORY_LIMIT_BYTES: u64 = 4 << 30;
 
 /// d2l's vocabulary on The Time Machine: space, `<unk>`, a–z.
 pub const D2L_VOCAB: usize = 28;
+
+/// Why a hyperparameter (or a set of them) is refused. Every message is one line that names the
+/// field by its command-line / config key, and is the same from the flags, the config file and
+/// the cockpit's form.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum HParamError {
+    #[error("{key} must be a whole number, got {text:?}")]
+    NotWhole { key: String, text: String },
+    #[error("{key} must be a number, got {text:?}")]
+    NotNumber { key: String, text: String },
+    #[error("seed must be a whole number ≥ 0, got {text:?}")]
+    Seed { text: String },
+    #[error("embed must be a whole number ≥ 0 (0: one-hot input), got {text:?}")]
+    Embed { text: String },
+    #[error("{key} must be at least 1")]
+    Zero { key: String },
+    #[error("{key} must be at most {max}, got {value}")]
+    TooLarge {
+        key: String,
+        max: usize,
+        value: usize,
+    },
+    #[error("{key} must be a positive finite number, got {}", shown(.value))]
+    NotPositive { key: String, value: f64 },
+    #[error(
+        "clip must be a positive finite number, or 0 or \"{CLIP_OFF}\" for no clipping, got {}",
+        shown(.value)
+    )]
+    Clip { value: f64 },
+    #[error(
+        "dropout must be a number from 0 up to (not including) 1, got {}",
+        shown(.value)
+    )]
+    Dropout { value: f64 },
+    /// Dropout asked of d2l §9.5's model, which has no layer it applies to.
+    #[error(
+        "dropout applies between recurrent layers and before the output layer of the gru/lstm/stacked/embedding models; d2l §9.5's model (rnn, 1 layer, one-hot input) has none: pass --cell gru|lstm, --layers 2 or --embed N, or drop --dropout"
+    )]
+    DropoutWithoutLayers,
+    #[error(
+        "{LR_DECAY_KEY} must be a number above 0 and at most 1 (1: no decay), got {}",
+        shown(.value)
+    )]
+    LrDecay { value: f64 },
+    #[error(
+        "{VAL_FRACTION_KEY} must be a number between 0 and 1 (both excluded), got {}",
+        shown(.value)
+    )]
+    ValFraction { value: f64 },
+    #[error("cell must be rnn, gru or lstm, got {text:?}")]
+    Cell { text: String },
+    #[error("optimizer must be sgd or adam, got {text:?}")]
+    Optimizer { text: String },
+    #[error(transparent)]
+    Text(#[from] UnknownTextMode),
+    #[error(transparent)]
+    Split(#[from] UnknownSplitMode),
+    #[error("corpus must be a file path or \"timemachine\"")]
+    NoCorpus,
+    #[error("unknown hyperparameter {key:?}")]
+    UnknownKey { key: String },
+    /// The estimated training working set is over [`MEMORY_LIMIT_BYTES`].
+    #[error(
+        "these sizes need about {:.1} GiB for training (batch-size {batch_size} x num-steps {num_steps} x hiddens {hiddens}{}); the limit is {} GiB",
+        gib(.need_bytes),
+        vocab_part(.vocab),
+        MEMORY_LIMIT_BYTES >> 30
+    )]
+    Memory {
+        need_bytes: u64,
+        batch_size: usize,
+        num_steps: usize,
+        hiddens: usize,
+        vocab: usize,
+    },
+}
+
+/// A number in a message, as the form shows it.
+fn shown(v: &f64) -> String {
+    compact(*v)
+}
+
+fn gib(bytes: &u64) -> f64 {
+    *bytes as f64 / (1u64 << 30) as f64
+}
+
+/// The vocabulary in the memory message, when it is not d2l's.
+fn vocab_part(vocab: &usize) -> String {
+    if *vocab == D2L_VOCAB {
+        String::new()
+    } else {
+        format!(" x vocabulary {vocab}")
+    }
+}
 
 /// Everything that defines a training run. Defaults are d2l §9.5's.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -83,12 +177,14 @@ impl Cell {
         }
     }
 
-    pub fn parse(text: &str) -> Result<Cell, String> {
+    pub fn parse(text: &str) -> Result<Cell, HParamError> {
         let t = text.trim().to_ascii_lowercase();
         Cell::ALL
             .into_iter()
             .find(|c| c.name() == t)
-            .ok_or_else(|| format!("cell must be rnn, gru or lstm, got {:?}", text.trim()))
+            .ok_or_else(|| HParamError::Cell {
+                text: text.trim().to_owned(),
+            })
     }
 }
 
@@ -117,14 +213,13 @@ impl Optimizer {
         }
     }
 
-    pub fn parse(text: &str) -> Result<Optimizer, String> {
+    pub fn parse(text: &str) -> Result<Optimizer, HParamError> {
         match text.trim().to_ascii_lowercase().as_str() {
             "sgd" => Ok(Optimizer::Sgd),
             "adam" => Ok(Optimizer::Adam),
-            _ => Err(format!(
-                "optimizer must be sgd or adam, got {:?}",
-                text.trim()
-            )),
+            _ => Err(HParamError::Optimizer {
+                text: text.trim().to_owned(),
+            }),
         }
     }
 }
@@ -136,34 +231,32 @@ impl std::fmt::Display for Optimizer {
 }
 
 /// Parse a dropout probability: a number in [0, 1).
-pub fn parse_dropout(text: &str) -> Result<f64, String> {
+pub fn parse_dropout(text: &str) -> Result<f64, HParamError> {
     check_dropout(parse_number(Field::Dropout.key(), text)?)
 }
 
-fn check_dropout(v: f64) -> Result<f64, String> {
+fn check_dropout(v: f64) -> Result<f64, HParamError> {
     if !(0.0..1.0).contains(&v) {
-        return Err(format!(
-            "dropout must be a number from 0 up to (not including) 1, got {}",
-            compact(v)
-        ));
+        return Err(HParamError::Dropout { value: v });
     }
     Ok(v)
 }
 
 /// Parse an embedding size: a whole number ≥ 0 (0 = one-hot input).
-pub fn parse_embed(text: &str) -> Result<usize, String> {
-    let v: usize = text.trim().parse().map_err(|_| {
-        format!(
-            "embed must be a whole number ≥ 0 (0: one-hot input), got {:?}",
-            text.trim()
-        )
+pub fn parse_embed(text: &str) -> Result<usize, HParamError> {
+    let v: usize = text.trim().parse().map_err(|_| HParamError::Embed {
+        text: text.trim().to_owned(),
     })?;
     check_embed(v)
 }
 
-fn check_embed(v: usize) -> Result<usize, String> {
+fn check_embed(v: usize) -> Result<usize, HParamError> {
     if v > MAX_EMBED {
-        return Err(format!("embed must be at most {MAX_EMBED}, got {v}"));
+        return Err(HParamError::TooLarge {
+            key: Field::Embed.key().to_owned(),
+            max: MAX_EMBED,
+            value: v,
+        });
     }
     Ok(v)
 }
@@ -280,7 +373,7 @@ impl Field {
     }
 
     /// Parse this count field's value, within its bounds.
-    fn parse_count(self, text: &str) -> Result<usize, String> {
+    fn parse_count(self, text: &str) -> Result<usize, HParamError> {
         parse_count(self.key(), text, self.max().unwrap_or(usize::MAX))
     }
 
@@ -302,72 +395,76 @@ pub const MAX_LAYERS: usize = 16;
 
 /// Parse a whole number; the message names `key` (as the form, the config file and the command
 /// line all do).
-pub fn parse_whole(key: &str, text: &str) -> Result<usize, String> {
-    text.trim()
-        .parse()
-        .map_err(|_| format!("{key} must be a whole number, got {:?}", text.trim()))
+pub fn parse_whole(key: &str, text: &str) -> Result<usize, HParamError> {
+    text.trim().parse().map_err(|_| HParamError::NotWhole {
+        key: key.to_owned(),
+        text: text.trim().to_owned(),
+    })
 }
 
 /// Parse a number (not yet checked to be positive and finite).
-pub fn parse_number(key: &str, text: &str) -> Result<f64, String> {
-    text.trim()
-        .parse()
-        .map_err(|_| format!("{key} must be a number, got {:?}", text.trim()))
+pub fn parse_number(key: &str, text: &str) -> Result<f64, HParamError> {
+    text.trim().parse().map_err(|_| HParamError::NotNumber {
+        key: key.to_owned(),
+        text: text.trim().to_owned(),
+    })
 }
 
 /// Parse a seed: a whole number ≥ 0.
-pub fn parse_seed(text: &str) -> Result<u64, String> {
-    text.trim()
-        .parse()
-        .map_err(|_| format!("seed must be a whole number ≥ 0, got {:?}", text.trim()))
+pub fn parse_seed(text: &str) -> Result<u64, HParamError> {
+    text.trim().parse().map_err(|_| HParamError::Seed {
+        text: text.trim().to_owned(),
+    })
 }
 
-fn check_count(key: &str, v: usize, max: usize) -> Result<usize, String> {
+fn check_count(key: &str, v: usize, max: usize) -> Result<usize, HParamError> {
     if v == 0 {
-        return Err(format!("{key} must be at least 1"));
+        return Err(HParamError::Zero {
+            key: key.to_owned(),
+        });
     }
     if v > max {
-        return Err(format!("{key} must be at most {max}, got {v}"));
+        return Err(HParamError::TooLarge {
+            key: key.to_owned(),
+            max,
+            value: v,
+        });
     }
     Ok(v)
 }
 
-fn parse_count(key: &str, text: &str, max: usize) -> Result<usize, String> {
+fn parse_count(key: &str, text: &str, max: usize) -> Result<usize, HParamError> {
     check_count(key, parse_whole(key, text)?, max)
 }
 
-fn check_positive(field: Field, v: f64) -> Result<f64, String> {
+fn check_positive(field: Field, v: f64) -> Result<f64, HParamError> {
     if !v.is_finite() || v <= 0.0 {
-        return Err(format!(
-            "{} must be a positive finite number, got {}",
-            field.key(),
-            compact(v)
-        ));
+        return Err(HParamError::NotPositive {
+            key: field.key().to_owned(),
+            value: v,
+        });
     }
     Ok(v)
 }
 
 /// The clip threshold: a positive finite number, or 0 / `off` for no clipping (as d2l's
 /// trainer treats `gradient_clip_val=0`). Negative, NaN and infinite thresholds are refused.
-pub fn parse_clip(text: &str) -> Result<f64, String> {
+pub fn parse_clip(text: &str) -> Result<f64, HParamError> {
     check_clip(parse_clip_number(text)?)
 }
 
 /// The clip threshold's text as a number (`off` is 0), not yet range-checked: the command line
 /// parses with this and leaves the range to [`HParams::validate`], as for every other number.
-pub fn parse_clip_number(text: &str) -> Result<f64, String> {
+pub fn parse_clip_number(text: &str) -> Result<f64, HParamError> {
     if text.trim().eq_ignore_ascii_case(CLIP_OFF) {
         return Ok(0.0);
     }
     parse_number(Field::Clip.key(), text)
 }
 
-fn check_clip(v: f64) -> Result<f64, String> {
+fn check_clip(v: f64) -> Result<f64, HParamError> {
     if !v.is_finite() || v < 0.0 {
-        return Err(format!(
-            "clip must be a positive finite number, or 0 or \"{CLIP_OFF}\" for no clipping, got {}",
-            compact(v)
-        ));
+        return Err(HParamError::Clip { value: v });
     }
     Ok(v)
 }
@@ -389,16 +486,13 @@ pub fn clip_text(clip: f64) -> String {
 pub const LR_DECAY_KEY: &str = "lr-decay";
 
 /// Parse an `--lr-decay`: a factor above 0 and at most 1.
-pub fn parse_lr_decay(text: &str) -> Result<f64, String> {
+pub fn parse_lr_decay(text: &str) -> Result<f64, HParamError> {
     check_lr_decay(parse_number(LR_DECAY_KEY, text)?)
 }
 
-fn check_lr_decay(v: f64) -> Result<f64, String> {
+fn check_lr_decay(v: f64) -> Result<f64, HParamError> {
     if !(v > 0.0 && v <= 1.0) {
-        return Err(format!(
-            "{LR_DECAY_KEY} must be a number above 0 and at most 1 (1: no decay), got {}",
-            compact(v)
-        ));
+        return Err(HParamError::LrDecay { value: v });
     }
     Ok(v)
 }
@@ -409,16 +503,13 @@ pub const NUM_VAL_KEY: &str = "num-val";
 pub const VAL_FRACTION_KEY: &str = "val-fraction";
 
 /// Parse a `--val-fraction`: a number strictly between 0 and 1.
-pub fn parse_val_fraction(text: &str) -> Result<f64, String> {
+pub fn parse_val_fraction(text: &str) -> Result<f64, HParamError> {
     check_val_fraction(parse_number(VAL_FRACTION_KEY, text)?)
 }
 
-fn check_val_fraction(v: f64) -> Result<f64, String> {
+fn check_val_fraction(v: f64) -> Result<f64, HParamError> {
     if !(v > 0.0 && v < 1.0) {
-        return Err(format!(
-            "{VAL_FRACTION_KEY} must be a number between 0 and 1 (both excluded), got {}",
-            compact(v)
-        ));
+        return Err(HParamError::ValFraction { value: v });
     }
     Ok(v)
 }
@@ -452,7 +543,7 @@ impl HParams {
 
     /// Parse and check one field from text, then check the whole set; on error `self` is
     /// unchanged and the message says what is wrong.
-    pub fn set(&mut self, field: Field, text: &str) -> Result<(), String> {
+    pub fn set(&mut self, field: Field, text: &str) -> Result<(), HParamError> {
         let mut next = self.clone();
         next.parse_field(field, text)?;
         next.validate()?;
@@ -462,7 +553,7 @@ impl HParams {
 
     /// Parse one field from text and check it alone (not the whole set: see [`HParams::set`]).
     /// The config file sets every key this way, then validates once.
-    pub fn parse_field(&mut self, field: Field, text: &str) -> Result<(), String> {
+    pub fn parse_field(&mut self, field: Field, text: &str) -> Result<(), HParamError> {
         let key = field.key();
         match field {
             Field::Hiddens => self.hiddens = field.parse_count(text)?,
@@ -474,7 +565,7 @@ impl HParams {
             Field::Seed => self.seed = parse_seed(text)?,
             Field::Corpus => {
                 if text.trim().is_empty() {
-                    return Err("corpus must be a file path or \"timemachine\"".into());
+                    return Err(HParamError::NoCorpus);
                 }
                 self.corpus = CorpusSource::parse(text)
             }
@@ -492,18 +583,22 @@ impl HParams {
     }
 
     /// Parse `num-train` or `num-val` from text.
-    pub fn parse_split(&mut self, key: &str, text: &str) -> Result<(), String> {
+    pub fn parse_split(&mut self, key: &str, text: &str) -> Result<(), HParamError> {
         match key {
             NUM_TRAIN_KEY => self.num_train = parse_count(key, text, usize::MAX)?,
             NUM_VAL_KEY => self.num_val = parse_count(key, text, usize::MAX)?,
-            other => return Err(format!("unknown hyperparameter {other:?}")),
+            other => {
+                return Err(HParamError::UnknownKey {
+                    key: other.to_owned(),
+                })
+            }
         }
         Ok(())
     }
 
     /// Check every field and the estimated memory. Corpus-dependent checks (enough windows)
     /// happen when the dataset is built.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), HParamError> {
         for (field, v) in [
             (Field::Hiddens, self.hiddens),
             (Field::NumSteps, self.num_steps),
@@ -517,6 +612,11 @@ impl HParams {
         check_clip(self.clip)?;
         check_embed(self.embed)?;
         check_dropout(self.dropout)?;
+        // §9.5's model has no layer output that dropout could apply to: refuse rather than
+        // train as if it were not there.
+        if self.is_section_9_5() && self.dropout > 0.0 {
+            return Err(HParamError::DropoutWithoutLayers);
+        }
         check_lr_decay(self.lr_decay)?;
         // No validation windows would leave the validation perplexity undefined (NaN).
         check_count(NUM_TRAIN_KEY, self.num_train, usize::MAX)?;
@@ -529,24 +629,18 @@ impl HParams {
 
     /// Refuse sizes whose training working set for a vocabulary of `vocab` tokens would not
     /// fit (see [`HParams::estimated_memory_bytes_for`]).
-    pub fn check_memory(&self, vocab: usize) -> Result<(), String> {
+    pub fn check_memory(&self, vocab: usize) -> Result<(), HParamError> {
         let need = self.estimated_memory_bytes_for(vocab);
         if need <= MEMORY_LIMIT_BYTES {
             return Ok(());
         }
-        let vocab_part = if vocab == D2L_VOCAB {
-            String::new()
-        } else {
-            format!(" x vocabulary {vocab}")
-        };
-        Err(format!(
-            "these sizes need about {:.1} GiB for training (batch-size {} x num-steps {} x hiddens {}{vocab_part}); the limit is {} GiB",
-            need as f64 / (1u64 << 30) as f64,
-            self.batch_size,
-            self.num_steps,
-            self.hiddens,
-            MEMORY_LIMIT_BYTES >> 30
-        ))
+        Err(HParamError::Memory {
+            need_bytes: need,
+            batch_size: self.batch_size,
+            num_steps: self.num_steps,
+            hiddens: self.hiddens,
+            vocab,
+        })
     }
 
     /// [`HParams::estimated_memory_bytes_for`] d2l's vocabulary of 28 tokens.
@@ -658,7 +752,7 @@ mod tests {
             (Field::Seed, "-1", "seed"),
             (Field::Corpus, "  ", "corpus"),
         ] {
-            let err = h.set(field, text).unwrap_err();
+            let err = h.set(field, text).unwrap_err().to_string();
             assert!(err.contains(needle), "{field:?}={text}: {err}");
             assert_eq!(h, HParams::default());
         }
@@ -705,7 +799,7 @@ mod tests {
                 "dropout must be a number from 0 up to",
             ),
         ] {
-            let err = h.set(field, text).unwrap_err();
+            let err = h.set(field, text).unwrap_err().to_string();
             assert!(err.contains(needle), "{field:?}={text}: {err}");
             assert_eq!(h, HParams::default());
         }
@@ -731,6 +825,126 @@ mod tests {
             ..HParams::default()
         };
         assert!(lstm2.estimated_memory_bytes() > 4 * HParams::default().estimated_memory_bytes());
+    }
+
+    #[test]
+    fn dropout_is_refused_on_the_section_9_5_model_only() {
+        let refused = HParams {
+            dropout: 0.5,
+            ..HParams::default()
+        };
+        assert!(refused.is_section_9_5());
+        let err = refused.validate().unwrap_err();
+        assert_eq!(err, HParamError::DropoutWithoutLayers);
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with("dropout applies between recurrent layers"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("--cell gru|lstm, --layers 2 or --embed N"),
+            "{msg}"
+        );
+        assert!(!msg.contains('\n'), "{msg}");
+        // Every model with a layer for dropout to act on takes it.
+        for hp in [
+            HParams {
+                cell: Cell::Gru,
+                ..refused.clone()
+            },
+            HParams {
+                cell: Cell::Lstm,
+                ..refused.clone()
+            },
+            HParams {
+                layers: 2,
+                ..refused.clone()
+            },
+            HParams {
+                embed: 8,
+                ..refused.clone()
+            },
+        ] {
+            assert!(!hp.is_section_9_5());
+            hp.validate().unwrap();
+        }
+        // §9.5 with no dropout is the default and valid.
+        HParams {
+            dropout: 0.0,
+            ..refused.clone()
+        }
+        .validate()
+        .unwrap();
+        // The form's path (`set`): refused and unchanged; allowed once the model has layers.
+        let mut h = HParams::default();
+        assert_eq!(
+            h.set(Field::Dropout, "0.5"),
+            Err(HParamError::DropoutWithoutLayers)
+        );
+        assert_eq!(h, HParams::default());
+        h.set(Field::Dropout, "0").unwrap();
+        h.set(Field::Embed, "8").unwrap();
+        h.set(Field::Dropout, "0.5").unwrap();
+        // Going back to §9.5 with dropout on is refused too.
+        assert_eq!(
+            h.set(Field::Embed, "0"),
+            Err(HParamError::DropoutWithoutLayers)
+        );
+        assert_eq!(h.embed, 8);
+    }
+
+    #[test]
+    fn messages_are_the_ones_the_flags_config_and_form_share() {
+        let mut h = HParams::default();
+        for (field, text, message) in [
+            (
+                Field::Hiddens,
+                "x",
+                "hiddens must be a whole number, got \"x\"",
+            ),
+            (
+                Field::Hiddens,
+                "5000",
+                "hiddens must be at most 4096, got 5000",
+            ),
+            (Field::Embed, "5000", "embed must be at most 4096, got 5000"),
+            (Field::Lr, "abc", "lr must be a number, got \"abc\""),
+            (Field::Lr, "0", "lr must be a positive finite number, got 0"),
+            (
+                Field::Text,
+                "bytes",
+                "text must be d2l, letters or raw, got \"bytes\"",
+            ),
+            (
+                Field::Split,
+                "half",
+                "split must be d2l or whole, got \"half\"",
+            ),
+            (
+                Field::ValFraction,
+                "1",
+                "val-fraction must be a number between 0 and 1 (both excluded), got 1",
+            ),
+            (
+                Field::Corpus,
+                " ",
+                "corpus must be a file path or \"timemachine\"",
+            ),
+        ] {
+            assert_eq!(h.set(field, text).unwrap_err().to_string(), message);
+        }
+        assert_eq!(
+            h.parse_split("num-x", "3").unwrap_err().to_string(),
+            "unknown hyperparameter \"num-x\""
+        );
+        let big = HParams {
+            batch_size: 1_000_000,
+            ..HParams::default()
+        };
+        assert_eq!(
+            big.check_memory(100).unwrap_err().to_string(),
+            "these sizes need about 94.4 GiB for training (batch-size 1000000 x num-steps 32 x hiddens 32 x vocabulary 100); the limit is 4 GiB"
+        );
     }
 
     #[test]

@@ -242,6 +242,14 @@ const BAD_HPARAMS: &[(Field, &str, &str, &str, &str)] = &[
         "nan",
         "dropout must be a number from 0 up to (not including) 1, got NaN",
     ),
+    // Dropout on d2l §9.5's model, which has no layer for it to act on (issue 25).
+    (
+        Field::Dropout,
+        "dropout",
+        "0.5",
+        "0.5",
+        DROPOUT_ON_9_5,
+    ),
     (
         Field::LrDecay,
         "lr-decay",
@@ -394,6 +402,49 @@ fn bad_hyperparameters_give_the_same_message_from_flags_config_and_form() {
         } else {
             assert_eq!(err, format!("error: {message}\n"), "--{flag} {typed}");
         }
+    }
+}
+
+/// What `--dropout` above 0 on the §9.5 model (the default) is refused with.
+const DROPOUT_ON_9_5: &str = "dropout applies between recurrent layers and before the output layer of the gru/lstm/stacked/embedding models; d2l §9.5's model (rnn, 1 layer, one-hot input) has none: pass --cell gru|lstm, --layers 2 or --embed N, or drop --dropout";
+
+/// `--dropout 0.5` on the §9.5 model used to train exactly as without it; now it is refused
+/// (exit 2, one line), and any model with a layer for dropout to act on takes it.
+#[test]
+fn dropout_on_the_section_9_5_model_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = rnn_tui(dir.path())
+        .args(["train", "--headless", "--no-save", "--dropout", "0.5"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(EXIT_USAGE), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("dropout"), "{err}");
+    assert_eq!(err, format!("error: {DROPOUT_ON_9_5}\n"));
+    assert!(out.stdout.is_empty());
+    // `--dropout 0` is §9.5 as ever: it gets past validation (to the missing corpus here).
+    // So do the models dropout applies to.
+    let missing = dir.path().join("missing.txt");
+    let missing = missing.to_str().unwrap();
+    for model in [
+        &["--dropout", "0"][..],
+        &["--dropout", "0.5", "--cell", "gru"],
+        &["--dropout", "0.5", "--cell", "lstm"],
+        &["--dropout", "0.5", "--layers", "2"],
+        &["--dropout", "0.5", "--embed", "8"],
+    ] {
+        let out = rnn_tui(dir.path())
+            .args(["train", "--headless", "--no-save", "--corpus", missing])
+            .args(model)
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(EXIT_USAGE), "{model:?}: {err}");
+        assert!(
+            err.starts_with("error: corpus file not found: "),
+            "{model:?}: {err}"
+        );
     }
 }
 

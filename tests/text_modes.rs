@@ -211,7 +211,7 @@ fn the_memory_estimate_counts_the_vocabulary() {
     hp.validate().unwrap();
     hp.check_memory(28).unwrap();
     assert!(hp.estimated_memory_bytes_for(3_001) > 50 * hp.estimated_memory_bytes_for(28));
-    let err = hp.check_memory(3_001).unwrap_err();
+    let err = hp.check_memory(3_001).unwrap_err().to_string();
     assert_eq!(
         err,
         "these sizes need about 8.9 GiB for training (batch-size 4096 x num-steps 32 x hiddens 32 x vocabulary 3001); the limit is 4 GiB"

@@ -58,7 +58,9 @@ fn bad_themes_are_one_line_errors() {
         missing_key.display().to_string(),
         dir.path().join("absent.toml").display().to_string(),
     ] {
-        let err = Theme::load_from(&spec, ColorMode::TrueColor, Some(dir.path())).unwrap_err();
+        let err = Theme::load_from(&spec, ColorMode::TrueColor, Some(dir.path()))
+            .unwrap_err()
+            .to_string();
         assert!(!err.contains('\n'), "{spec}: {err:?}");
         assert!(!err.is_empty());
     }

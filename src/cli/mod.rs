@@ -8,6 +8,7 @@ pub mod error;
 pub mod eval;
 pub mod export;
 pub mod headless;
+pub mod output;
 pub mod runs;
 pub mod sample;
 pub mod train;
@@ -269,7 +270,7 @@ impl TrainArgs {
         for (field, text) in self.model_flags() {
             let mut asked = run.clone();
             if let Err(e) = asked.parse_field(field, text) {
-                return Some(e);
+                return Some(e.to_string());
             }
             if asked.get(field) != run.get(field) {
                 return Some(format!(
@@ -285,7 +286,7 @@ impl TrainArgs {
     }
 
     /// Apply the flags that were given on top of `base`, then validate the result.
-    pub fn hparams(&self, base: HParams) -> Result<HParams, String> {
+    pub fn hparams(&self, base: HParams) -> Result<HParams, CliError> {
         let mut hp = base;
         macro_rules! take {
             ($($f:ident),*) => { $( if let Some(v) = self.$f.clone() { hp.$f = v; } )* };
@@ -297,7 +298,7 @@ impl TrainArgs {
         }
         if let Some(c) = &self.corpus {
             if c.trim().is_empty() {
-                return Err("--corpus needs a file path".into());
+                return Err(CliError::Usage("--corpus needs a file path".into()));
             }
             hp.corpus = CorpusSource::parse(c);
         }
@@ -333,11 +334,11 @@ impl TrainArgs {
 /// the config file (`crate::hparams`), and negative numbers are read as values (so `--lr -1`
 /// or `--clip -inf` is refused by `HParams::validate` like `--lr 0`, not taken for a flag).
 mod flag {
-    use crate::hparams::{self, Field, NUM_TRAIN_KEY, NUM_VAL_KEY};
+    use crate::hparams::{self, Field, HParamError, NUM_TRAIN_KEY, NUM_VAL_KEY};
 
     macro_rules! whole {
         ($($name:ident => $key:expr),*) => {$(
-            pub fn $name(text: &str) -> Result<usize, String> {
+            pub fn $name(text: &str) -> Result<usize, HParamError> {
                 hparams::parse_whole($key, text)
             }
         )*};
@@ -351,15 +352,15 @@ mod flag {
         num_val => NUM_VAL_KEY
     );
 
-    pub fn lr(text: &str) -> Result<f64, String> {
+    pub fn lr(text: &str) -> Result<f64, HParamError> {
         hparams::parse_number(Field::Lr.key(), text)
     }
 
-    pub fn clip(text: &str) -> Result<f64, String> {
+    pub fn clip(text: &str) -> Result<f64, HParamError> {
         hparams::parse_clip_number(text)
     }
 
-    pub fn seed(text: &str) -> Result<u64, String> {
+    pub fn seed(text: &str) -> Result<u64, HParamError> {
         hparams::parse_seed(text)
     }
 }

@@ -14,7 +14,7 @@ use crate::train::{resume_run, ResumeOptions, Trainer};
 /// The hyperparameters for a new run: flags over the config file over built-in defaults.
 pub fn new_run_hparams(args: &TrainArgs) -> Result<HParams, CliError> {
     let config = Config::load()?;
-    args.hparams(config.train).map_err(CliError::Usage)
+    args.hparams(config.train)
 }
 
 /// Build the trainer `train` asks for (new or resumed, recording or not) and run it headless.
@@ -58,8 +58,7 @@ pub fn runs_root(data_dir: Option<&Path>) -> Result<PathBuf, CliError> {
 }
 
 fn build(args: &TrainArgs, data_dir: Option<&Path>, cmd: &TrainCmd) -> Result<Trainer, CliError> {
-    let (dev, dev_name) =
-        device::select_for(args.device, args.kernel.cpu_only()).map_err(CliError::Usage)?;
+    let (dev, dev_name) = device::select_for(args.device, args.kernel.cpu_only())?;
     let mut trainer = match &cmd.resume {
         Some(spec) => {
             let dir = resume_dir(args, data_dir, spec)?;

@@ -83,16 +83,24 @@ impl std::fmt::Display for SplitMode {
     }
 }
 
+/// A `--split` value that names no [`SplitMode`].
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{SPLIT_KEY} must be d2l or whole, got {got:?}")]
+pub struct UnknownSplitMode {
+    /// The value as given, trimmed.
+    pub got: String,
+}
+
 impl std::str::FromStr for SplitMode {
-    type Err = String;
+    type Err = UnknownSplitMode;
 
     /// The message is the same from the flag, the config file and the form.
-    fn from_str(s: &str) -> Result<Self, String> {
+    fn from_str(s: &str) -> Result<Self, UnknownSplitMode> {
         let t = s.trim();
         SplitMode::ALL
             .into_iter()
             .find(|m| m.name().eq_ignore_ascii_case(t))
-            .ok_or_else(|| format!("{SPLIT_KEY} must be d2l or whole, got {t:?}"))
+            .ok_or_else(|| UnknownSplitMode { got: t.to_owned() })
     }
 }
 

@@ -119,16 +119,24 @@ impl fmt::Display for TextMode {
     }
 }
 
+/// A `--text` value that names no [`TextMode`].
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{TEXT_KEY} must be d2l, letters or raw, got {got:?}")]
+pub struct UnknownTextMode {
+    /// The value as given, trimmed.
+    pub got: String,
+}
+
 impl FromStr for TextMode {
-    type Err = String;
+    type Err = UnknownTextMode;
 
     /// The message is the same from the flag, the config file and the form.
-    fn from_str(s: &str) -> Result<Self, String> {
+    fn from_str(s: &str) -> Result<Self, UnknownTextMode> {
         let t = s.trim();
         TextMode::ALL
             .into_iter()
             .find(|m| m.name().eq_ignore_ascii_case(t))
-            .ok_or_else(|| format!("{TEXT_KEY} must be d2l, letters or raw, got {t:?}"))
+            .ok_or_else(|| UnknownTextMode { got: t.to_owned() })
     }
 }
 
@@ -197,8 +205,8 @@ mod tests {
         assert_eq!(" Letters ".parse(), Ok(TextMode::Letters));
         assert_eq!("raw".parse(), Ok(TextMode::Raw));
         assert_eq!(
-            "bytes".parse::<TextMode>(),
-            Err("text must be d2l, letters or raw, got \"bytes\"".to_owned())
+            "bytes".parse::<TextMode>().unwrap_err().to_string(),
+            "text must be d2l, letters or raw, got \"bytes\""
         );
         for m in TextMode::ALL {
             assert_eq!(m.to_string().parse(), Ok(m));

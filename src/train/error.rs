@@ -1,13 +1,14 @@
 //! Why training could not start, go on or save.
 
 use crate::data::{CorpusError, DatasetError};
+use crate::hparams::HParamError;
 use crate::runs::RunError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
     /// Hyperparameters that fail validation (the message names the field).
-    #[error("{0}")]
-    HParams(String),
+    #[error(transparent)]
+    HParams(#[from] HParamError),
     #[error(transparent)]
     Corpus(#[from] CorpusError),
     #[error(transparent)]
@@ -46,6 +47,14 @@ mod tests {
             "refusing to save: W_hh holds NaN or infinite values"
         );
         assert!(!e.is_usage());
-        assert!(TrainError::HParams("lr must be a positive finite number".into()).is_usage());
+        let bad = TrainError::from(HParamError::NotPositive {
+            key: "lr".into(),
+            value: -1.0,
+        });
+        assert_eq!(
+            bad.to_string(),
+            "lr must be a positive finite number, got -1"
+        );
+        assert!(bad.is_usage());
     }
 }

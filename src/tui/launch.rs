@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 
 use candle_core::Device;
 
-use crate::device::{self, DeviceChoice};
+use crate::device::{self, DeviceChoice, DeviceError};
 use crate::hparams::HParams;
 use crate::metrics::MetricRecord;
 use crate::model::ComputePath;
-use crate::runs::{self, RunDir, RunSummary};
+use crate::runs::{self, RunDir, RunError, RunSummary};
 use crate::train::{resume_run, ResumeOptions, Resumed, TrainError, Trainer};
 
 /// Builds trainers for the cockpit on one device, with one compute path.
@@ -47,7 +47,7 @@ impl Launcher {
         kernel: ComputePath,
         runs_root: Option<PathBuf>,
         save_every: Option<usize>,
-    ) -> Result<Launcher, String> {
+    ) -> Result<Launcher, DeviceError> {
         let (device, device_name) = device::select_for(choice, kernel.cpu_only())?;
         Ok(Launcher {
             device,
@@ -114,11 +114,11 @@ impl Launcher {
     }
 
     /// The saved runs, newest first. Without a runs root (saving off) the list is empty.
-    pub fn list(&self) -> Result<RunList, String> {
+    pub fn list(&self) -> Result<RunList, RunError> {
         let Some(root) = &self.runs_root else {
             return Ok(RunList::default());
         };
-        let listing = runs::list_runs(root).map_err(|e| e.to_string())?;
+        let listing = runs::list_runs(root)?;
         let mut list = RunList::default();
         for l in &listing {
             match l.summary() {
@@ -131,8 +131,6 @@ impl Launcher {
 }
 
 /// Every batch and epoch record of the run at `path` (for its curve).
-pub fn history(path: &Path) -> Result<Vec<MetricRecord>, String> {
-    RunDir::open(path)
-        .and_then(|d| d.metrics())
-        .map_err(|e| e.to_string())
+pub fn history(path: &Path) -> Result<Vec<MetricRecord>, RunError> {
+    RunDir::open(path).and_then(|d| d.metrics())
 }

@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
-use crate::hparams::{Field, HParams};
+use crate::hparams::{Field, HParamError, HParams};
 use crate::tui::context::{Ctx, KeyHelp};
 use crate::tui::widgets::{framed, hinted_title, panel_block};
 
@@ -165,7 +165,7 @@ impl FormState {
 
     /// `hp` with the edit buffer applied by `HParams::set` (the one validator), if a field is
     /// open.
-    fn edited(&self, hp: &HParams) -> Option<Result<HParams, String>> {
+    fn edited(&self, hp: &HParams) -> Option<Result<HParams, HParamError>> {
         let buf = self.editing.as_deref()?;
         let mut next = hp.clone();
         Some(next.set(self.field(), buf).map(|()| next))
@@ -176,7 +176,7 @@ impl FormState {
             return;
         };
         self.check = Some(match edited {
-            Err(e) => FormCheck::Invalid(e),
+            Err(e) => FormCheck::Invalid(e.to_string()),
             Ok(next) if next == *hp => FormCheck::Unchanged,
             Ok(_) if self.field().needs_restart() => FormCheck::NeedsRestart,
             Ok(_) => FormCheck::Live,
@@ -188,6 +188,7 @@ impl FormState {
         let next = match self.edited(hp) {
             None => return FormOutcome::None,
             Some(Err(e)) => {
+                let e = e.to_string();
                 self.check = Some(FormCheck::Invalid(e.clone()));
                 return FormOutcome::Refused(e);
             }

@@ -10,7 +10,7 @@ use candle_core::Device;
 use clap::Args;
 use rand::SeedableRng;
 
-use super::{CliError, TrainArgs};
+use super::{output, CliError, TrainArgs};
 use crate::data::{
     Batch, Corpus, CorpusSource, Dataset, EncodedCorpus, SplitSpec, TextMode, Vocab,
 };
@@ -79,9 +79,7 @@ impl Default for BenchModel {
 /// The model `bench` measures, from the global `--cell`, `--layers`, `--embed` flags, checked
 /// as `train` checks them.
 pub fn model_from(args: &super::TrainArgs) -> Result<BenchModel, CliError> {
-    let hp = args
-        .hparams(crate::hparams::HParams::default())
-        .map_err(CliError::Usage)?;
+    let hp = args.hparams(crate::hparams::HParams::default())?;
     Ok(BenchModel {
         cell: match hp.cell {
             crate::hparams::Cell::Rnn => BenchCell::Rnn,
@@ -206,10 +204,10 @@ impl BenchData {
     pub fn from_args(args: &TrainArgs) -> Result<Self, CliError> {
         let mut hp = HParams::default();
         if let Some(c) = &args.corpus {
-            hp.parse_field(Field::Corpus, c).map_err(CliError::Usage)?;
+            hp.parse_field(Field::Corpus, c)?;
         }
         if let Some(t) = &args.text {
-            hp.parse_field(Field::Text, t).map_err(CliError::Usage)?;
+            hp.parse_field(Field::Text, t)?;
         }
         Ok(BenchData {
             corpus: hp.corpus,
@@ -289,6 +287,16 @@ pub fn measure_completion(hiddens: usize) -> (f64, f64) {
     (times[times.len() / 2], times[times.len() * 95 / 100])
 }
 
+/// Print a line of the report; when the reader has gone (`| head`), end the benchmark there
+/// (exit 0: nobody reads the rest). A failed write is an error.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        if output::write_line(&format!($($arg)*))? == output::Delivery::Closed {
+            return Ok(());
+        }
+    };
+}
+
 pub fn run(cmd: &BenchCmd, args: &TrainArgs) -> Result<(), CliError> {
     if let Some(file) = &cmd.load {
         return super::bench_load::run(file, args);
@@ -300,15 +308,14 @@ pub fn run(cmd: &BenchCmd, args: &TrainArgs) -> Result<(), CliError> {
     // even on a GPU build. Checked here first, so a bad `--device` is a usage error at once.
     let mut devices = Vec::with_capacity(cmd.kernels.len());
     for &kernel in &cmd.kernels {
-        devices
-            .push(device::select_for(device_choice, kernel.cpu_only()).map_err(CliError::Usage)?);
+        devices.push(device::select_for(device_choice, kernel.cpu_only())?);
     }
     if cmd.single {
         let threads = super::current_threads();
         if let Some(cell) = cmd.model.gated_cell() {
             for &h in &cmd.sizes {
                 let tps = measure_gated_training(&cmd.model, cell, h, cmd.batches, &data);
-                println!(
+                say!(
                     "kernel=fused hiddens={h} threads={threads} cell={} layers={} embed={} device=cpu tokens_per_s={tps:.0}",
                     cmd.model.cell_name(),
                     cmd.model.layers,
@@ -322,7 +329,7 @@ pub fn run(cmd: &BenchCmd, args: &TrainArgs) -> Result<(), CliError> {
                 let tps = measure_training(kernel, h, cmd.batches, device, &data).map_err(|e| {
                     CliError::Failure(format!("{} at hiddens {h}: {e}", kernel.name()))
                 })?;
-                println!(
+                say!(
                     "kernel={} hiddens={h} threads={threads} device={device_name} tokens_per_s={tps:.0}",
                     kernel.name()
                 );
@@ -334,7 +341,7 @@ pub fn run(cmd: &BenchCmd, args: &TrainArgs) -> Result<(), CliError> {
     let exe = std::env::current_exe()
         .map_err(|e| CliError::Failure(format!("cannot find this program to re-run it: {e}")))?;
     let gated = cmd.model.gated_cell().is_some();
-    println!(
+    say!(
         "training throughput, d2l batch 1024 x 32 steps on {} (text {}, vocabulary {}), {} timed \
          batches, cell {} layers {} embed {}",
         bench_data.corpus,
@@ -349,7 +356,7 @@ pub fn run(cmd: &BenchCmd, args: &TrainArgs) -> Result<(), CliError> {
     // trainer's reference: `--kernel candle` in `train`).
     let kernels: Vec<ComputePath> = if gated {
         if cmd.kernels.iter().any(|&k| k != ComputePath::Fused) {
-            println!(
+            say!(
                 "(the {} model is measured on the fused kernel only)",
                 cmd.model.cell_name()
             );
@@ -358,9 +365,12 @@ pub fn run(cmd: &BenchCmd, args: &TrainArgs) -> Result<(), CliError> {
     } else {
         cmd.kernels.clone()
     };
-    println!(
+    say!(
         "{:<8} {:>8} {:>8} {:>14}  device",
-        "kernel", "hiddens", "threads", "tokens/s"
+        "kernel",
+        "hiddens",
+        "threads",
+        "tokens/s"
     );
     for &threads in &cmd.thread_counts {
         for &kernel in &kernels {
@@ -395,7 +405,7 @@ pub fn run(cmd: &BenchCmd, args: &TrainArgs) -> Result<(), CliError> {
                             .split_once("device=")
                             .and_then(|(_, rest)| rest.split_once(" tokens_per_s="))
                             .map_or("?", |(d, _)| d);
-                        println!(
+                        say!(
                             "{:<8} {:>8} {:>8} {:>14}  {device}",
                             kernel.name(),
                             h,
@@ -415,7 +425,7 @@ pub fn run(cmd: &BenchCmd, args: &TrainArgs) -> Result<(), CliError> {
     }
     for &h in cmd.sizes.iter().filter(|_| !gated) {
         let (p50, p95) = measure_completion(h);
-        println!("completion: 30-char prefix + 20 greedy chars, hiddens {h}: p50 {p50:.1} µs, p95 {p95:.1} µs");
+        say!("completion: 30-char prefix + 20 greedy chars, hiddens {h}: p50 {p50:.1} µs, p95 {p95:.1} µs");
     }
     Ok(())
 }

@@ -40,7 +40,7 @@ pub fn cpu_seconds() -> Option<f64> {
 /// Measure loading `file` with the hyperparameters the flags give (`--text`, `--split`, …;
 /// `--corpus` is this file) and print one line of figures.
 pub fn run(file: &Path, args: &TrainArgs) -> Result<(), CliError> {
-    let mut hp: HParams = args.hparams(HParams::default()).map_err(CliError::Usage)?;
+    let mut hp: HParams = args.hparams(HParams::default())?;
     hp.corpus = CorpusSource::File(file.to_owned());
     hp.epochs = 1;
     let bytes = std::fs::metadata(file)
@@ -101,13 +101,13 @@ pub fn run(file: &Path, args: &TrainArgs) -> Result<(), CliError> {
         ),
         None => "peak_rss_mib=? (no /proc/self/status)".into(),
     };
-    println!(
+    super::output::println(&format!(
         "load file_mib={:.1} chars={} vocab={vocab} train_chars={} val_chars={} load_s={load_s:.3} first_batch_s={first_batch_s:.3} cpu_s={} {peak_text}",
         mb(bytes),
         compact_count(chars),
         compact_count(train_chars),
         compact_count(val_chars),
         cpu_s.map_or("?".into(), |c| format!("{c:.2}")),
-    );
+    ))?;
     Ok(())
 }

@@ -1,6 +1,8 @@
 //! `rnn-tui config`: where the config file is and what it sets.
 
-use super::{CliError, ConfigCmd};
+use std::fmt::Write as _;
+
+use super::{output, CliError, ConfigCmd};
 use crate::config::{config_path, Config, CONFIG_DIR_ENV};
 
 pub fn run(cmd: &ConfigCmd) -> Result<(), CliError> {
@@ -10,27 +12,34 @@ pub fn run(cmd: &ConfigCmd) -> Result<(), CliError> {
         )));
     };
     if cmd.path {
-        println!("{}", path.display());
+        output::println(&path.display().to_string())?;
         return Ok(());
     }
+    // The whole text is built first and printed in one write (a failed write: one error).
+    let mut text = String::new();
     let config = if path.exists() {
         Config::load_from(&path)?
     } else {
-        println!("# {} (not present: built-in defaults)", path.display());
+        let _ = writeln!(
+            text,
+            "# {} (not present: built-in defaults)",
+            path.display()
+        );
         Config::default()
     };
     if config.source.is_some() {
-        println!("# {}", path.display());
+        let _ = writeln!(text, "# {}", path.display());
     }
-    println!("# effective defaults (command-line flags override them)");
+    text.push_str("# effective defaults (command-line flags override them)\n");
     if let Some(t) = &config.theme {
-        println!("theme = {t:?}");
+        let _ = writeln!(text, "theme = {t:?}");
     }
     let mut table = toml::Table::new();
     table.insert(
         "train".into(),
         toml::Value::try_from(&config.train).expect("hyperparameters are TOML"),
     );
-    print!("{}", toml::to_string(&table).expect("a table is TOML"));
+    text.push_str(&toml::to_string(&table).expect("a table is TOML"));
+    output::print(&text)?;
     Ok(())
 }

@@ -4,7 +4,9 @@
 
 use crate::config::ConfigError;
 use crate::data::CorpusError;
+use crate::device::DeviceError;
 use crate::exit::{EXIT_FAILURE, EXIT_USAGE};
+use crate::hparams::HParamError;
 use crate::model::snapshot::CompletionError;
 use crate::runs::RunError;
 use crate::train::TrainError;
@@ -20,6 +22,12 @@ pub enum CliError {
     Failure(String),
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// Hyperparameters from the flags that fail validation.
+    #[error(transparent)]
+    HParams(#[from] HParamError),
+    /// A `--device` this build or machine cannot give.
+    #[error(transparent)]
+    Device(#[from] DeviceError),
     #[error(transparent)]
     Corpus(#[from] CorpusError),
     #[error(transparent)]
@@ -30,6 +38,9 @@ pub enum CliError {
     Tensor(#[from] candle_core::Error),
     #[error(transparent)]
     Completion(#[from] CompletionError),
+    /// Writing standard output failed (not a closed pipe, which is no error): exit 1.
+    #[error(transparent)]
+    Output(#[from] super::output::OutputError),
 }
 
 impl CliError {
@@ -45,8 +56,13 @@ impl CliError {
 
     fn is_usage(&self) -> bool {
         match self {
-            CliError::Usage(_) | CliError::Config(_) | CliError::Corpus(_) => true,
+            CliError::Usage(_)
+            | CliError::Config(_)
+            | CliError::Corpus(_)
+            | CliError::HParams(_)
+            | CliError::Device(_) => true,
             CliError::Failure(_) | CliError::Tensor(_) | CliError::Completion(_) => false,
+            CliError::Output(_) => false,
             CliError::Run(e) => e.is_usage(),
             CliError::Train(e) => e.is_usage(),
         }
@@ -77,5 +93,15 @@ mod tests {
             param: "W_hh".into(),
         });
         assert_eq!(nan.exit_code(), EXIT_FAILURE);
+        // Bad hyperparameters and devices are bad input, as their strings were.
+        let hp = CliError::from(HParamError::DropoutWithoutLayers);
+        assert_eq!(hp.exit_code(), EXIT_USAGE);
+        assert!(hp.to_string().starts_with("dropout applies"), "{hp}");
+        let dev = CliError::from(DeviceError::NotCompiled(crate::device::Gpu::Metal));
+        assert_eq!(dev.exit_code(), EXIT_USAGE);
+        assert_eq!(
+            dev.to_string(),
+            "this build has no Metal support: rebuild with `--features metal` (macOS only)"
+        );
     }
 }

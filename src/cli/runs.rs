@@ -2,6 +2,8 @@
 
 use std::path::Path;
 
+use super::output;
+use super::CliError;
 use crate::hparams::clip_text;
 use crate::number_format::compact;
 use crate::runs::{self, Checkpoint, RunDir, RunError};
@@ -117,18 +119,20 @@ fn table(rows: &[Row]) -> String {
     out
 }
 
-pub fn run(data_dir: Option<&Path>) -> Result<(), RunError> {
+/// Print the table (or that there are no runs) through [`output`]: a closed pipe is not an
+/// error, a failed write is.
+pub fn run(data_dir: Option<&Path>) -> Result<(), CliError> {
     let root = runs::runs_root(&runs::data_dir(data_dir)?);
     let list = runs::list_runs(&root)?;
     if list.is_empty() {
-        println!("no runs in {}", root.display());
+        output::println(&format!("no runs in {}", root.display()))?;
         return Ok(());
     }
     let rows: Vec<Row> = list
         .iter()
         .map(|r| r.summary().map_err(|e| (r.dir.id.clone(), e)))
         .collect();
-    print!("{}", table(&rows));
+    output::print(&table(&rows))?;
     Ok(())
 }
 

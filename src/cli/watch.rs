@@ -2,13 +2,13 @@
 //! cockpit on it; otherwise the run's progress is printed as `train --headless` prints it,
 //! until the run finishes or its trainer dies.
 
-use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
 use clap::Args;
 
 use super::headless::plain_line;
+use super::output::{self, Delivery};
 use super::train::runs_root;
 use super::CliError;
 use crate::exit::EXIT_FAILURE;
@@ -44,7 +44,10 @@ pub fn open(data_dir: Option<&Path>, cmd: &WatchCmd) -> Result<Watch, CliError> 
 }
 
 /// Print the watched run's progress in the headless format (the history first), plus its
-/// state changes, until it finishes (exit 0) or its trainer is found dead (exit 1).
+/// state changes, until it finishes (exit 0) or its trainer is found dead (exit 1). A closed
+/// pipe (`| head`) ends the watcher quietly (exit 0); any other failure to write standard
+/// output ends it with one line, `error: writing standard output: …`, and exit 1. Either
+/// way only the watcher stops: the run goes on.
 pub fn run_plain(w: Watch) -> i32 {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -89,9 +92,15 @@ pub fn run_plain(w: Watch) -> i32 {
             }
             _ => {}
         }
-        for line in lines {
-            if writeln!(out, "{line}").and_then(|_| out.flush()).is_err() {
-                return 0;
+        for mut line in lines {
+            line.push('\n');
+            match output::write_to(&mut out, line.as_bytes()) {
+                Ok(Delivery::Written) => {}
+                Ok(Delivery::Closed) => return 0,
+                Err(e) => {
+                    eprintln!("error: {}", CliError::from(e));
+                    return EXIT_FAILURE;
+                }
             }
         }
         if end {

@@ -61,7 +61,7 @@ fn main() {
     let times = written.clone();
     let path = dir.metrics_path();
     let writer = std::thread::spawn(move || {
-        let mut log = MetricsWriter::open(&path, start_len).unwrap();
+        let (mut log, _) = MetricsWriter::open(&path, start_len).unwrap();
         for k in 1..=batches {
             std::thread::sleep(Duration::from_millis(20 + (k as u64 * 37) % 61));
             times.lock().unwrap().push(Instant::now());

@@ -12,7 +12,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::hparams::{Field, HParams};
+use crate::hparams::{Field, HParamError, HParams};
 
 /// Overrides the config directory (tests use it).
 pub const CONFIG_DIR_ENV: &str = "RNN_TUI_CONFIG_DIR";
@@ -23,7 +23,29 @@ pub const CONFIG_FILE: &str = "config.toml";
 #[error("{}: {reason}", path.display())]
 pub struct ConfigError {
     pub path: PathBuf,
-    pub reason: String,
+    pub reason: ConfigProblem,
+}
+
+/// What is wrong in a config file (one line; [`ConfigError`] names the file).
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ConfigProblem {
+    /// The file cannot be read.
+    #[error("{0}")]
+    Read(String),
+    /// Not TOML; the message says where (`line N: ...`).
+    #[error("{0}")]
+    Syntax(String),
+    #[error("theme must be a string, e.g. theme = \"light\"")]
+    ThemeNotAString,
+    #[error("[train] must be a table of hyperparameters")]
+    TrainNotATable,
+    #[error("unknown key {key:?} in [train] (known: {known})")]
+    UnknownTrainKey { key: String, known: String },
+    #[error("unknown key {0:?} (known: theme, [train])")]
+    UnknownKey(String),
+    /// A `[train]` value, or the set of them, fails the hyperparameters' validation.
+    #[error(transparent)]
+    HParams(#[from] HParamError),
 }
 
 /// The settings read from `config.toml` (built-in defaults where it says nothing).
@@ -55,27 +77,30 @@ impl Config {
     /// Read the config file from its usual place; no file (or no home) means defaults.
     pub fn load() -> Result<Config, ConfigError> {
         match config_path() {
-            Some(p) if p.exists() => Config::load_from(&p),
+            // A dangling symlink exists not, a FIFO or device does (and is refused on reading).
+            Some(p) if p.symlink_metadata().is_ok() => Config::load_from(&p),
             _ => Ok(Config::default()),
         }
     }
 
     /// Read and check one config file.
     pub fn load_from(path: &Path) -> Result<Config, ConfigError> {
-        let err = |reason: String| ConfigError {
+        let err = |reason: ConfigProblem| ConfigError {
             path: path.to_owned(),
             reason,
         };
-        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+        // Never blocks on a FIFO, never reads a device or a giant: the file may be a symlink.
+        let text = crate::regular_file::read_text(path, crate::regular_file::SETTINGS_LIMIT)
+            .map_err(|e| err(ConfigProblem::Read(e.to_string())))?;
         let table: toml::Table = toml::from_str(&text).map_err(|e| {
             let line = e
                 .span()
                 .map(|s| text[..s.start.min(text.len())].lines().count().max(1));
             let msg = e.message().trim().replace('\n', " ");
-            match line {
-                Some(l) => err(format!("line {l}: {msg}")),
-                None => err(msg),
-            }
+            err(ConfigProblem::Syntax(match line {
+                Some(l) => format!("line {l}: {msg}"),
+                None => msg,
+            }))
         })?;
         let mut config = Config {
             source: Some(path.to_owned()),
@@ -85,22 +110,20 @@ impl Config {
             match key.as_str() {
                 "theme" => match value.as_str() {
                     Some(s) => config.theme = Some(s.to_owned()),
-                    None => {
-                        return Err(err("theme must be a string, e.g. theme = \"light\"".into()))
-                    }
+                    None => return Err(err(ConfigProblem::ThemeNotAString)),
                 },
                 "train" => {
                     let Some(t) = value.as_table() else {
-                        return Err(err("[train] must be a table of hyperparameters".into()));
+                        return Err(err(ConfigProblem::TrainNotATable));
                     };
                     let known = toml::Table::try_from(HParams::default())
-                        .map_err(|e| err(e.to_string()))?;
+                        .expect("the default hyperparameters serialize to a TOML table");
                     if let Some(bad) = t.keys().find(|k| !known.contains_key(*k)) {
                         let names: Vec<&str> = known.keys().map(|k| k.as_str()).collect();
-                        return Err(err(format!(
-                            "unknown key {bad:?} in [train] (known: {})",
-                            names.join(", ")
-                        )));
+                        return Err(err(ConfigProblem::UnknownTrainKey {
+                            key: bad.clone(),
+                            known: names.join(", "),
+                        }));
                     }
                     // Each value goes through the routine the form and the command line use,
                     // as text, so all three give the same messages; then the set is checked.
@@ -113,15 +136,11 @@ impl Config {
                             Some(field) => config.train.parse_field(field, &text),
                             None => config.train.parse_split(&key.replace('_', "-"), &text),
                         }
-                        .map_err(err)?;
+                        .map_err(|e| err(e.into()))?;
                     }
-                    config.train.validate().map_err(err)?;
+                    config.train.validate().map_err(|e| err(e.into()))?;
                 }
-                other => {
-                    return Err(err(format!(
-                        "unknown key {other:?} (known: theme, [train])"
-                    )))
-                }
+                other => return Err(err(ConfigProblem::UnknownKey(other.to_owned()))),
             }
         }
         Ok(config)

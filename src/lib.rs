@@ -22,6 +22,7 @@ pub mod hparams;
 pub mod metrics;
 pub mod model;
 pub mod number_format;
+pub mod regular_file;
 pub mod runs;
 pub mod signals;
 pub mod text_width;

@@ -16,6 +16,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("data", &[]),
     ("number_format", &[]),
     ("text_width", &[]),
+    ("regular_file", &[]),
     ("metrics", &[]),
     ("exit", &[]),
     ("device", &[]),
@@ -23,12 +24,13 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("signals", &["exit"]),
     // The model.
     ("model", &["data", "device", "hparams"]),
-    ("eval", &["data", "model"]),
+    ("eval", &["data", "hparams", "model"]),
     // Storage and settings: plain data in and out, never the trainer.
-    ("config", &["data", "hparams"]),
+    ("config", &["data", "hparams", "regular_file"]),
     (
         "runs",
         &[
+            "regular_file",
             "data",
             "number_format",
             "metrics",
@@ -88,6 +90,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "train",
             "text_width",
             "watch",
+            "regular_file",
         ],
     ),
     (
@@ -107,6 +110,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "train",
             "text_width",
             "watch",
+            "regular_file",
         ],
     ),
 ];

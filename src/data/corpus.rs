@@ -67,6 +67,8 @@ pub enum CorpusError {
     NotUtf8(PathBuf),
     #[error("corpus {0} is empty")]
     Empty(PathBuf),
+    #[error("corpus {0} is not a regular file (a FIFO, device or socket cannot be a corpus)")]
+    NotAFile(PathBuf),
     #[error("corpus {0} contains no letters A-Z/a-z, so there is nothing to learn")]
     NoLetters(String),
     /// `--text letters`: no letter of any script.
@@ -292,6 +294,11 @@ fn read_text(path: &Path) -> Result<String, CorpusError> {
     if meta.is_dir() {
         return Err(CorpusError::IsDirectory(path.to_owned()));
     }
+    // A FIFO would block, a device never ends (/dev/urandom), and both report size 0: they
+    // are refused as what they are, not read and not called empty.
+    if !meta.is_file() {
+        return Err(CorpusError::NotAFile(path.to_owned()));
+    }
     if meta.len() > MAX_CORPUS_BYTES {
         return Err(CorpusError::TooLarge {
             path: path.to_owned(),
@@ -299,16 +306,22 @@ fn read_text(path: &Path) -> Result<String, CorpusError> {
             limit: MAX_CORPUS_BYTES,
         });
     }
-    if meta.len() == 0 {
-        return Err(CorpusError::Empty(path.to_owned()));
-    }
     let unreadable = |e: std::io::Error| CorpusError::Unreadable {
         path: path.to_owned(),
         reason: e.to_string(),
     };
     // Never more than the limit (+1 to notice a file that grew since), into one buffer of the
     // file's size; UTF-8 is checked in place.
-    let file = std::fs::File::open(path).map_err(unreadable)?;
+    // Non-blocking open and a second look at what was opened: a FIFO swapped in since the
+    // check above is refused, not waited on.
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut opts, libc::O_NONBLOCK);
+    let file = opts.open(path).map_err(unreadable)?;
+    if !file.metadata().map_err(unreadable)?.is_file() {
+        return Err(CorpusError::NotAFile(path.to_owned()));
+    }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     std::io::Read::read_to_end(
         &mut std::io::Read::take(file, MAX_CORPUS_BYTES + 1),
@@ -321,6 +334,10 @@ fn read_text(path: &Path) -> Result<String, CorpusError> {
             size: bytes.len() as u64,
             limit: MAX_CORPUS_BYTES,
         });
+    }
+    // Checked on what was read, not the reported size: a /proc file says 0 and holds text.
+    if bytes.is_empty() {
+        return Err(CorpusError::Empty(path.to_owned()));
     }
     String::from_utf8(bytes).map_err(|_| CorpusError::NotUtf8(path.to_owned()))
 }

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::atomic::write_atomic;
+use super::files::{read_capped, Limit};
 use super::lock::RunLock;
 use super::metrics::MetricsWriter;
 use super::{time, RunDir, RunError};
@@ -140,9 +141,9 @@ pub struct RunMeta {
 }
 
 impl RunMeta {
-    /// Read and check `run.json`.
+    /// Read and check `run.json` (see [`RunMeta::check`]).
     pub fn load(path: &Path) -> Result<RunMeta, RunError> {
-        let bytes = std::fs::read(path).map_err(|e| RunError::io(path, e))?;
+        let bytes = read_capped(path, Limit::META)?;
         let damaged = |reason: String| RunError::Damaged {
             path: path.to_owned(),
             reason,
@@ -159,17 +160,59 @@ impl RunMeta {
             }
             None => return Err(damaged("no format_version".into())),
         }
-        let meta: RunMeta = serde_json::from_value(value).map_err(|e| damaged(e.to_string()))?;
-        if !meta.vocab.iter().any(|t| t == UNK) {
+        let mut meta: RunMeta =
+            serde_json::from_value(value).map_err(|e| damaged(e.to_string()))?;
+        meta.check(path)?;
+        Ok(meta)
+    }
+
+    /// The one validation of a run, whichever command loads it: every value a flag would
+    /// refuse is refused from the file too (with the flag's own message), the vocabulary must
+    /// be what a corpus makes, and the memory estimate is redone with the run's own vocabulary
+    /// before anything is allocated for it.
+    pub fn check(&mut self, path: &Path) -> Result<(), RunError> {
+        let invalid = |reason: String| RunError::Invalid {
+            path: path.to_owned(),
+            reason,
+        };
+        let damaged = |reason: String| RunError::Damaged {
+            path: path.to_owned(),
+            reason,
+        };
+        // Older rnn-tui accepted dropout on d2l §9.5's model and ignored it: such a run was
+        // trained without dropout, and says so from now on.
+        if self.hparams.is_section_9_5() {
+            self.hparams.dropout = 0.0;
+        }
+        self.hparams
+            .validate()
+            .map_err(|e| invalid(e.to_string()))?;
+        let mut live = self.hparams.clone();
+        live.lr = self.progress.lr;
+        live.clip = self.progress.clip;
+        live.validate()
+            .map_err(|e| invalid(format!("progress: {e}")))?;
+        if !self.vocab.iter().any(|t| t == UNK) {
             return Err(damaged(format!("the vocabulary has no {UNK}")));
         }
-        let mut sorted = meta.vocab.clone();
-        sorted.sort();
-        sorted.dedup();
-        if sorted != meta.vocab {
+        if let Some((i, t)) = self
+            .vocab
+            .iter()
+            .enumerate()
+            .find(|(_, t)| t.as_str() != UNK && t.chars().count() != 1)
+        {
+            let shown: String = t.chars().take(12).collect();
+            return Err(damaged(format!(
+                "vocabulary token {i} is {shown:?}: every token but {UNK} is one character"
+            )));
+        }
+        if !self.vocab.windows(2).all(|w| w[0] < w[1]) {
             return Err(damaged("the vocabulary is not sorted and distinct".into()));
         }
-        Ok(meta)
+        self.hparams
+            .check_memory(self.vocab.len())
+            .map_err(|e| invalid(e.to_string()))?;
+        Ok(())
     }
 
     pub fn vocab(&self) -> Vocab {
@@ -249,14 +292,18 @@ impl Checkpoint {
     fn load_file(dir: &RunDir, path: &Path) -> Result<Checkpoint, RunError> {
         let mut meta = RunMeta::load(&dir.meta_path())?;
         let path = path.to_owned();
-        let bytes = std::fs::read(&path).map_err(|e| RunError::io(&path, e))?;
+        let bytes = read_capped(&path, weights_limit(&meta, 1))?;
         let (params, progress) = decode_model(&path, &bytes, &meta)?;
         if let Some(p) = progress {
             meta.progress = p;
         }
         let opt_path = dir.path.join(OPTIMIZER_FILE);
-        let optimizer = if path == dir.model_path() && opt_path.is_file() {
-            Some(decode_optimizer(&opt_path, &meta.progress)?)
+        let optimizer = if path == dir.model_path() && opt_path.exists() {
+            Some(decode_optimizer(
+                &opt_path,
+                &meta.progress,
+                weights_limit(&meta, 2),
+            )?)
         } else {
             None
         };
@@ -285,6 +332,27 @@ impl Checkpoint {
                 reason: e.to_string(),
             }
         })
+    }
+}
+
+/// The most a safetensors file of the run's weights may hold: `copies` of every parameter
+/// (f32) as the run's shapes say, plus the header, which carries the vocabulary and progress
+/// beside the tensors' entries. Checked before the file is read, so a crafted size is refused
+/// rather than allocated.
+fn weights_limit(meta: &RunMeta, copies: u64) -> Limit {
+    let arch = Arch::from_hparams(&meta.hparams, meta.vocab.len());
+    let floats = arch
+        .param_shapes()
+        .iter()
+        .map(|(_, shape)| shape.iter().fold(1u64, |n, &d| n.saturating_mul(d as u64)))
+        .fold(0u64, u64::saturating_add);
+    let vocab_json: u64 = meta.vocab.iter().map(|t| t.len() as u64 * 6 + 3).sum();
+    Limit {
+        bytes: floats
+            .saturating_mul(4)
+            .saturating_mul(copies)
+            .saturating_add(2 * vocab_json + (1 << 20)),
+        kind: "weights file for this run's shapes",
     }
 }
 
@@ -362,12 +430,16 @@ fn decode_model(
 }
 
 /// Read `optimizer.safetensors`, checking it was saved with the same progress as the weights.
-fn decode_optimizer(path: &Path, progress: &Progress) -> Result<OptimizerState, RunError> {
+fn decode_optimizer(
+    path: &Path,
+    progress: &Progress,
+    limit: Limit,
+) -> Result<OptimizerState, RunError> {
     let damaged = |reason: String| RunError::Damaged {
         path: path.to_owned(),
         reason,
     };
-    let bytes = std::fs::read(path).map_err(|e| RunError::io(path, e))?;
+    let bytes = read_capped(path, limit)?;
     let (_, header) = SafeTensors::read_metadata(&bytes).map_err(|e| damaged(e.to_string()))?;
     let st = SafeTensors::deserialize(&bytes).map_err(|e| damaged(e.to_string()))?;
     let info = header.metadata().clone().unwrap_or_default();
@@ -481,6 +553,8 @@ pub struct Recorder {
     corpus: CorpusInfo,
     device: String,
     metrics: MetricsWriter,
+    /// Bytes of a torn last metrics line cut off when recording began.
+    torn_bytes: u64,
     /// Held as long as this recorder writes into `dir`.
     _lock: RunLock,
 }
@@ -508,13 +582,14 @@ impl Recorder {
         };
         let lock = RunLock::acquire(&dir)?;
         remove_stale_temporaries(&dir.path);
-        let metrics = MetricsWriter::open(&dir.metrics_path(), keep.unwrap_or(0))?;
+        let (metrics, repair) = MetricsWriter::open(&dir.metrics_path(), keep.unwrap_or(0))?;
         Ok(Recorder {
             dir,
             created,
             corpus,
             device: device.to_owned(),
             metrics,
+            torn_bytes: repair.torn_bytes,
             _lock: lock,
         })
     }
@@ -525,6 +600,12 @@ impl Recorder {
 
     pub fn metrics(&mut self) -> &mut MetricsWriter {
         &mut self.metrics
+    }
+
+    /// Bytes of a torn last line (a crash or full disk mid-write) that were cut off the
+    /// metrics log when recording began; 0 when it ended at a line's end.
+    pub fn torn_bytes(&self) -> u64 {
+        self.torn_bytes
     }
 
     /// Write the best-validation weights, `best.safetensors` (with the progress they were

@@ -12,16 +12,20 @@
 //! (the lines only ever grow, so any sync tool that copies the whole file keeps them), and
 //! needs nothing running on the watcher's side to be read.
 
-use std::fs::OpenOptions;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+use super::files;
 use super::RunError;
 
 pub const CONTROL_FILE: &str = "control";
 
 /// A line longer than this without a newline is dropped as damaged.
 const MAX_LINE: usize = 4096;
+
+/// The most bytes of the file one poll reads (about 100,000 commands); the rest waits for the
+/// next poll.
+pub const MAX_READ: u64 = 4 << 20;
 
 /// What a watcher may ask of the training process.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,11 +78,7 @@ pub fn parse_line(line: &str) -> Result<ControlCommand, String> {
 pub fn append(dir: &Path, cmd: ControlCommand, from: &str) -> Result<(), RunError> {
     let path = dir.join(CONTROL_FILE);
     let line = serde_json::json!({ "command": cmd.word(), "from": from }).to_string() + "\n";
-    let mut f = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .map_err(|e| RunError::io(&path, e))?;
+    let mut f = files::open_for_writing(&path, true)?;
     // One write call: concurrent appenders never interleave inside a line.
     f.write_all(line.as_bytes())
         .map_err(|e| RunError::io(&path, e))
@@ -102,6 +102,8 @@ pub struct ControlReader {
     offset: u64,
     pending: Vec<u8>,
     lines: usize,
+    /// The file was found not to be a regular file (reported once).
+    refused: bool,
 }
 
 impl ControlReader {
@@ -115,6 +117,7 @@ impl ControlReader {
             offset,
             pending: Vec::new(),
             lines: 0,
+            refused: false,
         }
     }
 
@@ -128,34 +131,54 @@ impl ControlReader {
     }
 
     /// The complete lines appended since the last poll. A file that shrank was replaced:
-    /// it is read again from its start. A missing file is no lines.
+    /// it is read again from its start. A missing file is no lines. Each byte is looked at
+    /// once (a flood of lines costs time in proportion to its size), and at most
+    /// [`MAX_READ`] bytes are taken per poll, so a huge backlog never holds up training.
+    /// A `control` that is not a regular file (a FIFO would block every reader) is reported
+    /// once and then ignored.
     pub fn poll(&mut self) -> Vec<ControlLine> {
-        let Ok(mut f) = std::fs::File::open(&self.path) else {
-            return Vec::new();
+        let mut out = Vec::new();
+        let (f, len) = match files::open_regular(&self.path) {
+            Ok(Some(found)) => found,
+            Ok(None) => return out,
+            Err(e) => {
+                if !self.refused {
+                    self.refused = true;
+                    out.push(ControlLine::Bad {
+                        line: 0,
+                        reason: format!("{e}: commands from it are ignored"),
+                    });
+                }
+                return out;
+            }
         };
-        let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+        self.refused = false;
+        let mut f = f;
         if len < self.offset {
             self.offset = 0;
             self.pending.clear();
         }
         if len == self.offset || f.seek(SeekFrom::Start(self.offset)).is_err() {
-            return Vec::new();
+            return out;
         }
         let mut fresh = Vec::new();
-        if f.take(len - self.offset).read_to_end(&mut fresh).is_err() {
-            return Vec::new();
+        if f.take((len - self.offset).min(MAX_READ))
+            .read_to_end(&mut fresh)
+            .is_err()
+        {
+            return out;
         }
         self.offset += fresh.len() as u64;
         self.pending.extend_from_slice(&fresh);
-        let mut out = Vec::new();
-        while let Some(nl) = self.pending.iter().position(|&b| b == b'\n') {
-            let raw: Vec<u8> = self.pending.drain(..=nl).collect();
+        let mut start = 0;
+        while let Some(nl) = self.pending[start..].iter().position(|&b| b == b'\n') {
+            let raw = &self.pending[start..start + nl];
+            start += nl + 1;
             self.lines += 1;
-            let text = String::from_utf8_lossy(&raw[..raw.len() - 1]);
-            if text.trim().is_empty() {
+            if raw.iter().all(|b| b.is_ascii_whitespace()) {
                 continue;
             }
-            out.push(match std::str::from_utf8(&raw[..raw.len() - 1]) {
+            out.push(match std::str::from_utf8(raw) {
                 Err(_) => ControlLine::Bad {
                     line: self.lines,
                     reason: "not UTF-8 text".into(),
@@ -169,6 +192,8 @@ impl ControlReader {
                 },
             });
         }
+        // One move of the unfinished rest, however many lines came before it.
+        self.pending.drain(..start);
         if self.pending.len() > MAX_LINE {
             self.lines += 1;
             self.pending.clear();
@@ -184,6 +209,7 @@ impl ControlReader {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs::OpenOptions;
 
     fn push(dir: &Path, bytes: &[u8]) {
         OpenOptions::new()

@@ -7,7 +7,11 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+use super::files::Limit;
 use crate::metrics::MetricRecord;
+
+/// The most bytes of the metrics log one poll reads.
+const MAX_POLL_BYTES: u64 = 8 << 20;
 
 /// Where a record falls in a run: (epoch, batch) for a batch, (epoch, MAX) for an epoch end.
 fn position(r: &MetricRecord) -> (usize, usize) {
@@ -27,6 +31,8 @@ pub struct TailPoll {
     pub truncated: bool,
     /// Complete lines that were not valid records (skipped).
     pub damaged: usize,
+    /// The log is there but cannot be read as a log (a FIFO, a device): why.
+    pub refused: Option<String>,
 }
 
 /// Reads `metrics.jsonl` incrementally: only bytes appended since the last poll, and only
@@ -57,10 +63,15 @@ impl MetricsTail {
 
     pub fn poll(&mut self) -> TailPoll {
         let mut out = TailPoll::default();
-        let Ok(mut f) = std::fs::File::open(&self.path) else {
-            return out;
+        // Never blocks on a FIFO, never reads a device: either is no records, and says why.
+        let (mut f, len) = match super::files::open_regular(&self.path) {
+            Ok(Some(found)) => found,
+            Ok(None) => return out,
+            Err(e) => {
+                out.refused = Some(e.to_string());
+                return out;
+            }
         };
-        let len = f.metadata().map(|m| m.len()).unwrap_or(0);
         if len < self.offset {
             out.truncated = true;
             self.offset = 0;
@@ -70,12 +81,21 @@ impl MetricsTail {
             return out;
         }
         let mut fresh = Vec::new();
-        if f.take(len - self.offset).read_to_end(&mut fresh).is_err() {
+        // A bounded bite per poll: a giant log is read over several polls, never at once.
+        if f.take((len - self.offset).min(MAX_POLL_BYTES))
+            .read_to_end(&mut fresh)
+            .is_err()
+        {
             return out;
         }
         self.offset += fresh.len() as u64;
         self.pending.extend_from_slice(&fresh);
         let Some(last_nl) = self.pending.iter().rposition(|&b| b == b'\n') else {
+            // No line is that long: a line without end is damage, not something to keep.
+            if self.pending.len() as u64 > Limit::METRICS_LINE.bytes {
+                self.pending.clear();
+                out.damaged += 1;
+            }
             return out;
         };
         let whole: Vec<u8> = self.pending.drain(..=last_nl).collect();

@@ -42,7 +42,8 @@ impl RunLock {
                     return Ok(RunLock { path, token });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let held = std::fs::read_to_string(&path).unwrap_or_default();
+                    // A FIFO or a giant planted as the lock reads as unreadable: stale.
+                    let held = read_small(&path).unwrap_or_default();
                     match LockInfo::parse(&held) {
                         Some(info) if info.alive() != Some(false) => {
                             return Err(RunError::Busy {
@@ -67,13 +68,20 @@ impl RunLock {
 impl Drop for RunLock {
     fn drop(&mut self) {
         // Only our own lock: never one a later holder wrote after ours was cleared.
-        let ours = std::fs::read_to_string(&self.path)
+        let ours = read_small(&self.path)
             .map(|s| s.trim() == self.token)
             .unwrap_or(false);
         if ours {
             let _ = std::fs::remove_file(&self.path);
         }
     }
+}
+
+/// A lock file's text, if it is a regular file of a lock's size.
+fn read_small(path: &Path) -> Option<String> {
+    super::files::read_text_opt(path, super::files::Limit::LOCK)
+        .ok()
+        .flatten()
 }
 
 /// Who holds a run's lock, as its file says.
@@ -116,9 +124,7 @@ impl LockInfo {
 /// The lock of the run in `dir`, if one is held (or left behind): `Ok(None)` when there is no
 /// lock file; an unreadable or garbled one is `Ok(None)` too (no one can be named).
 pub fn read_lock(dir: &Path) -> Option<LockInfo> {
-    std::fs::read_to_string(dir.join(LOCK_FILE))
-        .ok()
-        .and_then(|t| LockInfo::parse(&t))
+    read_small(&dir.join(LOCK_FILE)).and_then(|t| LockInfo::parse(&t))
 }
 
 /// This machine's host name (`/proc/sys/kernel/hostname`, else `/etc/hostname`, else

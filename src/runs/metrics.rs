@@ -1,52 +1,82 @@
 //! `metrics.jsonl`: one JSON object per batch and per epoch, the same objects `train --json`
 //! prints, appended and flushed as training goes.
 
-use std::fs::{File, OpenOptions};
-use std::io::{Seek, SeekFrom, Write};
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+use super::files::{self, Limit};
 use super::RunError;
 use crate::metrics::MetricRecord;
 
-/// Appends metric lines; every line is written through to the file at once.
+/// Appends metric lines; every line is written through to the file at once, whole or not at
+/// all: a write that fails part-way (a full disk) is cut back off, so the file always ends
+/// at the end of a line and [`MetricsWriter::bytes`] is its true length.
 pub struct MetricsWriter {
     file: File,
     path: PathBuf,
     bytes: u64,
+    /// A failed write could not be cut back off: nothing more is appended, so no line ever
+    /// follows a torn one.
+    broken: bool,
+}
+
+/// What [`MetricsWriter::open`] found and did to the file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MetricsRepair {
+    /// Bytes of a torn last line (a crash or a full disk mid-write) that were cut off.
+    pub torn_bytes: u64,
 }
 
 impl MetricsWriter {
     /// Open (or create) the log and cut it back to its first `keep` bytes: lines written after
-    /// the checkpoint being resumed from are dropped, so no batch appears twice.
-    pub fn open(path: &Path, keep: u64) -> Result<MetricsWriter, RunError> {
+    /// the checkpoint being resumed from are dropped, so no batch appears twice. The cut is
+    /// always at a line's end: a torn tail before `keep` is cut at the last complete line.
+    /// The log is never opened through a symlink, nor when it is not a regular file.
+    pub fn open(path: &Path, keep: u64) -> Result<(MetricsWriter, MetricsRepair), RunError> {
         let io = |e: std::io::Error| RunError::io(path, e);
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .map_err(io)?;
+        let mut file = files::open_for_writing(path, false)?;
         let len = file.metadata().map_err(io)?.len();
-        let bytes = keep.min(len);
+        let mut bytes = keep.min(len);
+        let whole = last_line_end(&mut file, bytes).map_err(io)?;
+        let repair = MetricsRepair {
+            torn_bytes: bytes - whole,
+        };
+        bytes = whole;
         if len > bytes {
             file.set_len(bytes).map_err(io)?;
         }
         file.seek(SeekFrom::Start(bytes)).map_err(io)?;
-        Ok(MetricsWriter {
-            file,
-            path: path.to_owned(),
-            bytes,
-        })
+        Ok((
+            MetricsWriter {
+                file,
+                path: path.to_owned(),
+                bytes,
+                broken: false,
+            },
+            repair,
+        ))
     }
 
-    /// Append one batch or epoch record.
+    /// Append one batch or epoch record, in one write. On failure whatever part of the line
+    /// reached the file is cut off again.
     pub fn log(&mut self, record: &MetricRecord) -> Result<(), RunError> {
         let mut line = serde_json::to_string(record).map_err(|e| RunError::io(&self.path, e))?;
         line.push('\n');
-        self.file
-            .write_all(line.as_bytes())
-            .map_err(|e| RunError::io(&self.path, e))?;
+        if self.broken {
+            return Err(RunError::io(
+                &self.path,
+                "an earlier write failed and could not be undone; no more lines are appended",
+            ));
+        }
+        if let Err(e) = self.file.write_all(line.as_bytes()) {
+            let undone = self
+                .file
+                .set_len(self.bytes)
+                .and_then(|_| self.file.seek(SeekFrom::Start(self.bytes)).map(|_| ()));
+            self.broken = undone.is_err();
+            return Err(RunError::io(&self.path, e));
+        }
         self.bytes += line.len() as u64;
         Ok(())
     }
@@ -63,18 +93,59 @@ impl MetricsWriter {
     }
 }
 
-/// Every record of a metrics log. A torn last line (a crash mid-write) is skipped; a bad line
-/// elsewhere is an error naming it. Lines of other kinds are skipped.
+/// The end of the last complete line at or before `upto` (0 when there is none).
+fn last_line_end(file: &mut File, upto: u64) -> std::io::Result<u64> {
+    let mut end = upto;
+    let mut buf = vec![0u8; 4096];
+    while end > 0 {
+        let start = end.saturating_sub(buf.len() as u64);
+        let chunk = &mut buf[..(end - start) as usize];
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(chunk)?;
+        if end == upto && chunk.last() == Some(&b'\n') {
+            return Ok(upto);
+        }
+        if let Some(i) = chunk.iter().rposition(|&b| b == b'\n') {
+            return Ok(start + i as u64 + 1);
+        }
+        end = start;
+    }
+    Ok(0)
+}
+
+/// Every record of a metrics log, read line by line (the file may be large; a line may not
+/// be longer than [`Limit::METRICS_LINE`]). A torn last line (a crash mid-write) is skipped;
+/// a bad line elsewhere is an error naming it. Lines of other kinds are skipped. A missing
+/// log is no records; a log that is not a regular file is refused.
 pub fn read_metrics(path: &Path) -> Result<Vec<MetricRecord>, RunError> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(RunError::io(path, e)),
+    let Some((file, _)) = files::open_regular(path)? else {
+        return Ok(Vec::new());
     };
-    let lines: Vec<&str> = text.split_inclusive('\n').collect();
-    let mut out = Vec::with_capacity(lines.len());
-    for (i, line) in lines.iter().enumerate() {
-        let torn = i + 1 == lines.len() && !line.ends_with('\n');
+    let limit = Limit::METRICS_LINE;
+    let mut reader = BufReader::new(file);
+    let mut out = Vec::new();
+    let mut raw = Vec::new();
+    let damaged = |n: usize, reason: String| RunError::Damaged {
+        path: path.to_owned(),
+        reason: format!("line {n}: {reason}"),
+    };
+    for n in 1.. {
+        raw.clear();
+        let read = (&mut reader)
+            .take(limit.bytes + 1)
+            .read_until(b'\n', &mut raw)
+            .map_err(|e| RunError::io(path, e))?;
+        if read == 0 {
+            break;
+        }
+        let torn = raw.last() != Some(&b'\n');
+        if torn && raw.len() as u64 > limit.bytes {
+            return Err(damaged(
+                n,
+                format!("longer than {} bytes (not a metrics log?)", limit.bytes),
+            ));
+        }
+        let line = String::from_utf8_lossy(&raw);
         let line = line.trim();
         if line.is_empty() {
             continue;
@@ -82,12 +153,7 @@ pub fn read_metrics(path: &Path) -> Result<Vec<MetricRecord>, RunError> {
         let value: serde_json::Value = match serde_json::from_str(line) {
             Ok(v) => v,
             Err(_) if torn => break,
-            Err(e) => {
-                return Err(RunError::Damaged {
-                    path: path.to_owned(),
-                    reason: format!("line {}: {e}", i + 1),
-                })
-            }
+            Err(e) => return Err(damaged(n, e.to_string())),
         };
         if !matches!(
             value.get("event").and_then(|e| e.as_str()),
@@ -97,12 +163,7 @@ pub fn read_metrics(path: &Path) -> Result<Vec<MetricRecord>, RunError> {
         }
         match serde_json::from_value::<MetricRecord>(value) {
             Ok(r) => out.push(r),
-            Err(e) => {
-                return Err(RunError::Damaged {
-                    path: path.to_owned(),
-                    reason: format!("line {}: {e}", i + 1),
-                })
-            }
+            Err(e) => return Err(damaged(n, e.to_string())),
         }
     }
     Ok(out)
@@ -144,6 +205,7 @@ pub fn write_csv(records: &[MetricRecord], w: &mut impl Write) -> std::io::Resul
 mod tests {
     use super::*;
     use crate::metrics::{BatchStats, EpochStats};
+    use std::fs::OpenOptions;
 
     fn batch(k: usize) -> MetricRecord {
         MetricRecord::Batch(BatchStats {
@@ -164,7 +226,7 @@ mod tests {
     fn log_truncate_and_read_back() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("metrics.jsonl");
-        let mut w = MetricsWriter::open(&p, 0).unwrap();
+        let (mut w, _) = MetricsWriter::open(&p, 0).unwrap();
         w.log(&batch(1)).unwrap();
         let keep = w.bytes();
         w.log(&batch(2)).unwrap();
@@ -185,14 +247,15 @@ mod tests {
             other => panic!("{other:?}"),
         }
         // A torn last line is skipped.
-        std::fs::OpenOptions::new()
+        OpenOptions::new()
             .append(true)
             .open(&p)
             .unwrap()
             .write_all(b"{\"event\":\"bat")
             .unwrap();
         assert_eq!(read_metrics(&p).unwrap().len(), 3);
-        let mut w = MetricsWriter::open(&p, keep).unwrap();
+        let (mut w, repair) = MetricsWriter::open(&p, keep).unwrap();
+        assert_eq!(repair.torn_bytes, 0);
         w.log(&batch(2)).unwrap();
         let again = read_metrics(&p).unwrap();
         assert_eq!(again.len(), 2);
@@ -204,5 +267,44 @@ mod tests {
             csv.contains("\nbatch,1,2,4,3.25,0.5,false,1,1,64,0.125,,,\n"),
             "{csv}"
         );
+    }
+
+    #[test]
+    fn a_torn_tail_is_cut_at_the_last_whole_line_on_resume() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("metrics.jsonl");
+        let (mut w, _) = MetricsWriter::open(&p, 0).unwrap();
+        w.log(&batch(1)).unwrap();
+        let one = w.bytes();
+        w.log(&batch(2)).unwrap();
+        let two = w.bytes();
+        drop(w);
+        // A full disk tore the third line; the checkpoint recorded a count inside it.
+        OpenOptions::new()
+            .append(true)
+            .open(&p)
+            .unwrap()
+            .write_all(b"{\"event\":\"batch\",\"ep")
+            .unwrap();
+        let (w, repair) = MetricsWriter::open(&p, two + 7).unwrap();
+        assert_eq!(repair.torn_bytes, 7);
+        assert_eq!(w.bytes(), two);
+        assert_eq!(std::fs::metadata(&p).unwrap().len(), two);
+        drop(w);
+        // A checkpoint count in the middle of a line cuts back to that line's start.
+        let (w, repair) = MetricsWriter::open(&p, one + 3).unwrap();
+        assert_eq!((w.bytes(), repair.torn_bytes), (one, 3));
+        assert_eq!(read_metrics(&p).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_line_longer_than_the_limit_is_damage_not_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("metrics.jsonl");
+        let f = std::fs::File::create(&p).unwrap();
+        // Sparse: a gigabyte of zero bytes that costs no disk.
+        f.set_len(1 << 30).unwrap();
+        let e = read_metrics(&p).unwrap_err().to_string();
+        assert!(e.contains("line 1") && e.contains("longer than"), "{e}");
     }
 }

@@ -16,6 +16,7 @@
 pub mod atomic;
 pub mod checkpoint;
 pub mod control;
+pub mod files;
 pub mod follow;
 pub mod lock;
 pub mod metrics;
@@ -79,6 +80,25 @@ pub enum RunError {
     },
     #[error("run {id} is in use by process {pid} (if that process is gone, remove {lock})")]
     Busy { id: String, pid: u32, lock: PathBuf },
+    #[error("{path} is {what}; a run's files must be regular files")]
+    NotAFile { path: PathBuf, what: &'static str },
+    #[error("{path} is {size} bytes, more than a {kind} may hold ({limit} bytes)")]
+    TooLarge {
+        path: PathBuf,
+        size: u64,
+        limit: u64,
+        kind: &'static str,
+    },
+    #[error(
+        "{path} is a symbolic link; rnn-tui writes a run's files only inside its directory (replace the link with a regular file)"
+    )]
+    Symlink { path: PathBuf },
+    #[error("{path}: {reason}")]
+    Invalid { path: PathBuf, reason: String },
+    #[error(
+        "{path} holds no {META_FILE}: its first save was interrupted (nothing of it can be resumed; remove the directory)"
+    )]
+    Incomplete { path: PathBuf },
 }
 
 impl RunError {
@@ -144,7 +164,12 @@ impl RunDir {
 
     /// An existing run directory (it must hold `run.json`).
     pub fn open(path: &Path) -> Result<RunDir, RunError> {
-        if !path.join(META_FILE).is_file() {
+        if !path.join(META_FILE).exists() {
+            if is_incomplete_run(path) {
+                return Err(RunError::Incomplete {
+                    path: path.to_owned(),
+                });
+            }
             return Err(RunError::NotARun {
                 path: path.to_owned(),
             });
@@ -206,19 +231,26 @@ pub fn resolve(runs_root: &Path, spec: &str) -> Result<RunDir, RunError> {
     if spec.is_empty() {
         return Err(not_found());
     }
-    let ids = run_ids(runs_root)?;
     if spec == "latest" {
-        return match ids.last() {
+        return match run_ids(runs_root)?.last() {
             Some(id) => RunDir::open(&runs_root.join(id)),
             None => Err(not_found()),
         };
     }
+    // Complete runs and interrupted ones (opening one of those says what happened to it).
+    let ids: Vec<String> = dir_names(runs_root)?
+        .into_iter()
+        .filter(|id| {
+            let p = runs_root.join(id);
+            p.join(META_FILE).exists() || is_incomplete_run(&p)
+        })
+        .collect();
     if ids.iter().any(|id| id == spec) {
         return RunDir::open(&runs_root.join(spec));
     }
     let matches: Vec<&String> = ids.iter().filter(|id| id.starts_with(spec)).collect();
     match matches.as_slice() {
-        [] if as_path.join(META_FILE).is_file() => RunDir::open(as_path),
+        [] if as_path.join(META_FILE).exists() => RunDir::open(as_path),
         [] => Err(not_found()),
         [one] => RunDir::open(&runs_root.join(one)),
         many => Err(RunError::Ambiguous {
@@ -233,8 +265,17 @@ pub fn resolve(runs_root: &Path, spec: &str) -> Result<RunDir, RunError> {
     }
 }
 
-/// Names of the run directories (those holding `run.json`), oldest first.
+/// Names of the run directories (those holding `run.json`), oldest first. A name that is not
+/// UTF-8 cannot be an id rnn-tui made, nor be typed back: it is left out.
 fn run_ids(runs_root: &Path) -> Result<Vec<String>, RunError> {
+    Ok(dir_names(runs_root)?
+        .into_iter()
+        .filter(|id| runs_root.join(id).join(META_FILE).exists())
+        .collect())
+}
+
+/// Names (UTF-8 only) of the directories in `runs_root`, sorted.
+fn dir_names(runs_root: &Path) -> Result<Vec<String>, RunError> {
     let entries = match std::fs::read_dir(runs_root) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -242,11 +283,20 @@ fn run_ids(runs_root: &Path) -> Result<Vec<String>, RunError> {
     };
     let mut ids: Vec<String> = entries
         .filter_map(|e| e.ok())
-        .filter(|e| e.path().join(META_FILE).is_file())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|e| e.path().is_dir())
+        .filter_map(|e| e.file_name().into_string().ok())
         .collect();
     ids.sort();
     Ok(ids)
+}
+
+/// Whether a directory without `run.json` is a run whose first save was interrupted: it holds
+/// what only a run writes (its lock, weights or metrics).
+fn is_incomplete_run(path: &Path) -> bool {
+    !path.join(META_FILE).exists()
+        && [LOCK_FILE, MODEL_FILE, METRICS_FILE, OPTIMIZER_FILE]
+            .iter()
+            .any(|f| path.join(f).symlink_metadata().is_ok())
 }
 
 /// A run as the list shows it: its directory and its `run.json`, or why that is unreadable.
@@ -311,15 +361,25 @@ impl RunListing {
     }
 }
 
-/// Every run under `runs_root`, newest first. A missing root is an empty list.
+/// Every run under `runs_root`, newest first. A run whose first save was interrupted (no
+/// `run.json` yet, but its lock, weights or metrics) is listed with a
+/// [`RunError::Incomplete`], so it is seen and can be removed; `latest` never picks one.
 pub fn list_runs(runs_root: &Path) -> Result<Vec<RunListing>, RunError> {
     let mut out = Vec::new();
-    for id in run_ids(runs_root)?.into_iter().rev() {
+    for id in dir_names(runs_root)?.into_iter().rev() {
         let dir = RunDir {
             path: runs_root.join(&id),
             id,
         };
-        let meta = RunMeta::load(&dir.meta_path());
+        let meta = if dir.meta_path().exists() {
+            RunMeta::load(&dir.meta_path())
+        } else if is_incomplete_run(&dir.path) {
+            Err(RunError::Incomplete {
+                path: dir.path.clone(),
+            })
+        } else {
+            continue;
+        };
         out.push(RunListing { dir, meta });
     }
     Ok(out)

@@ -63,7 +63,14 @@ impl WriterStatus {
         let path = dir.join(STATE_FILE);
         let tmp = dir.join(format!(".{STATE_FILE}.tmp-{}", std::process::id()));
         let text = serde_json::to_string(self).map_err(|e| RunError::io(&path, e))? + "\n";
-        std::fs::write(&tmp, text)
+        // Created new (never through a symlink planted under the temporary's name), then
+        // renamed over `state.json` (a rename replaces a symlink, never writes through it).
+        let _ = std::fs::remove_file(&tmp);
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()))
             .and_then(|_| std::fs::rename(&tmp, &path))
             .map_err(|e| RunError::io(&path, e))
     }
@@ -71,7 +78,8 @@ impl WriterStatus {
     /// Read `state.json` of the run in `dir`: `None` when there is none or it cannot be read
     /// (a watcher then judges by the lock and the metrics alone).
     pub fn read(dir: &Path) -> Option<WriterStatus> {
-        let text = std::fs::read_to_string(dir.join(STATE_FILE)).ok()?;
+        let text = super::files::read_text_opt(&dir.join(STATE_FILE), super::files::Limit::STATE)
+            .ok()??;
         serde_json::from_str(&text).ok()
     }
 }

@@ -105,19 +105,57 @@ pub struct Theme {
     pub heat_pos: (u8, u8, u8),
 }
 
-fn color(key: &str, text: &str) -> Result<Color, String> {
+/// A colour in a theme that cannot be used; `key` is the theme file's key.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ColourError {
+    #[error("{key} = {text:?} is not a colour (try a name, 0-255 or #rrggbb)")]
+    NotAColour { key: String, text: String },
+    /// The heatmap's colours are interpolated, so they must be RGB.
+    #[error("{key} = {text:?} must be a #rrggbb colour")]
+    NotRgb { key: String, text: String },
+}
+
+/// Why a `--theme` (or the config's `theme`) cannot be used. Every message is one line.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ThemeError {
+    #[error(
+        "unknown theme {spec:?}: use one of {} or a path to a .toml file",
+        shipped_names()
+    )]
+    Unknown { spec: String },
+    #[error("cannot read theme {}: {reason}", path.display())]
+    Read { path: PathBuf, reason: String },
+    /// Not TOML, or not a theme's keys; `reason` is the parser's first line.
+    #[error("theme {theme}: {reason}")]
+    Invalid { theme: String, reason: String },
+    #[error("theme {theme}: {colour}")]
+    Colour { theme: String, colour: ColourError },
+}
+
+/// The shipped themes' names, for messages.
+fn shipped_names() -> String {
+    let names: Vec<&str> = SHIPPED.iter().map(|(n, _)| *n).collect();
+    names.join(", ")
+}
+
+fn color(key: &str, text: &str) -> Result<Color, ColourError> {
     let t = text.trim();
     if let Ok(n) = t.parse::<u8>() {
         return Ok(Color::Indexed(n));
     }
-    Color::from_str(t)
-        .map_err(|_| format!("{key} = {t:?} is not a colour (try a name, 0-255 or #rrggbb)"))
+    Color::from_str(t).map_err(|_| ColourError::NotAColour {
+        key: key.to_owned(),
+        text: t.to_owned(),
+    })
 }
 
-fn rgb(key: &str, text: &str) -> Result<(u8, u8, u8), String> {
+fn rgb(key: &str, text: &str) -> Result<(u8, u8, u8), ColourError> {
     match color(key, text)? {
         Color::Rgb(r, g, b) => Ok((r, g, b)),
-        _ => Err(format!("{key} = {text:?} must be a #rrggbb colour")),
+        _ => Err(ColourError::NotRgb {
+            key: key.to_owned(),
+            text: text.to_owned(),
+        }),
     }
 }
 
@@ -152,16 +190,22 @@ pub fn rgb_to_indexed(r: u8, g: u8, b: u8) -> u8 {
 
 impl Theme {
     /// Parse theme text (TOML) for a colour mode.
-    pub fn parse(text: &str, fallback_name: &str, mode: ColorMode) -> Result<Theme, String> {
-        let raw: RawTheme = toml::from_str(text).map_err(|e| {
-            let msg = e.message().to_owned();
-            format!(
-                "theme {fallback_name}: {}",
-                msg.lines().next().unwrap_or("invalid TOML")
-            )
+    pub fn parse(text: &str, fallback_name: &str, mode: ColorMode) -> Result<Theme, ThemeError> {
+        let raw: RawTheme = toml::from_str(text).map_err(|e| ThemeError::Invalid {
+            theme: fallback_name.to_owned(),
+            reason: e
+                .message()
+                .lines()
+                .next()
+                .unwrap_or("invalid TOML")
+                .to_owned(),
         })?;
-        let c = |k: &str, v: &str| color(k, v).map_err(|e| format!("theme {fallback_name}: {e}"));
-        let h = |k: &str, v: &str| rgb(k, v).map_err(|e| format!("theme {fallback_name}: {e}"));
+        let in_theme = |colour| ThemeError::Colour {
+            theme: fallback_name.to_owned(),
+            colour,
+        };
+        let c = |k: &str, v: &str| color(k, v).map_err(in_theme);
+        let h = |k: &str, v: &str| rgb(k, v).map_err(in_theme);
         let t = Theme {
             name: raw.name.clone().unwrap_or_else(|| fallback_name.to_owned()),
             mode,
@@ -211,7 +255,7 @@ impl Theme {
     }
 
     /// `--theme NAME|PATH`: a shipped name, a user theme `<config>/themes/NAME.toml`, or a file.
-    pub fn load(spec: &str, mode: ColorMode) -> Result<Theme, String> {
+    pub fn load(spec: &str, mode: ColorMode) -> Result<Theme, ThemeError> {
         Self::load_from(spec, mode, Self::user_dir().as_deref())
     }
 
@@ -219,7 +263,7 @@ impl Theme {
         spec: &str,
         mode: ColorMode,
         user_dir: Option<&Path>,
-    ) -> Result<Theme, String> {
+    ) -> Result<Theme, ThemeError> {
         let spec = spec.trim();
         if let Some(t) = Theme::shipped(spec, mode) {
             return Ok(t);
@@ -231,16 +275,17 @@ impl Theme {
             match user_dir.map(|d| d.join(format!("{spec}.toml"))) {
                 Some(p) if p.is_file() => p,
                 _ => {
-                    let names: Vec<&str> = SHIPPED.iter().map(|(n, _)| *n).collect();
-                    return Err(format!(
-                        "unknown theme {spec:?}: use one of {} or a path to a .toml file",
-                        names.join(", ")
-                    ));
+                    return Err(ThemeError::Unknown {
+                        spec: spec.to_owned(),
+                    })
                 }
             }
         };
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| format!("cannot read theme {}: {e}", path.display()))?;
+        let text = crate::regular_file::read_text(&path, crate::regular_file::SETTINGS_LIMIT)
+            .map_err(|e| ThemeError::Read {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
         let stem = path
             .file_stem()
             .and_then(|s| s.to_str())

@@ -3,10 +3,28 @@
 pub mod inspect;
 
 use crate::data::{Batch, Vocab};
+use crate::hparams::{HParams, MEMORY_LIMIT_BYTES};
 use crate::model::LanguageModel;
 
-/// Windows per forward pass.
+/// Most windows per forward pass.
 const EVAL_BATCH: usize = 1024;
+
+/// Windows per forward pass for a model of `hp` over a vocabulary of `vocab` tokens: as many
+/// as fit the memory budget training is held to (the same estimate), and never more than the
+/// run trained with (it showed that fits), at most [`EVAL_BATCH`], at least one. A run with a
+/// large vocabulary scores in smaller batches instead of allocating gigabytes of logits.
+pub fn batch_windows(hp: &HParams, vocab: usize) -> usize {
+    let at = |b: usize| {
+        let mut h = hp.clone();
+        h.batch_size = b;
+        h.estimated_memory_bytes_for(vocab)
+    };
+    // The estimate is linear in the batch size: weights + b · per window.
+    let per_window = at(2).saturating_sub(at(1)).max(1);
+    let weights = at(1).saturating_sub(per_window);
+    let fit = MEMORY_LIMIT_BYTES.saturating_sub(weights) / per_window;
+    (fit as usize).clamp(1, EVAL_BATCH.min(hp.batch_size.max(1)))
+}
 
 /// What [`evaluate`] measured.
 #[derive(Clone, Debug, PartialEq)]
@@ -25,13 +43,16 @@ pub struct EvalReport {
 
 /// Score `text` (already preprocessed, see [`crate::data::Corpus`]) with `model`: consecutive,
 /// non-overlapping windows of `num_steps` characters, each predicting the next character at
-/// every step from a zero state, as in training.
+/// every step from a zero state, as in training; `batch` windows per forward pass (see
+/// [`batch_windows`]).
 pub fn evaluate(
     model: &mut LanguageModel,
     vocab: &Vocab,
     text: &str,
     num_steps: usize,
+    batch: usize,
 ) -> candle_core::Result<EvalReport> {
+    let windows_per_pass = batch.max(1);
     let ids = vocab.encode(text);
     let unknown = ids.iter().filter(|&&i| i == vocab.unk()).count();
     let predicted = ids.len().saturating_sub(1);
@@ -42,7 +63,7 @@ pub fn evaluate(
     let starts: Vec<usize> = (0..full).map(|w| w * num_steps).collect();
     let mut sum = 0.0f64;
     let mut batch = Batch::default();
-    for chunk in starts.chunks(EVAL_BATCH) {
+    for chunk in starts.chunks(windows_per_pass) {
         fill(&ids, chunk, num_steps, &mut batch);
         sum += model.loss(&batch)? * batch.tokens() as f64;
     }
@@ -83,12 +104,33 @@ mod tests {
         let params =
             crate::model::init_params(vocab.len(), 4, 1e-30, 0, &Device::Cpu, DType::F32).unwrap();
         let mut lm = LanguageModel::from_params(vocab.clone(), params).unwrap();
-        let r = evaluate(&mut lm, &vocab, "abc abz cab", 4).unwrap();
+        let r = evaluate(&mut lm, &vocab, "abc abz cab", 4, 1024).unwrap();
+        // Batches of one window score the same text the same.
+        let one = evaluate(&mut lm, &vocab, "abc abz cab", 4, 1).unwrap();
+        assert!(
+            (one.perplexity - r.perplexity).abs() < 1e-9,
+            "{one:?} {r:?}"
+        );
         assert_eq!(r.chars, 11);
         assert_eq!(r.predicted, 10);
         assert_eq!(r.windows, 3);
         assert_eq!(r.unknown, 1);
         assert!((r.perplexity - vocab.len() as f64).abs() < 1e-3, "{r:?}");
-        assert!(evaluate(&mut lm, &vocab, "a", 4).is_err());
+        assert!(evaluate(&mut lm, &vocab, "a", 4, 1024).is_err());
+    }
+
+    #[test]
+    fn batches_shrink_with_the_vocabulary_to_fit_the_memory_budget() {
+        let hp = HParams::default();
+        assert_eq!(batch_windows(&hp, 28), EVAL_BATCH);
+        let big = batch_windows(&hp, 20_000);
+        assert!((1..EVAL_BATCH).contains(&big), "{big}");
+        let mut at = hp.clone();
+        at.batch_size = big;
+        assert!(at.estimated_memory_bytes_for(20_000) <= MEMORY_LIMIT_BYTES);
+        assert_eq!(batch_windows(&hp, 50_000_000), 1);
+        let mut small = hp.clone();
+        small.batch_size = 64;
+        assert_eq!(batch_windows(&small, 28), 64);
     }
 }

@@ -9,6 +9,9 @@ use rnn_tui::tui::cockpit::Opening;
 use rnn_tui::tui::launch::Launcher;
 use rnn_tui::tui::{self, ColorMode, Theme};
 
+/// The longest error line printed, in terminal columns.
+const MAX_ERROR_COLS: usize = 600;
+
 fn main() {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -18,7 +21,10 @@ fn main() {
         Ok(code) => code,
         // The one place an error becomes a message and an exit code.
         Err(e) => {
-            eprintln!("error: {e}");
+            // One line of a readable length, whatever a bad value or file held (a 50 MB value
+            // or a million-token vocabulary is cut with `…`, never echoed whole).
+            let (line, _) = rnn_tui::text_width::truncate(&e.to_string(), MAX_ERROR_COLS);
+            eprintln!("error: {}", line.replace(['\n', '\r'], " "));
             e.exit_code()
         }
     };
@@ -46,7 +52,7 @@ fn run(cli: &Cli) -> Result<i32, CliError> {
             cli.train.apply_threads();
             cli::eval::run(data_dir, cmd, cli.train.corpus.as_deref()).map(done)
         }
-        Some(Commands::Runs(_)) => cli::runs::run(data_dir).map(done).map_err(CliError::from),
+        Some(Commands::Runs(_)) => cli::runs::run(data_dir).map(done),
         Some(Commands::Export(cmd)) => cli::export::run(data_dir, cmd).map(done),
         Some(Commands::Config(cmd)) => cli::config::run(cmd).map(done),
         Some(Commands::Watch(cmd)) => watch(&cli.train, data_dir, cmd),
@@ -72,7 +78,9 @@ fn train(
     // A bad theme is a usage error even when the cockpit will not open.
     let theme = match args.theme.as_deref() {
         None => Theme::default_for(ColorMode::detect()),
-        Some(t) => Theme::load(t, ColorMode::detect()).map_err(CliError::Usage)?,
+        Some(t) => {
+            Theme::load(t, ColorMode::detect()).map_err(|e| CliError::Usage(e.to_string()))?
+        }
     };
     let cockpit = !cmd.headless && !cmd.json && std::io::stdout().is_terminal();
     if !cockpit {
@@ -94,8 +102,7 @@ fn train(
         Some(cli::train::runs_root(data_dir)?)
     };
     let save_every = cmd.save_every.map(|n| n as usize);
-    let launcher =
-        Launcher::new(args.device, args.kernel, runs_root, save_every).map_err(CliError::Usage)?;
+    let launcher = Launcher::new(args.device, args.kernel, runs_root, save_every)?;
     // The cockpit reports its own errors (it owns the terminal until it has restored it).
     Ok(tui::cockpit::open(launcher, opening, theme))
 }
@@ -109,7 +116,9 @@ fn watch(
 ) -> Result<i32, CliError> {
     let theme = match args.theme.as_deref() {
         None => Theme::default_for(ColorMode::detect()),
-        Some(t) => Theme::load(t, ColorMode::detect()).map_err(CliError::Usage)?,
+        Some(t) => {
+            Theme::load(t, ColorMode::detect()).map_err(|e| CliError::Usage(e.to_string()))?
+        }
     };
     args.apply_threads();
     let w = cli::watch::open(data_dir, cmd)?;

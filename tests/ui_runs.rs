@@ -25,6 +25,7 @@ fn saved(dir: &str, epoch: usize, batch: usize) -> Msg {
         run_dir: PathBuf::from(dir),
         epoch,
         batch,
+        asked: true,
     })
 }
 
@@ -100,7 +101,10 @@ fn o_opens_the_picker_which_takes_the_keys_until_esc() {
     a.update(key(KeyCode::Esc));
     assert!(a.picker.is_none());
     // A listing failure is a message, not a picker.
-    a.show_runs(Err("permission denied".into()));
+    a.show_runs(Err(rnn_tui::runs::RunError::Io {
+        path: "/runs".into(),
+        reason: "permission denied".into(),
+    }));
     assert!(a.picker.is_none());
     assert!(a.notice.as_ref().unwrap().1.contains("permission denied"));
 }
@@ -182,7 +186,13 @@ fn c_overlays_a_past_curve_and_c_again_removes_it() {
     // Empty or unreadable metrics are said so.
     a.set_overlay("x".into(), Ok(Vec::new()));
     assert!(a.perplexity.overlay.is_none());
-    a.set_overlay("y".into(), Err("truncated line 3".into()));
+    a.set_overlay(
+        "y".into(),
+        Err(rnn_tui::runs::RunError::Damaged {
+            path: "/runs/y/metrics.jsonl".into(),
+            reason: "truncated line 3".into(),
+        }),
+    );
     assert!(a.notice.as_ref().unwrap().1.contains("truncated line 3"));
 }
 

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::{CliError, EvalCmd};
+use super::{output, CliError, EvalCmd};
 use crate::data::{Corpus, CorpusSource};
 use crate::eval::evaluate;
 
@@ -19,17 +19,18 @@ pub fn run(data_dir: Option<&Path>, cmd: &EvalCmd, corpus: Option<&str>) -> Resu
     let mut model = ckpt.model()?;
     let vocab = ckpt.vocab();
     let steps = ckpt.meta.hparams.num_steps;
-    let r = evaluate(&mut model, &vocab, &text.text, steps)?;
-    println!(
-        "run {} corpus {} chars {} unknown {} ({:.2}% read as <unk>) windows {} of {}",
+    let batch = crate::eval::batch_windows(&ckpt.meta.hparams, vocab.len());
+    let r = evaluate(&mut model, &vocab, &text.text, steps, batch)?;
+    output::print(&format!(
+        "run {} corpus {} chars {} unknown {} ({:.2}% read as <unk>) windows {} of {}\nperplexity {:.3}\n",
         ckpt.meta.id,
         source,
         r.chars,
         r.unknown,
         100.0 * r.unknown as f64 / r.chars.max(1) as f64,
         r.windows,
-        steps
-    );
-    println!("perplexity {:.3}", r.perplexity);
+        steps,
+        r.perplexity
+    ))?;
     Ok(())
 }

@@ -1,11 +1,12 @@
 //! `rnn-tui train --headless`: the same trainer as the cockpit, its events printed as lines.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::select;
 
+use super::output::{self, Delivery, OutputError};
+use super::CliError;
 use crate::exit::EXIT_FAILURE;
 use crate::number_format::{compact, compact_count};
 use crate::runs::{
@@ -64,10 +65,26 @@ fn diverged_message(
     }
 }
 
+/// Where standard output stands during a headless run.
+enum Stdout {
+    Open,
+    /// The reader went away (`| head`): stop training, quietly.
+    Closed,
+    /// Writing failed otherwise (a full disk, `/dev/full`, EIO): stop training, then fail.
+    Failed(OutputError),
+}
+
 /// Train a prepared trainer to the end, printing as it goes (with the `run` line after the
 /// header when it has a run directory). Returns the process exit code: 0 only when training
 /// finished and nothing failed (a failed save counts), 128 + n after signal n. Failures during
 /// training are reported as they happen (`error: …` lines), so they are not returned.
+///
+/// When standard output cannot be written, training stops the way a signal stops it: the
+/// trainer is told to stop between batches, saves its checkpoint on the way out (as on every
+/// stop), and this waits for it, still reporting its errors (a failed final save) on stderr,
+/// printing nothing more on stdout. Then a closed pipe (the reader, `head`, went away) ends
+/// the run with exit 0 (1 if something failed, a save), and any other write error with one
+/// line, `error: writing standard output: <reason>`, and exit 1 (see [`super::output`]).
 ///
 /// With a run directory it also takes commands from the run's `control` file (pause, resume,
 /// save: what `rnn-tui watch` sends) and keeps its `state.json` current for watchers.
@@ -88,6 +105,7 @@ pub fn run_trainer(trainer: Trainer, format: Format) -> i32 {
     handle.send(Command::Start);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
+    let mut stdout_state = Stdout::Open;
     let (mut finished, mut failed) = (false, false);
     let ticker = if remote.is_some() {
         crossbeam_channel::tick(CONTROL_POLL)
@@ -150,15 +168,34 @@ pub fn run_trainer(trainer: Trainer, format: Format) -> i32 {
         if let (Format::Plain, Some(rc)) = (&format, remote.as_mut()) {
             lines.extend(rc.plain_note(&event, at));
         }
-        for line in lines {
-            // A closed pipe (`| head`) ends the run quietly.
-            if writeln!(out, "{line}").and_then(|_| out.flush()).is_err() {
-                return 0;
+        if matches!(stdout_state, Stdout::Open) {
+            for mut line in lines {
+                line.push('\n');
+                stdout_state = match output::write_to(&mut out, line.as_bytes()) {
+                    Ok(Delivery::Written) => continue,
+                    Ok(Delivery::Closed) => Stdout::Closed,
+                    Err(e) => Stdout::Failed(e),
+                };
+                // Nobody can see the run any more: stop it, saving it as a signal would,
+                // and go on taking its events until its thread has ended.
+                handle.send(Command::Stop);
+                break;
             }
         }
         if matches!(event, Event::Finished(_)) {
             finished = true;
         }
+    }
+    match stdout_state {
+        Stdout::Failed(e) => {
+            eprintln!("error: {}", CliError::from(e));
+            return EXIT_FAILURE;
+        }
+        // A reader that went away (`| head`) is no failure: exit 0, unless something else
+        // failed (a save).
+        Stdout::Closed if !failed => return 0,
+        Stdout::Closed => return EXIT_FAILURE,
+        Stdout::Open => {}
     }
     if let Some(code) = signals.as_ref().ok().and_then(TerminationWatch::exit_code) {
         return code;
@@ -185,7 +222,7 @@ struct RemoteControl {
     last_write: Instant,
     write_failed: bool,
     /// Commands that came through the control file and whose effect has not been printed.
-    asked: Vec<ControlCommand>,
+    asked: [usize; 3],
 }
 
 impl RemoteControl {
@@ -204,9 +241,14 @@ impl RemoteControl {
             },
             last_write: Instant::now(),
             write_failed: false,
-            asked: Vec::new(),
+            asked: [0; 3],
         };
         rc.write();
+        // A look at once: a control file that cannot be read (a FIFO) is reported at the
+        // start, even by a run too short to reach the first poll. It holds no commands yet
+        // (the reader starts at its end).
+        let none = rc.tick();
+        debug_assert!(none.is_empty());
         rc
     }
 
@@ -252,13 +294,14 @@ impl RemoteControl {
         for line in self.reader.poll() {
             match line {
                 ControlLine::Command(c) => {
-                    self.asked.push(c);
+                    self.asked[c as usize] += 1;
                     cmds.push(match c {
                         ControlCommand::Pause => Command::Pause,
                         ControlCommand::Resume => Command::Resume,
                         ControlCommand::Save => Command::Save,
                     });
                 }
+                ControlLine::Bad { line: 0, reason } => eprintln!("warning: {reason}"),
                 ControlLine::Bad { line, reason } => eprintln!(
                     "warning: ignored line {line} of {} (read since this process started): {reason}",
                     self.reader.path().display()
@@ -280,11 +323,11 @@ impl RemoteControl {
             Event::State {
                 state: TrainerState::Training,
             } => (ControlCommand::Resume, "resumed"),
-            Event::Saved { .. } => (ControlCommand::Save, "saved"),
+            Event::Saved { asked: true, .. } => (ControlCommand::Save, "saved"),
             _ => return None,
         };
-        let i = self.asked.iter().position(|&c| c == answers)?;
-        self.asked.remove(i);
+        let waiting = &mut self.asked[answers as usize];
+        *waiting = waiting.checked_sub(1)?;
         Some(format!(
             "{what} at epoch {epoch} batch {batch} (asked through {})",
             self.reader.path().display()

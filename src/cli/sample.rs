@@ -5,7 +5,7 @@ use std::path::Path;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use super::{CliError, SampleCmd};
+use super::{output, CliError, SampleCmd};
 use crate::model::Sampling;
 use crate::runs::RunError;
 
@@ -32,11 +32,13 @@ pub fn run(data_dir: Option<&Path>, cmd: &SampleCmd, seed: Option<u64>) -> Resul
         path: ckpt.dir.model_path(),
         reason: e.to_string(),
     })?;
-    let unknown = snapshot.vocab.count_unknown(&cmd.prefix);
+    // Read as the cockpit reads a typed prefix: `Über` is `über` for a lower-cased text.
+    let prefix = snapshot.vocab.read_prefix(&cmd.prefix);
+    let unknown = snapshot.vocab.count_unknown(&prefix);
     if unknown > 0 {
         eprintln!(
             "note: {unknown} character(s) of the prefix are not in the run's vocabulary and are read as <unk> (the model knows {})",
-            snapshot.vocab.tokens().iter().filter(|t| t.chars().count() == 1).map(|t| t.as_str()).collect::<String>().trim()
+            crate::text_width::truncate(snapshot.vocab.tokens().iter().filter(|t| t.chars().count() == 1).map(|t| t.as_str()).collect::<String>().trim(), 120).0
         );
     }
     let sampling = Sampling {
@@ -44,7 +46,7 @@ pub fn run(data_dir: Option<&Path>, cmd: &SampleCmd, seed: Option<u64>) -> Resul
         top_k: cmd.top_k.map(|k| k as usize),
     };
     let mut rng = ChaCha8Rng::seed_from_u64(seed.unwrap_or(0));
-    let completion = snapshot.sample(&cmd.prefix, cmd.len, &sampling, &mut rng)?;
-    println!("{}", completion.text());
+    let completion = snapshot.sample(&prefix, cmd.len, &sampling, &mut rng)?;
+    output::println(&completion.text())?;
     Ok(())
 }

@@ -92,6 +92,26 @@ impl Vocab {
     pub fn count_unknown(&self, text: &str) -> usize {
         text.chars().filter(|&c| self.id(c) == self.unk).count()
     }
+
+    /// `c` as a model of this vocabulary should read it: itself when the vocabulary has it,
+    /// else its lower case when the vocabulary has that (d2l's and `letters` texts are
+    /// lower-cased as they are read), else itself (unknown, read as `<unk>`). The cockpit's
+    /// prefix and `rnn-tui sample --prefix` read a prefix the same way.
+    pub fn read_char(&self, c: char) -> char {
+        if self.id(c) != self.unk {
+            return c;
+        }
+        let mut lower = c.to_lowercase();
+        match (lower.next(), lower.next()) {
+            (Some(l), None) if self.id(l) != self.unk => l,
+            _ => c,
+        }
+    }
+
+    /// A prefix as a model of this vocabulary reads it ([`Vocab::read_char`] of each).
+    pub fn read_prefix(&self, text: &str) -> String {
+        text.chars().map(|c| self.read_char(c)).collect()
+    }
 }
 
 /// A set of characters: one bit per Unicode scalar value (136 KiB), for counting which

@@ -111,6 +111,9 @@ pub enum Event {
         run_dir: PathBuf,
         epoch: usize,
         batch: usize,
+        /// Written because `Command::Save` asked for it (not a periodic, epoch-end or final
+        /// save), so a front end answers the request with this save and no other.
+        asked: bool,
     },
     /// Something went wrong but training goes on: a checkpoint or metrics write failed, a
     /// setting was refused.

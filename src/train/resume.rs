@@ -64,6 +64,13 @@ pub fn resume_run(
     }
     if opts.record {
         trainer.record_to(dir.clone())?;
+        let torn = trainer.metrics_torn_bytes();
+        if torn > 0 {
+            notes.push(format!(
+                "the last line of {} was torn ({torn} bytes, a crash or full disk mid-write): it was cut off at the last complete line",
+                dir.metrics_path().display()
+            ));
+        }
     }
     Ok(Resumed { trainer, notes })
 }

@@ -214,6 +214,11 @@ impl Trainer {
         Ok(())
     }
 
+    /// Bytes of a torn metrics line cut off when recording began (see [`Recorder::torn_bytes`]).
+    pub fn metrics_torn_bytes(&self) -> u64 {
+        self.recorder.as_ref().map_or(0, Recorder::torn_bytes)
+    }
+
     /// Create a new run directory under `runs_root` and record into it when `Command::Start`
     /// arrives, not before: a cockpit opened and closed without training leaves no run
     /// behind. The new directory is announced with `Event::Saved`; a failure to create it is
@@ -300,6 +305,7 @@ impl Trainer {
                         run_dir: dir.path.clone(),
                         epoch: self.progress.epoch,
                         batch: self.progress.batch,
+                        asked: false,
                     });
                 }
             }
@@ -317,6 +323,7 @@ impl Trainer {
                 run_dir,
                 epoch: self.progress.epoch,
                 batch: self.progress.batch,
+                asked: explicit,
             }),
             Ok(None) if explicit => out.send(Event::Warning {
                 message: "nothing saved: this run has no run directory (started with --no-save)"

@@ -24,6 +24,7 @@ use super::theme::Theme;
 use super::view;
 use crate::hparams::{Field, HParams};
 use crate::metrics::MetricRecord;
+use crate::runs::RunError;
 use crate::train::{Command, Event, TrainerState};
 
 /// Everything that can change the state.
@@ -231,7 +232,7 @@ impl App {
     }
 
     /// The saved runs, for the picker (or why they could not be listed).
-    pub fn show_runs(&mut self, list: Result<RunList, String>) {
+    pub fn show_runs(&mut self, list: Result<RunList, RunError>) {
         match list {
             Ok(list) => self.picker = Some(RunsPicker::new(list)),
             Err(e) => self.notice = Some((Level::Error, format!("cannot list runs: {e}"))),
@@ -239,7 +240,7 @@ impl App {
     }
 
     /// A past run's metrics to overlay on the perplexity chart (or why they could not be read).
-    pub fn set_overlay(&mut self, id: String, records: Result<Vec<MetricRecord>, String>) {
+    pub fn set_overlay(&mut self, id: String, records: Result<Vec<MetricRecord>, RunError>) {
         match records {
             Ok(r) if r.is_empty() => {
                 self.notice = Some((Level::Warn, format!("run {id} has no metrics to compare")))
@@ -373,6 +374,7 @@ impl App {
                 run_dir,
                 epoch,
                 batch,
+                ..
             } if self.save_requested => {
                 self.save_requested = false;
                 self.notice = Some((

@@ -140,6 +140,8 @@ pub struct Follower {
     stale_told: bool,
     /// The version of the checkpoint that could not be read, told once.
     bad_checkpoint_told: bool,
+    /// Whether the warning that the metrics log cannot be followed was given.
+    bad_metrics_told: bool,
     /// The validation excerpt the neuron inspector reads, when the run's text can be read
     /// here (a run synced from another machine may name a file this one lacks).
     excerpt: Option<String>,
@@ -183,6 +185,7 @@ impl Follower {
             last_change: Instant::now(),
             stale_told: false,
             bad_checkpoint_told: false,
+            bad_metrics_told: false,
         }
     }
 
@@ -224,6 +227,16 @@ impl Follower {
         let mut changed = false;
         let tail = self.tail.poll();
         changed |= tail.truncated || !tail.records.is_empty();
+        match tail.refused {
+            Some(why) if !self.bad_metrics_told => {
+                self.bad_metrics_told = true;
+                out.push(Event::Warning {
+                    message: format!("cannot follow the run's metrics: {why}"),
+                });
+            }
+            Some(_) => {}
+            None => self.bad_metrics_told = false,
+        }
         for r in tail.records {
             out.push(match r {
                 MetricRecord::Batch(b) => Event::Batch(b),
@@ -283,6 +296,7 @@ impl Follower {
                     run_dir: self.dir.path.clone(),
                     epoch: self.progress.epoch,
                     batch: self.progress.batch,
+                    asked: false,
                 });
             }
             // Half-synced or being replaced: the next version is read when it lands.

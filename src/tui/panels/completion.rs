@@ -200,15 +200,7 @@ impl CompletionState {
         let Some(s) = &self.snapshot else {
             return c.to_ascii_lowercase();
         };
-        let v = &s.vocab;
-        if v.id(c) != v.unk() {
-            return c;
-        }
-        let mut lower = c.to_lowercase();
-        match (lower.next(), lower.next()) {
-            (Some(l), None) if v.id(l) != v.unk() => l,
-            _ => c,
-        }
+        s.vocab.read_char(c)
     }
 
     /// Add `c` to the prefix (without recomputing); control characters are left out, except

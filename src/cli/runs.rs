@@ -130,7 +130,7 @@ pub fn run(data_dir: Option<&Path>) -> Result<(), CliError> {
     }
     let rows: Vec<Row> = list
         .iter()
-        .map(|r| r.summary().map_err(|e| (r.dir.id.clone(), e)))
+        .map(|r| r.summary().map_err(|e| (r.dir.id.clone(), e.to_string())))
         .collect();
     output::print(&table(&rows))?;
     Ok(())

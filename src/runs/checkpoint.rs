@@ -489,8 +489,22 @@ fn decode_optimizer(
     })
 }
 
+/// Why a checkpoint's bytes could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum EncodeError {
+    #[error(transparent)]
+    Tensor(#[from] candle_core::Error),
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    #[error(transparent)]
+    Safetensors(#[from] safetensors::SafeTensorError),
+}
+
 /// The bytes of `optimizer.safetensors`.
-fn encode_optimizer(state: &OptimizerState, progress: &Progress) -> Result<Vec<u8>, String> {
+fn encode_optimizer(
+    state: &OptimizerState,
+    progress: &Progress,
+) -> Result<Vec<u8>, EncodeError> {
     let views = state
         .moments
         .named()
@@ -498,19 +512,19 @@ fn encode_optimizer(state: &OptimizerState, progress: &Progress) -> Result<Vec<u
             let t = t
                 .to_device(&Device::Cpu)
                 .and_then(|t| t.to_dtype(DType::F32))
-                .map_err(|e| e.to_string())?;
+?;
             Ok((n.to_owned(), t))
         })
-        .collect::<Result<Vec<(String, Tensor)>, String>>()?;
+        .collect::<Result<Vec<(String, Tensor)>, EncodeError>>()?;
     let mut info = HashMap::new();
     info.insert(KEY_VERSION.to_owned(), FORMAT_VERSION.to_string());
     info.insert(KEY_OPTIMIZER.to_owned(), state.kind.clone());
     info.insert(KEY_STEP.to_owned(), state.step.to_string());
     info.insert(
         KEY_PROGRESS.to_owned(),
-        serde_json::to_string(progress).map_err(|e| e.to_string())?,
+        serde_json::to_string(progress)?,
     );
-    safetensors::serialize(views, Some(info)).map_err(|e| e.to_string())
+    Ok(safetensors::serialize(views, Some(info))?)
 }
 
 /// The bytes of `model.safetensors` for these weights and progress.
@@ -518,7 +532,7 @@ pub fn encode_model(
     params: &NamedParams,
     vocab: &Vocab,
     progress: &Progress,
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, EncodeError> {
     // f32 on the CPU first: candle's safetensors view of a tensor cannot report a failed
     // conversion, so every conversion happens here, where it can.
     let views = params
@@ -528,22 +542,21 @@ pub fn encode_model(
             // To the CPU before any conversion: no other dtype is made on the device.
             let t = p
                 .to_device(&Device::Cpu)
-                .and_then(|t| t.to_dtype(DType::F32))
-                .map_err(|e| e.to_string())?;
+                .and_then(|t| t.to_dtype(DType::F32))?;
             Ok((name, t))
         })
-        .collect::<Result<Vec<(String, Tensor)>, String>>()?;
+        .collect::<Result<Vec<(String, Tensor)>, EncodeError>>()?;
     let mut info = HashMap::new();
     info.insert(KEY_VERSION.to_owned(), FORMAT_VERSION.to_string());
     info.insert(
         KEY_PROGRESS.to_owned(),
-        serde_json::to_string(progress).map_err(|e| e.to_string())?,
+        serde_json::to_string(progress)?,
     );
     info.insert(
         KEY_VOCAB.to_owned(),
-        serde_json::to_string(vocab.tokens()).map_err(|e| e.to_string())?,
+        serde_json::to_string(vocab.tokens())?,
     );
-    safetensors::serialize(views, Some(info)).map_err(|e| e.to_string())
+    Ok(safetensors::serialize(views, Some(info))?)
 }
 
 /// Records a training run into its directory: appends metrics, writes checkpoints.

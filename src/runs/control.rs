@@ -54,23 +54,32 @@ impl ControlCommand {
     }
 }
 
+/// Why a line of the command file is not a command.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ControlLineError {
+    #[error("not valid JSON: {0}")]
+    NotJson(String),
+    #[error("no \"command\" string in the object")]
+    NoCommand,
+    /// The word (its first 40 characters).
+    #[error("unknown command {0:?} (pause, resume or save)")]
+    Unknown(String),
+}
+
 /// Read one line of the command file.
-pub fn parse_line(line: &str) -> Result<ControlCommand, String> {
+pub fn parse_line(line: &str) -> Result<ControlCommand, ControlLineError> {
     let line = line.trim();
+    let unknown = |w: &str| ControlLineError::Unknown(w.chars().take(40).collect());
     if line.starts_with('{') {
-        let value: serde_json::Value =
-            serde_json::from_str(line).map_err(|e| format!("not valid JSON: {e}"))?;
+        let value: serde_json::Value = serde_json::from_str(line)
+            .map_err(|e| ControlLineError::NotJson(e.to_string()))?;
         let word = value
             .get("command")
             .and_then(|c| c.as_str())
-            .ok_or("no \"command\" string in the object")?;
-        return ControlCommand::from_word(word)
-            .ok_or_else(|| format!("unknown command {word:?} (pause, resume or save)"));
+            .ok_or(ControlLineError::NoCommand)?;
+        return ControlCommand::from_word(word).ok_or_else(|| unknown(word));
     }
-    ControlCommand::from_word(line).ok_or_else(|| {
-        let shown: String = line.chars().take(40).collect();
-        format!("unknown command {shown:?} (pause, resume or save)")
-    })
+    ControlCommand::from_word(line).ok_or_else(|| unknown(line))
 }
 
 /// Append `cmd` to the command file of the run in `dir` (creating it). `from` names the
@@ -185,9 +194,9 @@ impl ControlReader {
                 },
                 Ok(t) => match parse_line(t) {
                     Ok(c) => ControlLine::Command(c),
-                    Err(reason) => ControlLine::Bad {
+                    Err(e) => ControlLine::Bad {
                         line: self.lines,
-                        reason,
+                        reason: e.to_string(),
                     },
                 },
             });
@@ -234,12 +243,15 @@ mod tests {
         assert_eq!(parse_line("save\r"), Ok(ControlCommand::Save));
         assert!(parse_line(r#"{"command":"stop"}"#)
             .unwrap_err()
+            .to_string()
             .contains("unknown command \"stop\""));
-        assert!(parse_line(r#"{"cmd":"pause"}"#)
-            .unwrap_err()
-            .contains("no \"command\""));
+        assert_eq!(
+            parse_line(r#"{"cmd":"pause"}"#),
+            Err(ControlLineError::NoCommand)
+        );
         assert!(parse_line(r#"{"command":"pau"#)
             .unwrap_err()
+            .to_string()
             .contains("not valid JSON"));
         assert!(parse_line("restart").is_err());
     }

@@ -29,7 +29,7 @@ pub use checkpoint::{
     corpus_sha256, Checkpoint, CorpusInfo, OptimizerState, Progress, Recorder, RunMeta, BEST_FILE,
     FORMAT_VERSION, META_FILE, METRICS_FILE, MODEL_FILE, OPTIMIZER_FILE,
 };
-pub use control::{ControlCommand, ControlLine, ControlReader, CONTROL_FILE};
+pub use control::{ControlCommand, ControlLine, ControlLineError, ControlReader, CONTROL_FILE};
 pub use follow::{FileWatch, MetricsTail, TailPoll};
 pub use lock::{hostname, read_lock, LockInfo, RunLock, LOCK_FILE};
 pub use metrics::{read_metrics, write_csv, MetricsWriter};
@@ -332,8 +332,8 @@ pub struct RunSummary {
 
 impl RunListing {
     /// The listing's summary, or why its `run.json` cannot be read.
-    pub fn summary(&self) -> Result<RunSummary, String> {
-        let m = self.meta.as_ref().map_err(|e| e.to_string())?;
+    pub fn summary(&self) -> Result<RunSummary, &RunError> {
+        let m = self.meta.as_ref()?;
         let hp = &m.hparams;
         let corpus = Path::new(&m.corpus.source)
             .file_name()

@@ -145,6 +145,7 @@ fn exit_on_parse_error(e: clap::Error) -> ! {
         .lines()
         .find(|l| !l.trim().is_empty())
         .unwrap_or("error: bad command line");
+    let (line, _) = rnn_tui::text_width::truncate(line, MAX_ERROR_COLS);
     eprintln!("{line} (see --help)");
     std::process::exit(EXIT_USAGE);
 }

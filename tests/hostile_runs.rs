@@ -673,3 +673,21 @@ fn pristine() -> PathBuf {
     .1
     .clone()
 }
+
+#[test]
+fn a_huge_value_is_never_echoed_whole() {
+    let env = Env::new();
+    // 100k characters: one argument may hold at most 128 KiB.
+    let huge = "x".repeat(100_000);
+    for args in [
+        vec!["train", "--headless", "--no-save", "--cell", huge.as_str()],
+        vec!["sample", "--run", huge.as_str(), "--prefix", "it"],
+    ] {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let o = limited(&env, &args);
+        assert_eq!(o.code, 2, "{}", o.stderr);
+        assert_eq!(o.stderr.lines().count(), 1, "{}", o.stderr);
+        assert!(o.stderr.chars().count() < 700, "{} chars", o.stderr.len());
+        assert!(o.stderr.contains('…'), "{}", &o.stderr[..200]);
+    }
+}

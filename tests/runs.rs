@@ -468,3 +468,30 @@ fn resuming_after_a_divergence_equals_the_run_that_went_on() {
     handle.stop();
     assert_eq!(live, again);
 }
+
+/// Only the save `Command::Save` asked for says so (`asked: true`): epoch-end and final saves
+/// never answer a request (the headless `… (asked through control)` line relies on it).
+#[test]
+fn only_the_asked_save_is_marked_asked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let corpus = slice_corpus(tmp.path());
+    let (trainer, _dir) = new_recording(tiny(corpus, 2), tmp.path());
+    let mut asked_for = false;
+    let mut marks = Vec::new();
+    drive(trainer, |ev, handle| match ev {
+        Event::Batch(b) if b.epoch == 1 && b.batch == 2 && !asked_for => {
+            asked_for = true;
+            handle.send(Command::Save);
+        }
+        Event::Saved {
+            epoch,
+            batch,
+            asked,
+            ..
+        } => marks.push((*epoch, *batch, *asked)),
+        _ => {}
+    });
+    let asked: Vec<_> = marks.iter().filter(|m| m.2).collect();
+    assert_eq!(asked.len(), 1, "{marks:?}");
+    assert!(marks.iter().filter(|m| !m.2).count() >= 2, "{marks:?}");
+}

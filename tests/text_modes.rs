@@ -372,3 +372,32 @@ fn bad_text_modes_from_the_flag() {
         )
     );
 }
+
+/// `sample --prefix` reads its prefix as the run read its text (issue 25): on a `letters` run
+/// of German, `Über den St` is `über den st`, with no character read as `<unk>`.
+#[test]
+fn sample_reads_its_prefix_in_the_runs_text_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("german.txt");
+    let german = "Über den Stock und über den Stein, der Bär läuft über die Straße. ";
+    std::fs::write(&path, german.repeat(200)).unwrap();
+    let out = rnn_tui(dir.path())
+        .args(["train", "--headless", "--threads", "1", "--text", "letters"])
+        .args(["--split", "whole", "--epochs", "1", "--batch-size", "16"])
+        .args(["--num-steps", "8", "--hiddens", "8", "--corpus"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let out = rnn_tui(dir.path())
+        .args(["sample", "--run", "latest", "--prefix", "Über den St"])
+        .args(["--len", "5"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.is_empty(), "no <unk> note expected: {stderr}");
+    let line = String::from_utf8_lossy(&out.stdout);
+    assert!(line.starts_with("über den st"), "{line}");
+    assert!(!line.contains("<unk>"), "{line}");
+}

@@ -351,6 +351,18 @@ pub fn preprocess(raw: &str) -> String {
 mod tests {
     use super::*;
 
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn devices_are_refused_and_proc_files_read_by_content() {
+        // A device reports size 0 and never ends: refused as what it is, not called empty.
+        let e = read_text(Path::new("/dev/urandom")).unwrap_err();
+        assert!(matches!(e, CorpusError::NotAFile(_)), "{e}");
+        assert!(e.to_string().contains("not a regular file"), "{e}");
+        // A /proc file reports size 0 and holds text: read, not called empty.
+        let text = read_text(Path::new("/proc/self/status")).unwrap();
+        assert!(text.contains("Name:"), "{text}");
+    }
+
     #[test]
     fn preprocess_matches_d2l_regex() {
         assert_eq!(

@@ -222,6 +222,16 @@ impl Encoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_prefix_is_read_as_the_vocabulary_reads_text() {
+        let v = Vocab::from_text("über den stein");
+        assert_eq!(v.read_prefix("Über den St"), "über den st");
+        // Known characters stay; unknown ones with no known lower case stay unknown.
+        assert_eq!(v.read_prefix("Q!"), "Q!");
+        let upper = Vocab::from_text("ABC abc");
+        assert_eq!(upper.read_prefix("Ab"), "Ab");
+    }
     use crate::data::corpus::{Corpus, CorpusSource};
 
     #[test]

@@ -149,12 +149,24 @@ struct FusedState {
     grads: GradsBuf<f32>,
 }
 
-/// The network behind a [`LanguageModel`].
-enum Net {
-    /// d2l §9.5's RNN with its own names, fused kernel and candle path.
-    Rnn(RnnScratch),
-    /// A stack of RNN / GRU / LSTM layers (PyTorch names), on candle ops.
-    Stack(StackNet),
+/// The engine behind a [`LanguageModel`]: the network, and the fused kernel's buffers when
+/// that kernel computes it. One value, so only the four real engines can be written: candle
+/// §9.5, fused §9.5, candle stack, fused gated (a §9.5 network never holds the gated kernel's
+/// buffers, nor a stack the §9.5 kernel's). The compute path is decided once, by
+/// [`LanguageModel::set_compute_path`], and read from here.
+enum Engine {
+    /// d2l §9.5's RNN with its own names; `fused`: the fused §9.5 kernel computes it, else
+    /// candle ops and autograd.
+    Rnn {
+        net: RnnScratch,
+        fused: Option<Box<FusedState>>,
+    },
+    /// A stack of RNN / GRU / LSTM layers (PyTorch names); `gated`: the fused gated kernel
+    /// computes it, else candle ops.
+    Stack {
+        net: StackNet,
+        gated: Option<Box<GatedState>>,
+    },
 }
 
 /// The gated kernel's reusable buffers: host copies of the weights and the gradients.
@@ -167,11 +179,7 @@ struct GatedState {
 pub struct LanguageModel {
     pub vocab: Vocab,
     arch: Arch,
-    net: Net,
-    /// `Some` when the fused CPU kernel computes the loss and gradients (§9.5 model).
-    fused: Option<Box<FusedState>>,
-    /// `Some` when the fused gated kernel does (stacked models).
-    gated: Option<Box<GatedState>>,
+    engine: Engine,
     /// Dropout of the next training batch (`None`: none). Never applied by [`Self::loss`].
     dropout: Option<DropoutDraw>,
 }
@@ -209,9 +217,9 @@ impl LanguageModel {
 
     /// Switch implementation. `Auto` picks the fused kernel for f32 weights on the CPU.
     pub fn set_compute_path(&mut self, path: ComputePath) -> Result<()> {
-        let (is_rnn, dtype) = match &self.net {
-            Net::Rnn(n) => (true, n.dtype()),
-            Net::Stack(n) => (false, n.dtype()),
+        let dtype = match &self.engine {
+            Engine::Rnn { net, .. } => net.dtype(),
+            Engine::Stack { net, .. } => net.dtype(),
         };
         let fusable = self.device().is_cpu() && dtype == DType::F32;
         let fused = match path {
@@ -222,31 +230,38 @@ impl LanguageModel {
                 candle_core::bail!("the fused kernel runs on the CPU only: use --kernel candle")
             }
         };
-        self.gated = (fused && !is_rnn).then(|| {
-            Box::new(GatedState {
-                kernel: GatedKernel::new(),
-                weights: GatedParams::default(),
-                grads: GatedParams::default(),
-            })
-        });
-        self.fused = if fused && is_rnn {
-            Some(Box::new(FusedState {
-                kernel: FusedRnn::new(),
-                weights: Default::default(),
-                grads: GradsBuf::default(),
-            }))
-        } else {
-            None
-        };
+        match &mut self.engine {
+            Engine::Rnn { fused: state, .. } => {
+                *state = fused.then(|| {
+                    Box::new(FusedState {
+                        kernel: FusedRnn::new(),
+                        weights: Default::default(),
+                        grads: GradsBuf::default(),
+                    })
+                });
+            }
+            Engine::Stack { gated: state, .. } => {
+                *state = fused.then(|| {
+                    Box::new(GatedState {
+                        kernel: GatedKernel::new(),
+                        weights: GatedParams::default(),
+                        grads: GatedParams::default(),
+                    })
+                });
+            }
+        }
         Ok(())
     }
 
     /// The implementation in use: `ComputePath::Candle` or `ComputePath::Fused`.
     pub fn compute_path(&self) -> ComputePath {
-        if self.fused.is_some() || self.gated.is_some() {
-            ComputePath::Fused
-        } else {
-            ComputePath::Candle
+        match &self.engine {
+            Engine::Rnn { fused: Some(_), .. } | Engine::Stack { gated: Some(_), .. } => {
+                ComputePath::Fused
+            }
+            Engine::Rnn { fused: None, .. } | Engine::Stack { gated: None, .. } => {
+                ComputePath::Candle
+            }
         }
     }
 
@@ -271,9 +286,7 @@ impl LanguageModel {
         Ok(LanguageModel {
             vocab,
             arch,
-            net: Net::Rnn(net),
-            fused: None,
-            gated: None,
+            engine: Engine::Rnn { net, fused: None },
             dropout: None,
         })
     }
@@ -298,9 +311,7 @@ impl LanguageModel {
         Ok(LanguageModel {
             vocab,
             arch,
-            net: Net::Stack(net),
-            fused: None,
-            gated: None,
+            engine: Engine::Stack { net, gated: None },
             dropout: None,
         })
     }
@@ -314,25 +325,25 @@ impl LanguageModel {
     }
 
     pub fn device(&self) -> &Device {
-        match &self.net {
-            Net::Rnn(n) => n.device(),
-            Net::Stack(n) => n.device(),
+        match &self.engine {
+            Engine::Rnn { net, .. } => net.device(),
+            Engine::Stack { net, .. } => net.device(),
         }
     }
 
     /// The §9.5 network (`None` for the stacked models).
     pub fn net(&self) -> Option<&RnnScratch> {
-        match &self.net {
-            Net::Rnn(n) => Some(n),
-            Net::Stack(_) => None,
+        match &self.engine {
+            Engine::Rnn { net, .. } => Some(net),
+            Engine::Stack { .. } => None,
         }
     }
 
     /// The stacked network (`None` for the §9.5 model).
     pub fn stack(&self) -> Option<&StackNet> {
-        match &self.net {
-            Net::Rnn(_) => None,
-            Net::Stack(n) => Some(n),
+        match &self.engine {
+            Engine::Rnn { .. } => None,
+            Engine::Stack { net, .. } => Some(net),
         }
     }
 
@@ -345,9 +356,9 @@ impl LanguageModel {
 
     /// The trainable variables, in canonical order.
     pub fn vars(&self) -> Vec<&Var> {
-        match &self.net {
-            Net::Rnn(n) => n.params().iter().collect(),
-            Net::Stack(n) => n.vars().iter().collect(),
+        match &self.engine {
+            Engine::Rnn { net, .. } => net.params().iter().collect(),
+            Engine::Stack { net, .. } => net.vars().iter().collect(),
         }
     }
 
@@ -386,11 +397,12 @@ impl LanguageModel {
         Ok(())
     }
 
-    fn batch_tensors(&self, batch: &Batch) -> Result<(Tensor, Tensor)> {
+    /// The batch's inputs and targets as `[batch, steps]` tensors on `device` (candle paths).
+    fn batch_tensors(batch: &Batch, device: &Device) -> Result<(Tensor, Tensor)> {
         let shape = (batch.batch_size, batch.num_steps);
         Ok((
-            Tensor::from_slice(&batch.x, shape, self.device())?,
-            Tensor::from_slice(&batch.y, shape, self.device())?,
+            Tensor::from_slice(&batch.x, shape, device)?,
+            Tensor::from_slice(&batch.y, shape, device)?,
         ))
     }
 
@@ -416,90 +428,103 @@ impl LanguageModel {
     /// trainer can read it together with the gradient norm (see `train::clip_and_read`).
     pub fn forward_backward(&mut self, batch: &Batch) -> Result<(BatchLoss, Gradients)> {
         let dims = self.gated_dims(batch.batch_size, batch.num_steps);
-        let net = match &self.net {
-            Net::Rnn(net) => net,
-            Net::Stack(stack) => {
-                if let Some(g) = self.gated.as_deref_mut() {
-                    Self::load_gated_weights(stack, &dims, g)?;
-                    let dropout = self
-                        .dropout
-                        .and_then(|d| super::dropout::Dropout::new(d.p, d.seed));
-                    let loss = g.kernel.loss_and_grads(
-                        &dims,
-                        &g.weights,
-                        &batch.x,
-                        &batch.y,
-                        dropout,
-                        &mut g.grads,
-                    );
-                    let dev = stack.device();
-                    let grads = g
-                        .grads
-                        .named(&dims)
-                        .into_iter()
-                        .map(|(_, shape, t)| Tensor::from_slice(t, shape.as_slice(), dev))
-                        .collect::<Result<Vec<_>>>()?;
-                    return Ok((BatchLoss::Host(loss as f64), Gradients::on_host(grads)));
-                }
-                let (x, y) = self.batch_tensors(batch)?;
-                let (loss, grads) = stack.loss_and_grads(&x, &y, self.dropout)?;
-                return Ok((BatchLoss::Device(loss), Gradients::on_device(grads)));
+        let dropout = self.dropout;
+        match &mut self.engine {
+            Engine::Stack {
+                net,
+                gated: Some(g),
+            } => {
+                Self::load_gated_weights(net, &dims, g)?;
+                let dropout = dropout.and_then(|d| super::dropout::Dropout::new(d.p, d.seed));
+                let loss = g.kernel.loss_and_grads(
+                    &dims,
+                    &g.weights,
+                    &batch.x,
+                    &batch.y,
+                    dropout,
+                    &mut g.grads,
+                );
+                let dev = net.device();
+                let grads = g
+                    .grads
+                    .named(&dims)
+                    .into_iter()
+                    .map(|(_, shape, t)| Tensor::from_slice(t, shape.as_slice(), dev))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok((BatchLoss::Host(loss as f64), Gradients::on_host(grads)))
             }
-        };
-        if let Some(fused) = self.fused.as_deref_mut() {
-            Self::load_host_weights(net, fused)?;
-            let p = Self::params_ref(net, &fused.weights);
-            let loss = fused.kernel.loss_and_grads(
-                &p,
-                &batch.x,
-                &batch.y,
-                batch.batch_size,
-                batch.num_steps,
-                &mut fused.grads,
-            );
-            let (g, dev) = (&fused.grads, net.device());
-            let s = param_shapes(net.vocab, net.hiddens);
-            let grads = RnnParams {
-                w_xh: Tensor::from_slice(&g.w_xh, s.w_xh.as_slice(), dev)?,
-                w_hh: Tensor::from_slice(&g.w_hh, s.w_hh.as_slice(), dev)?,
-                b_h: Tensor::from_slice(&g.b_h, s.b_h.as_slice(), dev)?,
-                w_hq: Tensor::from_slice(&g.w_hq, s.w_hq.as_slice(), dev)?,
-                b_q: Tensor::from_slice(&g.b_q, s.b_q.as_slice(), dev)?,
-            };
-            return Ok((BatchLoss::Host(loss as f64), Gradients::on_host(grads)));
+            Engine::Stack { net, gated: None } => {
+                let (x, y) = Self::batch_tensors(batch, net.device())?;
+                let (loss, grads) = net.loss_and_grads(&x, &y, dropout)?;
+                Ok((BatchLoss::Device(loss), Gradients::on_device(grads)))
+            }
+            Engine::Rnn {
+                net,
+                fused: Some(fused),
+            } => {
+                Self::load_host_weights(net, fused)?;
+                let p = Self::params_ref(net, &fused.weights);
+                let loss = fused.kernel.loss_and_grads(
+                    &p,
+                    &batch.x,
+                    &batch.y,
+                    batch.batch_size,
+                    batch.num_steps,
+                    &mut fused.grads,
+                );
+                let (g, dev) = (&fused.grads, net.device());
+                let s = param_shapes(net.vocab, net.hiddens);
+                let grads = RnnParams {
+                    w_xh: Tensor::from_slice(&g.w_xh, s.w_xh.as_slice(), dev)?,
+                    w_hh: Tensor::from_slice(&g.w_hh, s.w_hh.as_slice(), dev)?,
+                    b_h: Tensor::from_slice(&g.b_h, s.b_h.as_slice(), dev)?,
+                    w_hq: Tensor::from_slice(&g.w_hq, s.w_hq.as_slice(), dev)?,
+                    b_q: Tensor::from_slice(&g.b_q, s.b_q.as_slice(), dev)?,
+                };
+                Ok((BatchLoss::Host(loss as f64), Gradients::on_host(grads)))
+            }
+            Engine::Rnn { net, fused: None } => {
+                let (x, y) = Self::batch_tensors(batch, net.device())?;
+                let (loss, grads) = net.loss_and_grads(&x, &y)?;
+                Ok((BatchLoss::Device(loss), Gradients::on_device(grads)))
+            }
         }
-        let (x, y) = self.batch_tensors(batch)?;
-        let (loss, grads) = net.loss_and_grads(&x, &y)?;
-        Ok((BatchLoss::Device(loss), Gradients::on_device(grads)))
     }
 
     /// Mean cross-entropy of the batch, no gradients and no dropout (validation).
     pub fn loss(&mut self, batch: &Batch) -> Result<f64> {
         let dims = self.gated_dims(batch.batch_size, batch.num_steps);
-        let net = match &self.net {
-            Net::Rnn(net) => net,
-            Net::Stack(stack) => {
-                if let Some(g) = self.gated.as_deref_mut() {
-                    Self::load_gated_weights(stack, &dims, g)?;
-                    let loss = g.kernel.forward_loss(&dims, &g.weights, &batch.x, &batch.y);
-                    return Ok(loss as f64);
-                }
-                let (x, y) = self.batch_tensors(batch)?;
-                let (logits, _) = stack.forward(&x, None)?;
-                return host::scalar(&stack.loss(&logits, &y)?);
+        match &mut self.engine {
+            Engine::Stack {
+                net,
+                gated: Some(g),
+            } => {
+                Self::load_gated_weights(net, &dims, g)?;
+                let loss = g.kernel.forward_loss(&dims, &g.weights, &batch.x, &batch.y);
+                Ok(loss as f64)
             }
-        };
-        if let Some(fused) = self.fused.as_deref_mut() {
-            Self::load_host_weights(net, fused)?;
-            let p = Self::params_ref(net, &fused.weights);
-            let loss = fused
-                .kernel
-                .loss(&p, &batch.x, &batch.y, batch.batch_size, batch.num_steps);
-            return Ok(loss as f64);
+            Engine::Stack { net, gated: None } => {
+                let (x, y) = Self::batch_tensors(batch, net.device())?;
+                let (logits, _) = net.forward(&x, None)?;
+                host::scalar(&net.loss(&logits, &y)?)
+            }
+            Engine::Rnn {
+                net,
+                fused: Some(fused),
+            } => {
+                Self::load_host_weights(net, fused)?;
+                let p = Self::params_ref(net, &fused.weights);
+                let loss = fused
+                    .kernel
+                    .loss(&p, &batch.x, &batch.y, batch.batch_size, batch.num_steps);
+                Ok(loss as f64)
+            }
+            Engine::Rnn { net, fused: None } => {
+                let (x, y) = Self::batch_tensors(batch, net.device())?;
+                let (logits, _) = net.forward(&x, None)?;
+                host::scalar(&net.loss(&logits, &y)?)
+            }
         }
-        let (x, y) = self.batch_tensors(batch)?;
-        let (logits, _) = net.forward(&x, None)?;
-        host::scalar(&net.loss(&logits, &y)?)
     }
 
     /// Plain SGD: `p -= lr * g`.
@@ -541,9 +566,9 @@ impl LanguageModel {
 
     /// Copy the weights to plain memory for decoding and display.
     pub fn snapshot(&self) -> Result<ModelSnapshot> {
-        let net = match &self.net {
-            Net::Rnn(net) => net,
-            Net::Stack(stack) => {
+        let net = match &self.engine {
+            Engine::Rnn { net, .. } => net,
+            Engine::Stack { net: stack, .. } => {
                 let params = stack
                     .vars()
                     .iter()

@@ -4,6 +4,8 @@
 //! build has and a way to open them as input, so a CUDA or Metal build's behaviour is tested
 //! on a CPU-only build.
 
+pub mod isa;
+
 use candle_core::Device;
 
 /// The `--device` values.
@@ -138,7 +140,17 @@ pub fn select_for(
     choice: DeviceChoice,
     cpu_only_kernel: CpuOnlyKernel,
 ) -> Result<(Device, String), DeviceError> {
-    choose(choice, cpu_only_kernel, Gpu::COMPILED, Device::Cpu, open)
+    let (device, label) = choose(choice, cpu_only_kernel, Gpu::COMPILED, Device::Cpu, open)?;
+    Ok((device.clone(), cpu_label_with_isa(&device, label)))
+}
+
+/// `cpu (auto)` → `cpu avx2 (auto)`: on the CPU the label says which vector path the kernels
+/// run (see [`isa`]), so the headless header, the status bar and `bench` name it.
+fn cpu_label_with_isa(device: &Device, label: String) -> String {
+    match label.strip_prefix("cpu") {
+        Some(rest) if device.is_cpu() => format!("cpu {}{rest}", isa::active()),
+        _ => label,
+    }
 }
 
 fn open(gpu: Gpu) -> Result<Device, DeviceError> {

@@ -34,6 +34,8 @@ fn main() {
 /// Run the subcommand. `Ok` carries the exit code of a command that ran to its end (0, 1 when
 /// training reported failures as it went, 128 + n after a signal).
 fn run(cli: &Cli) -> Result<i32, CliError> {
+    // Before any kernel runs: every subcommand computes on the asked path.
+    cli.train.apply_isa()?;
     let data_dir = cli.data_dir.as_deref();
     let done = |()| 0;
     match &cli.command {

@@ -316,10 +316,11 @@ pub fn run(cmd: &BenchCmd, args: &TrainArgs) -> Result<(), CliError> {
             for &h in &cmd.sizes {
                 let tps = measure_gated_training(&cmd.model, cell, h, cmd.batches, &data);
                 say!(
-                    "kernel=fused hiddens={h} threads={threads} cell={} layers={} embed={} device=cpu tokens_per_s={tps:.0}",
+                    "kernel=fused hiddens={h} threads={threads} cell={} layers={} embed={} device=cpu {} tokens_per_s={tps:.0}",
                     cmd.model.cell_name(),
                     cmd.model.layers,
-                    cmd.model.embed
+                    cmd.model.embed,
+                    crate::device::isa::active()
                 );
             }
             return Ok(());
@@ -380,6 +381,8 @@ pub fn run(cmd: &BenchCmd, args: &TrainArgs) -> Result<(), CliError> {
                     .args(["--sizes", &h.to_string(), "--kernels", kernel.name()])
                     .args(["--batches", &cmd.batches.to_string()])
                     .args(["--device", device_arg(device_choice)])
+                    // The child computes on the path this process was given (`--isa`).
+                    .args(["--isa", crate::device::isa::active().name()])
                     .args(["--text", bench_data.text.name()])
                     .args(match &bench_data.corpus {
                         CorpusSource::File(p) => {

@@ -29,6 +29,8 @@ pub enum CliError {
     #[error(transparent)]
     Device(#[from] DeviceError),
     #[error(transparent)]
+    Isa(#[from] crate::device::isa::IsaError),
+    #[error(transparent)]
     Corpus(#[from] CorpusError),
     #[error(transparent)]
     Run(#[from] RunError),
@@ -60,7 +62,8 @@ impl CliError {
             | CliError::Config(_)
             | CliError::Corpus(_)
             | CliError::HParams(_)
-            | CliError::Device(_) => true,
+            | CliError::Device(_)
+            | CliError::Isa(_) => true,
             CliError::Failure(_) | CliError::Tensor(_) | CliError::Completion(_) => false,
             CliError::Output(_) => false,
             CliError::Run(e) => e.is_usage(),

@@ -19,6 +19,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::data::CorpusSource;
+use crate::device::isa::IsaChoice;
 use crate::device::DeviceChoice;
 use crate::hparams::{Field, HParams};
 use crate::model::ComputePath;
@@ -216,6 +217,9 @@ pub struct TrainArgs {
     /// Which implementation computes loss and gradients: the fused CPU kernel or candle ops
     #[arg(long, global = true, value_enum, default_value_t = ComputePath::Auto)]
     pub kernel: ComputePath,
+    /// The CPU kernels' vector path: the widest this CPU has, or a narrower one to compare
+    #[arg(long, global = true, value_enum, env = "RNN_TUI_ISA", default_value_t = IsaChoice::Auto)]
+    pub isa: IsaChoice,
     /// CPU threads for the math [default: all cores]
     #[arg(long, global = true, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
@@ -315,6 +319,12 @@ impl TrainArgs {
         }
         hp.validate()?;
         Ok(hp)
+    }
+
+    /// Run the CPU kernels on `--isa`'s path (refused when wider than this CPU has). Must run
+    /// before any kernel does.
+    pub fn apply_isa(&self) -> Result<(), crate::device::isa::IsaError> {
+        crate::device::isa::force(self.isa.isa()).map(|_| ())
     }
 
     /// Honour `--threads` for candle's kernels and every rayon pool. Must run before any

@@ -326,10 +326,9 @@ fn item_pass<F: FusedFloat>(
 ) {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: `item_pass_avx2` only requires the CPU to support AVX2 and FMA, which
-            // was just detected.
+        if crate::device::isa::avx2_fma() {
+            // SAFETY: `item_pass_avx2` only requires the CPU to support AVX2 and FMA; the
+            // active path is `avx2` or wider only on a CPU that has them (`isa::force`).
             unsafe { item_pass_avx2(ws, out, p, shared, x, y, d, scale, want_grads) };
             return;
         }

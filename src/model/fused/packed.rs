@@ -35,14 +35,8 @@ pub(super) struct PackedRhs<F> {
 /// Whether this CPU runs the microkernel.
 #[inline(always)]
 pub(super) fn simd_available() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    // The active path (`--isa`), never wider than the CPU: AVX2 and FMA are there when true.
+    crate::device::isa::avx2_fma()
 }
 
 impl<F: FusedFloat> PackedRhs<F> {

@@ -37,6 +37,13 @@ fi
 
 median() { sort -g | awk '{a[NR]=$1} END {if (NR == 0) print "?"; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
+# What each side runs on, so every table says what it compares: the CPU, PyTorch's vector
+# path (`get_cpu_capability`: avx512, avx2, default) and rnn-tui's (`--isa`, RNN_TUI_ISA).
+cpu_model=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+pt_isa=$("$PY" -c 'import torch; print(torch.backends.cpu.get_cpu_capability())' 2>/dev/null || echo "?")
+rt_isa=$("$BIN" bench --single --threads 1 --sizes 8 --batches 1 --kernels fused \
+         | grep -o 'device=cpu [a-z0-9]*' | cut -d' ' -f2 | head -1)
+echo "cpu: ${cpu_model:-?}  pytorch isa: $pt_isa  rnn-tui isa: ${rt_isa:-?}"
 echo "cell=$CELL layers=$LAYERS rounds=$ROUNDS load: $(cut -d' ' -f1-3 /proc/loadavg)"
 summary=()
 for h in $SIZES; do

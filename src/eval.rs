@@ -11,7 +11,7 @@ const EVAL_BATCH: usize = 1024;
 
 /// Windows per forward pass for a model of `hp` over a vocabulary of `vocab` tokens: as many
 /// as fit the memory budget training is held to (the same estimate), and never more than the
-/// run trained with (it showed that fits), at most [`EVAL_BATCH`], at least one. A run with a
+/// run trained with (it showed that fits), at most 1024, at least one. A run with a
 /// large vocabulary scores in smaller batches instead of allocating gigabytes of logits.
 pub fn batch_windows(hp: &HParams, vocab: usize) -> usize {
     let at = |b: usize| {

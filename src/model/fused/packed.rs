@@ -14,7 +14,7 @@
 
 use super::float::{add_into, FusedFloat};
 use super::gemm::{matmul, MatMut, MatRef};
-use super::workspace::ensure;
+use super::rows::ensure;
 
 /// Columns per packed panel: two AVX2 vectors of `f32`.
 pub(super) const NR: usize = 16;

@@ -1,7 +1,7 @@
 //! Softmax and cross-entropy, with their gradient, in one pass over blocks of rows.
 
 use super::float::{row_max, row_sum, FusedFloat};
-use super::workspace::Dims;
+use super::rows::Dims;
 
 /// Rows per softmax block (keeps the block in L1).
 pub(super) const SM_BLOCK: usize = 64;

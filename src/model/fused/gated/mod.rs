@@ -61,12 +61,12 @@ mod pass;
 #[cfg(test)]
 mod tests;
 
-use rayon::prelude::*;
 
 use super::float::add_into;
 use super::gemm::{matmul, MatMut, MatRef};
 use super::packed::PackedRhs;
-use super::workspace::ensure;
+use super::split;
+use super::rows::ensure;
 use crate::model::dropout::Dropout;
 pub use cells::GateFloat;
 use pass::{item_pass, ItemOut, ItemWs};
@@ -462,24 +462,15 @@ impl<F: GateFloat> GatedKernel<F> {
         }
         self.shared.prepare(d, p);
 
+        // The batch over threads (see [`split`]): results do not depend on the thread count.
         let n_items = work_items(batch);
-        let threads = rayon::current_num_threads().clamp(1, n_items);
-        let per_thread = n_items.div_ceil(threads);
-        let n_ws = n_items.div_ceil(per_thread);
-        if self.workspaces.len() < n_ws {
-            self.workspaces.resize_with(n_ws, ItemWs::default);
-        }
-        if self.items.len() < n_items {
-            self.items.resize_with(n_items, ItemOut::default);
-        }
         let scale = F::from_f64(1.0 / n_tok as f64);
-        let per = batch / n_items;
-        let rem = batch % n_items;
-        let bounds = move |c: usize| (c * per + c.min(rem), per + usize::from(c < rem));
         let shared = &self.shared;
-        let run_items = |first: usize, ws: &mut ItemWs<F>, items: &mut [ItemOut<F>]| {
-            for (j, item) in items.iter_mut().enumerate() {
-                let (b0, nb) = bounds(first + j);
+        split::run(
+            &mut self.workspaces,
+            &mut self.items,
+            split::Items::new(batch, n_items),
+            |ws: &mut ItemWs<F>, item: &mut ItemOut<F>, b0, nb| {
                 let span = b0 * steps..(b0 + nb) * steps;
                 item_pass(
                     ws,
@@ -495,18 +486,9 @@ impl<F: GateFloat> GatedKernel<F> {
                         scale,
                         grads: want_grads,
                     },
-                );
-            }
-        };
-        if n_ws == 1 {
-            run_items(0, &mut self.workspaces[0], &mut self.items[..n_items]);
-        } else {
-            self.workspaces[..n_ws]
-                .par_iter_mut()
-                .zip(self.items[..n_items].par_chunks_mut(per_thread))
-                .enumerate()
-                .for_each(|(c, (ws, items))| run_items(c * per_thread, ws, items));
-        }
+                )
+            },
+        );
 
         let items = &self.items[..n_items];
         let loss_sum: f64 = items.iter().map(|c| c.loss_sum).sum();

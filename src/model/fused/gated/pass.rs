@@ -7,7 +7,7 @@ use super::super::gemm::{MatMut, MatRef};
 use super::super::grad_product::{matmul_at_b, GradProductBufs};
 use super::super::packed::{matmul_packed, matmul_packed_from, Start};
 use super::super::softmax_ce::{softmax_cross_entropy, SM_BLOCK};
-use super::super::workspace::{ensure, Dims};
+use super::super::rows::{ensure, Dims};
 use super::cells::{
     gru_backward, gru_forward, lstm_backward, lstm_forward, rnn_backward, rnn_forward, GateFloat,
 };

@@ -1,6 +1,6 @@
 // The reference implementation is deliberately written as plain indexed loops.
 #![allow(clippy::needless_range_loop, clippy::type_complexity)]
-use super::float::{fast_exp_nonpos_f32, fast_tanh_f32};
+use super::super::float::{fast_exp_nonpos_f32, fast_tanh_f32};
 use super::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -1,9 +1,9 @@
 //! The output layer `o_t = h_t · W_hq` over every step at once (its bias is added by the
 //! softmax step, its backward is part of BPTT and of the weight gradients).
 
-use super::float::FusedFloat;
-use super::gemm::{matmul, MatMut, MatRef};
-use super::workspace::Dims;
+use super::super::float::FusedFloat;
+use super::super::gemm::{matmul, MatMut, MatRef};
+use super::super::rows::Dims;
 
 /// Forward: the first V columns of every row (t, b) of `c` (row stride `d.row_stride`) get the
 /// logits of that row. The padding columns V..Vp are not written here.

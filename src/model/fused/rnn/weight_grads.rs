@@ -1,10 +1,10 @@
 //! The weight half of the backward pass: the gradients of both products' weights and of both
 //! biases, once BPTT has left `[dO | dA_next]` in every row.
 
-use super::float::{add_into, FusedFloat};
-use super::gemm::{matmul, MatMut, MatRef};
-use super::workspace::Dims;
-use super::GradsBuf;
+use super::super::float::{add_into, FusedFloat};
+use super::super::gemm::{matmul, MatMut, MatRef};
+use super::super::rows::Dims;
+use super::grads::GradsBuf;
 
 /// `[dW_hq | · | dW_hh] = Hsᵀ · [dO | dA_next]` as one product over all steps (k = T·nb),
 /// then `db_q` = column sums of dO and `db_h` = Σ_v dW_xh[v] (every dA row was scattered into

@@ -1,9 +1,9 @@
 //! The recurrence `h_t = tanh(W_xh[x_t] + b_h + h_{t-1} · W_hh)`: forward over all steps, and
 //! backpropagation through time.
 
-use super::float::{add_into, FusedFloat};
-use super::gemm::{matmul, MatMut, MatRef};
-use super::workspace::Dims;
+use super::super::float::{add_into, FusedFloat};
+use super::super::gemm::{matmul, MatMut, MatRef};
+use super::super::rows::Dims;
 
 /// Forward: fill `hs` (T×nb×H) with the hidden state after every step, from `h_0 = 0`.
 /// `wxb` is `W_xh + b_h` (V×H), so the input term is one row gather per token.

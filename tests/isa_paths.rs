@@ -140,7 +140,10 @@ fn the_paths_agree_with_one_another() {
     let (lp, gp) = loss_and_grads(&vocab, a, &b, ComputePath::Fused, 2);
     let widest = isa::force(None).unwrap();
     let (lw, gw) = loss_and_grads(&vocab, a, &b, ComputePath::Fused, 2);
-    assert!((lp - lw).abs() < 1e-5 * lp, "portable {lp} vs {widest} {lw}");
+    assert!(
+        (lp - lw).abs() < 1e-5 * lp,
+        "portable {lp} vs {widest} {lw}"
+    );
     close(&gp, &gw, 1e-5, &format!("portable vs {widest}"));
 }
 
@@ -156,7 +159,14 @@ fn the_binary_refuses_a_wider_path_and_names_the_one_it_runs() {
             .env("RNN_TUI_CONFIG_DIR", tmp.path())
             .env_remove("RNN_TUI_ISA")
             .args(["train", "--headless", "--no-save", "--epochs", "1"])
-            .args(["--num-train", "300", "--num-val", "100", "--batch-size", "100"])
+            .args([
+                "--num-train",
+                "300",
+                "--num-val",
+                "100",
+                "--batch-size",
+                "100",
+            ])
             .args(["--isa", isa_arg])
             .output()
             .unwrap()
@@ -187,7 +197,14 @@ fn the_binary_refuses_a_wider_path_and_names_the_one_it_runs() {
         .env("RNN_TUI_CONFIG_DIR", tmp.path())
         .env("RNN_TUI_ISA", "portable")
         .args(["train", "--headless", "--no-save", "--epochs", "1"])
-        .args(["--num-train", "300", "--num-val", "100", "--batch-size", "100"])
+        .args([
+            "--num-train",
+            "300",
+            "--num-val",
+            "100",
+            "--batch-size",
+            "100",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success(), "{out:?}");

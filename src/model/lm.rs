@@ -514,9 +514,10 @@ impl LanguageModel {
             } => {
                 Self::load_host_weights(net, fused)?;
                 let p = Self::params_ref(net, &fused.weights);
-                let loss = fused
-                    .kernel
-                    .loss(&p, &batch.x, &batch.y, batch.batch_size, batch.num_steps);
+                let loss =
+                    fused
+                        .kernel
+                        .loss(&p, &batch.x, &batch.y, batch.batch_size, batch.num_steps);
                 Ok(loss as f64)
             }
             Engine::Rnn { net, fused: None } => {

@@ -501,18 +501,14 @@ pub enum EncodeError {
 }
 
 /// The bytes of `optimizer.safetensors`.
-fn encode_optimizer(
-    state: &OptimizerState,
-    progress: &Progress,
-) -> Result<Vec<u8>, EncodeError> {
+fn encode_optimizer(state: &OptimizerState, progress: &Progress) -> Result<Vec<u8>, EncodeError> {
     let views = state
         .moments
         .named()
         .map(|(n, t)| {
             let t = t
                 .to_device(&Device::Cpu)
-                .and_then(|t| t.to_dtype(DType::F32))
-?;
+                .and_then(|t| t.to_dtype(DType::F32))?;
             Ok((n.to_owned(), t))
         })
         .collect::<Result<Vec<(String, Tensor)>, EncodeError>>()?;
@@ -520,10 +516,7 @@ fn encode_optimizer(
     info.insert(KEY_VERSION.to_owned(), FORMAT_VERSION.to_string());
     info.insert(KEY_OPTIMIZER.to_owned(), state.kind.clone());
     info.insert(KEY_STEP.to_owned(), state.step.to_string());
-    info.insert(
-        KEY_PROGRESS.to_owned(),
-        serde_json::to_string(progress)?,
-    );
+    info.insert(KEY_PROGRESS.to_owned(), serde_json::to_string(progress)?);
     Ok(safetensors::serialize(views, Some(info))?)
 }
 
@@ -548,14 +541,8 @@ pub fn encode_model(
         .collect::<Result<Vec<(String, Tensor)>, EncodeError>>()?;
     let mut info = HashMap::new();
     info.insert(KEY_VERSION.to_owned(), FORMAT_VERSION.to_string());
-    info.insert(
-        KEY_PROGRESS.to_owned(),
-        serde_json::to_string(progress)?,
-    );
-    info.insert(
-        KEY_VOCAB.to_owned(),
-        serde_json::to_string(vocab.tokens())?,
-    );
+    info.insert(KEY_PROGRESS.to_owned(), serde_json::to_string(progress)?);
+    info.insert(KEY_VOCAB.to_owned(), serde_json::to_string(vocab.tokens())?);
     Ok(safetensors::serialize(views, Some(info))?)
 }
 

@@ -71,8 +71,8 @@ pub fn parse_line(line: &str) -> Result<ControlCommand, ControlLineError> {
     let line = line.trim();
     let unknown = |w: &str| ControlLineError::Unknown(w.chars().take(40).collect());
     if line.starts_with('{') {
-        let value: serde_json::Value = serde_json::from_str(line)
-            .map_err(|e| ControlLineError::NotJson(e.to_string()))?;
+        let value: serde_json::Value =
+            serde_json::from_str(line).map_err(|e| ControlLineError::NotJson(e.to_string()))?;
         let word = value
             .get("command")
             .and_then(|c| c.as_str())

@@ -6,12 +6,13 @@ use super::super::float::add_into;
 use super::super::gemm::{MatMut, MatRef};
 use super::super::grad_product::{matmul_at_b, GradProductBufs};
 use super::super::packed::{matmul_packed, matmul_packed_from, Start};
-use super::super::softmax_ce::{softmax_cross_entropy, SM_BLOCK};
 use super::super::rows::{ensure, Dims};
+use super::super::softmax_ce::{softmax_cross_entropy, SM_BLOCK};
 use super::cells::{
     gru_backward, gru_forward, lstm_backward, lstm_forward, rnn_backward, rnn_forward, GateFloat,
 };
-use super::{Cell, GatedDims, GatedParams, Shared};
+use super::params::{Cell, GatedDims, GatedParams, LayerParams};
+use super::shared::Shared;
 use crate::model::dropout::{keep_scale, Dropout};
 
 /// What one item reads.
@@ -479,7 +480,7 @@ fn layer_backward<F: GateFloat>(
     dgh_buf: &mut [F],
     dc: &mut [F],
     wg: &mut GradProductBufs,
-    g: &mut super::LayerParams<F>,
+    g: &mut LayerParams<F>,
     dp: &mut [F],
     ctx: &Ctx<F>,
     k: usize,

@@ -59,7 +59,6 @@ mod workspace;
 #[cfg(test)]
 mod tests;
 
-
 pub use grads::{GradsBuf, ParamsRef};
 
 use super::float::{add_into, FusedFloat};

@@ -215,7 +215,10 @@ mod tests {
 
     #[test]
     fn cpu_always_works_and_auto_says_it_chose() {
-        assert_eq!(select(DeviceChoice::Cpu).unwrap().1, "cpu");
+        assert_eq!(
+            select(DeviceChoice::Cpu).unwrap().1,
+            format!("cpu {}", isa::active())
+        );
         assert!(select(DeviceChoice::Auto).unwrap().1.contains("auto"));
         #[cfg(not(feature = "cuda"))]
         assert!(select(DeviceChoice::Cuda)

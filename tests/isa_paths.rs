@@ -153,26 +153,24 @@ fn the_binary_refuses_a_wider_path_and_names_the_one_it_runs() {
     let _guard = PATH_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let widest = isa::detected();
     let tmp = tempfile::tempdir().unwrap();
-    let run = |isa_arg: &str| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_rnn-tui"))
-            .env("RNN_TUI_DATA_DIR", tmp.path())
+    // A one-epoch headless run on a small split, with `isa` as the flag or the environment.
+    let run = |isa: &str, as_env: bool| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_rnn-tui"));
+        c.env("RNN_TUI_DATA_DIR", tmp.path())
             .env("RNN_TUI_CONFIG_DIR", tmp.path())
             .env_remove("RNN_TUI_ISA")
             .args(["train", "--headless", "--no-save", "--epochs", "1"])
-            .args([
-                "--num-train",
-                "300",
-                "--num-val",
-                "100",
-                "--batch-size",
-                "100",
-            ])
-            .args(["--isa", isa_arg])
-            .output()
-            .unwrap()
+            .args(["--num-train", "300", "--num-val", "100"])
+            .args(["--batch-size", "100"]);
+        if as_env {
+            c.env("RNN_TUI_ISA", isa);
+        } else {
+            c.args(["--isa", isa]);
+        }
+        c.output().unwrap()
     };
     for path in Isa::ALL {
-        let out = run(path.name());
+        let out = run(path.name(), false);
         let stderr = String::from_utf8_lossy(&out.stderr);
         if path <= widest {
             assert!(out.status.success(), "{path}: {stderr}");
@@ -192,21 +190,7 @@ fn the_binary_refuses_a_wider_path_and_names_the_one_it_runs() {
         }
     }
     // The environment variable is the flag's default.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rnn-tui"))
-        .env("RNN_TUI_DATA_DIR", tmp.path())
-        .env("RNN_TUI_CONFIG_DIR", tmp.path())
-        .env("RNN_TUI_ISA", "portable")
-        .args(["train", "--headless", "--no-save", "--epochs", "1"])
-        .args([
-            "--num-train",
-            "300",
-            "--num-val",
-            "100",
-            "--batch-size",
-            "100",
-        ])
-        .output()
-        .unwrap();
+    let out = run("portable", true);
     assert!(out.status.success(), "{out:?}");
     let header = String::from_utf8_lossy(&out.stdout);
     assert!(header.starts_with("device cpu portable "), "{header}");

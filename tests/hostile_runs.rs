@@ -33,13 +33,7 @@ impl Env {
     /// A finished two-epoch run of the d2l model on a 30 kB slice, and a decoy file outside
     /// the data directory.
     fn new() -> Env {
-        let tmp = tempfile::tempdir().unwrap();
-        std::fs::write(
-            tmp.path().join("slice.txt"),
-            &rnn_tui::data::corpus::TIME_MACHINE[..30_000],
-        )
-        .unwrap();
-        std::fs::create_dir_all(tmp.path().join("config")).unwrap();
+        let tmp = common::cli::private_dir();
         std::fs::write(tmp.path().join("decoy.txt"), "a user's file\n".repeat(1000)).unwrap();
         let env = Env {
             run: PathBuf::new(),

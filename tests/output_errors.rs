@@ -23,13 +23,7 @@ struct Env {
 
 impl Env {
     fn new() -> Env {
-        let tmp = tempfile::tempdir().unwrap();
-        std::fs::write(
-            tmp.path().join("slice.txt"),
-            &rnn_tui::data::corpus::TIME_MACHINE[..30_000],
-        )
-        .unwrap();
-        std::fs::create_dir_all(tmp.path().join("config")).unwrap();
+        let tmp = common::cli::private_dir();
         Env { tmp }
     }
 

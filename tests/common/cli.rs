@@ -24,3 +24,16 @@ pub fn rnn_tui(dir: &Path) -> Command {
         .env_remove(rnn_tui::train::trainer::PANIC_ENV);
     c
 }
+
+/// A private directory for one test: `slice.txt` (the first 30 kB of The Time Machine) and an
+/// empty `config/`; point `RNN_TUI_DATA_DIR` at `data/` inside it (see [`rnn_tui`]).
+pub fn private_dir() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("slice.txt"),
+        &rnn_tui::data::corpus::TIME_MACHINE[..30_000],
+    )
+    .unwrap();
+    std::fs::create_dir_all(tmp.path().join("config")).unwrap();
+    tmp
+}

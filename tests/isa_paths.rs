@@ -129,6 +129,38 @@ fn the_avx512_path_matches_the_reference_on_any_thread_count() {
     check_path(Isa::Avx512);
 }
 
+/// The AVX2 and AVX-512 paths run the same sums in the same order (the tiles block the inner
+/// dimension alike, the passes are the same scalar code at another vector width), so they
+/// train bit for bit alike: every model's loss and gradients are equal.
+#[test]
+#[cfg_attr(
+    not(host_avx512),
+    ignore = "this CPU has no AVX-512 (avx512f/bw/vl): the avx512 path cannot run here"
+)]
+fn the_avx2_and_avx512_paths_give_the_same_bits() {
+    let _guard = PATH_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let vocab = Vocab::from_text(&rnn_tui::data::corpus::TIME_MACHINE[..5000]);
+    let v = vocab.len();
+    let models = [
+        (arch(Cell::Rnn, v, 32, 1, 0), 64, 32),
+        (arch(Cell::Gru, v, 64, 1, 0), 300, 16),
+        (arch(Cell::Lstm, v, 48, 1, 8), 24, 12),
+        (arch(Cell::Gru, v, 256, 2, 0), 16, 8),
+    ];
+    for (i, (a, batch, steps)) in models.into_iter().enumerate() {
+        let b = batch_of(&vocab, batch, steps, 40 + i as u64);
+        let mut runs = Vec::new();
+        for path in [Isa::Avx2, Isa::Avx512] {
+            isa::force(Some(path)).unwrap();
+            runs.push(loss_and_grads(&vocab, a, &b, ComputePath::Fused, 2));
+        }
+        isa::force(None).unwrap();
+        let label = format!("{a:?} B{batch} T{steps}");
+        assert_eq!(runs[0].0.to_bits(), runs[1].0.to_bits(), "{label}: loss");
+        assert_eq!(runs[0].1, runs[1].1, "{label}: gradients");
+    }
+}
+
 /// The paths differ in rounding only: portable against the widest this CPU has.
 #[test]
 fn the_paths_agree_with_one_another() {

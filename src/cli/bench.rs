@@ -44,6 +44,11 @@ pub struct BenchCmd {
     /// (with the --text / --split flags given); see benches/load.sh
     #[arg(long, value_name = "FILE")]
     pub load: Option<std::path::PathBuf>,
+    /// Instead: time the fused kernels' matrix products at training's shapes (at each of
+    /// --sizes) on every register tile this CPU has and on `gemm`, against each tile's FMA
+    /// peak, on one thread
+    #[arg(long, conflicts_with = "load")]
+    pub products: bool,
     /// Measure one configuration in this process (used by the parent run)
     #[arg(long, hide = true)]
     pub single: bool,
@@ -297,9 +302,48 @@ macro_rules! say {
     };
 }
 
+/// `--products`: one line per shape and way, GFLOP/s and the share of that tile's peak.
+fn run_products(sizes: &[usize]) -> Result<(), CliError> {
+    use crate::model::fused::product_bench::{fma_peaks, measure, training_shapes};
+    let budget = std::time::Duration::from_millis(300);
+    let peaks = fma_peaks(budget);
+    say!(
+        "products, one thread, f32, {} (path {}); FMA peak per core: {}",
+        crate::device::isa::cpu_model().unwrap_or_else(|| "unknown CPU".into()),
+        crate::device::isa::active(),
+        if peaks.is_empty() {
+            "no vector tile on this path".to_string()
+        } else {
+            peaks
+                .iter()
+                .map(|(t, g)| format!("{t} {g:.1} GFLOP/s"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    );
+    for &h in sizes {
+        for f in measure(&training_shapes(h), budget) {
+            let s = f.shape;
+            let mut line = format!(
+                "H={h} {:<22} m={} k={} n={} gemm={:.1}",
+                s.name, s.m, s.k, s.n, f.gemm
+            );
+            for (t, g) in &f.tiles {
+                let peak = peaks.iter().find(|(p, _)| p == t).map_or(f64::NAN, |p| p.1);
+                line.push_str(&format!(" {t}={g:.1} ({:.0}% of peak)", 100.0 * g / peak));
+            }
+            say!("{line}");
+        }
+    }
+    Ok(())
+}
+
 pub fn run(cmd: &BenchCmd, args: &TrainArgs) -> Result<(), CliError> {
     if let Some(file) = &cmd.load {
         return super::bench_load::run(file, args);
+    }
+    if cmd.products {
+        return run_products(&cmd.sizes);
     }
     let device_choice = args.device;
     let bench_data = BenchData::from_args(args)?;

@@ -16,10 +16,12 @@ pub mod gated;
 mod gemm;
 mod grad_product;
 mod packed;
+pub mod product_bench;
 pub mod rnn;
 mod rows;
 mod softmax_ce;
 mod split;
+mod tile;
 
 pub use float::FusedFloat;
 pub use rnn::{work_items, FusedRnn, GradsBuf, ParamsRef, ITEM_ROWS};

@@ -4,45 +4,55 @@
 //! and by `W_hh` again in BPTT, and by `W_ihᵀ`, `W_ih` and the output layer once per item.
 //! `gemm` re-packs its right-hand side on every call; at H = 256 a step's product is only
 //! 256 × 256 × 768, so that packing, and its generic blocking for these shapes, cost a
-//! noticeable share of the pass. Here `W` is packed once per call into column panels of
-//! [`NR`] (each panel `k × NR`, contiguous, zero-padded), and an AVX2+FMA microkernel computes
-//! 6 × 16 tiles of `dst` with its twelve accumulators in registers, reading `lhs` rows in
-//! place (it needs no packing: broadcasts read one element of each row per step).
+//! noticeable share of the pass. Here `W` is packed once per call into column panels as wide
+//! as the active path's register tile ([`super::tile`]: 16 columns for AVX2, 32 for AVX-512;
+//! each panel `k × NR`, contiguous, zero-padded), and the tile computes blocks of `dst` with
+//! its accumulators in registers, reading `lhs` rows in place (it needs no packing:
+//! broadcasts read one element of each row per step).
 //!
-//! Other element types (`f64`, the gradient-check precision) and CPUs without AVX2+FMA fall
-//! back to [`matmul`] with the plain matrix: the same product, `gemm`'s summation order.
+//! Other element types (`f64`, the gradient-check precision) and the portable path fall back
+//! to [`matmul`] with the plain matrix: the same product, `gemm`'s summation order.
 
 use super::float::{add_into, FusedFloat};
 use super::gemm::{matmul, MatMut, MatRef};
 use super::rows::ensure;
+use super::tile::Tile;
+#[cfg(target_arch = "x86_64")]
+use super::tile::{MicroKernel, KC};
 
-/// Columns per packed panel: two AVX2 vectors of `f32`.
-pub(super) const NR: usize = 16;
-
-/// A `k × n` right-hand side kept both plain (row-major, for the fallback) and, where the
-/// microkernel runs, packed into panels.
+/// A `k × n` right-hand side kept both plain (row-major, for the fallback) and, where a tile
+/// runs, packed into panels of that tile's width.
 #[derive(Default)]
 pub(super) struct PackedRhs<F> {
     k: usize,
     n: usize,
     /// `[k, n]` row-major.
     plain: Vec<F>,
+    /// The tile the panels are laid out for; `None`: the fallback is used.
+    tile: Option<Tile>,
     /// `ceil(n / NR)` panels of `[k, NR]`: element `(p, j·NR + q)` at `(j·k + p)·NR + q`;
     /// columns past `n` are zero. Empty when the fallback is used.
     panels: Vec<f32>,
 }
 
-/// Whether this CPU runs the microkernel.
-#[inline(always)]
-pub(super) fn simd_available() -> bool {
-    // The active path (`--isa`), never wider than the CPU: AVX2 and FMA are there when true.
-    crate::device::isa::avx2_fma()
-}
-
 impl<F: FusedFloat> PackedRhs<F> {
     /// Packs `src`, read as a `k × n` matrix: row-major `[k, n]`, or with `transposed` the
-    /// transpose of a row-major `[n, k]` (how the weights are stored). Buffers are reused.
+    /// transpose of a row-major `[n, k]` (how the weights are stored), for the active path's
+    /// tile. Buffers are reused.
     pub(super) fn pack(&mut self, src: &[F], k: usize, n: usize, transposed: bool) {
+        self.pack_for(Tile::active(), src, k, n, transposed)
+    }
+
+    /// [`Self::pack`] for a given tile (`None`: the fallback); a tile this CPU lacks is
+    /// packed for the fallback instead.
+    pub(super) fn pack_for(
+        &mut self,
+        tile: Option<Tile>,
+        src: &[F],
+        k: usize,
+        n: usize,
+        transposed: bool,
+    ) {
         assert_eq!(src.len(), k * n, "a {k}×{n} matrix");
         self.k = k;
         self.n = n;
@@ -58,18 +68,19 @@ impl<F: FusedFloat> PackedRhs<F> {
             self.plain.copy_from_slice(src);
         }
         self.panels.clear();
-        let Some(plain) = F::as_f32(&self.plain) else {
+        // The products' `unsafe` calls rely on this: panels exist only for a tile the CPU has.
+        self.tile = tile.filter(|t| t.runs_here());
+        let (Some(plain), Some(tile)) = (F::as_f32(&self.plain), self.tile) else {
+            self.tile = None;
             return;
         };
-        if !simd_available() {
-            return;
-        }
-        let np = n.div_ceil(NR);
-        self.panels.resize(np * k * NR, 0.0);
-        for (j, panel) in self.panels.chunks_exact_mut(k * NR).enumerate() {
-            let c0 = j * NR;
-            let w = NR.min(n - c0);
-            for (p, row) in panel.chunks_exact_mut(NR).enumerate() {
+        let nr = tile.nr();
+        let np = n.div_ceil(nr);
+        self.panels.resize(np * k * nr, 0.0);
+        for (j, panel) in self.panels.chunks_exact_mut(k * nr).enumerate() {
+            let c0 = j * nr;
+            let w = nr.min(n - c0);
+            for (p, row) in panel.chunks_exact_mut(nr).enumerate() {
                 row[..w].copy_from_slice(&plain[p * n + c0..p * n + c0 + w]);
             }
         }
@@ -154,10 +165,10 @@ pub(super) fn matmul_packed_from<'r, F: FusedFloat + 'r>(
         assert_eq!(bias.len(), rhs.n, "a bias per column");
     }
     #[cfg(target_arch = "x86_64")]
-    if let (a, m, k, lda, 1) = lhs.parts() {
-        // Packed panels exist only for `f32` on a CPU with AVX2+FMA; an empty sum is left to
+    if let ((a, m, k, lda, 1), Some(tile)) = (lhs.parts(), rhs.tile) {
+        // Packed panels exist only for `f32` on a tile the CPU has; an empty sum is left to
         // the fallback.
-        if let Some(a) = F::as_f32(a).filter(|_| k > 0 && !rhs.panels.is_empty()) {
+        if let Some(a) = F::as_f32(a).filter(|_| k > 0) {
             assert_eq!(k, rows.k, "inner dimensions differ");
             let (c, cm, cn, ldc) = dst.parts();
             assert_eq!((cm, cn), (m, rhs.n), "destination shape");
@@ -166,27 +177,31 @@ pub(super) fn matmul_packed_from<'r, F: FusedFloat + 'r>(
                 return;
             }
             let init = match start {
-                Start::Zero => avx2::Init::Zero,
-                Start::Dst => avx2::Init::Dst,
+                Start::Zero => Init::Zero,
+                Start::Dst => Init::Dst,
                 Start::Bias(b) => {
-                    avx2::Init::Bias(F::as_f32(b).expect("the same element type as lhs").as_ptr())
+                    Init::Bias(F::as_f32(b).expect("the same element type as lhs").as_ptr())
                 }
             };
-            // SAFETY: `panels` is non-empty only when AVX2 and FMA were detected (in `pack`).
-            // `lhs.parts()` and `dst.parts()` guarantee that every element of an `m × k`
-            // matrix at row stride `lda` (column stride 1) lies in `a` and of an `m × n` one
-            // at row stride `ldc` in `c`; `panels` holds `ceil(n / NR)` panels of
-            // `rhs.k × NR`, and rows `k0..k0 + k` of each lie inside it (checked by `rows`);
-            // a bias holds `n` elements (asserted above). `c` is a unique borrow, so it
-            // overlaps no input.
+            let args = ProductArgs {
+                mnk: (m, cn, k),
+                a: (a.as_ptr(), lda),
+                b: (rhs.panels.as_ptr(), rows.k0, rhs.k),
+                c: (c.as_mut_ptr(), ldc),
+                init,
+            };
+            // SAFETY: `rhs.tile` is set (in `pack_for`) only to a tile the CPU has, and the
+            // panels are laid out for it. `lhs.parts()` and `dst.parts()` guarantee that
+            // every element of an `m × k` matrix at row stride `lda` (column stride 1) lies
+            // in `a` and of an `m × n` one at row stride `ldc` in `c`; `panels` holds
+            // `ceil(n / NR)` panels of `rhs.k × NR`, and rows `k0..k0 + k` of each lie
+            // inside it (checked by `rows`); a bias holds `n` elements (asserted above).
+            // `c` is a unique borrow, so it overlaps no input.
             unsafe {
-                avx2::product(
-                    (m, cn, k),
-                    (a.as_ptr(), lda),
-                    (rhs.panels.as_ptr().add(rows.k0 * NR), rhs.k),
-                    (c.as_mut_ptr(), ldc),
-                    init,
-                );
+                match tile {
+                    Tile::Avx2 => product_avx2(args),
+                    Tile::Avx512 => product_avx512(args),
+                }
             }
             return;
         }
@@ -204,207 +219,104 @@ pub(super) fn matmul_packed_from<'r, F: FusedFloat + 'r>(
     }
 }
 
+/// What the first block of the inner dimension adds its sum to; later blocks add to `c`.
 #[cfg(target_arch = "x86_64")]
-pub(super) mod avx2 {
-    use super::NR;
-    use std::arch::x86_64::*;
+#[derive(Clone, Copy)]
+enum Init {
+    Zero,
+    Dst,
+    /// `n` elements, the same for every row.
+    Bias(*const f32),
+}
 
-    /// Rows per tile: 6 × 2 accumulator vectors, two vectors of the panel and a broadcast
-    /// fill 15 of the 16 registers.
-    pub(in crate::model::fused) const MR: usize = 6;
-    /// Rows of `lhs` and `dst` per block: a 128 × 256 block of `lhs` (128 KiB) stays in L2
-    /// while every panel passes over it, and so does the block of `dst` (128 × n) while the
-    /// inner dimension is summed block after block.
-    const MC: usize = 128;
-    /// Inner dimension per block: a panel block of 256 × 16 `f32` (16 KiB) stays in L1.
-    const KC: usize = 256;
+/// A packed product's operands: `c (+)= a · b` for an `m × k` `a` (row stride `lda`), rows
+/// `k0..k0 + k` of the packed panels `b` of a `panel_k`-row matrix (panel `j` starts at
+/// `j·panel_k·NR`) and an `m × n` `c` (row stride `ldc`).
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+struct ProductArgs {
+    mnk: (usize, usize, usize),
+    a: (*const f32, usize),
+    b: (*const f32, usize, usize),
+    c: (*mut f32, usize),
+    init: Init,
+}
 
-    /// What the first block of the inner dimension adds its sum to; later blocks add to `c`.
-    #[derive(Clone, Copy)]
-    pub(super) enum Init {
-        Zero,
-        Dst,
-        /// `n` elements, the same for every row.
-        Bias(*const f32),
-    }
+/// [`product`] on the AVX2 tile.
+///
+/// # Safety
+/// The CPU has AVX2 and FMA; the operands are as [`product`] needs, packed for this tile.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn product_avx2(args: ProductArgs) {
+    product::<super::tile::Avx2>(args)
+}
 
-    /// `c (+)= a · b` for an `m × k` `a` (row stride `lda`), packed panels `b` of a `k × n`
-    /// matrix (panel `j` starts at `j·panel_k·NR`: `k` rows of a matrix of `panel_k`) and an
-    /// `m × n` `c` (row stride `ldc`). For each block of [`MC`] rows, blocks of [`KC`] after
-    /// the first accumulate onto the first, so the sum over `k` runs in order.
-    ///
-    /// # Safety
-    /// The CPU supports AVX2 and FMA; `a`, `b` and `c` address at least the elements those
-    /// shapes name (see `matmul_packed`), and `c` overlaps neither input.
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn product(
-        (m, n, k): (usize, usize, usize),
-        (a, lda): (*const f32, usize),
-        (b, panel_k): (*const f32, usize),
-        (c, ldc): (*mut f32, usize),
-        init: Init,
-    ) {
-        let panels = n.div_ceil(NR);
-        let mut i0 = 0;
-        while i0 < m {
-            let mb = MC.min(m - i0);
-            let mut p0 = 0;
-            while p0 < k {
-                let kb = KC.min(k - p0);
-                let init = if p0 > 0 { Init::Dst } else { init };
-                for j in 0..panels {
-                    let cols = NR.min(n - j * NR);
-                    let bj = b.add((j * panel_k + p0) * NR);
-                    let mut i = i0;
-                    while i < i0 + mb {
-                        let rows = MR.min(i0 + mb - i);
-                        let ai = a.add(i * lda + p0);
-                        let ci = c.add(i * ldc + j * NR);
-                        // The rows the tile adds to: none, its own, or the bias for all.
-                        let (add, add_ld) = match init {
-                            Init::Zero => (std::ptr::null(), 0),
-                            Init::Dst => (ci as *const f32, ldc),
-                            Init::Bias(bias) => (bias.add(j * NR), 0),
-                        };
-                        // `lhs` in place: row i, step p at `i·lda + p`.
-                        tile(rows, kb, (ai, lda, 1), bj, (ci, ldc), (add, add_ld), cols);
-                        i += rows;
-                    }
-                }
-                p0 += kb;
-            }
-            i0 += mb;
-        }
-    }
+/// [`product`] on the AVX-512 tile.
+///
+/// # Safety
+/// The CPU has AVX-512F/BW/VL, AVX2 and FMA; the operands are as [`product`] needs, packed
+/// for this tile.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
+unsafe fn product_avx512(args: ProductArgs) {
+    product::<super::tile::Avx512>(args)
+}
 
-    /// One `rows × NR` tile of `c` (`rows` ≤ [`MR`]) over `kb` steps of the inner dimension:
-    /// element `(i, p)` of `a` at `a[i·a_row + p·a_step]` (a matrix read in place, or a packed
-    /// micro-panel), `b` a panel (`NR` per step); plus (unless `add` is null) the rows at
-    /// `add` (row stride `add_ld`: 0 repeats one row); only the first `cols` columns are read
-    /// and stored (the rest of the panel is padding).
-    ///
-    /// # Safety
-    /// The CPU supports AVX2 and FMA; the pointers address the elements those shapes name.
-    #[inline(always)]
-    pub(in crate::model::fused) unsafe fn tile(
-        rows: usize,
-        kb: usize,
-        a: (*const f32, usize, usize),
-        b: *const f32,
-        c: (*mut f32, usize),
-        add: (*const f32, usize),
-        cols: usize,
-    ) {
-        match rows {
-            6 => tile_of::<6>(kb, a, b, c, add, cols),
-            5 => tile_of::<5>(kb, a, b, c, add, cols),
-            4 => tile_of::<4>(kb, a, b, c, add, cols),
-            3 => tile_of::<3>(kb, a, b, c, add, cols),
-            2 => tile_of::<2>(kb, a, b, c, add, cols),
-            _ => tile_of::<1>(kb, a, b, c, add, cols),
-        }
-    }
+/// Rows of `lhs` and `dst` per block: a 128 × 256 block of `lhs` (128 KiB) stays in L2 while
+/// every panel passes over it, and so does the block of `dst` (128 × n) while the inner
+/// dimension is summed block after block.
+#[cfg(target_arch = "x86_64")]
+const MC: usize = 128;
 
-    /// [`tile`] with its row count known at compile time (the accumulators stay in registers).
-    #[inline(always)]
-    unsafe fn tile_of<const R: usize>(
-        kb: usize,
-        (a, a_row, a_step): (*const f32, usize, usize),
-        b: *const f32,
-        (c, ldc): (*mut f32, usize),
-        (add, add_ld): (*const f32, usize),
-        cols: usize,
-    ) {
-        // The rows the tile adds to and stores into are fetched while it computes (the
-        // weight-gradient products' result is larger than L2).
-        for i in 0..R {
-            // (When the tile adds to its own rows, fetching them for writing below suffices.)
-            if !add.is_null() && !std::ptr::eq(add, c) {
-                _mm_prefetch::<_MM_HINT_T0>(add.add(i * add_ld) as *const i8);
-                _mm_prefetch::<_MM_HINT_T0>(add.add(i * add_ld + NR - 1) as *const i8);
-            }
-            _mm_prefetch::<_MM_HINT_ET0>(c.add(i * ldc) as *const i8);
-            _mm_prefetch::<_MM_HINT_ET0>(c.add(i * ldc + NR - 1) as *const i8);
-        }
-        let mut x = [[_mm256_setzero_ps(); 2]; R];
-        // Four steps per iteration, the operands reached by advancing two pointers: fewer
-        // address and loop instructions between the FMAs (about 5% faster than one step per
-        // iteration with indexed addresses, measured on the two-layer GRU at H = 256).
-        let (mut ap, mut bp) = (a, b);
-        let mut left = kb;
-        while left >= UNROLL {
-            for u in 0..UNROLL {
-                step(&mut x, ap.add(u * a_step), a_row, bp.add(u * NR));
-            }
-            ap = ap.add(UNROLL * a_step);
-            bp = bp.add(UNROLL * NR);
-            left -= UNROLL;
-        }
-        for _ in 0..left {
-            step(&mut x, ap, a_row, bp);
-            ap = ap.add(a_step);
-            bp = bp.add(NR);
-        }
-        store_tile(&x, c, ldc, add, add_ld, cols);
-    }
-
-    /// Steps of the inner dimension per iteration of a tile's loop.
-    const UNROLL: usize = 4;
-
-    /// One step of the inner dimension: row `i` of the tile (at `a + i·a_row`) times the
-    /// panel's row at `b`, added to the accumulators.
-    #[inline(always)]
-    unsafe fn step<const R: usize>(
-        x: &mut [[__m256; 2]; R],
-        a: *const f32,
-        a_row: usize,
-        b: *const f32,
-    ) {
-        let b0 = _mm256_loadu_ps(b);
-        let b1 = _mm256_loadu_ps(b.add(8));
-        for (i, xi) in x.iter_mut().enumerate() {
-            let ai = _mm256_broadcast_ss(&*a.add(i * a_row));
-            xi[0] = _mm256_fmadd_ps(ai, b0, xi[0]);
-            xi[1] = _mm256_fmadd_ps(ai, b1, xi[1]);
-        }
-    }
-
-    /// Writes the accumulators `x` of an `R × NR` tile to `c` (row stride `ldc`), plus
-    /// (unless `add` is null) the rows at `add` (row stride `add_ld`: 0 repeats one row);
-    /// only the first `cols` columns are stored.
-    #[inline(always)]
-    unsafe fn store_tile<const R: usize>(
-        x: &[[__m256; 2]; R],
-        c: *mut f32,
-        ldc: usize,
-        add: *const f32,
-        add_ld: usize,
-        cols: usize,
-    ) {
-        for (i, xi) in x.iter().enumerate() {
-            let ci = c.add(i * ldc);
-            if cols == NR {
-                let (mut lo, mut hi) = (xi[0], xi[1]);
-                if !add.is_null() {
-                    let ai = add.add(i * add_ld);
-                    lo = _mm256_add_ps(_mm256_loadu_ps(ai), lo);
-                    hi = _mm256_add_ps(_mm256_loadu_ps(ai.add(8)), hi);
-                }
-                _mm256_storeu_ps(ci, lo);
-                _mm256_storeu_ps(ci.add(8), hi);
-            } else {
-                let mut row = [0f32; NR];
-                _mm256_storeu_ps(row.as_mut_ptr(), xi[0]);
-                _mm256_storeu_ps(row.as_mut_ptr().add(8), xi[1]);
-                for (q, &v) in row.iter().enumerate().take(cols) {
-                    *ci.add(q) = if add.is_null() {
-                        v
-                    } else {
-                        *add.add(i * add_ld + q) + v
+/// `c (+)= a · b` (see [`ProductArgs`]) on tile `K`. For each block of [`MC`] rows, blocks of
+/// [`KC`] after the first accumulate onto the first, so the sum over `k` runs in order.
+///
+/// # Safety
+/// Called only from a function compiled for `K`'s path, on a CPU that has it; `a`, `b` and
+/// `c` address at least the elements those shapes name (see `matmul_packed`), and `c`
+/// overlaps neither input.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn product<K: MicroKernel>(args: ProductArgs) {
+    let ProductArgs {
+        mnk: (m, n, k),
+        a: (a, lda),
+        b: (b, k0, panel_k),
+        c: (c, ldc),
+        init,
+    } = args;
+    let (nr, mr) = (K::NR, K::MR);
+    let panels = n.div_ceil(nr);
+    let mut i0 = 0;
+    while i0 < m {
+        let mb = MC.min(m - i0);
+        let mut p0 = 0;
+        while p0 < k {
+            let kb = KC.min(k - p0);
+            let init = if p0 > 0 { Init::Dst } else { init };
+            for j in 0..panels {
+                let cols = nr.min(n - j * nr);
+                let bj = b.add((j * panel_k + k0 + p0) * nr);
+                let mut i = i0;
+                while i < i0 + mb {
+                    let rows = mr.min(i0 + mb - i);
+                    let ai = a.add(i * lda + p0);
+                    let ci = c.add(i * ldc + j * nr);
+                    // The rows the tile adds to: none, its own, or the bias for all.
+                    let (add, add_ld) = match init {
+                        Init::Zero => (std::ptr::null(), 0),
+                        Init::Dst => (ci as *const f32, ldc),
+                        Init::Bias(bias) => (bias.add(j * nr), 0),
                     };
+                    // `lhs` in place: row i, step p at `i·lda + p`.
+                    K::tile(rows, kb, (ai, lda, 1), bj, (ci, ldc), (add, add_ld), cols);
+                    i += rows;
                 }
             }
+            p0 += kb;
         }
+        i0 += mb;
     }
 }
 
@@ -475,26 +387,35 @@ mod tests {
                     let mut want = begin.clone();
                     naive(&mut want, ldc, &lhs, lda, &rhs, &bias, (m, k, n), mode);
 
-                    let mut p32 = PackedRhs::<f32>::default();
                     let src32: Vec<f32> = src.iter().map(|&v| v as f32).collect();
-                    p32.pack(&src32, k, n, transposed);
                     let lhs32: Vec<f32> = lhs.iter().map(|&v| v as f32).collect();
                     let bias32: Vec<f32> = bias.iter().map(|&v| v as f32).collect();
-                    let mut got = begin.iter().map(|&v| v as f32).collect::<Vec<f32>>();
-                    matmul_packed_from(
-                        MatMut::new(&mut got, m, n, ldc),
-                        MatRef::new(&lhs32, m, k, lda),
-                        &p32,
-                        start(mode, &bias32),
-                    );
-                    for (i, (&g, &w)) in got.iter().zip(&want).enumerate() {
-                        let tol = 1e-5 * (k as f64).sqrt() * (1.0 + w.abs());
-                        assert!(
-                            (g as f64 - w).abs() <= tol,
-                            "m={m} k={k} n={n} transposed={transposed} mode={mode} at {i}: \
-                             {g} vs {w}"
+                    let mut results = Vec::new();
+                    for tile in tiles() {
+                        let mut p32 = PackedRhs::<f32>::default();
+                        p32.pack_for(tile, &src32, k, n, transposed);
+                        assert_eq!(p32.tile, tile);
+                        let mut got = begin.iter().map(|&v| v as f32).collect::<Vec<f32>>();
+                        matmul_packed_from(
+                            MatMut::new(&mut got, m, n, ldc),
+                            MatRef::new(&lhs32, m, k, lda),
+                            &p32,
+                            start(mode, &bias32),
                         );
+                        for (i, (&g, &w)) in got.iter().zip(&want).enumerate() {
+                            let tol = 1e-5 * (k as f64).sqrt() * (1.0 + w.abs());
+                            assert!(
+                                (g as f64 - w).abs() <= tol,
+                                "{tile:?} m={m} k={k} n={n} transposed={transposed} \
+                                 mode={mode} at {i}: {g} vs {w}"
+                            );
+                        }
+                        if tile.is_some() {
+                            results.push(got);
+                        }
                     }
+                    // Every tile sums in the same order: the same bits.
+                    assert!(results.windows(2).all(|w| w[0] == w[1]), "tiles differ");
 
                     let mut p64 = PackedRhs::<f64>::default();
                     p64.pack(&src, k, n, transposed);
@@ -626,15 +547,27 @@ mod tests {
         assert!(dst.iter().all(|&v| v == 150.0), "{dst:?}");
     }
 
-    /// On a CPU with AVX2+FMA the `f32` product takes the packed path (not the fallback).
-    #[cfg(target_arch = "x86_64")]
+    /// The fallback, then every tile this CPU has.
+    fn tiles() -> Vec<Option<Tile>> {
+        std::iter::once(None)
+            .chain(Tile::available().into_iter().map(Some))
+            .collect()
+    }
+
+    /// `f32` is packed for the active path's tile (none on the portable path), as wide as
+    /// that tile; `f64` never is; a tile the CPU lacks falls back.
     #[test]
-    fn f32_is_packed_where_the_cpu_allows() {
+    fn f32_is_packed_for_the_active_tile() {
         let mut rhs = PackedRhs::<f32>::default();
         rhs.pack(&[1.0; 6], 2, 3, false);
-        assert_eq!(rhs.panels.is_empty(), !simd_available());
+        assert_eq!(rhs.tile, Tile::active());
+        assert_eq!(rhs.panels.len(), rhs.tile.map_or(0, |t| 2 * t.nr()));
         let mut r64 = PackedRhs::<f64>::default();
         r64.pack(&[1.0; 6], 2, 3, false);
-        assert!(r64.panels.is_empty());
+        assert!(r64.panels.is_empty() && r64.tile.is_none());
+        for tile in [Tile::Avx2, Tile::Avx512] {
+            rhs.pack_for(Some(tile), &[1.0; 6], 2, 3, false);
+            assert_eq!(rhs.tile.is_some(), tile.runs_here());
+        }
     }
 }

@@ -118,11 +118,13 @@ pub(super) struct ItemOut<F> {
 pub(super) fn item_pass<F: GateFloat>(ws: &mut ItemWs<F>, out: &mut ItemOut<F>, ctx: &Ctx<F>) {
     #[cfg(target_arch = "x86_64")]
     {
-        if crate::device::isa::avx2_fma() {
-            // SAFETY: `item_pass_avx2` only requires the CPU to support AVX2 and FMA; the
-            // active path is `avx2` or wider only on a CPU that has them (`isa::force`).
-            unsafe { item_pass_avx2(ws, out, ctx) };
-            return;
+        use crate::device::isa::{active, Isa};
+        // SAFETY: each copy only requires the CPU to have its path, and the active path is
+        // never wider than the CPU's (`isa::force`).
+        match active() {
+            Isa::Avx512 => return unsafe { item_pass_avx512(ws, out, ctx) },
+            Isa::Avx2 => return unsafe { item_pass_avx2(ws, out, ctx) },
+            Isa::Portable => {}
         }
     }
     item_pass_impl(ws, out, ctx)
@@ -135,6 +137,17 @@ pub(super) fn item_pass<F: GateFloat>(ws: &mut ItemWs<F>, out: &mut ItemOut<F>, 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn item_pass_avx2<F: GateFloat>(ws: &mut ItemWs<F>, out: &mut ItemOut<F>, ctx: &Ctx<F>) {
+    item_pass_impl(ws, out, ctx)
+}
+
+/// [`item_pass_impl`] compiled with AVX-512 (F, BW, VL), AVX2 and FMA enabled: the
+/// elementwise loops vectorise 16-wide.
+///
+/// # Safety
+/// The CPU must support AVX-512F/BW/VL, AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
+unsafe fn item_pass_avx512<F: GateFloat>(ws: &mut ItemWs<F>, out: &mut ItemOut<F>, ctx: &Ctx<F>) {
     item_pass_impl(ws, out, ctx)
 }
 

@@ -249,11 +249,17 @@ fn item_pass<F: FusedFloat>(
 ) {
     #[cfg(target_arch = "x86_64")]
     {
-        if crate::device::isa::avx2_fma() {
-            // SAFETY: `item_pass_avx2` only requires the CPU to support AVX2 and FMA; the
-            // active path is `avx2` or wider only on a CPU that has them (`isa::force`).
-            unsafe { item_pass_avx2(ws, out, p, shared, x, y, d, scale, want_grads) };
-            return;
+        use crate::device::isa::{active, Isa};
+        // SAFETY: each copy only requires the CPU to have its path, and the active path is
+        // never wider than the CPU's (`isa::force`).
+        match active() {
+            Isa::Avx512 => {
+                return unsafe { item_pass_avx512(ws, out, p, shared, x, y, d, scale, want_grads) }
+            }
+            Isa::Avx2 => {
+                return unsafe { item_pass_avx2(ws, out, p, shared, x, y, d, scale, want_grads) }
+            }
+            Isa::Portable => {}
         }
     }
     item_pass_impl(ws, out, p, shared, x, y, d, scale, want_grads)
@@ -267,6 +273,28 @@ fn item_pass<F: FusedFloat>(
 #[target_feature(enable = "avx2,fma")]
 #[allow(clippy::too_many_arguments)]
 unsafe fn item_pass_avx2<F: FusedFloat>(
+    ws: &mut Workspace<F>,
+    out: &mut WorkItem<F>,
+    p: &ParamsRef<F>,
+    shared: &[F],
+    x: &[u32],
+    y: &[u32],
+    d: Dims,
+    scale: F,
+    want_grads: bool,
+) {
+    item_pass_impl(ws, out, p, shared, x, y, d, scale, want_grads)
+}
+
+/// [`item_pass_impl`] compiled with AVX-512 (F, BW, VL), AVX2 and FMA enabled: the
+/// elementwise loops vectorise 16-wide.
+///
+/// # Safety
+/// The CPU must support AVX-512F/BW/VL, AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn item_pass_avx512<F: FusedFloat>(
     ws: &mut Workspace<F>,
     out: &mut WorkItem<F>,
     p: &ParamsRef<F>,

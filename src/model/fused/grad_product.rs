@@ -1,10 +1,11 @@
 //! Weight-gradient products `dW = Aᵀ·B`: `A` (`[k, m]`, the gradients of a layer's
 //! pre-activations, one row per batch row and step) and `B` (`[k, n]`, what that layer read)
 //! both change with every call and the inner dimension `k` is every row of a work item
-//! (thousands), so both sides are packed block by block: `B` into the same panels as
-//! [`super::packed`] (as wide as the tile), and `A` into micro-panels of as many of its
-//! columns as the tile has rows, so that the tile reads both operands contiguously. The tile
-//! is the active path's (see [`super::tile`]).
+//! (thousands). `B` is packed block by block into the same panels as [`super::packed`] (as
+//! wide as the tile); `A` is read in place: at each step the tile broadcasts as many
+//! consecutive elements of one row of `A` as it has rows (packing `A` into micro-panels as
+//! well cost a third of the time at H = 32, where each element of `A` meets only 32 columns).
+//! The tile is the active path's (see [`super::tile`]).
 //!
 //! `f64` (the gradient-check precision) and the portable path fall back to [`matmul`].
 
@@ -14,10 +15,9 @@ use super::tile::Tile;
 #[cfg(target_arch = "x86_64")]
 use super::tile::{MicroKernel, KC};
 
-/// Packing buffers, reused call after call (a work item's workspace holds one).
+/// The packing buffer of `B`, reused call after call (a work item's workspace holds one).
 #[derive(Default)]
 pub(super) struct GradProductBufs {
-    a: Vec<f32>,
     b: Vec<f32>,
 }
 
@@ -56,23 +56,22 @@ pub(super) fn matmul_at_b_on<F: FusedFloat>(
             }
             let nr = tile.nr();
             bufs.b.resize(n.div_ceil(nr) * KC * nr, 0.0);
-            bufs.a.resize(MC * KC + 16, 0.0);
             let args = AtBArgs {
                 mnk: (m, n, k),
                 a: (a_s.as_ptr(), lda),
                 b: (b_s.as_ptr(), ldb),
                 c: (c.as_mut_ptr(), ldc),
             };
-            let bufs = (&mut bufs.a[..], &mut bufs.b[..]);
+            let bp = &mut bufs.b[..];
             // SAFETY: the CPU has the tile's path (`runs_here`). `parts()` guarantees that
             // every element of a `k × m` matrix at row stride `lda` lies in `a_s`, of a
             // `k × n` one at row stride `ldb` in `b_s` and of an `m × n` one at row stride
-            // `ldc` in `c`; the buffers were sized for one block of each at this tile's
-            // width. `c` is a unique borrow.
+            // `ldc` in `c`; the buffer was sized for one block of `b` at this tile's width.
+            // `c` is a unique borrow.
             unsafe {
                 match tile {
-                    Tile::Avx2 => at_b_avx2(args, bufs),
-                    Tile::Avx512 => at_b_avx512(args, bufs),
+                    Tile::Avx2 => at_b_avx2(args, bp),
+                    Tile::Avx512 => at_b_avx512(args, bp),
                 }
             }
             return;
@@ -82,7 +81,7 @@ pub(super) fn matmul_at_b_on<F: FusedFloat>(
     matmul(dst, a.t(), b, false)
 }
 
-/// Columns of `a` packed at a time: 96 × 256 (96 KiB) stays in L2 while every panel of `b`
+/// Columns of `a` per block: a 256 × 96 block (96 KiB) stays in L2 while every panel of `b`
 /// passes over it (a multiple of every tile's rows).
 #[cfg(target_arch = "x86_64")]
 const MC: usize = 96;
@@ -104,8 +103,8 @@ struct AtBArgs {
 /// As [`product_at_b`]; the CPU has AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn at_b_avx2(args: AtBArgs, bufs: (&mut [f32], &mut [f32])) {
-    product_at_b::<super::tile::Avx2>(args, bufs)
+unsafe fn at_b_avx2(args: AtBArgs, bp: &mut [f32]) {
+    product_at_b::<super::tile::Avx2>(args, bp)
 }
 
 /// [`product_at_b`] on the AVX-512 tile.
@@ -114,8 +113,8 @@ unsafe fn at_b_avx2(args: AtBArgs, bufs: (&mut [f32], &mut [f32])) {
 /// As [`product_at_b`]; the CPU has AVX-512F/BW/VL, AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
-unsafe fn at_b_avx512(args: AtBArgs, bufs: (&mut [f32], &mut [f32])) {
-    product_at_b::<super::tile::Avx512>(args, bufs)
+unsafe fn at_b_avx512(args: AtBArgs, bp: &mut [f32]) {
+    product_at_b::<super::tile::Avx512>(args, bp)
 }
 
 /// `c = aᵀ · b` on tile `K`; blocks of [`KC`] after the first add to `c`, so the sum over `k`
@@ -123,11 +122,11 @@ unsafe fn at_b_avx512(args: AtBArgs, bufs: (&mut [f32], &mut [f32])) {
 ///
 /// # Safety
 /// Called only from a function compiled for `K`'s path, on a CPU that has it; `a`, `b` and
-/// `c` address the elements their shapes and strides name; `ap` holds at least
-/// `MC·KC + 16` elements and `bp` `ceil(n/NR)·KC·NR`.
+/// `c` address the elements their shapes and strides name; `bp` holds at least
+/// `ceil(n/NR)·KC·NR` elements.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-unsafe fn product_at_b<K: MicroKernel>(args: AtBArgs, (ap, bp): (&mut [f32], &mut [f32])) {
+unsafe fn product_at_b<K: MicroKernel>(args: AtBArgs, bp: &mut [f32]) {
     let AtBArgs {
         mnk: (m, n, k),
         a: (a, lda),
@@ -145,8 +144,11 @@ unsafe fn product_at_b<K: MicroKernel>(args: AtBArgs, (ap, bp): (&mut [f32], &mu
             for j in 0..np {
                 let dst = bp.as_mut_ptr().add((j * kb + p) * nr);
                 let w = nr.min(n - j * nr);
-                std::ptr::copy_nonoverlapping(row.add(j * nr), dst, w);
-                if w < nr {
+                if w == K::NR {
+                    // A constant length: inline vector moves, not a call to `memcpy`.
+                    std::ptr::copy_nonoverlapping(row.add(j * nr), dst, K::NR);
+                } else {
+                    std::ptr::copy_nonoverlapping(row.add(j * nr), dst, w);
                     std::ptr::write_bytes(dst.add(w), 0, nr - w);
                 }
             }
@@ -155,12 +157,11 @@ unsafe fn product_at_b<K: MicroKernel>(args: AtBArgs, (ap, bp): (&mut [f32], &mu
         while i0 < m {
             let mb = MC.min(m - i0);
             let tiles = mb.div_ceil(mr);
-            pack_a(ap, a.add(p0 * lda + i0), lda, kb, mb, mr);
             for j in 0..np {
                 let cols = nr.min(n - j * nr);
                 let bj = bp.as_ptr().add(j * kb * nr);
                 for t in 0..tiles {
-                    let at = ap.as_ptr().add(t * kb * mr);
+                    let at = a.add(p0 * lda + i0 + t * mr);
                     let ct = c.add((i0 + t * mr) * ldc + j * nr);
                     // Blocks after the first add to what the earlier ones stored.
                     let (add, add_ld) = if p0 > 0 {
@@ -168,39 +169,14 @@ unsafe fn product_at_b<K: MicroKernel>(args: AtBArgs, (ap, bp): (&mut [f32], &mu
                     } else {
                         (std::ptr::null(), 0)
                     };
-                    // A micro-panel: column i of `a`, step p at `p·MR + i`.
+                    // `a` in place: column i of the tile, step p at `p·lda + i`.
                     let rows = mr.min(mb - t * mr);
-                    K::tile(rows, kb, (at, 1, mr), bj, (ct, ldc), (add, add_ld), cols);
+                    K::tile(rows, kb, (at, 1, lda), bj, (ct, ldc), (add, add_ld), cols);
                 }
             }
             i0 += mb;
         }
         p0 += kb;
-    }
-}
-
-/// Micro-panels of `mr` columns of a `kb`-row block of `a` (row stride `lda`): column
-/// `t·mr + r` of row `p` at `(t·kb + p)·mr + r`; a partial last panel is zero-padded.
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-unsafe fn pack_a(ap: &mut [f32], a: *const f32, lda: usize, kb: usize, mb: usize, mr: usize) {
-    let full = mb / mr;
-    for t in 0..full {
-        let dst = ap.as_mut_ptr().add(t * kb * mr);
-        let src = a.add(t * mr);
-        for p in 0..kb {
-            std::ptr::copy_nonoverlapping(src.add(p * lda), dst.add(p * mr), mr);
-        }
-    }
-    let rest = mb - full * mr;
-    if rest > 0 {
-        let dst = ap.as_mut_ptr().add(full * kb * mr);
-        let src = a.add(full * mr);
-        for p in 0..kb {
-            for r in 0..mr {
-                *dst.add(p * mr + r) = if r < rest { *src.add(p * lda + r) } else { 0.0 };
-            }
-        }
     }
 }
 

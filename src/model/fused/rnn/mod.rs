@@ -17,8 +17,8 @@
 //! One pass over a work item is a sequence of named steps, one file each, in the manner of
 //! llm.c's `train_gpt2.c`: [`recurrence`] (forward, and BPTT as its backward), [`logits`],
 //! [`super::softmax_ce`] (softmax and cross-entropy with their gradient) and [`weight_grads`]. They
-//! are `#[inline(always)]` so that the AVX2 copy of the pass (see `item_pass`) compiles them
-//! with AVX2 enabled. Every matrix product goes through the bounds-checked [`super::gemm::matmul`]
+//! are `#[inline(always)]` so that each vector path's copy of the pass (see `item_pass`)
+//! compiles them for that path. Every matrix product goes through the bounds-checked [`super::gemm::matmul`]
 //! (the gated kernels multiply by their weights through [`super::packed`], which packs each weight once
 //! per call for its own microkernel).
 //!
@@ -170,17 +170,16 @@ impl<F: FusedFloat> FusedRnn<F> {
             &mut self.items,
             split::Items::new(batch, n_items),
             |ws: &mut Workspace<F>, item: &mut WorkItem<F>, b0, nb| {
-                item_pass(
-                    ws,
-                    item,
+                let inputs = ItemInputs {
                     p,
                     shared,
-                    &x[b0 * steps..(b0 + nb) * steps],
-                    &y[b0 * steps..(b0 + nb) * steps],
-                    Dims::new(v, h, nb, steps, want_grads),
+                    x: &x[b0 * steps..(b0 + nb) * steps],
+                    y: &y[b0 * steps..(b0 + nb) * steps],
+                    d: Dims::new(v, h, nb, steps, want_grads),
                     scale,
                     want_grads,
-                )
+                };
+                item_pass(ws, item, &inputs)
             },
         );
 
@@ -229,40 +228,38 @@ impl<F: FusedFloat> FusedRnn<F> {
     }
 }
 
-/// Forward (and optionally backward) over one work item of `d.batch` batch rows.
-///
-/// Dispatches at runtime to a copy compiled with AVX2+FMA when the CPU has them
-/// (the binary itself targets baseline x86_64), so the elementwise loops
-/// (tanh, exp, softmax, dtanh, scatters) vectorise 8-wide. The matmuls go
-/// through `gemm`, which does its own runtime dispatch.
-#[allow(clippy::too_many_arguments)]
-fn item_pass<F: FusedFloat>(
-    ws: &mut Workspace<F>,
-    out: &mut WorkItem<F>,
-    p: &ParamsRef<F>,
-    shared: &[F],
-    x: &[u32],
-    y: &[u32],
+/// What one pass over a work item reads: the weights, the per-call shared buffer, the item's
+/// ids and shapes.
+struct ItemInputs<'a, F> {
+    p: &'a ParamsRef<'a, F>,
+    shared: &'a [F],
+    x: &'a [u32],
+    y: &'a [u32],
     d: Dims,
     scale: F,
     want_grads: bool,
-) {
+}
+
+/// Forward (and optionally backward) over one work item of `d.batch` batch rows.
+///
+/// Dispatches at run time to a copy compiled for the active vector path (the binary itself
+/// targets baseline x86_64), so the elementwise loops (tanh, exp, softmax, dtanh, scatters)
+/// vectorise 8-wide (AVX2) or 16-wide (AVX-512). The matmuls go through `gemm`, which does
+/// its own runtime dispatch (measured as fast as our tiles at these shapes: `rnn-tui bench
+/// --products`).
+fn item_pass<F: FusedFloat>(ws: &mut Workspace<F>, out: &mut WorkItem<F>, i: &ItemInputs<F>) {
     #[cfg(target_arch = "x86_64")]
     {
         use crate::device::isa::{active, Isa};
         // SAFETY: each copy only requires the CPU to have its path, and the active path is
         // never wider than the CPU's (`isa::force`).
         match active() {
-            Isa::Avx512 => {
-                return unsafe { item_pass_avx512(ws, out, p, shared, x, y, d, scale, want_grads) }
-            }
-            Isa::Avx2 => {
-                return unsafe { item_pass_avx2(ws, out, p, shared, x, y, d, scale, want_grads) }
-            }
+            Isa::Avx512 => return unsafe { item_pass_avx512(ws, out, i) },
+            Isa::Avx2 => return unsafe { item_pass_avx2(ws, out, i) },
             Isa::Portable => {}
         }
     }
-    item_pass_impl(ws, out, p, shared, x, y, d, scale, want_grads)
+    item_pass_impl(ws, out, i)
 }
 
 /// [`item_pass_impl`] compiled with AVX2 and FMA enabled.
@@ -271,19 +268,12 @@ fn item_pass<F: FusedFloat>(
 /// The CPU must support AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-#[allow(clippy::too_many_arguments)]
 unsafe fn item_pass_avx2<F: FusedFloat>(
     ws: &mut Workspace<F>,
     out: &mut WorkItem<F>,
-    p: &ParamsRef<F>,
-    shared: &[F],
-    x: &[u32],
-    y: &[u32],
-    d: Dims,
-    scale: F,
-    want_grads: bool,
+    i: &ItemInputs<F>,
 ) {
-    item_pass_impl(ws, out, p, shared, x, y, d, scale, want_grads)
+    item_pass_impl(ws, out, i)
 }
 
 /// [`item_pass_impl`] compiled with AVX-512 (F, BW, VL), AVX2 and FMA enabled: the
@@ -293,35 +283,26 @@ unsafe fn item_pass_avx2<F: FusedFloat>(
 /// The CPU must support AVX-512F/BW/VL, AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
-#[allow(clippy::too_many_arguments)]
 unsafe fn item_pass_avx512<F: FusedFloat>(
     ws: &mut Workspace<F>,
     out: &mut WorkItem<F>,
-    p: &ParamsRef<F>,
-    shared: &[F],
-    x: &[u32],
-    y: &[u32],
-    d: Dims,
-    scale: F,
-    want_grads: bool,
+    i: &ItemInputs<F>,
 ) {
-    item_pass_impl(ws, out, p, shared, x, y, d, scale, want_grads)
+    item_pass_impl(ws, out, i)
 }
 
-/// The steps of one pass, in order. Inlined, with every step, into both dispatch targets.
+/// The steps of one pass, in order. Inlined, with every step, into every dispatch target.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn item_pass_impl<F: FusedFloat>(
-    ws: &mut Workspace<F>,
-    out: &mut WorkItem<F>,
-    p: &ParamsRef<F>,
-    shared: &[F],
-    x: &[u32],
-    y: &[u32],
-    d: Dims,
-    scale: F,
-    want_grads: bool,
-) {
+fn item_pass_impl<F: FusedFloat>(ws: &mut Workspace<F>, out: &mut WorkItem<F>, i: &ItemInputs<F>) {
+    let &ItemInputs {
+        p,
+        shared,
+        x,
+        y,
+        d,
+        scale,
+        want_grads,
+    } = i;
     ws.fit(&d, want_grads, SM_BLOCK);
     let (v, h, rows) = (d.vocab, d.hiddens, d.rows());
     let (wxb, wc) = shared.split_at(v * h);

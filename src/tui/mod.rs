@@ -16,7 +16,9 @@ pub mod context;
 #[doc(hidden)]
 pub mod fixtures;
 pub mod launch;
+pub mod layout;
 pub mod log;
+pub mod message;
 pub mod panels;
 pub mod series;
 pub mod theme;

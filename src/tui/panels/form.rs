@@ -271,10 +271,18 @@ impl FormState {
         let mut spans = vec![Span::styled("▸", t.border_style(ctx.focused))];
         if let Some(k) = ctx.key {
             spans.push(Span::styled(format!(" [{k}]"), t.key_style()));
-            spans.push(Span::styled(" Hyperparameters ", t.title_style()));
-            spans.push(Span::styled(format!("({k} to edit) "), t.dim_style()));
-        } else {
-            spans.push(Span::styled(" Hyperparameters ", t.title_style()));
+        }
+        spans.push(Span::styled(" Hyperparameters ", t.title_style()));
+        // How to open it, where that leaves room for the first value (the digit in the
+        // title says it too).
+        if let Some(k) = ctx.key {
+            let hint = format!("({k} to edit) ");
+            let head: usize = spans.iter().map(|s| text_width::width(&s.content)).sum();
+            let first = summary_order()[0];
+            let first_w = text_width::width(&format!("{} {} …", first.key(), hp.get(first)));
+            if head + text_width::width(&hint) + first_w <= area.width as usize {
+                spans.push(Span::styled(hint, t.dim_style()));
+            }
         }
         // Whole `key value` pairs, the most telling first, as many as fit; `…` says there are
         // more (the open form has them all).
@@ -299,7 +307,8 @@ impl FormState {
             spans.push(Span::styled(value, Style::default().fg(t.fg)));
         }
         if shown < Field::ALL.len() {
-            spans.push(Span::styled(" …", t.dim_style()));
+            let mark = if shown == 0 { "…" } else { " …" };
+            spans.push(Span::styled(mark, t.dim_style()));
         }
         let spans = fit_spans(spans, cols);
         f.render_widget(Paragraph::new(Line::from(spans)).style(t.base()), area);

@@ -394,15 +394,8 @@ fn the_completion_fills_the_panes_at_big_sizes() {
     assert!(big > small, "{small} → {big}");
     a.update(ch('3'));
     a.update(ch('z'));
-    let s = screen(&mut a, 200, 50);
+    screen(&mut a, 200, 50);
     let comp = a.completion.completion.as_ref().unwrap();
-    assert!(
-        comp.tokens.len() >= 190,
-        "a zoomed heatmap at 200 columns: {}",
-        comp.tokens.len()
-    );
-    assert!(
-        !s.contains(&format!("/{} chars", comp.tokens.len())),
-        "every character has a column:\n{s}"
-    );
+    // A zoomed heatmap at 200 columns has 194 character columns after its gutter: all used.
+    assert!(comp.tokens.len() >= 194, "{}", comp.tokens.len());
 }

@@ -27,7 +27,6 @@ use super::theme::Theme;
 use crate::hparams::{Field, HParams};
 use crate::metrics::MetricRecord;
 use crate::runs::RunError;
-use crate::text_width;
 use crate::train::{Command, Event, TrainerState};
 
 /// Everything that can change the state.
@@ -385,7 +384,9 @@ impl App {
     }
 
     /// Generate as many characters as the completion pane and the heatmap's columns show at
-    /// this size, focus and zoom (a fixed length left a third of a wide heatmap empty).
+    /// this size, focus and zoom (a fixed length left a third of a wide heatmap empty). The
+    /// prefix is not counted off: the length then changes with the layout only, never while
+    /// typing, so a keystroke completes once.
     fn fit_completion_length(&mut self) {
         let Some(a) = layout(self.area, self.focus, self.zoomed) else {
             return;
@@ -396,15 +397,12 @@ impl App {
                 r.height.saturating_sub(2) as usize,
             )
         };
-        let prefix = text_width::width(&self.completion.prefix);
-        // The pane: the line being typed, then the prefix again and its continuation.
+        // The pane: the line being typed, then the completion.
         let (w, h) = inner(a.completion);
-        let pane = (w * h.saturating_sub(1)).saturating_sub(prefix);
+        let pane = w * h.saturating_sub(1);
         // The heatmap: a column per character after the unit gutter.
         let (hw, _) = inner(a.heatmap);
-        let grid = hw
-            .saturating_sub(heatmap::GUTTER as usize)
-            .saturating_sub(prefix);
+        let grid = hw.saturating_sub(heatmap::GUTTER as usize);
         self.completion.set_fill_len(pane.max(grid));
     }
 

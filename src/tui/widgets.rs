@@ -47,8 +47,10 @@ pub fn framed(f: &mut Frame, area: Rect, block: Block) -> Rect {
     inner
 }
 
-/// One dimmed line standing in for what a panel cannot show yet.
+/// One dimmed line standing in for what a panel cannot show yet (cut with `…` where the
+/// panel is narrower).
 pub fn placeholder(f: &mut Frame, area: Rect, text: &'static str, theme: &Theme) {
+    let (text, _) = text_width::truncate(text, area.width as usize);
     f.render_widget(Paragraph::new(Span::styled(text, theme.dim_style())), area);
 }
 

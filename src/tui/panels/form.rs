@@ -238,6 +238,27 @@ pub fn summary_order() -> Vec<Field> {
     FIRST.into_iter().chain(rest).collect()
 }
 
+/// The end of `s` in at most `cols` columns: whole when it fits, else `…` and as many of its
+/// last characters as fit.
+fn tail(s: &str, cols: usize) -> String {
+    if text_width::width(s) <= cols {
+        return s.to_owned();
+    }
+    let mut kept: Vec<char> = Vec::new();
+    let mut used = 1;
+    for c in s.chars().rev() {
+        let w = text_width::width(&c.to_string());
+        if used + w > cols {
+            break;
+        }
+        used += w;
+        kept.push(c);
+    }
+    let mut out = String::from("…");
+    out.extend(kept.into_iter().rev());
+    out
+}
+
 /// Rows the form wants: one per field, two for the message, two for the border.
 pub const HEIGHT: u16 = Field::ALL.len() as u16 + 4;
 
@@ -364,8 +385,11 @@ impl FormState {
                     let style = Style::default()
                         .fg(if bad { t.error } else { t.accent })
                         .add_modifier(Modifier::BOLD | Modifier::UNDERLINED);
+                    // The end being typed stays in view: a value longer than its room shows
+                    // `…` and its last characters.
+                    let room = (list_area.width as usize).saturating_sub(16 + 1 + 1);
                     vec![
-                        Span::styled(format!(" {buf}"), style),
+                        Span::styled(format!(" {}", tail(buf, room)), style),
                         Span::styled("▏", Style::default().fg(t.accent)),
                     ]
                 }
@@ -376,7 +400,8 @@ impl FormState {
             };
             let mut spans = vec![label];
             spans.extend(value);
-            lines.push(Line::from(spans));
+            // A long value (a corpus path) is cut with `…`.
+            lines.push(Line::from(fit_spans(spans, list_area.width as usize)));
         }
         // On a short terminal the list scrolls so the selected field stays in view.
         let visible = list_area.height as usize;
@@ -401,5 +426,33 @@ impl FormState {
             )),
         };
         f.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), msg_area);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_edit_shows_its_end() {
+        assert_eq!(tail("short", 10), "short");
+        assert_eq!(tail("/home/user/books/story.txt", 10), "…story.txt");
+        assert_eq!(tail("/소설/동백꽃.txt", 8), "…꽃.txt");
+    }
+
+    #[test]
+    fn the_summary_starts_with_what_makes_the_model() {
+        let order = summary_order();
+        assert_eq!(
+            &order[..5],
+            &[
+                Field::Cell,
+                Field::Hiddens,
+                Field::Lr,
+                Field::Clip,
+                Field::Epochs
+            ]
+        );
+        assert_eq!(order.len(), Field::ALL.len());
     }
 }

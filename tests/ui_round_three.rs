@@ -399,3 +399,29 @@ fn the_completion_fills_the_panes_at_big_sizes() {
     // A zoomed heatmap at 200 columns has 194 character columns after its gutter: all used.
     assert!(comp.tokens.len() >= 194, "{}", comp.tokens.len());
 }
+
+/// The heatmap's title keeps its key figures (the unit and its r) whole at 60 columns: the
+/// grid's size and the panel's name give way first.
+#[test]
+fn the_heatmap_title_keeps_the_unit_and_r_whole() {
+    let (mut a, _rx) = app();
+    let snap = Arc::new(fixtures::snapshot(16, 3));
+    a.update(Msg::Trainer(Event::Snapshot(snap.clone())));
+    let probe = inspect::probe(&snap, "the time machine by h g wells a story").unwrap();
+    a.update(Msg::Trainer(Event::Probe(Arc::new(probe))));
+    a.update(ch('3'));
+    for _ in 0..16 {
+        a.update(key(KeyCode::Down));
+    }
+    let r = a
+        .heatmap
+        .score()
+        .map(|s| format!(" r={:+.2}", s.r))
+        .unwrap_or_default();
+    let want = format!("unit 15{r}");
+    for (w, h) in [(60, 18), (80, 24), (120, 40), (200, 50)] {
+        let s = screen(&mut a, w, h);
+        let title = s.lines().find(|l| l.contains("[3]")).unwrap();
+        assert!(title.contains(&want), "{w}×{h}: {want:?} in {title}");
+    }
+}

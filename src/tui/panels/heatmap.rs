@@ -648,10 +648,25 @@ fn draw(f: &mut Frame, area: Rect, ctx: Ctx, state: &HeatmapState, shows: Shows)
     if selected.is_none() && ctx.focused {
         spans.push(Span::styled("(↑/↓ unit · f find) ", t.dim_style()));
     }
-    spans.push(Span::styled(
+    let size = Span::styled(
         format!("{hiddens} units × {} chars ", comp.tokens.len()),
         t.dim_style(),
-    ));
+    );
+    // The selected unit and its r are the title's key figures: where they do not fit beside
+    // the panel's name, the name gives way (its digit stays); the grid's size, last, is what
+    // a short title cuts (with `…`).
+    let room = ctx.width.saturating_sub(2) as usize;
+    let title_w = |spans: &[Span]| -> usize {
+        spans
+            .iter()
+            .map(|s| text_width::width(&s.content))
+            .sum::<usize>()
+            + 4
+    };
+    if selected.is_some() && title_w(&spans) > room {
+        spans[0] = Span::raw(" ");
+    }
+    spans.push(size);
     let inner = framed(f, area, panel_block(Line::from(spans), ctx));
     let (grid, strip, _) = state.split(inner, hiddens, t.mode);
     let shown = render_with(

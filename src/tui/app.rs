@@ -716,11 +716,13 @@ impl App {
             self.form.cancel();
             self.drop_stale_form_refusal();
         }
-        self.focus = f;
         // Reaching a panel never starts typing (digits, `q` and `z` must keep navigating and
         // commanding): typing is a mode entered on purpose with `/`, `i` or Enter, and moving
-        // to another panel leaves it.
-        self.completion.typing = false;
+        // to another panel leaves it (a click on the pane being typed into does not).
+        if f != self.focus {
+            self.completion.typing = false;
+        }
+        self.focus = f;
     }
 
     fn toggle_run(&mut self) {

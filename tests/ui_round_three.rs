@@ -163,6 +163,22 @@ fn information_fades_after_a_few_seconds_or_at_the_next_key() {
     assert_eq!(a.notice, None);
 }
 
+/// The same words said again are a new message: their time starts again.
+#[test]
+fn a_message_said_again_gets_its_full_time_again() {
+    let (mut a, _rx) = app();
+    let t0 = Instant::now();
+    a.say(Level::Info, "saved");
+    a.update(Msg::Tick(t0));
+    a.update(Msg::Tick(t0 + Duration::from_secs(3)));
+    a.say(Level::Info, "saved");
+    a.update(Msg::Tick(t0 + Duration::from_secs(3)));
+    a.update(Msg::Tick(t0 + Duration::from_secs(5)));
+    assert!(a.notice.is_some(), "2 s after it was said again");
+    a.update(Msg::Tick(t0 + Duration::from_secs(3) + INFO_FADES_AFTER));
+    assert_eq!(a.notice, None);
+}
+
 #[test]
 fn an_error_stays_until_dismissed_whatever_the_clock_and_keys() {
     let (mut a, _rx) = training_app(HParams::default());

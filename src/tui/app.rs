@@ -177,6 +177,8 @@ impl App {
     pub fn say(&mut self, level: Level, text: impl Into<String>) {
         self.notice = Some((level, text.into()));
         self.notice_from_form = false;
+        // Its time starts at the next tick, even when the same words were up before.
+        self.notice_seen = None;
     }
 
     /// The clock moved on: an information or a warning shown long enough fades.

@@ -1,6 +1,6 @@
 //! What the app and the panels share without either reading the other: which panel has focus,
-//! what a panel did with a key, how a footer message should look, and the small context a
-//! panel draws with.
+//! what a panel did with a key, the level of a message on the message line, the small context
+//! a panel draws with, and the one way every panel draws ([`Panel`]).
 
 use ratatui::layout::Rect;
 use ratatui::Frame;
@@ -132,7 +132,8 @@ impl KeyHelp {
     }
 }
 
-/// How a footer message should look.
+/// The level of a message on the message line: how it looks and how long it stays (see
+/// [`crate::tui::message`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Level {
     Info,

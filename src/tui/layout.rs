@@ -27,7 +27,7 @@ use super::panels::form;
 pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 18;
 
-/// Rows of body (between the status bar and the footer) from which the left column shows both
+/// Rows of body (between the status bar and the message line) from which the left column shows both
 /// charts; below, the perplexity chart alone (or the gradient chart while it has the focus).
 pub const BOTH_CHARTS_HEIGHT: u16 = 20;
 /// Fewest rows the gradient chart gets when both charts are shown.

@@ -38,12 +38,12 @@ pub fn fades_after(level: Level) -> Option<Duration> {
 
 /// Whether the next key press takes a message of `level` away (it was read by then; an error
 /// stays until dismissed).
-pub fn fades_at_next_key(level: Level) -> bool {
+pub(crate) fn fades_at_next_key(level: Level) -> bool {
     level != Level::Error
 }
 
 /// The mark before a message: what kind it is, also without colour.
-pub fn mark(level: Level) -> &'static str {
+fn mark(level: Level) -> &'static str {
     match level {
         Level::Info => "•",
         Level::Warn => "▲",
@@ -99,7 +99,7 @@ pub fn draw(f: &mut Frame, area: Rect, t: &Theme, shown: Shown) {
 /// A message row in `cols` columns: the mark, the message and the hint. A message too long is
 /// cut (with `…`) before the hint, so the way out stays on screen; when even a short message
 /// and the hint do not fit, the hint goes.
-pub fn fit_message(
+fn fit_message(
     mark: Span<'static>,
     msg: Span<'static>,
     hint: Span<'static>,

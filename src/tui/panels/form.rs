@@ -226,7 +226,7 @@ impl FormState {
 
 /// The fields in the order the folded form shows them: what makes the model what it is
 /// first (cell, hiddens, lr, clip, epochs), then the rest in the open form's order.
-pub fn summary_order() -> Vec<Field> {
+fn summary_order() -> Vec<Field> {
     const FIRST: [Field; 5] = [
         Field::Cell,
         Field::Hiddens,

@@ -69,7 +69,13 @@ fn slash_i_and_enter_start_typing_one_esc_leaves_and_the_footer_says_typing() {
     for start in [ch('/'), ch('i'), key(KeyCode::Enter)] {
         let (mut a, _rx) = app();
         a.update(ch('2'));
-        assert!(!footer_row(&mut a, 120, 40).contains("TYPING"));
+        let footer = footer_row(&mut a, 120, 40);
+        assert!(!footer.contains("TYPING"), "{footer}");
+        // Before typing the footer offers the way in, not the editing keys.
+        assert!(
+            footer.contains("Enter or i type") && !footer.contains("Backspace"),
+            "{footer}"
+        );
         a.update(start.clone());
         assert!(a.completion.typing, "{start:?}");
         let footer = footer_row(&mut a, 120, 40);

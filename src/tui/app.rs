@@ -204,12 +204,18 @@ impl App {
     /// never discarded): for the restart questions.
     fn current_run_fate(&self) -> String {
         let s = &self.status;
+        // Where the last batch left it (epoch ends are reported later, after validation).
         let at = match s.last_batch.as_ref() {
-            Some(b) if b.batch < b.batches_per_epoch && b.epoch > s.epochs_done => format!(
+            Some(b) if b.batch < b.batches_per_epoch => format!(
                 "epoch {}/{} (batch {}/{} of epoch {})",
-                s.epochs_done, s.epochs, b.batch, b.batches_per_epoch, b.epoch
+                b.epoch.saturating_sub(1),
+                s.epochs,
+                b.batch,
+                b.batches_per_epoch,
+                b.epoch
             ),
-            _ => format!("epoch {}/{}", s.epochs_done, s.epochs),
+            Some(b) => format!("epoch {}/{}", b.epoch, s.epochs),
+            None => format!("epoch {}/{}", s.epochs_done, s.epochs),
         };
         match s.run_id() {
             Some(id) => format!("The current run is kept as {id}, stopped at {at}."),

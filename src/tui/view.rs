@@ -59,7 +59,14 @@ pub fn footer_keys(app: &App) -> Vec<KeyHelp> {
     if app.zoomed {
         keys.push(KeyHelp::new("z/Esc", "unzoom", ""));
     }
-    keys.extend(panel.iter().filter(|k| !k.short.is_empty()));
+    // On the completion pane before typing, the keys that edit the prefix do nothing yet.
+    let typing_only =
+        |k: &KeyHelp| app.focus == Focus::Completion && matches!(k.key, "Backspace" | "Esc");
+    keys.extend(
+        panel
+            .iter()
+            .filter(|k| !k.short.is_empty() && !typing_only(k)),
+    );
     keys.extend(
         help::GLOBAL
             .iter()

@@ -2,7 +2,8 @@
 //!
 //! `cargo bench --bench cockpit` prints p50/p95/max of
 //! - `update`: the App handling one key in the completion pane (greedy completion of prefix +
-//!   40 characters from the newest snapshot, heatmap data included);
+//!   as many characters as fill the panes at 120×40 — the most, 200 — from the newest
+//!   snapshot, heatmap data included);
 //! - `update+draw`: the same plus drawing the whole 120×40 screen into a TestBackend.
 //!
 //! Target: p95 < 20 ms. No assertions: it reports.

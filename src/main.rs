@@ -142,6 +142,18 @@ fn exit_on_parse_error(e: clap::Error) -> ! {
     ) {
         e.exit();
     }
+    // A flag of `train` given without it: say the command meant.
+    if e.kind() == ErrorKind::UnknownArgument {
+        let args: Vec<String> = std::env::args_os()
+            .skip(1)
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        if let Some(line) = cli::did_you_mean::train_command(&args) {
+            let (line, _) = rnn_tui::text_width::truncate(&line, MAX_ERROR_COLS);
+            eprintln!("{line}");
+            std::process::exit(EXIT_USAGE);
+        }
+    }
     let text = e.render().to_string();
     let line = text
         .lines()

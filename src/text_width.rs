@@ -135,6 +135,34 @@ pub fn wrap_spans<S: Copy>(spans: &[(&str, S)], cols: usize) -> Vec<Vec<(String,
     lines
 }
 
+/// `text` in lines of at most `cols` columns, broken at spaces only (a word is never split); a
+/// word longer than a whole line is cut with `…`. Control characters are shown as `�`.
+pub fn wrap_words(text: &str, cols: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    if cols == 0 {
+        return lines;
+    }
+    let mut line = String::new();
+    let mut used = 0;
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let (word, w) = truncate(word, cols);
+        if used > 0 && used + 1 + w > cols {
+            lines.push(std::mem::take(&mut line));
+            used = 0;
+        }
+        if used > 0 {
+            line.push(' ');
+            used += 1;
+        }
+        line.push_str(&word);
+        used += w;
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,6 +243,26 @@ mod tests {
                 vec![("백꽃".to_owned(), 'c')],
             ]
         );
+    }
+
+    #[test]
+    fn word_wrap_never_splits_a_word() {
+        let text = "not in the vocabulary, read as <unk>: t i m e";
+        for cols in 1..60 {
+            let lines = wrap_words(text, cols);
+            for l in &lines {
+                assert!(width(l) <= cols, "{cols}: {l:?}");
+            }
+            if cols >= 11 {
+                assert!(
+                    lines.iter().any(|l| l.contains("<unk>:")),
+                    "{cols}: {lines:?}"
+                );
+                assert_eq!(lines.join(" "), text, "{cols}");
+            }
+        }
+        assert_eq!(wrap_words("동백꽃 점순이", 6), vec!["동백꽃", "점순이"]);
+        assert_eq!(wrap_words("abcdef", 4), vec!["abc…"]);
     }
 
     #[test]

@@ -47,9 +47,23 @@ fn assert_cli_error(dir: &Path, args: &[&str], code: i32, message: &str) {
 // Corpus
 
 /// A bad corpus: one line and exit 2 from `train --headless`; in the cockpit (the form's
-/// corpus field, confirmed, the rebuild refused) the same message in the status bar, and the
-/// current run — hyperparameters, model, charts — untouched.
+/// corpus field, confirmed, the rebuild refused) the same message on the message line, and
+/// the current run — hyperparameters, model, charts — untouched.
 fn bad_corpus(path: &Path, message: &str) {
+    bad_corpus_found(path, message, Found::AtRebuild);
+}
+
+/// Where the cockpit finds a bad corpus.
+#[derive(PartialEq)]
+enum Found {
+    /// Reading it, after the rebuild was confirmed (its content is the fault).
+    AtRebuild,
+    /// In the form, as the path is typed: no such file, not a file, unreadable, too large
+    /// (issue 24: the form no longer says "✓ valid" and asks to confirm first).
+    InTheForm,
+}
+
+fn bad_corpus_found(path: &Path, message: &str, found: Found) {
     let dir = tempfile::tempdir().unwrap();
     let p = path.to_str().unwrap();
     assert_cli_error(dir.path(), &["--corpus", p], EXIT_USAGE, message);
@@ -59,25 +73,28 @@ fn bad_corpus(path: &Path, message: &str) {
     let model_before = a.completion.snapshot.clone().unwrap();
     let batches_before = a.perplexity.train.total();
     assert_eq!(form_commit(&mut a, Field::Corpus, p), Action::None);
-    assert!(matches!(a.dialog, Some(Dialog::Restart { .. })));
-    let Action::Restart(hp) = a.update(key(KeyCode::Char('y'))) else {
-        panic!("the confirmed change should ask for a rebuild")
+    let shown = if found == Found::InTheForm {
+        assert!(a.dialog.is_none(), "refused before any confirmation");
+        format!("✗ refused: {message}")
+    } else {
+        assert!(matches!(a.dialog, Some(Dialog::Restart { .. })));
+        let Action::Restart(hp) = a.update(key(KeyCode::Char('y'))) else {
+            panic!("the confirmed change should ask for a rebuild")
+        };
+        assert_eq!(hp.corpus, CorpusSource::File(path.to_owned()));
+        // What the event loop does (tui::cockpit): build the trainer; on failure, tell the app.
+        let err = Trainer::new(hp, &Device::Cpu, "cpu")
+            .err()
+            .expect("refused");
+        a.restart_failed(err.to_string());
+        assert_eq!(
+            a.notice,
+            Some((Level::Error, format!("not restarted: {message}")))
+        );
+        format!("✗ not restarted: {message}")
     };
-    assert_eq!(hp.corpus, CorpusSource::File(path.to_owned()));
-    // What the event loop does (tui::cockpit): build the trainer; on failure, tell the app.
-    let err = Trainer::new(hp, &Device::Cpu, "cpu")
-        .err()
-        .expect("refused");
-    a.restart_failed(err.to_string());
-    assert_eq!(
-        a.notice,
-        Some((Level::Error, format!("not restarted: {message}")))
-    );
     let text = screen(&mut a, 250, 40);
-    assert!(
-        text.contains(&format!("✗ not restarted: {message}")),
-        "the status bar shows it:\n{text}"
-    );
+    assert!(text.contains(&shown), "the message line shows it:\n{text}");
     assert_eq!(a.hp, hp_before);
     assert!(Arc::ptr_eq(
         a.completion.snapshot.as_ref().unwrap(),
@@ -95,18 +112,23 @@ fn bad_corpus(path: &Path, message: &str) {
 fn corpus_missing_file() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("nope.txt");
-    bad_corpus(&p, &format!("corpus file not found: {}", p.display()));
+    bad_corpus_found(
+        &p,
+        &format!("corpus file not found: {}", p.display()),
+        Found::InTheForm,
+    );
 }
 
 #[test]
 fn corpus_directory() {
     let dir = tempfile::tempdir().unwrap();
-    bad_corpus(
+    bad_corpus_found(
         dir.path(),
         &format!(
             "corpus path is a directory, not a text file: {}",
             dir.path().display()
         ),
+        Found::InTheForm,
     );
 }
 
@@ -123,7 +145,11 @@ fn corpus_unreadable() {
     } else {
         (p.join("x.txt"), "Not a directory (os error 20)")
     };
-    bad_corpus(&p, &format!("cannot read corpus {}: {reason}", p.display()));
+    bad_corpus_found(
+        &p,
+        &format!("cannot read corpus {}: {reason}", p.display()),
+        Found::InTheForm,
+    );
 }
 
 #[test]
@@ -191,12 +217,13 @@ fn corpus_over_the_1_gib_limit_is_refused_before_reading() {
     let p = dir.path().join("huge.txt");
     // Sparse: 2 GiB of size, no disk used; the limit is checked on the size alone.
     std::fs::File::create(&p).unwrap().set_len(2 << 30).unwrap();
-    bad_corpus(
+    bad_corpus_found(
         &p,
         &format!(
             "corpus {} is 2147483648 bytes; the limit is 1073741824 bytes",
             p.display()
         ),
+        Found::InTheForm,
     );
 }
 

@@ -251,3 +251,20 @@ fn clip_0_or_off_trains_with_no_clip_events() {
     assert_eq!(batch_clips_and_losses(&["--clip", "off"]), off);
     assert_ne!(off, clipped, "no clipping changes the updates");
 }
+
+/// Issue 24: `train`'s flags given without `train` say the command meant, on one line.
+#[test]
+fn train_flags_without_train_say_the_command_meant() {
+    assert_one_line_error(
+        &["--headless", "--epochs", "2"],
+        2,
+        "did you mean: rnn-tui train --headless --epochs 2",
+    );
+    assert_one_line_error(
+        &["--resume", "latest"],
+        2,
+        "did you mean: rnn-tui train --resume latest",
+    );
+    // Other mistakes keep clap's own line.
+    assert_one_line_error(&["--bogus"], 2, "unexpected argument");
+}

@@ -330,3 +330,36 @@ fn the_import_reader_sees_groups_and_inline_paths_but_not_comments() {
     let found: Vec<String> = crate_imports(&code).into_iter().collect();
     assert_eq!(found, ["data", "hparams", "model", "runs", "train"]);
 }
+
+/// Inside the cockpit (issue 24): the app (state and update) and the view (drawing) both read
+/// the layout and neither imports the other; the panels see neither.
+#[test]
+fn the_cockpits_app_and_view_do_not_import_each_other() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/tui");
+    let read = |p: &str| strip_comments(&std::fs::read_to_string(root.join(p)).unwrap());
+    let names = |code: &str, module: &str| {
+        code.contains(&format!("super::{module}"))
+            || code.contains(&format!("crate::tui::{module}"))
+            || code.contains(&format!("tui::{{{module}"))
+    };
+    assert!(!names(&read("app.rs"), "view"), "app.rs imports the view");
+    assert!(
+        names(&read("app.rs"), "layout"),
+        "app.rs hit-tests with the layout"
+    );
+    assert!(
+        names(&read("view.rs"), "layout"),
+        "view.rs draws with the layout"
+    );
+    for entry in std::fs::read_dir(root.join("panels")).unwrap() {
+        let path = entry.unwrap().path();
+        let code = strip_comments(&std::fs::read_to_string(&path).unwrap());
+        for module in ["app", "view"] {
+            assert!(
+                !code.contains(&format!("crate::tui::{module}::")),
+                "{} imports tui::{module}",
+                path.display()
+            );
+        }
+    }
+}

@@ -12,7 +12,7 @@ use common::keys::{app, ch, edit, key};
 use rnn_tui::hparams::Field;
 use rnn_tui::train::{Command, Event, TrainerState};
 use rnn_tui::tui::panels::help;
-use rnn_tui::tui::{fixtures, view, Action, App, Dialog, Focus, Level, Msg};
+use rnn_tui::tui::{fixtures, layout, view, Action, App, Dialog, Focus, Level, Msg};
 
 fn set_state(a: &mut App, state: TrainerState) {
     a.update(Msg::Trainer(Event::State { state }));
@@ -139,9 +139,12 @@ fn r_restarts_asking_first_while_training() {
 fn the_completion_pane_types_command_keys_as_text() {
     let (mut a, rx) = app();
     set_state(&mut a, TrainerState::Training);
-    // One Tab from the first panel: the completion pane is next in reading order.
+    // One Tab from the first panel: the completion pane is next in reading order. Reaching it
+    // does not start typing (issue 24); Enter does.
     a.update(key(KeyCode::Tab));
     assert_eq!(a.focus, Focus::Completion);
+    assert!(!a.completion.typing);
+    a.update(key(KeyCode::Enter));
     assert!(a.completion.typing);
     let before = a.completion.completion.clone().unwrap();
     for c in "q r ".chars() {
@@ -279,11 +282,13 @@ fn a_new_run_resets_the_charts_and_keeps_the_prefix() {
 fn a_mouse_click_focuses_the_panel_under_it() {
     let (mut a, _rx) = app();
     a.update(Msg::Resize(120, 40));
-    let areas = view::layout(a.area, a.focus, a.zoomed).unwrap();
+    let areas = layout::layout(a.area, a.focus, a.zoomed).unwrap();
     assert_eq!(areas.panels().len(), 5);
     for (focus, _) in areas.panels() {
         // Where the panel is now (the form opens when focused, so the layout is re-read).
-        let rect = view::layout(a.area, a.focus, a.zoomed).unwrap().get(focus);
+        let rect = layout::layout(a.area, a.focus, a.zoomed)
+            .unwrap()
+            .get(focus);
         a.update(Msg::Mouse(MouseEvent {
             kind: MouseEventKind::Down(MouseButton::Left),
             column: rect.x + 1,
@@ -310,7 +315,7 @@ fn trainer_errors_show_in_the_status() {
 const SIZES: [(u16, u16); 4] = [(60, 18), (80, 24), (120, 40), (200, 50)];
 
 fn shown(a: &App) -> Vec<Focus> {
-    view::layout(a.area, a.focus, a.zoomed)
+    layout::layout(a.area, a.focus, a.zoomed)
         .unwrap()
         .panels()
         .into_iter()
@@ -321,7 +326,7 @@ fn shown(a: &App) -> Vec<Focus> {
 #[test]
 fn tab_follows_the_reading_order_and_always_lands_on_a_shown_panel() {
     // Folded, the layout read left to right and top to bottom is the Tab order.
-    let areas = view::layout(
+    let areas = layout::layout(
         ratatui::layout::Rect::new(0, 0, 120, 40),
         Focus::Perplexity,
         false,
@@ -349,15 +354,17 @@ fn tab_follows_the_reading_order_and_always_lands_on_a_shown_panel() {
     }
 }
 
-/// The issue's new user: from the first screen one Tab reaches the completion pane, and what
-/// they type lands there instead of starting (and restarting) training.
+/// The issue's new user: from the first screen one Tab reaches the completion pane, Enter
+/// starts typing there (reaching it no longer does: issue 24), and what they type lands there
+/// instead of starting (and restarting) training.
 #[test]
 fn one_tab_from_the_first_screen_reaches_the_completion_pane_ready_to_type() {
     let (mut a, rx) = app();
     a.update(key(KeyCode::Tab));
     assert_eq!(a.focus, Focus::Completion);
-    assert!(a.completion.typing);
+    assert!(!a.completion.typing);
     a.update(key(KeyCode::Enter));
+    assert!(a.completion.typing);
     for c in "the war r".chars() {
         assert_eq!(a.update(ch(c)), Action::None);
     }
@@ -377,8 +384,8 @@ fn digits_go_straight_to_their_panel_and_titles_show_them() {
     for panel in Focus::ORDER.into_iter().rev() {
         a.update(ch(panel.key()));
         assert_eq!(a.focus, panel);
-        // The completion pane types once reached; Esc leaves typing so digits move again.
-        assert_eq!(a.completion.typing, panel == Focus::Completion);
+        // Reaching a panel never starts typing, the completion pane included (issue 24).
+        assert!(!a.completion.typing);
         a.update(key(KeyCode::Esc));
     }
     assert!(commands(&rx).is_empty());
@@ -444,11 +451,13 @@ fn z_zooms_the_focused_panel_and_z_or_esc_brings_it_back() {
         a.update(ch('z'));
         assert!(a.zoomed, "{panel:?}");
         assert_eq!(shown(&a), vec![panel]);
-        let body = view::layout(a.area, a.focus, a.zoomed).unwrap().get(panel);
+        let body = layout::layout(a.area, a.focus, a.zoomed)
+            .unwrap()
+            .get(panel);
         assert_eq!(
             (body.width, body.height),
-            (80, 21),
-            "all but status and footer"
+            (80, 20),
+            "all but status, message line and footer"
         );
         a.update(ch('z'));
         assert!(!a.zoomed, "{panel:?}");
@@ -487,8 +496,7 @@ fn tab_and_direct_keys_while_zoomed_show_the_next_panel_zoomed() {
     a.update(key(KeyCode::Tab));
     assert!(a.zoomed);
     assert_eq!(shown(&a), vec![Focus::Completion]);
-    // Esc first leaves typing, then unzooms.
-    a.update(key(KeyCode::Esc));
+    // Reaching the pane does not start typing (issue 24): the zoom stays, digits move on.
     assert!(a.zoomed && !a.completion.typing);
     a.update(ch('3'));
     assert_eq!(shown(&a), vec![Focus::Heatmap]);

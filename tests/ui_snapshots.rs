@@ -8,7 +8,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use common::screen::screen;
 use rnn_tui::hparams::HParams;
 use rnn_tui::train::{Event, TrainerState};
-use rnn_tui::tui::{fixtures, Action, App, ColorMode, Msg, Theme};
+use rnn_tui::tui::{fixtures, Action, App, ColorMode, Level, Msg, Theme};
 
 const SIZES: [(u16, u16); 5] = [(120, 40), (80, 24), (30, 8), (60, 18), (200, 50)];
 
@@ -97,8 +97,29 @@ fn states() -> Vec<(&'static str, App)> {
     let mut gradients = training();
     gradients.update(key(KeyCode::Char('4')));
 
+    // The message line at each level (issue 24): an action's result, a warning, and the form's
+    // refusal of a value being edited (it stays until the value is fixed or Esc).
+    let mut info = training();
+    info.say(Level::Info, "saved after 2 epochs and 7 batches to /home/user/.local/share/rnn-tui/runs/20261202-101500-a3f9");
+    let mut warning = training();
+    warning.say(
+        Level::Warn,
+        "training diverged at epoch 3 (loss NaN) — weights restored, paused: lower the learning rate, then space",
+    );
+    let mut refusal = training();
+    refusal.update(key(KeyCode::Char('5')));
+    refusal.update(key(KeyCode::Enter));
+    refusal.update(key(KeyCode::Backspace));
+    refusal.update(key(KeyCode::Backspace));
+    refusal.update(key(KeyCode::Char('0')));
+    refusal.update(key(KeyCode::Enter));
+    assert!(matches!(refusal.notice, Some((Level::Error, _))));
+
     vec![
         ("ready", ready),
+        ("message_info", info),
+        ("message_warning", warning),
+        ("message_error", refusal),
         ("typing", typing),
         ("zoom_chart", zoom_chart),
         ("zoom_heatmap", zoom_heatmap),
@@ -148,6 +169,49 @@ fn themes_and_colour_modes_all_draw() {
             fixtures::feed_training(&mut a, 30);
             let text = screen(&mut a, 120, 40);
             assert!(text.contains("Hidden state"), "{name} {mode:?}");
+        }
+    }
+}
+
+/// Whether `line` shows text cut at a border or the screen's edge without saying so: a panel
+/// title or a legend that runs into its corner must end with `…` there, and a row that reaches
+/// the last column must not end inside a word.
+fn silently_cut(line: &str) -> Option<String> {
+    let cells: Vec<char> = line.chars().collect();
+    for (i, &c) in cells.iter().enumerate() {
+        if (c == '┐' || c == '┘') && i > 0 {
+            let before = cells[i - 1];
+            // The border line itself, a title ending in its padding, or the cut mark.
+            if !matches!(before, '─' | ' ' | '…' | '┌' | '└') {
+                return Some(format!("runs into its corner at column {i}"));
+            }
+        }
+    }
+    None
+}
+
+/// Issue 24: no drawn line of any state, at any of the sizes, is cut without `…`.
+#[test]
+fn no_line_is_cut_without_a_mark() {
+    for (name, mut app) in states() {
+        for (w, h) in SIZES.into_iter().filter(|&(w, _)| w >= 60) {
+            let text = screen(&mut app, w, h);
+            for (y, line) in text.lines().enumerate() {
+                if let Some(why) = silently_cut(line) {
+                    panic!("{name} {w}×{h} line {y} {why}:\n{line}\n\n{text}");
+                }
+                // A row reaching the last column ends with a mark, a border, or a whole word
+                // (a letter or digit at the edge after another is a word cut there).
+                let cells: Vec<char> = line.chars().collect();
+                if rnn_tui::text_width::width(line) == w as usize {
+                    let last = cells[cells.len() - 1];
+                    let before = cells[cells.len() - 2];
+                    assert!(
+                        !(last.is_alphanumeric() && before.is_alphanumeric()),
+                        "{name} {w}×{h} line {y} ends inside a word:\n{line}\n\n{text}"
+                    );
+                }
+            }
         }
     }
 }

@@ -8,11 +8,12 @@ use ratatui::buffer::Buffer;
 use ratatui::Terminal;
 
 use rnn_tui::text_width::width;
+use rnn_tui::tui::context::{Ctx, Panel};
 use rnn_tui::tui::fixtures;
 use rnn_tui::tui::launch::RunList;
 use rnn_tui::tui::panels::runs::RunsPicker;
 use rnn_tui::tui::panels::status::StatusState;
-use rnn_tui::tui::{ColorMode, Theme};
+use rnn_tui::tui::{message, ColorMode, Level, Theme};
 
 fn theme() -> Theme {
     Theme::default_for(ColorMode::TrueColor)
@@ -134,10 +135,34 @@ fn the_runs_picker_draws_korean_names_at_any_size_without_a_panic() {
     }
 }
 
-fn draw_status(s: &StatusState, notice: Option<&str>, w: u16) -> Buffer {
+fn draw_status(s: &StatusState, w: u16) -> Buffer {
+    let t = theme();
     let mut term = Terminal::new(TestBackend::new(w, 2)).unwrap();
-    term.draw(|f| s.draw(f, f.area(), &theme(), notice))
-        .unwrap();
+    term.draw(|f| {
+        let ctx = Ctx {
+            theme: &t,
+            focused: false,
+            key: None,
+            width: w,
+        };
+        Panel::draw(s, f, f.area(), ctx, ())
+    })
+    .unwrap();
+    term.backend().buffer().clone()
+}
+
+/// The message line (issue 24: an error no longer takes the gauge's row) with an error.
+fn draw_error(msg: &str, w: u16) -> Buffer {
+    let mut term = Terminal::new(TestBackend::new(w, 2)).unwrap();
+    term.draw(|f| {
+        let row = ratatui::layout::Rect {
+            y: 1,
+            height: 1,
+            ..f.area()
+        };
+        message::draw(f, row, &theme(), message::Shown::Message(Level::Error, msg))
+    })
+    .unwrap();
     term.backend().buffer().clone()
 }
 
@@ -145,10 +170,9 @@ fn draw_status(s: &StatusState, notice: Option<&str>, w: u16) -> Buffer {
 /// characters, so "(Esc dismisses)" stays on screen at every width.
 #[test]
 fn a_long_korean_error_keeps_its_hint_and_is_cut_between_characters() {
-    let s = StatusState::new(10);
     let msg = "corpus file not found: /home/사용자/소설/김유정_동백꽃_원문_전체.txt";
     for w in 40u16..=100 {
-        let buf = draw_status(&s, Some(msg), w);
+        let buf = draw_error(msg, w);
         let line = row_text(&buf, 1);
         let shown = line.trim_end();
         assert!(width(&line) <= w as usize, "{w}: {line:?}");
@@ -164,7 +188,7 @@ fn a_long_korean_error_keeps_its_hint_and_is_cut_between_characters() {
         }
     }
     // Too narrow for a useful message beside the hint: the message goes first, marked cut.
-    let line = row_text(&draw_status(&s, Some(msg), 24), 1);
+    let line = row_text(&draw_error(msg, 24), 1);
     assert!(
         line.starts_with(" ✗ corpus file") && line.contains('…'),
         "{line:?}"
@@ -179,7 +203,7 @@ fn the_status_line_is_cut_with_a_mark_and_the_run_id_whole_or_not_at_all() {
     s.device = "가속기 한국어 장치 이름 · fused".into();
     s.run_dir = Some("/data/runs/20261129-053000-a3f9".into());
     for w in 30u16..=140 {
-        let buf = draw_status(&s, None, w);
+        let buf = draw_status(&s, w);
         let line = row_text(&buf, 0);
         assert!(width(&line) <= w as usize, "{w}: {line:?}");
         let shown = line.trim_end();
@@ -215,7 +239,7 @@ fn the_status_line_shortens_the_device_before_it_cuts_a_figure() {
     fixtures::feed_training(&mut a, 47);
     a.status.device = "cpu (auto) · fused".into();
     for (w, device) in [(200u16, "cpu (auto) · fused"), (120, "cpu · fused")] {
-        let line = row_text(&draw_status(&a.status, None, w), 0);
+        let line = row_text(&draw_status(&a.status, w), 0);
         assert!(line.contains(&format!("│ {device} │")), "{w}: {line:?}");
         assert!(line.contains("val ppl "), "{w}: {line:?}");
         assert!(
@@ -224,7 +248,7 @@ fn the_status_line_shortens_the_device_before_it_cuts_a_figure() {
         );
     }
     // Narrower: the short labels, still every figure.
-    let line = row_text(&draw_status(&a.status, None, 90), 0);
+    let line = row_text(&draw_status(&a.status, 90), 0);
     assert!(
         line.contains(" ep ") && line.trim_end().ends_with('%'),
         "{line:?}"
@@ -237,7 +261,6 @@ fn the_status_line_shortens_the_device_before_it_cuts_a_figure() {
 #[test]
 fn a_wrapped_korean_completion_keeps_the_completion_panes_border() {
     use rnn_tui::model::Completion;
-    use rnn_tui::tui::context::Ctx;
     use rnn_tui::tui::panels::completion::CompletionState;
 
     let tokens: Vec<String> =
@@ -262,8 +285,9 @@ fn a_wrapped_korean_completion_keeps_the_completion_panes_border() {
                 theme: &t,
                 focused: false,
                 key: Some('2'),
+                width: w,
             };
-            pane.draw(f, f.area(), ctx, None);
+            Panel::draw(&pane, f, f.area(), ctx, None);
         })
         .unwrap();
         let buf = term.backend().buffer().clone();

@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod bench_load;
 pub mod config;
+pub mod did_you_mean;
 pub mod error;
 pub mod eval;
 pub mod export;

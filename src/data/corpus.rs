@@ -283,7 +283,26 @@ impl EncodedCorpus {
     }
 }
 
-fn read_text(path: &Path) -> Result<String, CorpusError> {
+/// What can be said of `path` as a corpus without reading it: that it exists, is a regular
+/// file within the size limit, and opens for reading. The form's corpus field checks this as
+/// the path is typed; loading says the same words for the same faults.
+pub fn check_path(path: &Path) -> Result<(), CorpusError> {
+    metadata(path)?;
+    let unreadable = |e: std::io::Error| CorpusError::Unreadable {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    };
+    // The same non-blocking open as reading: a FIFO never holds the form up.
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut opts, libc::O_NONBLOCK);
+    opts.open(path).map_err(unreadable)?;
+    Ok(())
+}
+
+/// The file's metadata, refused as a corpus when it is not a regular file within the limit.
+fn metadata(path: &Path) -> Result<std::fs::Metadata, CorpusError> {
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => CorpusError::NotFound(path.to_owned()),
         _ => CorpusError::Unreadable {
@@ -306,6 +325,11 @@ fn read_text(path: &Path) -> Result<String, CorpusError> {
             limit: MAX_CORPUS_BYTES,
         });
     }
+    Ok(meta)
+}
+
+fn read_text(path: &Path) -> Result<String, CorpusError> {
+    let meta = metadata(path)?;
     let unreadable = |e: std::io::Error| CorpusError::Unreadable {
         path: path.to_owned(),
         reason: e.to_string(),

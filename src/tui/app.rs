@@ -3,6 +3,7 @@
 //! draws or blocks, so tests drive it with synthetic events.
 
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use crossbeam_channel::Sender;
 use ratatui::crossterm::event::{
@@ -12,16 +13,17 @@ use ratatui::layout::{Position, Rect};
 
 use super::context::{Focus, Handled, Level};
 use super::launch::RunList;
+use super::layout::layout;
+use super::message;
 use super::panels::completion::CompletionState;
 use super::panels::form::{self, FormOutcome, FormState};
 use super::panels::gradients::GradientState;
-use super::panels::heatmap::HeatmapState;
+use super::panels::heatmap::{self, HeatmapState, ViewKey};
 use super::panels::help;
 use super::panels::perplexity::{OverlayCurve, PerplexityState};
 use super::panels::runs::{PickerOutcome, RunsPicker};
 use super::panels::status::StatusState;
 use super::theme::Theme;
-use super::view;
 use crate::hparams::{Field, HParams};
 use crate::metrics::MetricRecord;
 use crate::runs::RunError;
@@ -37,6 +39,8 @@ pub enum Msg {
     Resize(u16, u16),
     /// Text pasted into the terminal (bracketed paste): it goes into the completion prefix.
     Paste(String),
+    /// The clock, from the event loop's ticker: messages fade by it.
+    Tick(Instant),
 }
 
 /// What the event loop must do after an update.
@@ -93,8 +97,14 @@ pub struct App {
     pub picker: Option<RunsPicker>,
     /// `s` was pressed and its `Saved` not yet seen (autosaves are not announced).
     save_requested: bool,
-    /// One line for the footer: results of actions, refused input, rebuild failures.
+    /// The message line: results of actions, refused input, rebuild failures, with their
+    /// level (see [`super::message`] for how long each stays). Set it with [`App::say`].
     pub notice: Option<(Level, String)>,
+    /// The message as a tick first saw it, and when: it fades counted from then.
+    notice_seen: Option<((Level, String), Instant)>,
+    /// The message is the form's refusal of the value being edited: a valid value, or the
+    /// edit's end, makes it stale.
+    notice_from_form: bool,
     pub status: StatusState,
     pub perplexity: PerplexityState,
     pub gradients: GradientState,
@@ -131,6 +141,8 @@ impl App {
             picker: None,
             save_requested: false,
             notice: None,
+            notice_seen: None,
+            notice_from_form: false,
             area: Rect::new(0, 0, 120, 40),
             runs_started: 1,
             watching: None,
@@ -144,21 +156,71 @@ impl App {
         self.status.run_dir = Some(run_dir.to_owned());
         self.status.watching = true;
         let id = self.status.run_id().unwrap_or_default().to_owned();
-        self.notice = Some((
+        self.say(
             Level::Info,
             format!(
                 "watching run {id}, {about} — space: pause/resume, s: save, q: leave (it goes on)"
             ),
-        ));
+        );
         self.watching = Some(about);
     }
 
     /// While watching: say that `what` would change a run this cockpit does not train.
     fn unavailable(&mut self, what: &str) {
-        self.notice = Some((
+        self.say(
             Level::Warn,
             format!("{what}: unavailable while watching — only pause/resume (space) and save (s) reach the training process"),
-        ));
+        );
+    }
+
+    /// Put `text` on the message line, at `level`.
+    pub fn say(&mut self, level: Level, text: impl Into<String>) {
+        self.notice = Some((level, text.into()));
+        self.notice_from_form = false;
+        // Its time starts at the next tick, even when the same words were up before.
+        self.notice_seen = None;
+    }
+
+    /// The clock moved on: an information or a warning shown long enough fades.
+    fn on_tick(&mut self, now: Instant) {
+        let Some(notice) = &self.notice else {
+            self.notice_seen = None;
+            return;
+        };
+        match &self.notice_seen {
+            Some((seen, since)) if seen == notice => {
+                let shown_for = now.saturating_duration_since(*since);
+                if message::fades_after(notice.0).is_some_and(|d| shown_for >= d) {
+                    self.notice = None;
+                    self.notice_seen = None;
+                }
+            }
+            // A new message: it is shown from now on.
+            _ => self.notice_seen = Some((notice.clone(), now)),
+        }
+    }
+
+    /// What the run being trained becomes when a new one replaces it (it is saved and kept,
+    /// never discarded): for the restart questions.
+    fn current_run_fate(&self) -> String {
+        let s = &self.status;
+        // Where the last batch left it (epoch ends are reported later, after validation).
+        let at = match s.last_batch.as_ref() {
+            Some(b) if b.batch < b.batches_per_epoch => format!(
+                "epoch {}/{} (batch {}/{} of epoch {})",
+                b.epoch.saturating_sub(1),
+                s.epochs,
+                b.batch,
+                b.batches_per_epoch,
+                b.epoch
+            ),
+            Some(b) => format!("epoch {}/{}", b.epoch, s.epochs),
+            None => format!("epoch {}/{}", s.epochs_done, s.epochs),
+        };
+        match s.run_id() {
+            Some(id) => format!("The current run is kept as {id}, stopped at {at}."),
+            None => format!("The current run is saved and kept, stopped at {at}."),
+        }
     }
 
     /// Connect to a trainer's command channel.
@@ -176,7 +238,7 @@ impl App {
     pub fn start_run(&mut self, hp: HParams, commands: Sender<Command>) {
         self.reset_for(hp, commands);
         self.runs_started += 1;
-        self.notice = Some((Level::Info, format!("run {} started", self.runs_started)));
+        self.say(Level::Info, format!("run {} started", self.runs_started));
     }
 
     /// Fresh charts and status for a new trainer; the prefix, focus, theme and the overlaid
@@ -223,19 +285,19 @@ impl App {
             msg.push_str("; ");
             msg.push_str(n);
         }
-        self.notice = Some((Level::Info, msg));
+        self.say(Level::Info, msg);
     }
 
     /// Restoring a saved run failed: say why, keep the current run.
     pub fn resume_failed(&mut self, message: String) {
-        self.notice = Some((Level::Error, format!("not resumed: {message}")));
+        self.say(Level::Error, format!("not resumed: {message}"));
     }
 
     /// The saved runs, for the picker (or why they could not be listed).
     pub fn show_runs(&mut self, list: Result<RunList, RunError>) {
         match list {
             Ok(list) => self.picker = Some(RunsPicker::new(list)),
-            Err(e) => self.notice = Some((Level::Error, format!("cannot list runs: {e}"))),
+            Err(e) => self.say(Level::Error, format!("cannot list runs: {e}")),
         }
     }
 
@@ -243,22 +305,22 @@ impl App {
     pub fn set_overlay(&mut self, id: String, records: Result<Vec<MetricRecord>, RunError>) {
         match records {
             Ok(r) if r.is_empty() => {
-                self.notice = Some((Level::Warn, format!("run {id} has no metrics to compare")))
+                self.say(Level::Warn, format!("run {id} has no metrics to compare"))
             }
             Ok(r) => {
-                self.notice = Some((
+                self.say(
                     Level::Info,
                     format!("comparing with run {id} (dimmed); c in the runs picker removes it"),
-                ));
+                );
                 self.perplexity.overlay = Some(OverlayCurve::from_records(id, &r));
             }
-            Err(e) => self.notice = Some((Level::Error, format!("cannot read run {id}: {e}"))),
+            Err(e) => self.say(Level::Error, format!("cannot read run {id}: {e}")),
         }
     }
 
     /// Building the new trainer failed: say why, keep the current run and model.
     pub fn restart_failed(&mut self, message: String) {
-        self.notice = Some((Level::Error, format!("not restarted: {message}")));
+        self.say(Level::Error, format!("not restarted: {message}"));
     }
 
     pub fn state(&self) -> TrainerState {
@@ -275,6 +337,17 @@ impl App {
     }
 
     pub fn update(&mut self, msg: Msg) -> Action {
+        // What the user does can change the size, the focus, the zoom or the prefix, and with
+        // them how many characters fill the panes (trainer events cannot: they skip this).
+        let from_user = !matches!(msg, Msg::Trainer(_) | Msg::Tick(_));
+        let action = self.route(msg);
+        if from_user {
+            self.fit_completion_length();
+        }
+        action
+    }
+
+    fn route(&mut self, msg: Msg) -> Action {
         match msg {
             Msg::Key(key) => self.on_key(key),
             Msg::Mouse(m) => {
@@ -293,6 +366,10 @@ impl App {
                 self.on_paste(&text);
                 Action::None
             }
+            Msg::Tick(now) => {
+                self.on_tick(now);
+                Action::None
+            }
         }
     }
 
@@ -300,10 +377,10 @@ impl App {
     /// form field being edited, which keeps it out): it focuses the pane and goes in whole.
     fn on_paste(&mut self, text: &str) {
         if self.dialog.is_some() || self.picker.is_some() || self.form.is_editing() {
-            self.notice = Some((
+            self.say(
                 Level::Info,
-                "paste goes into the completion prefix: finish this first".into(),
-            ));
+                "paste goes into the completion prefix: finish this first",
+            );
             return;
         }
         self.help = false;
@@ -312,6 +389,29 @@ impl App {
             self.completion.typing = true;
         }
         self.completion.paste(text);
+    }
+
+    /// Generate as many characters as the completion pane and the heatmap's columns show at
+    /// this size, focus and zoom (a fixed length left a third of a wide heatmap empty). The
+    /// prefix is not counted off: the length then changes with the layout only, never while
+    /// typing, so a keystroke completes once.
+    fn fit_completion_length(&mut self) {
+        let Some(a) = layout(self.area, self.focus, self.zoomed) else {
+            return;
+        };
+        let inner = |r: Rect| {
+            (
+                r.width.saturating_sub(2) as usize,
+                r.height.saturating_sub(2) as usize,
+            )
+        };
+        // The pane: the line being typed, then the completion.
+        let (w, h) = inner(a.completion);
+        let pane = w * h.saturating_sub(1);
+        // The heatmap: a column per character after the unit gutter.
+        let (hw, _) = inner(a.heatmap);
+        let grid = hw.saturating_sub(heatmap::GUTTER as usize);
+        self.completion.set_fill_len(pane.max(grid));
     }
 
     /// Units of the state vector the heatmap shows.
@@ -332,8 +432,14 @@ impl App {
                 self.gradients.on_batch(b);
             }
             Event::Epoch(e) => self.perplexity.on_epoch(e),
-            Event::Snapshot(s) => self.completion.set_snapshot(s.clone()),
-            Event::Probe(p) => self.heatmap.set_probe(p.clone(), self.completion.view),
+            Event::Snapshot(s) => {
+                self.completion.set_snapshot(s.clone());
+                self.prefer_text_opening();
+            }
+            Event::Probe(p) => {
+                self.heatmap.set_probe(p.clone());
+                self.prefer_text_opening();
+            }
             Event::Settings { lr, clip } => {
                 self.hp.lr = *lr;
                 self.hp.clip = *clip;
@@ -345,30 +451,32 @@ impl App {
                 } else {
                     "stopped before its last epoch"
                 };
-                self.notice = Some((
+                self.say(
                     Level::Info,
                     format!(
                         "the watched run {how}: {} epochs, val ppl {:.2} — read-only, q leaves",
                         s.epochs, s.val_ppl
                     ),
-                ));
+                );
             }
             Event::Finished(s) => {
-                self.notice = Some((
+                self.say(
                     Level::Info,
                     format!(
                         "run finished: {} epochs, val ppl {:.2}, {:.0} tokens/s — press r for a new run",
                         s.epochs, s.val_ppl, s.tokens_per_s
                     ),
-                ));
+                );
             }
-            Event::Error { message } => {
+            Event::Error { .. } => {
                 self.save_requested = false;
-                self.notice = Some((Level::Error, message.clone()));
+                // The message line shows the trainer's error (kept in the status) with its way
+                // out whenever no newer message is up.
+                self.notice = None;
             }
             Event::Warning { message } => {
                 self.save_requested = false;
-                self.notice = Some((Level::Warn, message.clone()));
+                self.say(Level::Warn, message.clone());
             }
             Event::Saved {
                 run_dir,
@@ -377,30 +485,48 @@ impl App {
                 ..
             } if self.save_requested => {
                 self.save_requested = false;
-                self.notice = Some((
+                self.say(
                     Level::Info,
                     format!(
                         "saved after {epoch} epochs and {batch} batches to {}",
                         run_dir.display()
                     ),
-                ));
+                );
             }
             Event::Diverged { message, .. } => {
-                self.notice = Some((
+                self.say(
                     Level::Warn,
                     format!(
                         "{message} — weights restored, paused: lower the learning rate, then space"
                     ),
-                ));
+                );
             }
             _ => {}
         }
         self.status.on_event(&ev, self.perplexity.ema_ppl());
     }
 
+    /// The built-in prefix is for d2l's text: for a text whose vocabulary lacks it, start
+    /// from the opening of the validation text the inspector reads.
+    fn prefer_text_opening(&mut self) {
+        if let Some(p) = &self.heatmap.probe {
+            let text = p.tokens().concat();
+            self.completion.prefer_opening_of(&text);
+            self.fit_completion_length();
+        }
+    }
+
     fn on_key(&mut self, key: KeyEvent) -> Action {
         if key.kind != KeyEventKind::Press {
             return Action::None;
+        }
+        // The next key after an information or a warning means it was read.
+        if self
+            .notice
+            .as_ref()
+            .is_some_and(|(level, _)| message::fades_at_next_key(*level))
+        {
+            self.notice = None;
         }
         if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
             return Action::Quit;
@@ -421,7 +547,7 @@ impl App {
                 }
                 KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => {
                     self.dialog = None;
-                    self.notice = Some((Level::Info, "cancelled".into()));
+                    self.say(Level::Info, "cancelled");
                     Action::None
                 }
                 _ => Action::None,
@@ -449,6 +575,10 @@ impl App {
         // A pane being typed into takes every key; otherwise the keys that move around come
         // first, then the focused panel's own keys, then the cockpit's.
         if self.focused_takes_all_keys() {
+            // One Esc leaves typing (or the edit) and takes the message with it.
+            if key.code == KeyCode::Esc {
+                self.notice = None;
+            }
             return self.key_to_focused(key).unwrap_or(Action::None);
         }
         if let Some(action) = self.navigate(key) {
@@ -480,8 +610,8 @@ impl App {
         Action::None
     }
 
-    /// The keys that move around, the same in every panel: a panel's digit, `/` for the
-    /// completion pane, `z` to zoom.
+    /// The keys that move around, the same in every panel: a panel's digit, `/` to type into
+    /// the completion pane, `z` to zoom.
     fn navigate(&mut self, key: KeyEvent) -> Option<Action> {
         if key
             .modifiers
@@ -493,7 +623,10 @@ impl App {
             return None;
         };
         match c {
-            '/' => self.set_focus(Focus::Completion),
+            '/' => {
+                self.set_focus(Focus::Completion);
+                self.completion.typing = true;
+            }
             'z' => self.zoomed = !self.zoomed,
             c => self.set_focus(Focus::from_key(c)?),
         }
@@ -544,7 +677,9 @@ impl App {
                     return None;
                 }
                 let outcome = self.form.on_key(key, &self.hp);
-                Some(self.on_form(outcome))
+                let action = self.on_form(outcome);
+                self.drop_stale_form_refusal();
+                Some(action)
             }
             // Enter zooms a chart, as `z` does.
             Focus::Perplexity | Focus::Gradients if key.code == KeyCode::Enter => {
@@ -554,44 +689,65 @@ impl App {
             Focus::Perplexity | Focus::Gradients => None,
             Focus::Heatmap => {
                 let units = self.heatmap_units();
-                match self.heatmap.on_key(key, units) {
-                    Handled::Yes => Some(Action::None),
-                    // `[` / `]` and `c` choose which state (layer, LSTM cell) it shows.
-                    Handled::No if self.completion.on_view_key(key) => {
-                        self.heatmap.show(self.completion.view);
+                if self.heatmap.on_key(key, units) == Handled::Yes {
+                    return Some(Action::None);
+                }
+                // `[` / `]` and `c` choose which state (layer, LSTM cell) it shows; the
+                // completion records that state from then on.
+                let snapshot = self.completion.snapshot.clone();
+                match self.heatmap.on_view_key(key, snapshot.as_deref()) {
+                    ViewKey::NotOne => None,
+                    ViewKey::Changed => {
+                        self.completion.record_state(self.heatmap.view);
                         Some(Action::None)
                     }
-                    Handled::No => None,
+                    ViewKey::Nothing(why) => {
+                        self.say(Level::Info, why);
+                        Some(Action::None)
+                    }
                 }
             }
+        }
+    }
+
+    /// A refusal of the form's is stale once the value being edited is valid or the edit
+    /// is over.
+    fn drop_stale_form_refusal(&mut self) {
+        if self.notice_from_form && !self.form.is_refusing() {
+            self.notice = None;
+            self.notice_from_form = false;
         }
     }
 
     fn set_focus(&mut self, f: Focus) {
         if self.form.is_editing() && f != Focus::Form {
             self.form.cancel();
+            self.drop_stale_form_refusal();
+        }
+        // Reaching a panel never starts typing (digits, `q` and `z` must keep navigating and
+        // commanding): typing is a mode entered on purpose with `/`, `i` or Enter, and moving
+        // to another panel leaves it (a click on the pane being typed into does not).
+        if f != self.focus {
+            self.completion.typing = false;
         }
         self.focus = f;
-        // Focusing the completion pane means typing into it.
-        self.completion.typing = f == Focus::Completion;
     }
 
     fn toggle_run(&mut self) {
         if self.watching.is_some()
             && (self.status.error.is_some() || self.state() == TrainerState::Done)
         {
-            self.notice = Some((
+            self.say(
                 Level::Warn,
-                "the watched run is not being trained: nothing to pause or resume (q leaves)"
-                    .into(),
-            ));
+                "the watched run is not being trained: nothing to pause or resume (q leaves)",
+            );
             return;
         }
         if self.status.error.is_some() {
-            self.notice = Some((
+            self.say(
                 Level::Warn,
-                "the trainer stopped with an error — press r to restart".into(),
-            ));
+                "the trainer stopped with an error — press r to restart",
+            );
             return;
         }
         match self.state() {
@@ -599,45 +755,38 @@ impl App {
             TrainerState::Training => self.send(Command::Pause),
             TrainerState::Paused => self.send(Command::Resume),
             TrainerState::Done => {
-                self.notice = Some((
-                    Level::Info,
-                    "this run is finished — press r for a new run".into(),
-                ))
+                self.say(Level::Info, "this run is finished — press r for a new run")
             }
         }
     }
 
     fn save(&mut self) {
         if self.watching.is_some() && self.status.error.is_some() {
-            self.notice = Some((
+            self.say(
                 Level::Warn,
-                "the watched run's trainer is gone: nothing can save it".into(),
-            ));
+                "the watched run's trainer is gone: nothing can save it",
+            );
             return;
         }
         if self.status.error.is_some() {
-            self.notice = Some((
+            self.say(
                 Level::Warn,
-                "the trainer stopped with an error: nothing to save".into(),
-            ));
+                "the trainer stopped with an error: nothing to save",
+            );
             return;
         }
         match self.state() {
-            TrainerState::Ready if self.status.run_dir.is_none() => {
-                self.notice = Some((
-                    Level::Info,
-                    "nothing to save yet: a run is saved once it starts training".into(),
-                ))
-            }
-            TrainerState::Done => {
-                self.notice = Some((
-                    Level::Info,
-                    "this run is finished and was saved when it ended".into(),
-                ))
-            }
+            TrainerState::Ready if self.status.run_dir.is_none() => self.say(
+                Level::Info,
+                "nothing to save yet: a run is saved once it starts training",
+            ),
+            TrainerState::Done => self.say(
+                Level::Info,
+                "this run is finished and was saved when it ended",
+            ),
             _ => {
                 self.save_requested = true;
-                self.notice = Some((Level::Info, "saving…".into()));
+                self.say(Level::Info, "saving…");
                 self.send(Command::Save);
             }
         }
@@ -659,7 +808,7 @@ impl App {
                     .is_some_and(|o| o.id == run.id)
                 {
                     self.perplexity.overlay = None;
-                    self.notice = Some((Level::Info, format!("run {} no longer shown", run.id)));
+                    self.say(Level::Info, format!("run {} no longer shown", run.id));
                     return Action::None;
                 }
                 Action::LoadOverlay {
@@ -678,7 +827,7 @@ impl App {
                     && self.status.error.is_none()
                     && self.state() != TrainerState::Done
                 {
-                    self.notice = Some((Level::Info, format!("run {} is already open", run.id)));
+                    self.say(Level::Info, format!("run {} is already open", run.id));
                     return Action::None;
                 }
                 if self.training_live() {
@@ -704,7 +853,7 @@ impl App {
         if self.training_live() {
             self.dialog = Some(Dialog::Restart {
                 hp: self.hp.clone(),
-                question: "Restart training from scratch? The current run is discarded.".into(),
+                question: format!("Restart training from scratch? {}", self.current_run_fate()),
             });
             Action::None
         } else {
@@ -718,17 +867,19 @@ impl App {
         match outcome {
             FormOutcome::None => {}
             FormOutcome::Cancelled => {
-                self.notice = Some((Level::Info, "edit cancelled".into()));
+                self.say(Level::Info, "edit cancelled");
             }
             FormOutcome::Refused(e) => {
-                self.notice = Some((Level::Error, format!("refused: {e}")));
+                self.say(Level::Error, format!("refused: {e}"));
+                self.notice_from_form = true;
             }
             FormOutcome::Rebuild { field, hp } => {
                 self.dialog = Some(Dialog::Restart {
                     question: format!(
-                        "Set {} to {} and rebuild the model? The current run is discarded.",
+                        "Set {} to {} and rebuild the model? {}",
                         form::label(field),
-                        hp.get(field)
+                        hp.get(field),
+                        self.current_run_fate()
                     ),
                     hp,
                 });
@@ -743,14 +894,14 @@ impl App {
                     }
                     _ => {}
                 }
-                self.notice = Some((
+                self.say(
                     Level::Info,
                     format!(
                         "{} = {} (applies from the next batch)",
                         form::label(field),
                         self.hp.get(field)
                     ),
-                ));
+                );
             }
         }
         Action::None
@@ -764,7 +915,7 @@ impl App {
         {
             return;
         }
-        let Some(areas) = view::layout(self.area, self.focus, self.zoomed) else {
+        let Some(areas) = layout(self.area, self.focus, self.zoomed) else {
             return;
         };
         let p = Position::new(m.column, m.row);

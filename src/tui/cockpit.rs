@@ -388,6 +388,10 @@ fn cockpit_loop(
                     got = true;
                 }
                 trainer_dirty |= got;
+                // Messages fade by the clock: a faded one is redrawn away at once.
+                let before = app.notice.is_some();
+                app.update(Msg::Tick(Instant::now()));
+                input_dirty |= before != app.notice.is_some();
                 if inject_panic {
                     panic!("injected UI fault ({UI_PANIC_ENV})");
                 }

@@ -1,11 +1,14 @@
 //! What the app and the panels share without either reading the other: which panel has focus,
-//! what a panel did with a key, how a footer message should look, and the small context a
-//! panel draws with.
+//! what a panel did with a key, the level of a message on the message line, the small context
+//! a panel draws with, and the one way every panel draws ([`Panel`]).
+
+use ratatui::layout::Rect;
+use ratatui::Frame;
 
 use super::theme::Theme;
 
 /// The panels that can take focus, in Tab order: the layout's reading order, left to right
-/// and top to bottom (see [`crate::tui::view::layout`]).
+/// and top to bottom (see [`crate::tui::layout::layout`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Focus {
     Perplexity,
@@ -129,7 +132,8 @@ impl KeyHelp {
     }
 }
 
-/// How a footer message should look.
+/// The level of a message on the message line: how it looks and how long it stays (see
+/// [`crate::tui::message`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Level {
     Info,
@@ -146,6 +150,18 @@ pub struct Ctx<'a> {
     pub focused: bool,
     /// The direct key shown as `[n]` before the title, if the panel has one.
     pub key: Option<char>,
+    /// Columns of the panel's area: its title is cut to fit inside the corners, with `…`.
+    pub width: u16,
+}
+
+/// How every panel draws: its own state, where, the [`Ctx`], and what it shows from outside
+/// its state, named by the panel (`()` when nothing). One shape for all, as gitui's
+/// components have, so the view calls each the same way and a new panel is obvious.
+pub trait Panel {
+    /// What the panel shows from elsewhere (the selected unit, the hyperparameters, …).
+    type Shows<'a>;
+
+    fn draw(&self, f: &mut Frame, area: Rect, ctx: Ctx, shows: Self::Shows<'_>);
 }
 
 #[cfg(test)]

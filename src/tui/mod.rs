@@ -8,7 +8,9 @@
 //! keys to the focused panel, owns the y/n dialogs and turns what panels report into
 //! [`Action`]s. Each module under [`panels`] owns its state, its key handling and its drawing
 //! and never sees `App`: [`view`] hands it its own state, a [`context::Ctx`] and the few
-//! values from elsewhere that it shows. [`widgets`] holds what panels draw alike.
+//! values from elsewhere that it shows, through one [`context::Panel::draw`]. [`layout`]
+//! says where everything goes (the view draws there, the app hit-tests mouse clicks there);
+//! [`message`] is the message line; [`widgets`] holds what panels draw alike.
 
 pub mod app;
 pub mod cockpit;
@@ -16,7 +18,9 @@ pub mod context;
 #[doc(hidden)]
 pub mod fixtures;
 pub mod launch;
+pub mod layout;
 pub mod log;
+pub mod message;
 pub mod panels;
 pub mod series;
 pub mod theme;

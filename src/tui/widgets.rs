@@ -9,6 +9,7 @@ use ratatui::Frame;
 
 use super::context::Ctx;
 use super::theme::Theme;
+use crate::text_width::{self, ELLIPSIS};
 
 /// A panel's title text in the title style (the caller pads it with spaces).
 pub fn title<'a>(text: impl Into<std::borrow::Cow<'a, str>>, theme: &Theme) -> Span<'a> {
@@ -24,8 +25,10 @@ pub fn hinted_title(name: &'static str, hint: &str, theme: &Theme) -> Line<'stat
 }
 
 /// A panel's border, bright when it has the focus, and its title after the panel's direct
-/// key (`" [3]"`), so every panel shows its key the same way without drawing it itself.
-pub fn panel_block<'a>(title: impl Into<Line<'a>>, ctx: Ctx) -> Block<'a> {
+/// key (`" [3]"`), so every panel shows its key the same way without drawing it itself. A
+/// title longer than the border between the corners is cut with `…` (a title is written most
+/// important first, so what goes is the least).
+pub fn panel_block<'a>(title: impl Into<Line<'a>>, ctx: Ctx) -> Block<'static> {
     let mut title: Line<'a> = title.into();
     if let Some(k) = ctx.key {
         title
@@ -33,7 +36,7 @@ pub fn panel_block<'a>(title: impl Into<Line<'a>>, ctx: Ctx) -> Block<'a> {
             .insert(0, Span::styled(format!(" [{k}]"), ctx.theme.key_style()));
     }
     Block::bordered()
-        .title(title)
+        .title(fit_line(title, ctx.width.saturating_sub(2) as usize))
         .border_style(ctx.theme.border_style(ctx.focused))
 }
 
@@ -44,8 +47,10 @@ pub fn framed(f: &mut Frame, area: Rect, block: Block) -> Rect {
     inner
 }
 
-/// One dimmed line standing in for what a panel cannot show yet.
+/// One dimmed line standing in for what a panel cannot show yet (cut with `…` where the
+/// panel is narrower).
 pub fn placeholder(f: &mut Frame, area: Rect, text: &'static str, theme: &Theme) {
+    let (text, _) = text_width::truncate(text, area.width as usize);
     f.render_widget(Paragraph::new(Span::styled(text, theme.dim_style())), area);
 }
 
@@ -127,4 +132,50 @@ pub fn fmt_duration(s: f64) -> String {
     } else {
         format!("{s}s")
     }
+}
+
+/// `spans` cut to `cols` terminal columns between characters, with `…` in the last column
+/// when anything was left out: a wide character (a Korean path in a message) is never split
+/// at the edge, and a cut line says it was cut. Control characters are shown as `�`.
+///
+/// The one way the cockpit shortens a line of styled text (titles, legends, the footer, the
+/// message and status lines); plain strings go through [`text_width::truncate`], which this
+/// is built on, so every cut looks the same.
+pub fn fit_spans<'a>(spans: impl IntoIterator<Item = Span<'a>>, cols: usize) -> Vec<Span<'static>> {
+    let spans: Vec<Span<'a>> = spans.into_iter().collect();
+    let total: usize = spans.iter().map(|s| text_width::width(&s.content)).sum();
+    let printable = |s: &Span<'a>| {
+        let content = text_width::printable(&s.content).into_owned();
+        Span::styled(content, s.style)
+    };
+    if total <= cols {
+        return spans.iter().map(printable).collect();
+    }
+    let mut room = cols.saturating_sub(1);
+    let mut out = Vec::new();
+    for span in &spans {
+        let w = text_width::width(&span.content);
+        if w <= room {
+            room -= w;
+            out.push(printable(span));
+            continue;
+        }
+        let (head, _) = text_width::head(&span.content, room);
+        let mut cut = head;
+        if cols > 0 {
+            cut.push(ELLIPSIS);
+        }
+        out.push(Span::styled(cut, span.style));
+        break;
+    }
+    out
+}
+
+/// `line` cut to `cols` columns as [`fit_spans`] cuts, its own style kept.
+pub fn fit_line(line: Line<'_>, cols: usize) -> Line<'static> {
+    let style = line.style;
+    let alignment = line.alignment;
+    let mut out = Line::from(fit_spans(line.spans, cols)).style(style);
+    out.alignment = alignment;
+    out
 }

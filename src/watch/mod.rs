@@ -325,11 +325,17 @@ impl Follower {
         });
         let state = match (self.lock.clone(), status.as_ref().map(|s| s.state)) {
             (Some(l), _) if l.alive() == Some(false) => {
+                // Counted as the trainer counts: its `epoch N` line ends epoch N, so a save
+                // during the next one is "after epoch N and B batches of epoch N+1".
+                let (epoch, batch) = (self.progress.epoch, self.progress.batch);
+                let at = if batch == 0 {
+                    format!("epoch {epoch}")
+                } else {
+                    format!("epoch {epoch} and {batch} batches of epoch {}", epoch + 1)
+                };
                 let message = format!(
-                    "trainer ({}) died after {} epochs {} batches; continue: rnn-tui train --resume {id}",
+                    "trainer ({}) died after {at}; continue: rnn-tui train --resume {id}",
                     l.describe(),
-                    self.progress.epoch,
-                    self.progress.batch
                 );
                 self.end(Ending::Failed, out);
                 out.push(Event::Error { message });

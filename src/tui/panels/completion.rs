@@ -2,7 +2,9 @@
 //! sampled with a temperature, top-k and seed (the same [`Sampling`] as `rnn-tui sample`) — on
 //! every keystroke and again whenever a new snapshot arrives.
 //!
-//! While typing every printable key is text (Korean and other wide characters too: a composed
+//! Typing is a mode entered on purpose (`/` from anywhere, `i` or Enter on the pane; focusing
+//! the pane does not), shown by a cursor and `TYPING` in the footer, left with one Esc. While
+//! typing every printable key is text (Korean and other wide characters too: a composed
 //! character arrives as one key); the pane's own commands are Ctrl keys (see [`keys`]).
 //! Characters the model's vocabulary lacks stay in the prefix, marked, and are read as `<unk>`.
 
@@ -17,16 +19,22 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use crate::model::snapshot::Completion;
+use crate::model::snapshot::{Completion, StateView};
 use crate::model::{ModelSnapshot, Sampling};
 use crate::text_width;
-use crate::tui::context::{Ctx, Handled, KeyHelp};
+use crate::tui::context::{Ctx, Handled, KeyHelp, Panel};
 use crate::tui::panels::heatmap::activation_style;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::{panel_block, title};
 
-/// Characters generated after the prefix.
+/// Characters generated after the prefix, at least (more where the panes have room: see
+/// [`CompletionState::set_fill_len`]).
 pub const CONTINUATION_LEN: usize = 40;
+/// Characters generated after the prefix, at most, however large the panes: each is a step of
+/// the model on every keystroke, and a big model's steps must stay within a frame.
+pub const MAX_CONTINUATION_LEN: usize = 200;
+/// The longest opening of the text taken as the prefix (see [`opening`]).
+const OPENING_MAX_CHARS: usize = 24;
 /// The prefix shown at start (d2l's own example).
 pub const DEFAULT_PREFIX: &str = "time traveller ";
 /// Longest prefix kept (the heatmap cannot show more anyway).
@@ -42,11 +50,15 @@ pub const TOP_KS: [usize; 7] = [1, 2, 3, 5, 10, 20, 40];
 /// text reach anything (Esc, Tab, Ctrl-… and Alt-… combinations, paste).
 pub fn keys() -> &'static [KeyHelp] {
     const KEYS: &[KeyHelp] = &[
-        KeyHelp::help_only("/", "jump here from any panel, ready to type"),
-        KeyHelp::new("Enter or i", "type", "type into the prefix again after Esc"),
+        KeyHelp::help_only("/", "jump here from any panel and start typing"),
+        KeyHelp::new(
+            "Enter or i",
+            "type",
+            "start typing into the prefix (reaching the pane does not: its digits still move)",
+        ),
         KeyHelp::help_only(
             "a-z 0-9 space",
-            "are text while typing (q, r, s, z, 1-5 too; Hangul and other scripts as well)",
+            "are text while TYPING shows in the footer (q, r, s, z, 1-5 too; any script)",
         ),
         KeyHelp::new("Backspace", "delete", "delete the last character"),
         KeyHelp::new("Esc", "stop typing", "stop typing: keys are commands again"),
@@ -161,8 +173,12 @@ pub struct CompletionState {
     pub sampling: PaneSampling,
     /// Completions computed (for tests and the benchmark).
     pub computed: u64,
-    /// Which layer's state (hidden or LSTM cell) the heatmap shows: `[` / `]` and `c` there.
-    pub view: crate::model::snapshot::StateView,
+    /// Which state (layer, hidden or LSTM cell) the completion records after each character:
+    /// the one the heatmap shows (its [`super::heatmap::HeatmapState::view`]).
+    pub records: StateView,
+    /// Characters generated after the prefix: enough to fill the completion pane and the
+    /// heatmap's columns (the cockpit sets it from the layout).
+    pub length: usize,
 }
 
 impl Default for CompletionState {
@@ -175,7 +191,8 @@ impl Default for CompletionState {
             typing: false,
             sampling: PaneSampling::default(),
             computed: 0,
-            view: Default::default(),
+            records: StateView::default(),
+            length: CONTINUATION_LEN,
         }
     }
 }
@@ -184,6 +201,35 @@ impl CompletionState {
     pub fn set_snapshot(&mut self, s: Arc<ModelSnapshot>) {
         self.snapshot = Some(s);
         self.recompute();
+    }
+
+    /// Generate `n` characters after the prefix from now on (within [`CONTINUATION_LEN`] and
+    /// [`MAX_CONTINUATION_LEN`]), recomputing when that changes what is shown.
+    pub fn set_fill_len(&mut self, n: usize) {
+        let n = n.clamp(CONTINUATION_LEN, MAX_CONTINUATION_LEN);
+        if n != self.length {
+            self.length = n;
+            self.recompute();
+        }
+    }
+
+    /// Start from the opening of `text` (the validation text the model learns from) while the
+    /// prefix is still the built-in one and the model's vocabulary lacks some of its
+    /// characters: `time traveller` in Korean is all `<unk>`, and teaches nothing.
+    pub fn prefer_opening_of(&mut self, text: &str) {
+        let Some(s) = &self.snapshot else { return };
+        if self.prefix != DEFAULT_PREFIX
+            || DEFAULT_PREFIX
+                .chars()
+                .all(|c| s.vocab.id(c) != s.vocab.unk())
+        {
+            return;
+        }
+        let open = opening(text);
+        if !open.trim().is_empty() {
+            self.prefix = open;
+            self.recompute();
+        }
     }
 
     /// Forget the model (a new run starts); the prefix stays.
@@ -348,32 +394,13 @@ impl CompletionState {
         Handled::Yes
     }
 
-    /// A key while the heatmap has the focus: `[` / `]` pick the layer below / above, `c`
-    /// switches an LSTM between hidden and cell state. Returns whether it was one of these.
-    pub fn on_view_key(&mut self, key: KeyEvent) -> bool {
-        let Some(s) = self.snapshot.clone() else {
-            return false;
-        };
-        let view = match key.code {
-            KeyCode::Char('[') => self.view.step_layer(&s, false),
-            KeyCode::Char(']') => self.view.step_layer(&s, true),
-            KeyCode::Char('c') if s.has_cell_state() => crate::model::snapshot::StateView {
-                cell: !self.view.cell,
-                ..self.view
-            },
-            _ => return false,
-        };
-        self.view = view;
-        self.recompute();
-        true
-    }
-
-    /// What the heatmap shows, for its title (empty for a one-layer RNN or GRU).
-    pub fn view_label(&self) -> String {
-        self.snapshot
-            .as_ref()
-            .map(|s| self.view.label(s))
-            .unwrap_or_default()
+    /// Record `view` (the heatmap's choice of layer and cell state) for each character from
+    /// now on.
+    pub fn record_state(&mut self, view: StateView) {
+        if view != self.records {
+            self.records = view;
+            self.recompute();
+        }
     }
 
     pub fn recompute(&mut self) {
@@ -382,9 +409,9 @@ impl CompletionState {
         let mut rng = ChaCha8Rng::seed_from_u64(self.sampling.seed);
         match s.sample_showing(
             &self.prefix,
-            CONTINUATION_LEN,
+            self.length,
             &self.sampling.sampling(),
-            self.view,
+            self.records,
             &mut rng,
         ) {
             Ok(c) => {
@@ -422,17 +449,21 @@ impl CompletionState {
             })
             .collect()
     }
+}
 
-    /// Draw the pane; with `unit`, each character of the completion gets that hidden unit's
-    /// activation as its background (the neuron inspector).
-    pub fn draw(&self, f: &mut Frame, area: Rect, ctx: Ctx, unit: Option<usize>) {
+impl Panel for CompletionState {
+    /// The heatmap's selected unit: each character of the completion gets its activation as
+    /// its background (the neuron inspector).
+    type Shows<'a> = Option<usize>;
+
+    fn draw(&self, f: &mut Frame, area: Rect, ctx: Ctx, unit: Option<usize>) {
         let t = ctx.theme;
         let c = self;
         let focused = ctx.focused;
         let hint = if focused && c.typing {
             "typing · Esc leaves · Tab moves on · ^T sample · ^N new"
         } else if focused {
-            "Enter to type"
+            "Enter or i to type"
         } else {
             "/ to type"
         };
@@ -465,10 +496,12 @@ impl CompletionState {
                 .map(|&ch| shown(ch))
                 .collect::<Vec<_>>()
                 .join(" ");
-            lines.push(Line::from(Span::styled(
-                format!("not in the vocabulary, read as <unk>: {list}"),
-                Style::default().fg(t.warn),
-            )));
+            // Broken between words only, so `<unk>` is never split over two lines.
+            let cols = block.inner(area).width as usize;
+            let warning = format!("not in the vocabulary, read as <unk>: {list}");
+            for part in text_width::wrap_words(&warning, cols) {
+                lines.push(Line::from(Span::styled(part, Style::default().fg(t.warn))));
+            }
         }
         let output = match (&c.completion, &c.error, &c.snapshot) {
             (_, Some(e), _) => Line::from(Span::styled(e.clone(), Style::default().fg(t.warn))),
@@ -518,6 +551,31 @@ impl CompletionState {
             .collect();
         f.render_widget(Paragraph::new(wrapped).block(block), area);
     }
+}
+
+/// The first word or two of `text` and a space: two words when they are short enough to leave
+/// room for the completion (at most [`OPENING_MAX_CHARS`] characters), else the first word,
+/// itself cut there.
+pub fn opening(text: &str) -> String {
+    let mut words = text.split_whitespace();
+    let first: String = words
+        .next()
+        .unwrap_or("")
+        .chars()
+        .take(OPENING_MAX_CHARS)
+        .collect();
+    if first.is_empty() {
+        return String::new();
+    }
+    let mut out = first;
+    if let Some(second) = words.next() {
+        if out.chars().count() + 1 + second.chars().count() <= OPENING_MAX_CHARS {
+            out.push(' ');
+            out.push_str(second);
+        }
+    }
+    out.push(' ');
+    out
 }
 
 /// A prefix character as drawn: line breaks and tabs as arrows (they would move the cursor).

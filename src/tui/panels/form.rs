@@ -8,9 +8,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
-use crate::hparams::{Field, HParamError, HParams};
-use crate::tui::context::{Ctx, KeyHelp};
-use crate::tui::widgets::{framed, hinted_title, panel_block};
+use crate::data::corpus::check_path;
+use crate::data::CorpusSource;
+use crate::hparams::{Field, HParams};
+use crate::text_width;
+use crate::tui::context::{Ctx, KeyHelp, Panel};
+use crate::tui::widgets::{fit_spans, framed, hinted_title, panel_block};
 
 /// The form's keys, for the help overlay and the footer.
 pub fn keys() -> &'static [KeyHelp] {
@@ -111,6 +114,11 @@ impl FormState {
         self.editing.is_some()
     }
 
+    /// Whether a field is open with a value the validator refuses.
+    pub fn is_refusing(&self) -> bool {
+        self.is_editing() && matches!(self.check, Some(FormCheck::Invalid(_)))
+    }
+
     /// Whether [`FormState::on_key`] does something with `key`: every key while a field is
     /// open, else ↑/↓, k/j and Enter (the others are the cockpit's).
     pub fn uses(&self, key: &KeyEvent) -> bool {
@@ -164,11 +172,22 @@ impl FormState {
     }
 
     /// `hp` with the edit buffer applied by `HParams::set` (the one validator), if a field is
-    /// open.
-    fn edited(&self, hp: &HParams) -> Option<Result<HParams, HParamError>> {
+    /// open. A corpus path must also name a file that can be read: the form says so as the
+    /// path is typed rather than after the rebuild was confirmed.
+    fn edited(&self, hp: &HParams) -> Option<Result<HParams, String>> {
         let buf = self.editing.as_deref()?;
         let mut next = hp.clone();
-        Some(next.set(self.field(), buf).map(|()| next))
+        if let Err(e) = next.set(self.field(), buf) {
+            return Some(Err(e.to_string()));
+        }
+        if let (Field::Corpus, CorpusSource::File(path)) = (self.field(), &next.corpus) {
+            if next.corpus != hp.corpus {
+                if let Err(e) = check_path(path) {
+                    return Some(Err(e.to_string()));
+                }
+            }
+        }
+        Some(Ok(next))
     }
 
     fn revalidate(&mut self, hp: &HParams) {
@@ -176,7 +195,7 @@ impl FormState {
             return;
         };
         self.check = Some(match edited {
-            Err(e) => FormCheck::Invalid(e.to_string()),
+            Err(e) => FormCheck::Invalid(e),
             Ok(next) if next == *hp => FormCheck::Unchanged,
             Ok(_) if self.field().needs_restart() => FormCheck::NeedsRestart,
             Ok(_) => FormCheck::Live,
@@ -188,7 +207,6 @@ impl FormState {
         let next = match self.edited(hp) {
             None => return FormOutcome::None,
             Some(Err(e)) => {
-                let e = e.to_string();
                 self.check = Some(FormCheck::Invalid(e.clone()));
                 return FormOutcome::Refused(e);
             }
@@ -206,37 +224,121 @@ impl FormState {
     }
 }
 
+/// The fields in the order the folded form shows them: what makes the model what it is
+/// first (cell, hiddens, lr, clip, epochs), then the rest in the open form's order.
+fn summary_order() -> Vec<Field> {
+    const FIRST: [Field; 5] = [
+        Field::Cell,
+        Field::Hiddens,
+        Field::Lr,
+        Field::Clip,
+        Field::Epochs,
+    ];
+    let rest = Field::ALL.iter().copied().filter(|f| !FIRST.contains(f));
+    FIRST.into_iter().chain(rest).collect()
+}
+
+/// The end of `s` in at most `cols` columns: whole when it fits, else `…` and as many of its
+/// last characters as fit.
+fn tail(s: &str, cols: usize) -> String {
+    if text_width::width(s) <= cols {
+        return s.to_owned();
+    }
+    let mut kept: Vec<char> = Vec::new();
+    let mut used = 1;
+    for c in s.chars().rev() {
+        let w = text_width::width(&c.to_string());
+        if used + w > cols {
+            break;
+        }
+        used += w;
+        kept.push(c);
+    }
+    let mut out = String::from("…");
+    out.extend(kept.into_iter().rev());
+    out
+}
+
 /// Rows the form wants: one per field, two for the message, two for the border.
 pub const HEIGHT: u16 = Field::ALL.len() as u16 + 4;
+
+/// What the form shows from elsewhere.
+#[derive(Clone, Copy)]
+pub struct Shows<'a> {
+    /// The values the fields show while they are not being edited.
+    pub hp: &'a HParams,
+    /// All the fields (the form has the focus), or the one-line summary.
+    pub open: bool,
+}
+
+impl Panel for FormState {
+    type Shows<'a> = Shows<'a>;
+
+    fn draw(&self, f: &mut Frame, area: Rect, ctx: Ctx, shows: Shows) {
+        if shows.open {
+            self.draw_open(f, area, ctx, shows.hp);
+        } else {
+            self.draw_summary(f, area, ctx, shows.hp);
+        }
+    }
+}
 
 impl FormState {
     /// The form folded to one line while it does not have the focus: its direct key, its name,
     /// how to open it and every value, as many as the width allows (the full form opens when
     /// the panel is focused).
-    pub fn draw_summary(&self, f: &mut Frame, area: Rect, ctx: Ctx, hp: &HParams) {
+    fn draw_summary(&self, f: &mut Frame, area: Rect, ctx: Ctx, hp: &HParams) {
         let t = ctx.theme;
         let mut spans = vec![Span::styled("▸", t.border_style(ctx.focused))];
         if let Some(k) = ctx.key {
             spans.push(Span::styled(format!(" [{k}]"), t.key_style()));
-            spans.push(Span::styled(" Hyperparameters ", t.title_style()));
-            spans.push(Span::styled(format!("({k} to edit) "), t.dim_style()));
-        } else {
-            spans.push(Span::styled(" Hyperparameters ", t.title_style()));
         }
-        for (i, field) in Field::ALL.iter().enumerate() {
-            if i > 0 {
-                spans.push(Span::styled(" · ", t.dim_style()));
+        spans.push(Span::styled(" Hyperparameters ", t.title_style()));
+        // How to open it, where that leaves room for the first value (the digit in the
+        // title says it too).
+        if let Some(k) = ctx.key {
+            let hint = format!("({k} to edit) ");
+            let head: usize = spans.iter().map(|s| text_width::width(&s.content)).sum();
+            let first = summary_order()[0];
+            let first_w = text_width::width(&format!("{} {} …", first.key(), hp.get(first)));
+            if head + text_width::width(&hint) + first_w <= area.width as usize {
+                spans.push(Span::styled(hint, t.dim_style()));
             }
-            spans.push(Span::styled(format!("{} ", field.key()), t.dim_style()));
-            spans.push(Span::styled(hp.get(*field), Style::default().fg(t.fg)));
         }
+        // Whole `key value` pairs, the most telling first, as many as fit; `…` says there are
+        // more (the open form has them all).
+        let cols = area.width as usize;
+        let mut used: usize = spans.iter().map(|s| text_width::width(&s.content)).sum();
+        let mut shown = 0;
+        for field in summary_order() {
+            let sep = if shown > 0 { " · " } else { "" };
+            let (key, value) = (format!("{} ", field.key()), hp.get(field));
+            let w = text_width::width(sep) + text_width::width(&key) + text_width::width(&value);
+            // Room for this pair and, unless it is the last, a " …" after it.
+            let more = if shown + 1 < Field::ALL.len() { 2 } else { 0 };
+            if used + w + more > cols {
+                break;
+            }
+            used += w;
+            shown += 1;
+            if !sep.is_empty() {
+                spans.push(Span::styled(sep, t.dim_style()));
+            }
+            spans.push(Span::styled(key, t.dim_style()));
+            spans.push(Span::styled(value, Style::default().fg(t.fg)));
+        }
+        if shown < Field::ALL.len() {
+            let mark = if shown == 0 { "…" } else { " …" };
+            spans.push(Span::styled(mark, t.dim_style()));
+        }
+        let spans = fit_spans(spans, cols);
         f.render_widget(Paragraph::new(Line::from(spans)).style(t.base()), area);
     }
 }
 
 impl FormState {
-    /// `hp`: the values the fields show while they are not being edited.
-    pub fn draw(&self, f: &mut Frame, area: Rect, ctx: Ctx, hp: &HParams) {
+    /// All the fields; `hp`: the values they show while they are not being edited.
+    fn draw_open(&self, f: &mut Frame, area: Rect, ctx: Ctx, hp: &HParams) {
         let t = ctx.theme;
         let st = self;
         let focused = ctx.focused;
@@ -283,8 +385,11 @@ impl FormState {
                     let style = Style::default()
                         .fg(if bad { t.error } else { t.accent })
                         .add_modifier(Modifier::BOLD | Modifier::UNDERLINED);
+                    // The end being typed stays in view: a value longer than its room shows
+                    // `…` and its last characters.
+                    let room = (list_area.width as usize).saturating_sub(16 + 1 + 1);
                     vec![
-                        Span::styled(format!(" {buf}"), style),
+                        Span::styled(format!(" {}", tail(buf, room)), style),
                         Span::styled("▏", Style::default().fg(t.accent)),
                     ]
                 }
@@ -295,7 +400,8 @@ impl FormState {
             };
             let mut spans = vec![label];
             spans.extend(value);
-            lines.push(Line::from(spans));
+            // A long value (a corpus path) is cut with `…`.
+            lines.push(Line::from(fit_spans(spans, list_area.width as usize)));
         }
         // On a short terminal the list scrolls so the selected field stays in view.
         let visible = list_area.height as usize;
@@ -320,5 +426,33 @@ impl FormState {
             )),
         };
         f.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), msg_area);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_edit_shows_its_end() {
+        assert_eq!(tail("short", 10), "short");
+        assert_eq!(tail("/home/user/books/story.txt", 10), "…story.txt");
+        assert_eq!(tail("/소설/동백꽃.txt", 8), "…꽃.txt");
+    }
+
+    #[test]
+    fn the_summary_starts_with_what_makes_the_model() {
+        let order = summary_order();
+        assert_eq!(
+            &order[..5],
+            &[
+                Field::Cell,
+                Field::Hiddens,
+                Field::Lr,
+                Field::Clip,
+                Field::Epochs
+            ]
+        );
+        assert_eq!(order.len(), Field::ALL.len());
     }
 }

@@ -9,7 +9,7 @@ use ratatui::Frame;
 
 use super::chart::{self, batch_x};
 use crate::metrics::BatchStats;
-use crate::tui::context::{Ctx, KeyHelp};
+use crate::tui::context::{Ctx, KeyHelp, Panel};
 use crate::tui::series::{decimate, Series};
 use crate::tui::widgets::{fmt_norm, framed, panel_block, placeholder, title};
 
@@ -127,5 +127,14 @@ impl GradientState {
             // The title names the three series; a legend would cover the curve.
             .legend_position(None);
         f.render_widget(chart, inner);
+    }
+}
+
+impl Panel for GradientState {
+    /// Nothing from elsewhere.
+    type Shows<'a> = ();
+
+    fn draw(&self, f: &mut Frame, area: Rect, ctx: Ctx, _: ()) {
+        GradientState::draw(self, f, area, ctx)
     }
 }

@@ -25,7 +25,9 @@ use unicode_width::UnicodeWidthStr;
 use crate::data::vocab::UNK;
 use crate::eval::inspect::{self, Probe, UnitScore};
 use crate::model::snapshot::{Completion, StateView};
-use crate::tui::context::{Ctx, Handled, KeyHelp};
+use crate::model::ModelSnapshot;
+use crate::text_width;
+use crate::tui::context::{Ctx, Handled, KeyHelp, Panel};
 use crate::tui::theme::{ColorMode, Theme};
 use crate::tui::widgets::{framed, panel_block, placeholder, title};
 
@@ -125,9 +127,24 @@ pub fn label_width(label: &str) -> u16 {
     label.width().clamp(1, 2) as u16
 }
 
-/// The heatmap's state: the selected unit and the newest probe of the validation excerpt.
+/// What a view key (`[`, `]`, `c`) did.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ViewKey {
+    /// Not a view key.
+    NotOne,
+    /// The heatmap shows another state now.
+    Changed,
+    /// Nothing to switch to; why, for the message line.
+    Nothing(String),
+}
+
+/// The heatmap's state: which state it shows (layer, cell state), the selected unit and the
+/// newest probe of the validation excerpt. The completion pane reads the view (to record that
+/// state for each character) and the selected unit (to colour its text by it).
 #[derive(Clone, Debug, Default)]
 pub struct HeatmapState {
+    /// Which layer's state (hidden or LSTM cell) is shown: `[` / `]` and `c`.
+    pub view: StateView,
     pub selected: Option<usize>,
     pub probe: Option<Arc<Probe>>,
     /// The last `f` result, as found (the title shows the selected unit's score live).
@@ -137,16 +154,61 @@ pub struct HeatmapState {
 }
 
 impl HeatmapState {
-    /// The newest probe, showing `view` (the state the heatmap shows: `[` / `]` / `c`).
-    pub fn set_probe(&mut self, p: Arc<Probe>, view: StateView) {
+    /// The newest probe, showing the state the heatmap shows.
+    pub fn set_probe(&mut self, p: Arc<Probe>) {
         // Cheap: a probe is its shared trace plus the view.
-        self.probe = Some(Arc::new(p.showing(view)));
+        self.probe = Some(Arc::new(p.showing(self.view)));
+    }
+
+    /// `[` / `]` (the layer below / above) and `c` (an LSTM's cell ↔ hidden state) for the
+    /// model `snap`: the view changes, or the message line is told why it cannot.
+    pub fn on_view_key(&mut self, key: KeyEvent, snap: Option<&ModelSnapshot>) -> ViewKey {
+        let KeyCode::Char(c @ ('[' | ']' | 'c')) = key.code else {
+            return ViewKey::NotOne;
+        };
+        if key
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+        {
+            return ViewKey::NotOne;
+        }
+        let Some(s) = snap else {
+            return ViewKey::Nothing("no model yet: nothing to switch".into());
+        };
+        let view = match c {
+            '[' | ']' if s.layers() == 1 => {
+                return ViewKey::Nothing(format!(
+                    "{c}: the model has one layer, there is no other to show"
+                ))
+            }
+            '[' => self.view.step_layer(s, false),
+            ']' => self.view.step_layer(s, true),
+            _ if !s.has_cell_state() => {
+                return ViewKey::Nothing("c: only an LSTM has a cell state to show".into())
+            }
+            _ => StateView {
+                cell: !self.view.cell,
+                ..self.view
+            },
+        };
+        if view.fit(s) == self.view.fit(s) {
+            let end = if c == '[' { "bottom" } else { "top" };
+            return ViewKey::Nothing(format!("{c}: already the {end} layer"));
+        }
+        self.view = view;
+        self.show(view);
+        ViewKey::Changed
+    }
+
+    /// What is shown, for the title (empty for a one-layer RNN or GRU).
+    pub fn view_label(&self, snap: Option<&ModelSnapshot>) -> String {
+        snap.map(|s| self.view.label(s)).unwrap_or_default()
     }
 
     /// Show `view` of the probe from now on (the heatmap switched layer or cell state): the
     /// strip, the selected unit's score and `f` follow it. A unit found in another view is
     /// no longer marked as found.
-    pub fn show(&mut self, view: StateView) {
+    fn show(&mut self, view: StateView) {
         let Some(p) = &self.probe else { return };
         if p.fit(view) != p.view {
             self.probe = Some(Arc::new(p.showing(view)));
@@ -521,25 +583,49 @@ fn strip_heading(state: &HeatmapState, unit: usize) -> String {
     }
 }
 
-/// The heatmap of the completion pane's newest completion, the selection and the validation
-/// strip. `typed` is the prefix as typed (see [`GridOptions::typed`]). `view` names the state
-/// shown when the model has several (`layer 1/2 cell state `; `[` / `]` and `c` choose it),
-/// empty otherwise.
-pub fn draw(
-    f: &mut Frame,
-    area: Rect,
-    ctx: Ctx,
-    state: &HeatmapState,
-    completion: Option<&Completion>,
-    typed: Option<&str>,
-    view: &str,
-) {
-    let t = ctx.theme;
-    let legend = if t.mode == ColorMode::NoColor {
-        "−1 ●○∘· 0 ░▒▓█ +1".to_owned()
+/// What the heatmap shows from elsewhere: the completion pane's newest completion, the prefix
+/// as typed (see [`GridOptions::typed`]) and the model (for which states it has).
+#[derive(Clone, Copy, Default)]
+pub struct Shows<'a> {
+    pub completion: Option<&'a Completion>,
+    pub typed: Option<&'a str>,
+    pub snapshot: Option<&'a ModelSnapshot>,
+}
+
+/// The legend's words for the colours: tanh's hidden states lie in −1…+1; an LSTM's cell
+/// state does not, so its legend says the colours stop at ±1 and gives the range shown.
+fn legend(mode: ColorMode, cell_state: bool, hidden: &[Vec<f32>]) -> String {
+    let ramp = if mode == ColorMode::NoColor {
+        "−1 ●○∘· 0 ░▒▓█ +1"
     } else {
-        "−1 … 0 … +1".to_owned()
+        "−1 … 0 … +1"
     };
+    if !cell_state {
+        return ramp.to_owned();
+    }
+    let values = hidden.iter().flatten().copied().filter(|v| v.is_finite());
+    let (lo, hi) = values.fold((0f32, 0f32), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    format!("{ramp} (and beyond) · cell state {lo:+.2}…{hi:+.2}")
+}
+
+impl Panel for HeatmapState {
+    type Shows<'a> = Shows<'a>;
+
+    /// The grid of the newest completion's states, the selection and the validation strip;
+    /// the title names the state shown when the model has several (`layer 1/2 cell state`).
+    fn draw(&self, f: &mut Frame, area: Rect, ctx: Ctx, shows: Shows) {
+        draw(f, area, ctx, self, shows);
+    }
+}
+
+fn draw(f: &mut Frame, area: Rect, ctx: Ctx, state: &HeatmapState, shows: Shows) {
+    let Shows {
+        completion,
+        typed,
+        snapshot,
+    } = shows;
+    let view = state.view_label(snapshot);
+    let t = ctx.theme;
     let heading = title(" Hidden state ", t);
     let Some(comp) = completion else {
         let inner = framed(f, area, panel_block(heading, ctx));
@@ -562,10 +648,25 @@ pub fn draw(
     if selected.is_none() && ctx.focused {
         spans.push(Span::styled("(↑/↓ unit · f find) ", t.dim_style()));
     }
-    spans.push(Span::styled(
+    let size = Span::styled(
         format!("{hiddens} units × {} chars ", comp.tokens.len()),
         t.dim_style(),
-    ));
+    );
+    // The selected unit and its r are the title's key figures: where they do not fit beside
+    // the panel's name, the name gives way (its digit stays); the grid's size, last, is what
+    // a short title cuts (with `…`).
+    let room = ctx.width.saturating_sub(2) as usize;
+    let title_w = |spans: &[Span]| -> usize {
+        spans
+            .iter()
+            .map(|s| text_width::width(&s.content))
+            .sum::<usize>()
+            + 4
+    };
+    if selected.is_some() && title_w(&spans) > room {
+        spans[0] = Span::raw(" ");
+    }
+    spans.push(size);
     let inner = framed(f, area, panel_block(Line::from(spans), ctx));
     let (grid, strip, _) = state.split(inner, hiddens, t.mode);
     let shown = render_with(
@@ -580,10 +681,12 @@ pub fn draw(
             Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(strip);
         match &state.probe {
             Some(p) => {
+                let (heading, _) =
+                    text_width::truncate(&strip_heading(state, u), head.width as usize);
                 f.buffer_mut().set_stringn(
                     head.x,
                     head.y,
-                    strip_heading(state, u),
+                    heading,
                     head.width as usize,
                     t.key_style(),
                 );
@@ -593,7 +696,8 @@ pub fn draw(
         }
     }
     // Legend (and what did not fit, and why `f` found nothing) on the bottom border.
-    let mut note = legend;
+    let cell_state = snapshot.is_some_and(|s| state.view.fit(s).cell);
+    let mut note = legend(t.mode, cell_state, &comp.hidden);
     if shown.units < hiddens || shown.chars < comp.tokens.len() {
         let units = if shown.first_unit > 0 {
             format!(
@@ -628,12 +732,14 @@ pub fn draw(
         let text_x = x0 + ramp_w + 1;
         if text_x < area.x + area.width - 1 {
             let w = (area.x + area.width - 1 - text_x) as usize;
-            buf.set_stringn(text_x, y, format!(" {note} "), w, t.dim_style());
+            let (text, _) = text_width::truncate(&format!(" {note} "), w);
+            buf.set_stringn(text_x, y, text, w, t.dim_style());
         }
     } else if area.width > 4 && area.height > 1 {
         let y = area.y + area.height - 1;
         let w = (area.width - 3) as usize;
+        let (text, _) = text_width::truncate(&format!(" {note} "), w);
         f.buffer_mut()
-            .set_stringn(area.x + 2, y, format!(" {note} "), w, t.dim_style());
+            .set_stringn(area.x + 2, y, text, w, t.dim_style());
     }
 }

@@ -7,10 +7,11 @@
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::{completion, form, gradients, heatmap, perplexity};
+use crate::text_width;
 use crate::tui::context::{Focus, KeyHelp};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::{popup, popup_block};
@@ -118,51 +119,88 @@ pub fn sections() -> Vec<(String, &'static [KeyHelp])> {
 /// What a panel without keys of its own says in the overlay.
 pub const NO_KEYS: &str = "no keys of its own (z zooms it, as any panel)";
 
-/// The overlay's lines, headings included.
-pub fn lines(t: &Theme) -> Vec<Line<'static>> {
+/// The overlay's width at most, border included.
+const WIDTH: u16 = 84;
+
+/// The overlay's lines, headings included, for `cols` columns inside its border: a key's
+/// sentence that does not fit goes on under itself (broken between words), never cut.
+pub fn lines(t: &Theme, cols: u16) -> Vec<Line<'static>> {
     let sections = sections();
     let key_w = sections
         .iter()
         .flat_map(|s| s.1.iter())
-        .map(|k| k.key.chars().count())
+        .map(|k| text_width::width(k.key))
         .max()
         .unwrap_or(10)
         + 3;
+    // Too narrow for the key column beside the sentence: the sentence goes under its key.
+    let text_cols = (cols as usize).saturating_sub(key_w);
+    let (indent, text_cols) = if text_cols >= 16 {
+        (key_w, text_cols)
+    } else {
+        (4, (cols as usize).saturating_sub(4))
+    };
     let mut lines = Vec::new();
-    for (heading, keys) in sections {
-        lines.push(Line::from(Span::styled(heading, t.title_style())));
-        if keys.is_empty() {
+    let push_text = |lines: &mut Vec<Line<'static>>, first: Span<'static>, text: &str, style| {
+        let mut parts = text_width::wrap_words(text, text_cols).into_iter();
+        let head = parts.next().unwrap_or_default();
+        if text_width::width(&first.content) > indent {
+            lines.push(Line::from(first));
             lines.push(Line::from(vec![
-                Span::raw(" ".repeat(key_w)),
-                Span::styled(NO_KEYS, t.dim_style()),
+                Span::raw(" ".repeat(indent)),
+                Span::styled(head, style),
+            ]));
+        } else {
+            lines.push(Line::from(vec![first, Span::styled(head, style)]));
+        }
+        for part in parts {
+            lines.push(Line::from(vec![
+                Span::raw(" ".repeat(indent)),
+                Span::styled(part, style),
             ]));
         }
+    };
+    for (heading, keys) in sections {
+        let (heading, _) = text_width::truncate(&heading, cols as usize);
+        lines.push(Line::from(Span::styled(heading, t.title_style())));
+        if keys.is_empty() {
+            push_text(
+                &mut lines,
+                Span::raw(" ".repeat(indent)),
+                NO_KEYS,
+                t.dim_style(),
+            );
+        }
         for k in keys {
-            lines.push(Line::from(vec![
-                Span::styled(format!("  {:<w$}", k.key, w = key_w - 2), t.key_style()),
-                Span::styled(k.long, Style::default().fg(t.fg)),
-            ]));
+            let key = Span::styled(format!("  {:<w$}", k.key, w = key_w - 2), t.key_style());
+            push_text(&mut lines, key, k.long, Style::default().fg(t.fg));
         }
     }
     lines
 }
 
+/// Columns inside the overlay's border on a terminal of `area`.
+fn inner_cols(area: Rect) -> u16 {
+    WIDTH.min(area.width).saturating_sub(2)
+}
+
 /// How far the overlay can scroll at this terminal size (0 when it fits).
 pub fn max_scroll(area: Rect, t: &Theme) -> u16 {
-    let rows = lines(t).len() as u16;
+    let rows = lines(t, inner_cols(area)).len() as u16;
     rows.saturating_sub(area.height.saturating_sub(2))
 }
 
 /// The key list over `area`, scrolled down `scroll` lines when it does not fit.
 pub fn draw(f: &mut Frame, area: Rect, t: &Theme, scroll: u16) {
-    let lines = lines(t);
+    let lines = lines(t, inner_cols(area));
     let max = max_scroll(area, t);
     let title = if max > 0 {
         " Keys — press any key to close · ↑/↓ PgUp/PgDn scroll "
     } else {
         " Keys — press any key to close "
     };
-    let area = popup(f, area, 84, lines.len() as u16 + 2);
+    let (title, _) = text_width::truncate(title, inner_cols(area) as usize);
+    let area = popup(f, area, WIDTH, lines.len() as u16 + 2);
     f.render_widget(
         Paragraph::new(lines)
             .style(t.base())
@@ -174,20 +212,23 @@ pub fn draw(f: &mut Frame, area: Rect, t: &Theme, scroll: u16) {
 
 /// A y/n question over `area`.
 pub fn draw_dialog(f: &mut Frame, area: Rect, t: &Theme, question: &str) {
-    let area = popup(f, area, 60, 5);
+    // As tall as the question needs, broken between words (a run id is never split).
+    let cols = 60u16.min(area.width).saturating_sub(2);
+    let mut lines: Vec<Line> = text_width::wrap_words(question, cols as usize)
+        .into_iter()
+        .map(|l| Line::from(Span::styled(l, Style::default().fg(t.fg))))
+        .collect();
+    lines.push(Line::from(vec![
+        Span::styled("y", t.key_style()),
+        Span::styled(" yes   ", t.dim_style()),
+        Span::styled("n", t.key_style()),
+        Span::styled(" no", t.dim_style()),
+    ]));
+    let area = popup(f, area, 60, lines.len() as u16 + 2);
     f.render_widget(
-        Paragraph::new(vec![
-            Line::from(Span::styled(question.to_owned(), Style::default().fg(t.fg))),
-            Line::from(vec![
-                Span::styled("y", t.key_style()),
-                Span::styled(" yes   ", t.dim_style()),
-                Span::styled("n", t.key_style()),
-                Span::styled(" no", t.dim_style()),
-            ]),
-        ])
-        .style(t.base())
-        .wrap(Wrap { trim: true })
-        .block(popup_block(" Confirm ", t, t.warn)),
+        Paragraph::new(lines)
+            .style(t.base())
+            .block(popup_block(" Confirm ", t, t.warn)),
         area,
     );
 }

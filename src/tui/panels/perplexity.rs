@@ -10,7 +10,7 @@ use ratatui::Frame;
 use super::chart::{self, batch_x};
 use crate::metrics::MetricRecord;
 use crate::metrics::{BatchStats, EpochStats};
-use crate::tui::context::{Ctx, KeyHelp};
+use crate::tui::context::{Ctx, KeyHelp, Panel};
 use crate::tui::series::{decimate, Series};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::{fmt_ppl, framed, panel_block, placeholder, title};
@@ -184,7 +184,9 @@ impl PerplexityState {
             .areas(inner);
             let train: Vec<f64> = st.train.recent().map(|p| p.1).collect();
             let val: Vec<f64> = st.val.recent().map(|p| p.1).collect();
-            spark_row(f, a, t, "train", &train, t.train);
+            // "batch": the last batch's perplexity, which the status bar's (smoothed, then
+            // per-epoch) train perplexity is not.
+            spark_row(f, a, t, "batch", &train, t.train);
             spark_row(f, b, t, "val", &val, t.val);
             rest
         } else {
@@ -243,5 +245,14 @@ impl PerplexityState {
             chart = chart.legend_position(None);
         }
         f.render_widget(chart, chart_area);
+    }
+}
+
+impl Panel for PerplexityState {
+    /// Whether the trainer stopped with an error (then no first batch is coming).
+    type Shows<'a> = bool;
+
+    fn draw(&self, f: &mut Frame, area: Rect, ctx: Ctx, shows: bool) {
+        PerplexityState::draw(self, f, area, ctx, shows)
     }
 }

@@ -9,11 +9,12 @@ use ratatui::Frame;
 
 use crate::metrics::BatchStats;
 use crate::number_format::compact_count;
-use crate::text_width::{self, ELLIPSIS};
+use crate::text_width;
 
 use crate::train::{Event, Summary, TrainerState};
-use crate::tui::theme::{ColorMode, Theme};
-use crate::tui::widgets::{fmt_duration, fmt_ppl, fmt_rate};
+use crate::tui::context::{Ctx, Panel};
+use crate::tui::theme::ColorMode;
+use crate::tui::widgets::{fit_spans, fmt_duration, fmt_ppl, fmt_rate};
 
 #[derive(Clone, Debug)]
 pub struct StatusState {
@@ -139,7 +140,13 @@ impl StatusState {
         (b.elapsed > 0.0).then(|| self.batches_done() as f64 * b.tokens as f64 / b.elapsed)
     }
 
-    /// Seconds left at the current pace (validation excluded).
+    /// Every epoch asked for is done (a finished run, or one loaded after its last epoch).
+    pub fn all_epochs_done(&self) -> bool {
+        self.epochs > 0 && self.epochs_done >= self.epochs
+    }
+
+    /// Seconds left at the current pace (validation excluded). It derives from batch times
+    /// only, so it stands still while paused.
     pub fn eta_seconds(&self) -> Option<f64> {
         let b = self.last_batch.as_ref()?;
         let done = self.batches_done();
@@ -159,6 +166,9 @@ impl StatusState {
             return "ERROR";
         }
         match self.state {
+            // Loaded after its last epoch: nothing is ready to train until more epochs are
+            // asked for.
+            TrainerState::Ready if self.all_epochs_done() => "DONE",
             TrainerState::Ready => "READY",
             TrainerState::Training => "TRAINING",
             TrainerState::Paused => "PAUSED",
@@ -167,11 +177,15 @@ impl StatusState {
     }
 }
 
-/// The state line and the progress gauge. `error_notice`: a refused action's error, shown in
-/// the gauge's row (as the trainer's own error is) until it is dismissed.
-impl StatusState {
-    pub fn draw(&self, f: &mut Frame, area: Rect, t: &Theme, error_notice: Option<&str>) {
+/// The state line and the progress gauge (errors go to the message line: nothing takes the
+/// gauge's place).
+impl Panel for StatusState {
+    /// Nothing from elsewhere.
+    type Shows<'a> = ();
+
+    fn draw(&self, f: &mut Frame, area: Rect, ctx: Ctx, _: ()) {
         let s = self;
+        let t = ctx.theme;
         let [line_area, gauge_area] =
             Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
         let state_color = if s.error.is_some() {
@@ -278,27 +292,12 @@ impl StatusState {
         let spans = fit_spans(spans, line_area.width as usize);
         f.render_widget(Paragraph::new(Line::from(spans)).style(t.base()), line_area);
 
-        // Errors (a failed trainer, a refused rebuild) take the gauge's row until dismissed.
-        let error = match (&s.error, error_notice) {
-            (Some(e), _) if s.watching => Some((e.as_str(), "  (q leaves)")),
-            (Some(e), _) => Some((e.as_str(), "  (r restarts)")),
-            (None, Some(msg)) => Some((msg, "  (Esc dismisses)")),
-            _ => None,
-        };
-        if let Some((msg, hint)) = error {
-            let mark = Span::styled(
-                " ✗ ",
-                Style::default().fg(t.error).add_modifier(Modifier::BOLD),
-            );
-            let msg = Span::styled(msg.to_owned(), Style::default().fg(t.error));
-            let hint = Span::styled(hint, t.dim_style());
-            let line = Line::from(fit_message(mark, msg, hint, gauge_area.width as usize));
-            f.render_widget(Paragraph::new(line), gauge_area);
-            return;
-        }
         let progress = s.progress();
         let eta = match (s.state, s.eta_seconds()) {
             (TrainerState::Done, _) => "done".to_owned(),
+            _ if s.all_epochs_done() => "all epochs done".to_owned(),
+            // Batch time only: it waits with the trainer, and says so.
+            (TrainerState::Paused, Some(e)) => format!("ETA {} (paused)", fmt_duration(e)),
             (_, Some(e)) => format!("ETA {}", fmt_duration(e)),
             _ => "ETA –".to_owned(),
         };
@@ -367,56 +366,4 @@ fn device_names(device: &str) -> Vec<String> {
         }
     }
     names
-}
-
-/// `spans` cut to `cols` terminal columns between characters, with `…` in the last column
-/// when anything was left out: a wide character (a Korean path in a message) is never split
-/// at the edge, and a cut line says it was cut. Control characters are shown as `�`.
-fn fit_spans(spans: Vec<Span<'static>>, cols: usize) -> Vec<Span<'static>> {
-    let total: usize = spans.iter().map(|s| text_width::width(&s.content)).sum();
-    let printable = |s: Span<'static>| {
-        let content = text_width::printable(&s.content).into_owned();
-        Span::styled(content, s.style)
-    };
-    if total <= cols {
-        return spans.into_iter().map(printable).collect();
-    }
-    let mut room = cols.saturating_sub(1);
-    let mut out = Vec::new();
-    for span in spans {
-        let w = text_width::width(&span.content);
-        if w <= room {
-            room -= w;
-            out.push(printable(span));
-            continue;
-        }
-        let (head, _) = text_width::head(&span.content, room);
-        let mut cut = head;
-        if cols > 0 {
-            cut.push(ELLIPSIS);
-        }
-        out.push(Span::styled(cut, span.style));
-        break;
-    }
-    out
-}
-
-/// An error row in `cols` columns: the mark, the message and the hint. A message too long is
-/// cut (with `…`) before the hint, so the way out stays on screen; when even a short message
-/// and the hint do not fit, the hint goes.
-fn fit_message(
-    mark: Span<'static>,
-    msg: Span<'static>,
-    hint: Span<'static>,
-    cols: usize,
-) -> Vec<Span<'static>> {
-    /// The least of the message worth keeping beside the hint.
-    const MIN_MESSAGE: usize = 12;
-    let fixed = text_width::width(&mark.content) + text_width::width(&hint.content);
-    let msg_w = text_width::width(&msg.content);
-    if fixed + msg_w <= cols || cols >= fixed + MIN_MESSAGE {
-        let (cut, _) = text_width::truncate(&msg.content, cols.saturating_sub(fixed));
-        return vec![mark, Span::styled(cut, msg.style), hint];
-    }
-    fit_spans(vec![mark, msg], cols)
 }

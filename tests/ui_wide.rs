@@ -66,7 +66,7 @@ fn korean_runs() -> RunList {
 
 fn draw_picker(picker: &RunsPicker, w: u16, h: u16) -> Buffer {
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    term.draw(|f| picker.draw(f, f.area(), &theme(), None))
+    term.draw(|f| picker.draw(f, f.area(), &theme(), &[], None))
         .unwrap();
     term.backend().buffer().clone()
 }
@@ -263,7 +263,7 @@ fn a_wrapped_korean_completion_keeps_the_completion_panes_border() {
                 focused: false,
                 key: Some('2'),
             };
-            pane.draw(f, f.area(), ctx, None);
+            pane.draw(f, f.area(), ctx, None, false);
         })
         .unwrap();
         let buf = term.backend().buffer().clone();

@@ -20,6 +20,7 @@ pub mod log;
 pub mod panels;
 pub mod series;
 pub mod theme;
+pub mod timeline;
 pub mod view;
 pub mod widgets;
 

@@ -311,8 +311,13 @@ pub fn draw(f: &mut Frame, app: &App) {
     for (panel, r) in a.panels() {
         let c = ctx(panel);
         match panel {
-            Focus::Perplexity => app.perplexity.draw(f, r, c, trainer_failed),
-            Focus::Completion => app.completion.draw(f, r, c, app.heatmap.selected),
+            Focus::Perplexity => {
+                app.perplexity
+                    .draw(f, r, c, trainer_failed, &app.charts, app.zoomed)
+            }
+            Focus::Completion => app
+                .completion
+                .draw(f, r, c, app.heatmap.selected, app.zoomed),
             Focus::Heatmap => heatmap::draw(
                 f,
                 r,
@@ -322,15 +327,20 @@ pub fn draw(f: &mut Frame, app: &App) {
                 Some(&app.completion.prefix),
                 &app.completion.view_label(),
             ),
-            Focus::Gradients => app.gradients.draw(f, r, c),
+            Focus::Gradients => app.gradients.draw(f, r, c, &app.charts, app.zoomed),
             Focus::Form if a.form_open => app.form.draw(f, r, c, &app.hp),
             Focus::Form => app.form.draw_summary(f, r, c, &app.hp),
         }
     }
     footer(f, a.footer, app);
     if let Some(p) = &app.picker {
-        let compared = app.perplexity.overlay.as_ref().map(|o| o.id.as_str());
-        p.draw(f, area, t, compared);
+        let overlaid: Vec<(String, usize)> = app
+            .perplexity
+            .overlays
+            .iter()
+            .map(|o| (o.id.clone(), o.slot))
+            .collect();
+        p.draw(f, area, t, &overlaid, app.status.run_id());
     }
     if app.help {
         help::draw(f, area, t, app.help_scroll);

@@ -414,18 +414,20 @@ impl Follower {
 
     /// A command from the front end: pause, resume and save go to the run's control file.
     pub fn command(&mut self, cmd: Command) -> Option<Event> {
-        let control =
-            match cmd {
-                Command::Pause => ControlCommand::Pause,
-                Command::Resume | Command::Start => ControlCommand::Resume,
-                Command::Save => ControlCommand::Save,
-                Command::SetLearningRate(_) | Command::SetClip(_) => return Some(Event::Warning {
+        let control = match cmd {
+            Command::Pause => ControlCommand::Pause,
+            Command::Resume | Command::Start => ControlCommand::Resume,
+            Command::Save => ControlCommand::Save,
+            Command::SetLearningRate(_) | Command::SetClip(_) | Command::SetEpochs(_) => {
+                return Some(Event::Warning {
                     message:
                         "unavailable while watching: the settings belong to the training process"
                             .into(),
-                }),
-                Command::Stop => return None,
-            };
+                })
+            }
+            // The watched trainer samples with its own prefix.
+            Command::Stop | Command::SetEpochSample { .. } => return None,
+        };
         if self.ending.is_some() {
             return Some(Event::Warning {
                 message: format!(

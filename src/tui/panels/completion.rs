@@ -17,16 +17,19 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
+use crate::metrics::SampleRecord;
 use crate::model::snapshot::Completion;
 use crate::model::{ModelSnapshot, Sampling};
 use crate::text_width;
 use crate::tui::context::{Ctx, Handled, KeyHelp};
 use crate::tui::panels::heatmap::activation_style;
 use crate::tui::theme::Theme;
-use crate::tui::widgets::{panel_block, title};
+use crate::tui::widgets::{fmt_ppl, panel_block, title};
 
-/// Characters generated after the prefix.
-pub const CONTINUATION_LEN: usize = 40;
+/// Characters generated after the prefix by default (the run's `completion_len` sets it).
+pub const CONTINUATION_LEN: usize = crate::hparams::DEFAULT_COMPLETION_LEN;
+/// Epoch samples the pane keeps (the newest).
+pub const MAX_SAMPLES: usize = 10_000;
 /// The prefix shown at start (d2l's own example).
 pub const DEFAULT_PREFIX: &str = "time traveller ";
 /// Longest prefix kept (the heatmap cannot show more anyway).
@@ -66,6 +69,11 @@ pub fn keys() -> &'static [KeyHelp] {
         KeyHelp::help_only(
             "Ctrl-→/←",
             "top-k up / down, past 40: every character (Alt-→/← too)",
+        ),
+        KeyHelp::new(
+            "↑/↓, PgUp/PgDn",
+            "history",
+            "zoomed (z): scroll the sample history, the greedy completion at each epoch's end",
         ),
     ];
     KEYS
@@ -163,6 +171,12 @@ pub struct CompletionState {
     pub computed: u64,
     /// Which layer's state (hidden or LSTM cell) the heatmap shows: `[` / `]` and `c` there.
     pub view: crate::model::snapshot::StateView,
+    /// Characters completed after the prefix (the run's `completion_len`).
+    pub len: usize,
+    /// The sample kept at each epoch's end, oldest first (at most [`MAX_SAMPLES`]).
+    pub samples: Vec<SampleRecord>,
+    /// Samples scrolled past at the top of the history (newest first).
+    pub history_scroll: usize,
 }
 
 impl Default for CompletionState {
@@ -176,6 +190,9 @@ impl Default for CompletionState {
             sampling: PaneSampling::default(),
             computed: 0,
             view: Default::default(),
+            len: CONTINUATION_LEN,
+            samples: Vec::new(),
+            history_scroll: 0,
         }
     }
 }
@@ -191,6 +208,51 @@ impl CompletionState {
         self.snapshot = None;
         self.completion = None;
         self.error = None;
+        self.samples.clear();
+        self.history_scroll = 0;
+    }
+
+    /// Complete `len` characters from now on.
+    pub fn set_len(&mut self, len: usize) {
+        self.len = len;
+        self.recompute();
+    }
+
+    /// An epoch's sample (a later one for the same epoch, after a resume, replaces it).
+    pub fn push_sample(&mut self, s: SampleRecord) {
+        while self.samples.last().is_some_and(|l| l.epoch >= s.epoch) {
+            self.samples.pop();
+        }
+        self.samples.push(s);
+        if self.samples.len() > MAX_SAMPLES {
+            self.samples.remove(0);
+        }
+        // Scrolled down, the view stays on the same samples.
+        if self.history_scroll > 0 {
+            self.history_scroll += 1;
+        }
+    }
+
+    /// ↑/↓ (one), PgUp/PgDn (ten), Home/End: scroll the history. Whether `key` was one.
+    fn on_history_key(&mut self, key: KeyEvent) -> bool {
+        if key
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+        {
+            return false;
+        }
+        let last = self.samples.len().saturating_sub(1);
+        let s = self.history_scroll;
+        self.history_scroll = match key.code {
+            KeyCode::Up => s.saturating_sub(1),
+            KeyCode::Down => (s + 1).min(last),
+            KeyCode::PageUp => s.saturating_sub(10),
+            KeyCode::PageDown => (s + 10).min(last),
+            KeyCode::Home if !self.typing => 0,
+            KeyCode::End if !self.typing => last,
+            _ => return false,
+        };
+        true
     }
 
     /// `c` as the model should read it: itself when the vocabulary has it, else its lower
@@ -323,7 +385,7 @@ impl CompletionState {
     /// otherwise Enter and `i` start typing and the rest is left to the cockpit. The Ctrl keys
     /// of [`keys`] work either way. The effects are all the pane's own.
     pub fn on_key(&mut self, key: KeyEvent) -> Handled {
-        if self.on_mode_key(key) {
+        if self.on_mode_key(key) || self.on_history_key(key) {
             return Handled::Yes;
         }
         if !self.typing {
@@ -382,7 +444,7 @@ impl CompletionState {
         let mut rng = ChaCha8Rng::seed_from_u64(self.sampling.seed);
         match s.sample_showing(
             &self.prefix,
-            CONTINUATION_LEN,
+            self.len,
             &self.sampling.sampling(),
             self.view,
             &mut rng,
@@ -424,8 +486,9 @@ impl CompletionState {
     }
 
     /// Draw the pane; with `unit`, each character of the completion gets that hidden unit's
-    /// activation as its background (the neuron inspector).
-    pub fn draw(&self, f: &mut Frame, area: Rect, ctx: Ctx, unit: Option<usize>) {
+    /// activation as its background (the neuron inspector). Zoomed, the sample history fills
+    /// the rows below the live completion.
+    pub fn draw(&self, f: &mut Frame, area: Rect, ctx: Ctx, unit: Option<usize>, zoomed: bool) {
         let t = ctx.theme;
         let c = self;
         let focused = ctx.focused;
@@ -516,7 +579,65 @@ impl CompletionState {
                 )
             })
             .collect();
+        let inner = block.inner(area);
+        let live_rows = wrapped.len() as u16;
         f.render_widget(Paragraph::new(wrapped).block(block), area);
+        if zoomed && inner.height > live_rows + 2 {
+            let rest = Rect::new(
+                inner.x,
+                inner.y + live_rows + 1,
+                inner.width,
+                inner.height - live_rows - 1,
+            );
+            self.draw_history(f, rest, t);
+        }
+    }
+
+    /// The sample history, newest first, scrolled by `history_scroll`: one row per epoch
+    /// (more where a completion wraps), its epoch and validation perplexity first.
+    fn draw_history(&self, f: &mut Frame, area: Rect, t: &Theme) {
+        let n = self.samples.len();
+        let heading = if n == 0 {
+            "sample history: the greedy completion at each epoch's end (none yet)".to_owned()
+        } else {
+            format!(
+                "sample history ({n} epochs, newest first{}) · ↑/↓ PgUp/PgDn scroll",
+                if self.history_scroll > 0 {
+                    format!(", {} newer above", self.history_scroll)
+                } else {
+                    String::new()
+                }
+            )
+        };
+        let mut lines = vec![Line::from(Span::styled(
+            heading,
+            t.dim_style().add_modifier(Modifier::BOLD),
+        ))];
+        let cols = area.width as usize;
+        for s in self.samples.iter().rev().skip(self.history_scroll) {
+            if lines.len() >= area.height as usize {
+                break;
+            }
+            let head = format!("ep {:>4} · val {:>6} │ ", s.epoch, fmt_ppl(s.val_ppl));
+            let spans = [
+                (head.as_str(), t.dim_style()),
+                (
+                    s.prefix.as_str(),
+                    Style::default().fg(t.prefix).add_modifier(Modifier::BOLD),
+                ),
+                (s.completion.as_str(), Style::default().fg(t.continuation)),
+            ];
+            for parts in text_width::wrap_spans(&spans, cols) {
+                lines.push(Line::from(
+                    parts
+                        .into_iter()
+                        .map(|(text, style)| Span::styled(text, style))
+                        .collect::<Vec<_>>(),
+                ));
+            }
+        }
+        lines.truncate(area.height as usize);
+        f.render_widget(Paragraph::new(lines), area);
     }
 }
 

@@ -43,7 +43,7 @@ fn train(dir: &Path, epochs: &str, hiddens: &str) -> (String, PathBuf) {
     (parts[1].to_owned(), PathBuf::from(parts[2]))
 }
 
-fn row<'a>(list: &'a str, id: &str) -> usize {
+fn row(list: &str, id: &str) -> usize {
     list.lines()
         .position(|l| l.starts_with(id))
         .unwrap_or_else(|| panic!("{id} not in {list}"))

@@ -128,8 +128,10 @@ pub struct App {
 
 impl App {
     pub fn new(hp: HParams, theme: Theme) -> App {
-        let mut completion = CompletionState::default();
-        completion.len = hp.completion_len;
+        let completion = CompletionState {
+            len: hp.completion_len,
+            ..CompletionState::default()
+        };
         App {
             status: StatusState::new(hp.epochs),
             perplexity: PerplexityState::default(),

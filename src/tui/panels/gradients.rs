@@ -192,3 +192,63 @@ impl GradientState {
         f.render_widget(chart, chart_area);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::theme::{ColorMode, Theme};
+    use ratatui::backend::TestBackend;
+    use ratatui::Terminal;
+
+    /// The panel at 60×14 after `norms` (all below the clip threshold of 1), as text.
+    fn drawn(g: &GradientState) -> String {
+        let theme = Theme::default_for(ColorMode::TrueColor);
+        let ctx = Ctx {
+            theme: &theme,
+            focused: true,
+            key: Some('4'),
+        };
+        let charts = ChartsState::default();
+        let mut term = Terminal::new(TestBackend::new(60, 14)).unwrap();
+        term.draw(|f| g.draw(f, f.area(), ctx, &charts, false))
+            .unwrap();
+        let buf = term.backend().buffer();
+        (0..14)
+            .map(|y| (0..60).map(|x| buf[(x, y)].symbol()).collect::<String>())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    fn small_norms() -> GradientState {
+        let mut g = GradientState::new(1.0);
+        for k in 0..50 {
+            let mut b = crate::tui::fixtures::batch(k, 1.0);
+            b.grad_norm = 0.05 + 0.45 * (k as f64 / 49.0);
+            b.clipped = false;
+            g.on_batch(&b);
+        }
+        g
+    }
+
+    #[test]
+    fn small_norms_fill_the_axis_and_the_clip_above_it_is_marked() {
+        let mut g = small_norms();
+        let text = drawn(&g);
+        assert!(text.contains("clip 1.00 ↑"), "{text}");
+        // The top label is near the largest norm (0.5), not the clip line (1.0).
+        assert!(text.contains("0.53") || text.contains("0.54"), "{text}");
+        assert!(!text.contains("1.10"), "{text}");
+        // `l`: a log axis, still fitted, the title says so.
+        assert_eq!(g.on_key(KeyEvent::from(KeyCode::Char('l'))), Handled::Yes);
+        let text = drawn(&g);
+        assert!(
+            text.contains("(log)") && text.contains("clip 1.00 ↑"),
+            "{text}"
+        );
+        assert!(text.contains("0.04") && text.contains("0.56"), "{text}");
+        // A threshold inside the norms' range is a line, without a mark.
+        g.threshold = 0.3;
+        let text = drawn(&g);
+        assert!(text.contains("clip 0.30 ·"), "{text}");
+    }
+}

@@ -240,6 +240,9 @@ impl PerplexityState {
     }
 }
 
+/// An overlaid run's train curve and validation points, ready for the chart.
+type Curves = (Vec<(f64, f64)>, Vec<(f64, f64)>);
+
 /// Perplexities as sparkline bar heights: log scale relative to the smallest shown.
 fn spark_values(values: &[f64]) -> Vec<u64> {
     let min = values
@@ -311,7 +314,8 @@ impl PerplexityState {
         if inner.width < 4 || inner.height < 1 {
             return;
         }
-        if st.train.is_empty() {
+        // Overlaid runs are drawn before the first batch too (to compare before starting).
+        if st.train.is_empty() && st.overlays.is_empty() {
             let msg = if trainer_failed {
                 "no data"
             } else {
@@ -320,7 +324,7 @@ impl PerplexityState {
             placeholder(f, inner, msg, t);
             return;
         }
-        let chart_area = if inner.height >= 8 {
+        let chart_area = if inner.height >= 8 && !st.train.is_empty() {
             let [a, b, rest] = Layout::vertical([
                 Constraint::Length(1),
                 Constraint::Length(1),
@@ -346,7 +350,7 @@ impl PerplexityState {
         };
         let (train_l, ema_l, val_l) = (log(&train), log(&ema), log(&val));
         let axis = charts.x_axis;
-        let past: Vec<(Vec<(f64, f64)>, Vec<(f64, f64)>)> = st
+        let past: Vec<Curves> = st
             .overlays
             .iter()
             .map(|o| {
@@ -371,8 +375,7 @@ impl PerplexityState {
             all_x.push(b);
         }
         let xb = chart::x_bounds(&all_x);
-        let past_l: Vec<(Vec<(f64, f64)>, Vec<(f64, f64)>)> =
-            past.iter().map(|(a, b)| (log(a), log(b))).collect();
+        let past_l: Vec<Curves> = past.iter().map(|(a, b)| (log(a), log(b))).collect();
         let cursor = match charts.cursor_x().filter(|_| zoomed) {
             Some(x) => chart::cursor_line(x, ybounds[0], ybounds[1]),
             None => vec![],

@@ -170,10 +170,10 @@ impl RunsPicker {
                 text.pop();
             }
             KeyCode::Char('u') if ctrl => text.clear(),
-            KeyCode::Char(c) if !ctrl && !c.is_control() => {
-                if text.chars().count() < MAX_LABEL_CHARS {
-                    text.push(c);
-                }
+            KeyCode::Char(c)
+                if !ctrl && !c.is_control() && text.chars().count() < MAX_LABEL_CHARS =>
+            {
+                text.push(c)
             }
             _ => {}
         }

@@ -177,10 +177,14 @@ fn samples_are_kept_per_epoch_repaired_when_torn_and_printed_by_sample_history()
             "3",
             "--threads",
             "1",
+            "--completion-len",
+            "12",
         ],
     );
     let text = std::fs::read_to_string(&samples).unwrap();
     assert_eq!(text.lines().count(), 3, "{text}");
+    let third: serde_json::Value = serde_json::from_str(text.lines().nth(2).unwrap()).unwrap();
+    assert_eq!(third["completion"].as_str().unwrap().chars().count(), 12);
     assert!(text.ends_with("\"}\n"), "{text}");
     let history = ok(d, &["sample", "--history", &id]);
     assert!(

@@ -94,6 +94,7 @@ impl Launcher {
             epochs,
             lr,
             clip,
+            completion_len: None,
             kernel: self.kernel,
             record: self.runs_root.is_some(),
         };

@@ -136,7 +136,7 @@ impl GradientState {
                 if g.clipping_off() {
                     "clip off · ".to_string()
                 } else {
-                    format!("clip {}{clip_mark} · ", fmt_norm(g.threshold))
+                    format!("clip at {}{clip_mark} · ", fmt_norm(g.threshold))
                 },
                 t.dim_style(),
             ),
@@ -234,7 +234,7 @@ mod tests {
     fn small_norms_fill_the_axis_and_the_clip_above_it_is_marked() {
         let mut g = small_norms();
         let text = drawn(&g);
-        assert!(text.contains("clip 1.00 ↑"), "{text}");
+        assert!(text.contains("clip at 1.00 ↑"), "{text}");
         // The top label is near the largest norm (0.5), not the clip line (1.0).
         assert!(text.contains("0.53") || text.contains("0.54"), "{text}");
         assert!(!text.contains("1.10"), "{text}");
@@ -242,13 +242,13 @@ mod tests {
         assert_eq!(g.on_key(KeyEvent::from(KeyCode::Char('l'))), Handled::Yes);
         let text = drawn(&g);
         assert!(
-            text.contains("(log)") && text.contains("clip 1.00 ↑"),
+            text.contains("(log)") && text.contains("clip at 1.00 ↑"),
             "{text}"
         );
         assert!(text.contains("0.04") && text.contains("0.56"), "{text}");
         // A threshold inside the norms' range is a line, without a mark.
         g.threshold = 0.3;
         let text = drawn(&g);
-        assert!(text.contains("clip 0.30 ·"), "{text}");
+        assert!(text.contains("clip at 0.30 ·"), "{text}");
     }
 }

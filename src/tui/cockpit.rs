@@ -151,9 +151,13 @@ pub fn open(launcher: Launcher, opening: Opening, theme: Theme) -> i32 {
             epochs,
             lr,
             clip,
-        } => launcher
-            .resume(&dir, epochs, lr, clip)
-            .map(|r| (r.trainer, Some((r.dir, r.notes, r.history, r.samples)))),
+        } => launcher.resume(&dir, epochs, lr, clip).map(|r| {
+            let more = r.more_epochs;
+            (
+                r.trainer,
+                Some((r.dir, r.notes, r.history, r.samples, more)),
+            )
+        }),
     };
     let (mut trainer, resumed) = match built {
         Ok(b) => b,
@@ -166,9 +170,12 @@ pub fn open(launcher: Launcher, opening: Opening, theme: Theme) -> i32 {
     trainer.set_epoch_sample(&app.completion.prefix, app.completion.len);
     let handle = trainer.spawn();
     app.attach(handle.commands.clone());
-    if let Some((dir, notes, history, samples)) = resumed {
+    if let Some((dir, notes, history, samples, more)) = resumed {
         app.start_resumed(&dir.path, hp, handle.commands.clone(), &history, &notes);
         app.show_samples(samples);
+        if let Some(more) = more {
+            app.offer_more_epochs(more);
+        }
     }
     let Some(result) = in_terminal(&mut app, handle, &launcher) else {
         return EXIT_FAILURE;

@@ -83,6 +83,8 @@ impl Launcher {
 
     /// Continue the run in `dir` where it stopped (its own hyperparameters, save for the
     /// overrides), saving into the same directory; with its metric history for the charts.
+    /// Without `epochs`, a run that had trained all its epochs is offered as many again
+    /// (100/100 → 200), which the form's epochs field can change before space starts them.
     pub fn resume(
         &self,
         dir: &RunDir,
@@ -90,6 +92,16 @@ impl Launcher {
         lr: Option<f64>,
         clip: Option<f64>,
     ) -> Result<ResumedRun, TrainError> {
+        let mut more_epochs = None;
+        let epochs = match epochs {
+            Some(e) => Some(e),
+            None => {
+                let meta = dir.meta()?;
+                let (done, total) = (meta.progress.epoch, meta.hparams.epochs);
+                more_epochs = (done >= total).then_some(total.max(1));
+                more_epochs.map(|m| done + m)
+            }
+        };
         let opts = ResumeOptions {
             epochs,
             lr,
@@ -112,22 +124,16 @@ impl Launcher {
             trainer,
             notes,
             history,
-            more_epochs: None,
+            more_epochs,
             samples,
         })
     }
 
-    /// Continue the run in the directory at `path` (the picker's choice), as it was saved; a
-    /// run that had trained all its epochs is offered as many again (100/100 → 200), which
-    /// the form's epochs field can change before space starts them.
+    /// Continue the run in the directory at `path` (the picker's choice), as it was saved
+    /// (a finished one offered more epochs, see [`Launcher::resume`]).
     pub fn resume_at(&self, path: &Path) -> Result<ResumedRun, TrainError> {
         let dir = RunDir::open(path)?;
-        let meta = dir.meta()?;
-        let (done, total) = (meta.progress.epoch, meta.hparams.epochs);
-        let more = (done >= total).then_some(total.max(1));
-        let mut resumed = self.resume(&dir, more.map(|m| done + m), None, None)?;
-        resumed.more_epochs = more;
-        Ok(resumed)
+        self.resume(&dir, None, None, None)
     }
 
     /// The saved runs, newest first. Without a runs root (saving off) the list is empty.

@@ -18,7 +18,7 @@ use super::panels::form::{self, FormOutcome, FormState};
 use super::panels::gradients::GradientState;
 use super::panels::heatmap::HeatmapState;
 use super::panels::help;
-use super::panels::perplexity::{OverlayCurve, PerplexityState};
+use super::panels::perplexity::{legend_name, short_id, OverlayCurve, PerplexityState};
 use super::panels::runs::{PickerOutcome, RunsPicker};
 use super::panels::status::StatusState;
 use super::theme::Theme;
@@ -319,7 +319,7 @@ impl App {
                     .and_then(|p| p.list.runs.iter().find(|s| s.id == id))
                     .and_then(|s| s.label.clone())
                 {
-                    curve.name = label;
+                    curve.name = legend_name(&label);
                 }
                 self.perplexity.add_overlay(curve);
                 self.notice = Some((
@@ -339,11 +339,16 @@ impl App {
         self.notice = Some(match result {
             Ok(Some(label)) => {
                 if let Some(o) = self.perplexity.overlays.iter_mut().find(|o| o.id == id) {
-                    o.name = label.clone();
+                    o.name = legend_name(&label);
                 }
                 (Level::Info, format!("run {id} labelled “{label}”"))
             }
-            Ok(None) => (Level::Info, format!("run {id} has no label now")),
+            Ok(None) => {
+                if let Some(o) = self.perplexity.overlays.iter_mut().find(|o| o.id == id) {
+                    o.name = short_id(id);
+                }
+                (Level::Info, format!("run {id} has no label now"))
+            }
             Err(e) => (Level::Error, format!("cannot label run {id}: {e}")),
         });
     }

@@ -94,6 +94,15 @@ pub struct OverlayCurve {
     pub val: Vec<(Place, f64)>,
 }
 
+/// Widest name in the chart's legend (a longer label is cut with `…`): the legend box must
+/// stay small beside the curves, or ratatui leaves it out.
+pub const LEGEND_NAME_COLS: usize = 16;
+
+/// A run's name as the legend shows it: its label, cut to [`LEGEND_NAME_COLS`].
+pub fn legend_name(label: &str) -> String {
+    crate::text_width::truncate(label, LEGEND_NAME_COLS).0
+}
+
 /// The legend's name of a run without a label: the last part of its id (the random part).
 pub fn short_id(id: &str) -> String {
     let tail = id.rsplit('-').next().unwrap_or(id);
@@ -407,5 +416,57 @@ impl PerplexityState {
             chart = chart.legend_position(None);
         }
         f.render_widget(chart, chart_area);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::fixtures;
+
+    #[test]
+    fn e_cycles_the_smoothing_and_recomputes_the_curve() {
+        let mut p = PerplexityState::default();
+        for k in 0..30 {
+            p.on_batch(&fixtures::batch(k, 1.0));
+        }
+        assert_eq!(p.smoothing, 0.95);
+        let smooth = p.ema_ppl().unwrap();
+        p.on_key(KeyEvent::from(KeyCode::Char('e')));
+        assert_eq!(p.smoothing, 0.99);
+        p.on_key(KeyEvent::from(KeyCode::Char('e')));
+        assert_eq!(p.smoothing, 0.0);
+        // No smoothing: the curve is the raw one.
+        assert_eq!(p.ema.points(), p.train.points());
+        assert!((p.ema_ppl().unwrap() - p.train.last().unwrap().1).abs() < 1e-9);
+        assert_ne!(p.ema_ppl().unwrap(), smooth);
+        for want in [0.6, 0.9, 0.95] {
+            p.on_key(KeyEvent::from(KeyCode::Char('e')));
+            assert_eq!(p.smoothing, want);
+        }
+    }
+
+    #[test]
+    fn overlays_keep_their_colour_slot_and_the_oldest_goes_past_the_limit() {
+        let mut p = PerplexityState::default();
+        let curve =
+            |id: &str| OverlayCurve::from_records(id.into(), &fixtures::past_run_records(30));
+        for id in ["a", "b", "c", "d"] {
+            p.add_overlay(curve(id));
+        }
+        let slots: Vec<usize> = p.overlays.iter().map(|o| o.slot).collect();
+        assert_eq!(slots, [0, 1, 2, 3]);
+        assert!(p.remove_overlay("b"));
+        p.add_overlay(curve("e"));
+        assert_eq!(p.overlays.last().map(|o| o.slot), Some(1));
+        // A fifth: the oldest (a) leaves, its slot is the new one's.
+        p.add_overlay(curve("f"));
+        let ids: Vec<&str> = p.overlays.iter().map(|o| o.id.as_str()).collect();
+        assert_eq!(ids, ["c", "d", "e", "f"]);
+        assert_eq!(p.overlays[3].slot, 0);
+        assert_eq!(
+            legend_name("a very long label for a run"),
+            "a very long lab…"
+        );
     }
 }

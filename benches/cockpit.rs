@@ -4,7 +4,9 @@
 //! - `update`: the App handling one key in the completion pane (greedy completion of prefix +
 //!   as many characters as fill the panes at 120×40 — the most, 200 — from the newest
 //!   snapshot, heatmap data included);
-//! - `update+draw`: the same plus drawing the whole 120×40 screen into a TestBackend.
+//! - `update+draw`: the same plus drawing the whole 120×40 screen into a TestBackend;
+//! - both again with three saved runs overlaid on the perplexity chart (2000 batches each, the
+//!   curves smoothed and put on the x-axis at every frame), the runs picker's comparison case.
 //!
 //! Target: p95 < 20 ms. No assertions: it reports.
 
@@ -17,7 +19,7 @@ use ratatui::Terminal;
 use rnn_tui::hparams::HParams;
 
 use rnn_tui::train::{Command, Event, Trainer};
-use rnn_tui::tui::{view, App, ColorMode, Msg, Theme};
+use rnn_tui::tui::{fixtures, view, App, ColorMode, Msg, Theme};
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
@@ -26,7 +28,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 fn report(name: &str, mut v: Vec<f64>) {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
     println!(
-        "{name:<14} n={} p50={:.3} ms p95={:.3} ms max={:.3} ms",
+        "{name:<21} n={} p50={:.3} ms p95={:.3} ms max={:.3} ms",
         v.len(),
         percentile(&v, 0.5),
         percentile(&v, 0.95),
@@ -67,6 +69,29 @@ fn main() {
     let text: Vec<char> = "the time traveller for so it will be convenient to speak of him "
         .chars()
         .collect();
+    type_keys(&mut app, &handle, &mut term, &text, keystrokes, "");
+    for id in [
+        "20261127-184210-07c2",
+        "20261128-101500-a3f9",
+        "20261129-090001-ffff",
+    ] {
+        app.set_overlay(id.into(), Ok(fixtures::past_run_records(2000)));
+    }
+    assert_eq!(app.perplexity.overlays.len(), 3);
+    type_keys(&mut app, &handle, &mut term, &text, keystrokes, " 3 runs");
+    println!("batches trained meanwhile: {}", app.status.batches_seen);
+}
+
+/// Type `keystrokes` keys into the completion pane, timing each update and frame.
+fn type_keys(
+    app: &mut App,
+    handle: &rnn_tui::train::TrainerHandle,
+    term: &mut Terminal<TestBackend>,
+    text: &[char],
+    keystrokes: usize,
+    case: &str,
+) {
+    let key = |c: KeyCode| Msg::Key(KeyEvent::new(c, KeyModifiers::NONE));
     let (mut update, mut frame) = (Vec::new(), Vec::new());
     for i in 0..keystrokes {
         for ev in handle.events.try_iter() {
@@ -81,14 +106,13 @@ fn main() {
         let t0 = Instant::now();
         app.update(msg);
         let t1 = Instant::now();
-        term.draw(|f| view::draw(f, &app)).unwrap();
+        term.draw(|f| view::draw(f, app)).unwrap();
         let t2 = Instant::now();
         assert_eq!(app.completion.computed, before + 1);
         update.push((t1 - t0).as_secs_f64() * 1e3);
         frame.push((t2 - t0).as_secs_f64() * 1e3);
         std::thread::sleep(Duration::from_millis(5));
     }
-    report("update", update);
-    report("update+draw", frame);
-    println!("batches trained meanwhile: {}", app.status.batches_seen);
+    report(&format!("update{case}"), update);
+    report(&format!("update+draw{case}"), frame);
 }

@@ -142,6 +142,9 @@ pub struct HParams {
     /// When an epoch's validation perplexity does not beat the best so far, the learning rate
     /// is multiplied by this (PyTorch's `ReduceLROnPlateau` with patience 0); 1: never, as d2l.
     pub lr_decay: f64,
+    /// Characters the greedy completion adds to the prefix: the cockpit's completion pane and
+    /// the sample kept at every epoch's end (`samples.jsonl`). Changes apply live.
+    pub completion_len: usize,
 }
 
 /// The recurrent cell of a model.
@@ -286,9 +289,13 @@ impl Default for HParams {
             optimizer: Optimizer::Sgd,
             dropout: 0.0,
             lr_decay: 1.0,
+            completion_len: DEFAULT_COMPLETION_LEN,
         }
     }
 }
+
+/// `--completion-len`'s default: the completion pane's length before it was a setting.
+pub const DEFAULT_COMPLETION_LEN: usize = 40;
 
 /// `--val-fraction`'s default: the last 10% of the text validates.
 pub const DEFAULT_VAL_FRACTION: f64 = 0.1;
@@ -313,10 +320,11 @@ pub enum Field {
     Optimizer,
     Dropout,
     LrDecay,
+    CompletionLen,
 }
 
 impl Field {
-    pub const ALL: [Field; 17] = [
+    pub const ALL: [Field; 18] = [
         Field::Hiddens,
         Field::NumSteps,
         Field::BatchSize,
@@ -334,6 +342,7 @@ impl Field {
         Field::Optimizer,
         Field::Dropout,
         Field::LrDecay,
+        Field::CompletionLen,
     ];
 
     /// The name used on the command line and in the config file.
@@ -356,12 +365,17 @@ impl Field {
             Field::Optimizer => "optimizer",
             Field::Dropout => "dropout",
             Field::LrDecay => LR_DECAY_KEY,
+            Field::CompletionLen => "completion-len",
         }
     }
 
-    /// Whether a change needs a new model or dataset (a restart) rather than applying live.
+    /// Whether a change needs a new model or dataset (a restart) rather than applying live
+    /// (lr and clip from the next batch; epochs, the run's length, at once).
     pub fn needs_restart(self) -> bool {
-        !matches!(self, Field::Lr | Field::Clip)
+        !matches!(
+            self,
+            Field::Lr | Field::Clip | Field::Epochs | Field::CompletionLen
+        )
     }
 }
 
@@ -385,10 +399,14 @@ impl Field {
             Field::BatchSize => Some(1 << 20),
             Field::Epochs => Some(1_000_000),
             Field::Layers => Some(MAX_LAYERS),
+            Field::CompletionLen => Some(MAX_COMPLETION_LEN),
             _ => None,
         }
     }
 }
+
+/// Longest completion the cockpit and the epoch samples generate.
+pub const MAX_COMPLETION_LEN: usize = 2000;
 
 /// Most stacked layers.
 pub const MAX_LAYERS: usize = 16;
@@ -538,6 +556,7 @@ impl HParams {
             Field::Optimizer => self.optimizer.name().into(),
             Field::Dropout => compact(self.dropout),
             Field::LrDecay => compact(self.lr_decay),
+            Field::CompletionLen => self.completion_len.to_string(),
         }
     }
 
@@ -578,6 +597,7 @@ impl HParams {
             Field::Optimizer => self.optimizer = Optimizer::parse(text)?,
             Field::Dropout => self.dropout = parse_dropout(text)?,
             Field::LrDecay => self.lr_decay = parse_lr_decay(text)?,
+            Field::CompletionLen => self.completion_len = field.parse_count(text)?,
         }
         Ok(())
     }
@@ -605,6 +625,7 @@ impl HParams {
             (Field::BatchSize, self.batch_size),
             (Field::Epochs, self.epochs),
             (Field::Layers, self.layers),
+            (Field::CompletionLen, self.completion_len),
         ] {
             check_count(field.key(), v, field.max().unwrap_or(usize::MAX))?;
         }

@@ -54,7 +54,7 @@ fn run(cli: &Cli) -> Result<i32, CliError> {
             cli.train.apply_threads();
             cli::eval::run(data_dir, cmd, cli.train.corpus.as_deref()).map(done)
         }
-        Some(Commands::Runs(_)) => cli::runs::run(data_dir).map(done),
+        Some(Commands::Runs(cmd)) => cli::runs::run(data_dir, cmd).map(done),
         Some(Commands::Export(cmd)) => cli::export::run(data_dir, cmd).map(done),
         Some(Commands::Config(cmd)) => cli::config::run(cmd).map(done),
         Some(Commands::Watch(cmd)) => watch(&cli.train, data_dir, cmd),

@@ -47,6 +47,21 @@ pub struct EpochStats {
     pub elapsed: f64,
 }
 
+/// What the model said at the end of an epoch: the greedy completion of a prefix (the
+/// cockpit's, else d2l's `it has`), kept in a run's `samples.jsonl`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SampleRecord {
+    /// The epoch just completed (1-based).
+    pub epoch: usize,
+    /// The validation perplexity of that epoch.
+    #[serde(deserialize_with = "f64_or_nan")]
+    pub val_ppl: f64,
+    /// The prefix as the model read it (characters outside its vocabulary as `<unk>`).
+    pub prefix: String,
+    /// The characters the model added.
+    pub completion: String,
+}
+
 /// One line of `metrics.jsonl`: the same JSON object `train --json` prints for that event.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]

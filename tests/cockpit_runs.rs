@@ -299,3 +299,43 @@ fn the_picker_refuses_a_run_with_non_finite_weights_and_keeps_the_current_run() 
     assert_eq!(app.status.label(), "TRAINING");
     current.stop();
 }
+
+/// Issue 24 (item 4): a finished run loaded again trains more epochs on space instead of
+/// ending at once, and its epoch samples complete the prefix the cockpit gives.
+#[test]
+fn a_finished_run_is_loaded_to_train_as_many_epochs_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("runs");
+    let l = launcher(Some(&root));
+    let hp = HParams {
+        epochs: 1,
+        ..tiny(tmp.path())
+    };
+    let h = l.new_run(hp).unwrap().spawn();
+    h.send(Command::Start);
+    wait(&h, |e| matches!(e, Event::Finished(_)).then_some(()));
+    drop(h);
+    let listed = l.list().unwrap();
+    assert_eq!(listed.runs[0].epochs, "1/1");
+
+    let mut r = l.resume_at(&listed.runs[0].path).unwrap();
+    assert_eq!(r.more_epochs, Some(1));
+    assert_eq!(r.trainer.hp.epochs, 2);
+    assert_eq!(r.samples.len(), 1, "the first epoch's sample");
+    r.trainer.set_epoch_sample("the time", 10);
+    let h = r.trainer.spawn();
+    h.send(Command::Start);
+    let sample = wait(&h, |e| match e {
+        Event::Sample(s) => Some(s.clone()),
+        _ => None,
+    });
+    assert_eq!((sample.epoch, sample.prefix.as_str()), (2, "the time"));
+    assert_eq!(sample.completion.chars().count(), 10);
+    let summary = wait(&h, |e| match e {
+        Event::Finished(s) => Some(s.clone()),
+        _ => None,
+    });
+    assert_eq!((summary.epochs, summary.completed), (2, true));
+    drop(h);
+    assert_eq!(l.list().unwrap().runs[0].epochs, "2/2");
+}

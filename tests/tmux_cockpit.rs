@@ -265,8 +265,14 @@ fn the_cockpit_resumes_a_saved_run_lists_runs_and_overlays_one() {
     let s = t.wait_for("the runs picker", |s| s.contains("Runs — newest first"));
     // run.json now records the longer run.
     assert!(s.contains(&id) && s.contains("2/100000"), "{s}");
+    // c would lay the open run over itself: refused since issue 24 (item 4: the overlay never
+    // compares a run with itself); the picker stays open for other runs, Esc closes it.
     t.keys(&["c"]);
-    t.wait_for("the overlay", |s| s.contains(&format!("vs run {id}")));
+    t.wait_for("the refusal", |s| {
+        s.contains(&format!("run {id} is the one open here"))
+    });
+    t.keys(&["Escape"]);
+    t.wait_for("the picker closed", |s| !s.contains("Runs — newest first"));
 
     // Space continues training; q then asks, y quits and the run is saved.
     t.keys(&["Space"]);

@@ -1,6 +1,8 @@
 //! The cockpit's run keys on the app state: `s` saves, `o` opens the runs picker, Enter
-//! continues a run (asking while one trains), `c` overlays a past curve, warnings are not
-//! errors, and a resumed run's history fills the charts.
+//! continues a run (asking while one trains), `c` overlays past curves (several, a colour
+//! each), `n` labels and `d` deletes a run (never the open one), warnings are not errors, a
+//! resumed run's history fills the charts and a finished one is offered more epochs, and the
+//! epoch samples reach the completion pane.
 
 mod common;
 
@@ -166,7 +168,7 @@ fn c_overlays_a_past_curve_and_c_again_removes_it() {
     );
     let records = fixtures::past_run_records(60);
     a.set_overlay(list.runs[1].id.clone(), Ok(records));
-    let o = a.perplexity.overlay.as_ref().unwrap();
+    let o = a.perplexity.overlays.first().unwrap();
     assert_eq!(o.id, list.runs[1].id);
     assert_eq!(o.train.len(), 60);
     assert_eq!(o.val.len(), 3);
@@ -175,17 +177,17 @@ fn c_overlays_a_past_curve_and_c_again_removes_it() {
     // It survives a restart (comparing runs is the point).
     let (tx, _rx2) = unbounded();
     a.start_run(a.hp.clone(), tx);
-    assert!(a.perplexity.overlay.is_some());
+    assert!(!a.perplexity.overlays.is_empty());
 
     a.update(ch('o'));
     a.show_runs(Ok(list.clone()));
     a.update(key(KeyCode::Down));
     assert_eq!(a.update(ch('c')), Action::None);
-    assert!(a.perplexity.overlay.is_none());
+    assert!(a.perplexity.overlays.is_empty());
 
     // Empty or unreadable metrics are said so.
     a.set_overlay("x".into(), Ok(Vec::new()));
-    assert!(a.perplexity.overlay.is_none());
+    assert!(a.perplexity.overlays.is_empty());
     a.set_overlay(
         "y".into(),
         Err(rnn_tui::runs::RunError::Damaged {
@@ -225,4 +227,173 @@ fn a_resumed_run_shows_its_history_and_waits_for_space() {
     }));
     a.update(ch(' '));
     assert_eq!(rx.try_iter().collect::<Vec<_>>(), vec![Command::Start]);
+}
+
+#[test]
+fn several_runs_overlay_at_once_with_stable_colours() {
+    let (mut a, _rx) = training();
+    let list = fixtures::run_list();
+    a.update(ch('o'));
+    a.show_runs(Ok(list.clone()));
+    for (i, r) in list.runs.iter().enumerate() {
+        // `c` keeps the picker open, so the next run can be added.
+        assert_eq!(
+            a.update(ch('c')),
+            Action::LoadOverlay {
+                id: r.id.clone(),
+                path: r.path.clone()
+            }
+        );
+        assert!(a.picker.is_some());
+        a.set_overlay(r.id.clone(), Ok(fixtures::past_run_records(40 + i)));
+        a.update(key(KeyCode::Down));
+    }
+    let slots = |a: &App| -> Vec<(String, usize)> {
+        a.perplexity
+            .overlays
+            .iter()
+            .map(|o| (o.id.clone(), o.slot))
+            .collect()
+    };
+    assert_eq!(
+        slots(&a),
+        vec![
+            (list.runs[0].id.clone(), 0),
+            (list.runs[1].id.clone(), 1),
+            (list.runs[2].id.clone(), 2)
+        ]
+    );
+    // The labelled run is named by its label in the legend.
+    assert_eq!(a.perplexity.overlays[1].name, "war, wide");
+    // Taking the middle one away keeps the others' colours; the next run gets the free one.
+    a.update(key(KeyCode::Up));
+    assert_eq!(a.update(ch('c')), Action::None);
+    assert_eq!(a.perplexity.overlays.len(), 2);
+    a.set_overlay(
+        "20261126-000000-beef".into(),
+        Ok(fixtures::past_run_records(30)),
+    );
+    let s = slots(&a);
+    assert_eq!(s[0].1, 0);
+    assert_eq!(s[1].1, 2);
+    assert_eq!(s[2], ("20261126-000000-beef".to_owned(), 1));
+}
+
+#[test]
+fn the_open_run_is_never_compared_with_itself_nor_deleted() {
+    let list = fixtures::run_list();
+    let (mut a, _rx) = training();
+    a.update(saved(list.runs[0].path.to_str().unwrap(), 0, 0));
+    a.update(ch('o'));
+    a.show_runs(Ok(list.clone()));
+    assert_eq!(a.update(ch('c')), Action::None);
+    assert!(a.perplexity.overlays.is_empty());
+    assert!(a
+        .notice
+        .as_ref()
+        .unwrap()
+        .1
+        .contains("is the one open here"));
+    a.update(ch('d'));
+    assert_eq!(a.update(ch('y')), Action::None);
+    assert!(a.notice.as_ref().unwrap().1.contains("cannot be deleted"));
+    // Another run: deleted after y, labelled after n … Enter.
+    a.update(key(KeyCode::Down));
+    a.update(ch('d'));
+    assert_eq!(
+        a.update(ch('y')),
+        Action::DeleteRun {
+            id: list.runs[1].id.clone(),
+            path: list.runs[1].path.clone()
+        }
+    );
+    a.update(ch('n'));
+    for _ in 0..20 {
+        a.update(key(KeyCode::Backspace));
+    }
+    for c in "gru test".chars() {
+        a.update(ch(c));
+    }
+    assert_eq!(
+        a.update(key(KeyCode::Enter)),
+        Action::LabelRun {
+            path: list.runs[1].path.clone(),
+            label: "gru test".into()
+        }
+    );
+    a.run_deleted(&list.runs[1].id, Ok(()));
+    assert!(a.notice.as_ref().unwrap().1.contains("deleted"));
+    // A run overlaid and then continued: its curve is the live one now, not an overlay.
+    a.set_overlay(list.runs[1].id.clone(), Ok(fixtures::past_run_records(30)));
+    assert_eq!(a.perplexity.overlays.len(), 1);
+    let (tx, _rx2) = unbounded();
+    a.start_resumed(
+        &list.runs[1].path,
+        HParams::default(),
+        tx,
+        &fixtures::past_run_records(30),
+        &[],
+    );
+    assert!(a.perplexity.overlays.is_empty());
+}
+
+#[test]
+fn a_finished_run_is_offered_more_epochs_and_the_epochs_field_applies_live() {
+    let (mut a, _rx) = training();
+    let (tx, rx) = unbounded();
+    let hp = HParams {
+        epochs: 4,
+        ..HParams::default()
+    };
+    // Loaded at 2/2 and raised to 4 by the launcher.
+    a.start_resumed(
+        std::path::Path::new("/d/runs/20261127-184210-07c2"),
+        hp,
+        tx,
+        &fixtures::past_run_records(40),
+        &[],
+    );
+    a.offer_more_epochs(2);
+    let msg = &a.notice.as_ref().unwrap().1;
+    assert!(
+        msg.contains("finished its 2 epochs") && msg.contains("2 more (to 4)"),
+        "{msg}"
+    );
+    assert_eq!(a.status.epochs, 4);
+    assert_eq!(a.hp.get(rnn_tui::hparams::Field::Epochs), "4");
+    // The epochs field is live: it reaches the trainer without a rebuild.
+    common::keys::edit(&mut a, rnn_tui::hparams::Field::Epochs, "6");
+    assert_eq!(a.update(key(KeyCode::Enter)), Action::None);
+    assert!(a.dialog.is_none());
+    assert_eq!(a.status.epochs, 6);
+    assert!(rx.try_iter().any(|c| c == Command::SetEpochs(6)));
+}
+
+#[test]
+fn epoch_samples_fill_the_history_and_the_prefix_follows_the_typing() {
+    let (mut a, rx) = training();
+    for e in 1..=3 {
+        a.update(Msg::Trainer(Event::Sample(fixtures::sample(e))));
+    }
+    // A resumed run samples its last epoch again: the later sample replaces it.
+    let mut again = fixtures::sample(3);
+    again.completion = "again".into();
+    a.update(Msg::Trainer(Event::Sample(again)));
+    let epochs: Vec<usize> = a.completion.samples.iter().map(|s| s.epoch).collect();
+    assert_eq!(epochs, [1, 2, 3]);
+    assert_eq!(a.completion.samples[2].completion, "again");
+    a.update(ch('/'));
+    a.update(ch('x'));
+    let sent: Vec<Command> = rx.try_iter().collect();
+    assert_eq!(
+        sent.last(),
+        Some(&Command::SetEpochSample {
+            prefix: a.completion.prefix.clone(),
+            len: 40
+        })
+    );
+    // ↑/↓ scroll the history (not text).
+    a.update(key(KeyCode::Down));
+    assert_eq!(a.completion.history_scroll, 1);
+    assert!(a.completion.prefix.ends_with('x'));
 }

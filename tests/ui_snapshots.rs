@@ -35,6 +35,25 @@ fn training() -> App {
     a
 }
 
+/// A training app with the three runs of [`fixtures::run_list`] overlaid.
+fn overlaid3() -> App {
+    let mut a = training();
+    a.update(key(KeyCode::Char('o')));
+    a.show_runs(Ok(fixtures::run_list()));
+    // As the event loop does after each `c`: the picker is open, so labels name the curves.
+    for (i, id) in fixtures::run_list()
+        .runs
+        .iter()
+        .map(|r| r.id.clone())
+        .enumerate()
+    {
+        a.set_overlay(id, Ok(fixtures::past_run_records(120 + 40 * i)));
+    }
+    a.update(key(KeyCode::Esc));
+    assert_eq!(a.perplexity.overlays.len(), 3);
+    a
+}
+
 fn states() -> Vec<(&'static str, App)> {
     let mut ready = app();
     fixtures::ready_app(&mut ready);
@@ -78,6 +97,31 @@ fn states() -> Vec<(&'static str, App)> {
         "20261127-184210-07c2".into(),
         Ok(fixtures::past_run_records(200)),
     );
+
+    // Three saved runs overlaid at once (issue 24): a colour and a legend entry each.
+    let overlay3 = overlaid3();
+
+    // The picker over those three, their hyperparameters side by side.
+    let mut compare3 = overlaid3();
+    compare3.update(key(KeyCode::Char('o')));
+    compare3.show_runs(Ok(fixtures::run_list()));
+
+    // The zoomed perplexity chart with its cursor moved back 5 batches from the newest.
+    let mut cursor = training();
+    cursor.update(key(KeyCode::Char('z')));
+    for _ in 0..6 {
+        cursor.update(key(KeyCode::Left));
+    }
+    assert!(cursor.charts.cursor.is_some());
+
+    // The zoomed completion pane with the samples of 3 epochs (not typing).
+    let mut history = training();
+    history.update(key(KeyCode::Char('2')));
+    history.update(key(KeyCode::Esc));
+    history.update(key(KeyCode::Char('z')));
+    for e in 1..=3 {
+        history.update(Msg::Trainer(Event::Sample(fixtures::sample(e))));
+    }
 
     // `/` from the first screen: typing into the completion pane.
     let mut typing = training();
@@ -126,6 +170,10 @@ fn states() -> Vec<(&'static str, App)> {
         ("gradients_focused", gradients),
         ("runs_picker", picker),
         ("overlay", overlay),
+        ("overlay3", overlay3),
+        ("compare3", compare3),
+        ("cursor", cursor),
+        ("sample_history", history),
         ("rebuild_refused", refused),
         ("training", training()),
         ("paused", paused),

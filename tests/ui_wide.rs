@@ -67,7 +67,7 @@ fn korean_runs() -> RunList {
 
 fn draw_picker(picker: &RunsPicker, w: u16, h: u16) -> Buffer {
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    term.draw(|f| picker.draw(f, f.area(), &theme(), None))
+    term.draw(|f| picker.draw(f, f.area(), &theme(), &[], None))
         .unwrap();
     term.backend().buffer().clone()
 }
@@ -261,7 +261,7 @@ fn the_status_line_shortens_the_device_before_it_cuts_a_figure() {
 #[test]
 fn a_wrapped_korean_completion_keeps_the_completion_panes_border() {
     use rnn_tui::model::Completion;
-    use rnn_tui::tui::panels::completion::CompletionState;
+    use rnn_tui::tui::panels::completion::{self, CompletionState};
 
     let tokens: Vec<String> =
         "점순이가 또 우리 수탉을 잡아다가 가두고 닭싸움을 붙였다 나는 울타리 밑에서"
@@ -287,7 +287,7 @@ fn a_wrapped_korean_completion_keeps_the_completion_panes_border() {
                 key: Some('2'),
                 width: w,
             };
-            Panel::draw(&pane, f, f.area(), ctx, None);
+            Panel::draw(&pane, f, f.area(), ctx, completion::Shows::default());
         })
         .unwrap();
         let buf = term.backend().buffer().clone();

@@ -560,3 +560,32 @@ fn a_watched_run_that_finishes_is_read_only_and_says_so() {
     assert_eq!(app.update(ch('q')), Action::Quit);
     assert!(rx.try_recv().is_err());
 }
+
+/// Issue 24 (item 9): the watcher passes on the samples the trainer kept at each epoch's end
+/// (`samples.jsonl`), so the watching cockpit's completion pane has the same history.
+#[test]
+fn the_watcher_passes_on_the_epoch_samples() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, _, err) = finish(headless(tmp.path(), 0));
+    assert_eq!(code, 0, "{err}");
+    let run = the_run(tmp.path());
+    let w = watch::start(&run, WatchOptions::default()).unwrap();
+    let events = collect_until(
+        &w.handle.events,
+        |e| matches!(e, Event::Sample(s) if s.epoch == 3),
+    );
+    let epochs: Vec<usize> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Sample(s) => Some(s.epoch),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(epochs, [1, 2, 3]);
+    let mut app = App::new(HParams::default(), Theme::default_for(ColorMode::TrueColor));
+    for ev in events {
+        app.update(Msg::Trainer(ev));
+    }
+    assert_eq!(app.completion.samples.len(), 3);
+    assert_eq!(app.completion.samples[0].prefix, "it has");
+}

@@ -95,8 +95,12 @@ pub struct TrainCmd {
 #[command(after_help = "The global --seed (default 0) seeds the sampling.")]
 pub struct SampleCmd {
     /// The run (id, id prefix, `latest` or path)
-    #[arg(long, value_name = "RUN")]
-    pub run: String,
+    #[arg(long, value_name = "RUN", required_unless_present = "history")]
+    pub run: Option<String>,
+    /// Print what the run's model said at the end of every epoch (the greedy completion
+    /// kept in its samples.jsonl) instead of sampling
+    #[arg(long, value_name = "RUN", conflicts_with_all = ["run", "temperature", "top_k", "best"])]
+    pub history: Option<String>,
     /// Text to warm the state up on
     #[arg(long, default_value = "the time traveller")]
     pub prefix: String,
@@ -126,7 +130,36 @@ pub struct EvalCmd {
 }
 
 #[derive(Debug, Args)]
-pub struct RunsCmd {}
+#[command(
+    after_help = "EPOCHS reads done/total; a + (12+/100) marks a run stopped inside an epoch: 12 epochs done and part of the 13th, which `train --resume` repeats from its start."
+)]
+pub struct RunsCmd {
+    /// The order: date (newest first) or best (lowest best validation perplexity first)
+    #[arg(long, value_enum, default_value_t = RunSort::Date)]
+    pub sort: RunSort,
+    /// Name a run: --label RUN TEXT (an empty TEXT removes the label)
+    #[arg(long, num_args = 2, value_names = ["RUN", "TEXT"], allow_hyphen_values = true, conflicts_with = "delete")]
+    pub label: Option<Vec<String>>,
+    /// Delete a run's directory (refused while a process trains it)
+    #[arg(long, value_name = "RUN")]
+    pub delete: Option<String>,
+}
+
+/// `runs --sort`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum RunSort {
+    Date,
+    Best,
+}
+
+impl RunSort {
+    pub fn order(self) -> crate::runs::RunOrder {
+        match self {
+            RunSort::Date => crate::runs::RunOrder::Date,
+            RunSort::Best => crate::runs::RunOrder::Best,
+        }
+    }
+}
 
 #[derive(Debug, Args)]
 pub struct ExportCmd {
@@ -198,6 +231,10 @@ pub struct TrainArgs {
     /// learning rate by F (0 < F <= 1; 1: never) [default: 1]
     #[arg(long, global = true, allow_hyphen_values = true, value_name = "F")]
     pub lr_decay: Option<String>,
+    /// Characters the greedy completion adds to the prefix, in the cockpit and in the sample
+    /// kept at every epoch's end (samples.jsonl) [default: 40]
+    #[arg(long, global = true, allow_negative_numbers = true, value_parser = flag::completion_len)]
+    pub completion_len: Option<usize>,
     /// A UTF-8 text file to train on [default: the built-in Time Machine]
     #[arg(long, global = true, value_name = "PATH")]
     pub corpus: Option<String>,
@@ -296,7 +333,18 @@ impl TrainArgs {
         macro_rules! take {
             ($($f:ident),*) => { $( if let Some(v) = self.$f.clone() { hp.$f = v; } )* };
         }
-        take!(epochs, batch_size, num_steps, hiddens, lr, clip, seed, num_train, num_val);
+        take!(
+            epochs,
+            batch_size,
+            num_steps,
+            hiddens,
+            lr,
+            clip,
+            seed,
+            num_train,
+            num_val,
+            completion_len
+        );
         // The model settings are parsed by the routine the form and the config file use.
         for (field, text) in self.model_flags() {
             hp.parse_field(field, text)?;
@@ -362,6 +410,10 @@ mod flag {
         num_train => NUM_TRAIN_KEY,
         num_val => NUM_VAL_KEY
     );
+
+    pub fn completion_len(text: &str) -> Result<usize, HParamError> {
+        hparams::parse_whole(Field::CompletionLen.key(), text)
+    }
 
     pub fn lr(text: &str) -> Result<f64, HParamError> {
         hparams::parse_number(Field::Lr.key(), text)

@@ -1,9 +1,10 @@
-//! `rnn-tui runs`: the saved runs, newest first.
+//! `rnn-tui runs`: the saved runs, newest first (or best first: `--sort best`); `--label RUN
+//! TEXT` names a run and `--delete RUN` removes one (refused while a process trains it).
 
 use std::path::Path;
 
 use super::output;
-use super::CliError;
+use super::{CliError, RunsCmd};
 use crate::hparams::clip_text;
 use crate::number_format::compact;
 use crate::runs::{self, Checkpoint, RunDir, RunError};
@@ -62,10 +63,19 @@ fn table(rows: &[Row]) -> String {
         .max("MODEL".len());
     // The id is never cut: it is what `--run` takes.
     let id = |s: &str| fit_left(s, width(s).max(20));
-    let line = |cells: [&str; 12]| {
-        let [i, created, corpus, model, h, t, b, lr, clip, epochs, kept, best] = cells;
+    // A LABEL column only when some run has a label (it is last: labels vary in width).
+    let labels = rows
+        .iter()
+        .any(|r| r.as_ref().is_ok_and(|m| m.label.is_some()));
+    let line = |cells: [&str; 13]| {
+        let [i, created, corpus, model, h, t, b, lr, clip, epochs, kept, best, label] = cells;
+        let label = if labels {
+            format!("  {label}")
+        } else {
+            String::new()
+        };
         format!(
-            "{}  {}  {}  {}  {:>7} {:>5} {:>5} {:>6} {:>6}  {:>9}  {:>4}  {:>8}\n",
+            "{}  {}  {}  {}  {:>7} {:>5} {:>5} {:>6} {:>6}  {:>9}  {:>4}  {:>8}{}\n",
             id(i),
             fit_left(created, 16),
             fit_left(corpus, corpus_cols),
@@ -77,7 +87,8 @@ fn table(rows: &[Row]) -> String {
             clip,
             epochs,
             kept,
-            best
+            best,
+            label.trim_end()
         )
     };
     let mut out = line([
@@ -93,6 +104,7 @@ fn table(rows: &[Row]) -> String {
         "EPOCHS",
         "KEPT",
         "BEST VAL",
+        "LABEL",
     ]);
     for r in rows {
         match r {
@@ -110,28 +122,60 @@ fn table(rows: &[Row]) -> String {
                 // Whether best.safetensors holds the best epoch's weights.
                 if m.has_best { "best" } else { "-" },
                 &fmt_ppl(m.best_val_ppl),
+                &printable(m.label.as_deref().unwrap_or("")),
             ])),
             Err((dir, e)) => {
                 out.push_str(&format!("{}  unreadable: {}\n", id(dir), printable(e)));
             }
         }
     }
+    if rows
+        .iter()
+        .any(|r| r.as_ref().is_ok_and(|m| m.epochs.contains('+')))
+    {
+        out.push_str(PLUS_LEGEND);
+        out.push('\n');
+    }
     out
 }
 
-/// Print the table (or that there are no runs) through [`output`]: a closed pipe is not an
-/// error, a failed write is.
-pub fn run(data_dir: Option<&Path>) -> Result<(), CliError> {
+/// What the `+` in EPOCHS means, printed under a table that shows one.
+pub const PLUS_LEGEND: &str =
+    "+ in EPOCHS (12+/100): stopped inside an epoch — 12 done, part of the 13th, which `train --resume` repeats from its start";
+
+/// Label or delete a run when asked, else print the table (or that there are no runs)
+/// through [`output`]: a closed pipe is not an error, a failed write is.
+pub fn run(data_dir: Option<&Path>, cmd: &RunsCmd) -> Result<(), CliError> {
+    if let Some([spec, text]) = cmd.label.as_deref() {
+        let dir = find(data_dir, spec)?;
+        let msg = match dir.set_label(text)? {
+            Some(l) => format!("run {} labelled {:?}", dir.id, l),
+            None => format!("run {} has no label now", dir.id),
+        };
+        return Ok(output::println(&msg)?);
+    }
+    if let Some(spec) = &cmd.delete {
+        let dir = find(data_dir, spec)?;
+        dir.delete()?;
+        return Ok(output::println(&format!(
+            "deleted run {} ({})",
+            dir.id,
+            dir.path.display()
+        ))?);
+    }
     let root = runs::runs_root(&runs::data_dir(data_dir)?);
     let list = runs::list_runs(&root)?;
     if list.is_empty() {
         output::println(&format!("no runs in {}", root.display()))?;
         return Ok(());
     }
-    let rows: Vec<Row> = list
+    let mut rows: Vec<Row> = list
         .iter()
         .map(|r| r.summary().map_err(|e| (r.dir.id.clone(), e.to_string())))
         .collect();
+    cmd.sort
+        .order()
+        .sort(&mut rows, |r| r.as_ref().ok().map(|m| m.best_val_ppl));
     output::print(&table(&rows))?;
     Ok(())
 }
@@ -155,6 +199,7 @@ mod tests {
             best_val_ppl: 7.18,
             model: "rnn H32 sgd".into(),
             has_best: true,
+            label: None,
         }
     }
 

@@ -8,11 +8,20 @@ use rand_chacha::ChaCha8Rng;
 use super::{output, CliError, SampleCmd};
 use crate::model::Sampling;
 use crate::runs::RunError;
+use crate::text_width::printable;
 
 /// Longest completion `sample` will generate.
 pub const MAX_LEN: usize = 1_000_000;
 
 pub fn run(data_dir: Option<&Path>, cmd: &SampleCmd, seed: Option<u64>) -> Result<(), CliError> {
+    if let Some(spec) = &cmd.history {
+        return history(data_dir, spec);
+    }
+    let Some(run) = &cmd.run else {
+        return Err(CliError::Usage(
+            "--run RUN or --history RUN is needed".into(),
+        ));
+    };
     let usage = |msg: String| Err(CliError::Usage(msg));
     if cmd.prefix.is_empty() {
         return usage("--prefix needs at least one character".into());
@@ -27,7 +36,7 @@ pub fn run(data_dir: Option<&Path>, cmd: &SampleCmd, seed: Option<u64>) -> Resul
             ));
         }
     }
-    let ckpt = super::runs::load_weights(data_dir, &cmd.run, cmd.best)?;
+    let ckpt = super::runs::load_weights(data_dir, run, cmd.best)?;
     let snapshot = ckpt.model()?.snapshot().map_err(|e| RunError::Mismatch {
         path: ckpt.dir.model_path(),
         reason: e.to_string(),
@@ -48,5 +57,37 @@ pub fn run(data_dir: Option<&Path>, cmd: &SampleCmd, seed: Option<u64>) -> Resul
     let mut rng = ChaCha8Rng::seed_from_u64(seed.unwrap_or(0));
     let completion = snapshot.sample(&prefix, cmd.len, &sampling, &mut rng)?;
     output::println(&completion.text())?;
+    Ok(())
+}
+
+/// `sample --history RUN`: one line per epoch, oldest first — the epoch, its validation
+/// perplexity, and the greedy completion kept then (prefix, `│`, what the model added).
+fn history(data_dir: Option<&Path>, spec: &str) -> Result<(), CliError> {
+    let dir = super::runs::find(data_dir, spec)?;
+    let samples = dir.samples()?;
+    if samples.is_empty() {
+        output::println(&format!(
+            "run {} has no sample history yet (kept from the end of its first epoch on, in {})",
+            dir.id,
+            dir.samples_path().display()
+        ))?;
+        return Ok(());
+    }
+    let mut text = String::new();
+    for s in &samples {
+        let val = if s.val_ppl.is_finite() {
+            format!("{:.2}", s.val_ppl)
+        } else {
+            "-".into()
+        };
+        text.push_str(&format!(
+            "epoch {:>4}  val {:>8}  {}│{}\n",
+            s.epoch,
+            val,
+            printable(&s.prefix),
+            printable(&s.completion)
+        ));
+    }
+    output::print(&text)?;
     Ok(())
 }

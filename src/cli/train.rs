@@ -66,6 +66,7 @@ fn build(args: &TrainArgs, data_dir: Option<&Path>, cmd: &TrainCmd) -> Result<Tr
                 epochs: args.epochs,
                 lr: args.lr,
                 clip: args.clip,
+                completion_len: args.completion_len,
                 kernel: args.kernel,
                 record: !cmd.no_save,
             };

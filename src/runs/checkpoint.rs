@@ -555,6 +555,8 @@ pub struct Recorder {
     metrics: MetricsWriter,
     /// Bytes of a torn last metrics line cut off when recording began.
     torn_bytes: u64,
+    /// `samples.jsonl`, opened at the first sample (a torn last line cut off then).
+    samples: Option<super::JsonLinesWriter>,
     /// Held as long as this recorder writes into `dir`.
     _lock: RunLock,
 }
@@ -590,6 +592,7 @@ impl Recorder {
             device: device.to_owned(),
             metrics,
             torn_bytes: repair.torn_bytes,
+            samples: None,
             _lock: lock,
         })
     }
@@ -600,6 +603,17 @@ impl Recorder {
 
     pub fn metrics(&mut self) -> &mut MetricsWriter {
         &mut self.metrics
+    }
+
+    /// Append an epoch's sample to `samples.jsonl` (kept whole: a resumed run's samples are
+    /// never cut back, a repeated epoch's later line wins when read).
+    pub fn log_sample(&mut self, sample: &crate::metrics::SampleRecord) -> Result<(), RunError> {
+        if self.samples.is_none() {
+            let (w, _) = super::JsonLinesWriter::open(&self.dir.samples_path(), u64::MAX)?;
+            self.samples = Some(w);
+        }
+        let line = super::SampleLine::Sample(sample.clone());
+        self.samples.as_mut().expect("opened above").append(&line)
     }
 
     /// Bytes of a torn last line (a crash or full disk mid-write) that were cut off the

@@ -40,6 +40,16 @@ impl Limit {
         bytes: 64 << 10,
         kind: "lock file",
     };
+    /// `label.txt`: one short line.
+    pub const LABEL: Limit = Limit {
+        bytes: 4 << 10,
+        kind: "label file",
+    };
+    /// One line of `samples.jsonl` (an epoch's completion: at most a few thousand characters).
+    pub const SAMPLES_LINE: Limit = Limit {
+        bytes: 64 << 10,
+        kind: "samples line",
+    };
     /// One line of `metrics.jsonl` (a batch or epoch record is about 250 bytes).
     pub const METRICS_LINE: Limit = Limit {
         bytes: 64 << 10,

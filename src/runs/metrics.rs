@@ -1,5 +1,6 @@
 //! `metrics.jsonl`: one JSON object per batch and per epoch, the same objects `train --json`
-//! prints, appended and flushed as training goes.
+//! prints, appended and flushed as training goes. The writer and the reader serve every
+//! append-only JSON-lines file of a run (`samples.jsonl` too).
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
@@ -9,10 +10,10 @@ use super::files::{self, Limit};
 use super::RunError;
 use crate::metrics::MetricRecord;
 
-/// Appends metric lines; every line is written through to the file at once, whole or not at
+/// Appends JSON lines; every line is written through to the file at once, whole or not at
 /// all: a write that fails part-way (a full disk) is cut back off, so the file always ends
-/// at the end of a line and [`MetricsWriter::bytes`] is its true length.
-pub struct MetricsWriter {
+/// at the end of a line and [`JsonLinesWriter::bytes`] is its true length.
+pub struct JsonLinesWriter {
     file: File,
     path: PathBuf,
     bytes: u64,
@@ -21,19 +22,22 @@ pub struct MetricsWriter {
     broken: bool,
 }
 
-/// What [`MetricsWriter::open`] found and did to the file.
+/// The writer of `metrics.jsonl`.
+pub type MetricsWriter = JsonLinesWriter;
+
+/// What [`JsonLinesWriter::open`] found and did to the file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MetricsRepair {
     /// Bytes of a torn last line (a crash or a full disk mid-write) that were cut off.
     pub torn_bytes: u64,
 }
 
-impl MetricsWriter {
+impl JsonLinesWriter {
     /// Open (or create) the log and cut it back to its first `keep` bytes: lines written after
     /// the checkpoint being resumed from are dropped, so no batch appears twice. The cut is
     /// always at a line's end: a torn tail before `keep` is cut at the last complete line.
     /// The log is never opened through a symlink, nor when it is not a regular file.
-    pub fn open(path: &Path, keep: u64) -> Result<(MetricsWriter, MetricsRepair), RunError> {
+    pub fn open(path: &Path, keep: u64) -> Result<(JsonLinesWriter, MetricsRepair), RunError> {
         let io = |e: std::io::Error| RunError::io(path, e);
         let mut file = files::open_for_writing(path, false)?;
         let len = file.metadata().map_err(io)?.len();
@@ -48,7 +52,7 @@ impl MetricsWriter {
         }
         file.seek(SeekFrom::Start(bytes)).map_err(io)?;
         Ok((
-            MetricsWriter {
+            JsonLinesWriter {
                 file,
                 path: path.to_owned(),
                 bytes,
@@ -61,7 +65,12 @@ impl MetricsWriter {
     /// Append one batch or epoch record, in one write. On failure whatever part of the line
     /// reached the file is cut off again.
     pub fn log(&mut self, record: &MetricRecord) -> Result<(), RunError> {
-        let mut line = serde_json::to_string(record).map_err(|e| RunError::io(&self.path, e))?;
+        self.append(record)
+    }
+
+    /// Append any value as one JSON line, in one write (see [`JsonLinesWriter::log`]).
+    pub fn append<T: serde::Serialize>(&mut self, value: &T) -> Result<(), RunError> {
+        let mut line = serde_json::to_string(value).map_err(|e| RunError::io(&self.path, e))?;
         line.push('\n');
         if self.broken {
             return Err(RunError::io(
@@ -118,10 +127,21 @@ fn last_line_end(file: &mut File, upto: u64) -> std::io::Result<u64> {
 /// a bad line elsewhere is an error naming it. Lines of other kinds are skipped. A missing
 /// log is no records; a log that is not a regular file is refused.
 pub fn read_metrics(path: &Path) -> Result<Vec<MetricRecord>, RunError> {
+    read_json_lines(path, Limit::METRICS_LINE, &["batch", "epoch"])
+}
+
+/// Every line of a JSON-lines file whose `event` is one of `events`, as `T`, read line by line
+/// (no line longer than `limit`). A torn last line (a crash mid-write) is skipped; a bad line
+/// elsewhere is an error naming it; lines of other events are skipped. A missing file is no
+/// records; a file that is not a regular file is refused.
+pub fn read_json_lines<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    limit: Limit,
+    events: &[&str],
+) -> Result<Vec<T>, RunError> {
     let Some((file, _)) = files::open_regular(path)? else {
         return Ok(Vec::new());
     };
-    let limit = Limit::METRICS_LINE;
     let mut reader = BufReader::new(file);
     let mut out = Vec::new();
     let mut raw = Vec::new();
@@ -142,7 +162,10 @@ pub fn read_metrics(path: &Path) -> Result<Vec<MetricRecord>, RunError> {
         if torn && raw.len() as u64 > limit.bytes {
             return Err(damaged(
                 n,
-                format!("longer than {} bytes (not a metrics log?)", limit.bytes),
+                format!(
+                    "longer than {} bytes (a {} is at most that)",
+                    limit.bytes, limit.kind
+                ),
             ));
         }
         let line = String::from_utf8_lossy(&raw);
@@ -155,13 +178,11 @@ pub fn read_metrics(path: &Path) -> Result<Vec<MetricRecord>, RunError> {
             Err(_) if torn => break,
             Err(e) => return Err(damaged(n, e.to_string())),
         };
-        if !matches!(
-            value.get("event").and_then(|e| e.as_str()),
-            Some("batch" | "epoch")
-        ) {
+        let event = value.get("event").and_then(|e| e.as_str());
+        if !event.is_some_and(|e| events.contains(&e)) {
             continue;
         }
-        match serde_json::from_value::<MetricRecord>(value) {
+        match serde_json::from_value::<T>(value) {
             Ok(r) => out.push(r),
             Err(e) => return Err(damaged(n, e.to_string())),
         }

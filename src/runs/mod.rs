@@ -18,8 +18,10 @@ pub mod checkpoint;
 pub mod control;
 pub mod files;
 pub mod follow;
+pub mod label;
 pub mod lock;
 pub mod metrics;
+pub mod samples;
 pub mod state;
 pub mod time;
 
@@ -31,8 +33,10 @@ pub use checkpoint::{
 };
 pub use control::{ControlCommand, ControlLine, ControlLineError, ControlReader, CONTROL_FILE};
 pub use follow::{FileWatch, MetricsTail, TailPoll};
+pub use label::{LABEL_FILE, MAX_LABEL_CHARS};
 pub use lock::{hostname, read_lock, LockInfo, RunLock, LOCK_FILE};
-pub use metrics::{read_metrics, write_csv, MetricsWriter};
+pub use metrics::{read_metrics, write_csv, JsonLinesWriter, MetricsWriter};
+pub use samples::{read_samples, SampleLine, SAMPLES_FILE};
 pub use state::{FinalSummary, WriterState, WriterStatus, STATE_FILE};
 
 use crate::metrics::MetricRecord;
@@ -211,6 +215,21 @@ impl RunDir {
         Checkpoint::load(self)
     }
 
+    /// Remove the run's directory and everything in it. Refused while a process records into
+    /// it (its lock is held by a live process, this one included): the lock is taken first, so
+    /// no trainer can start on it meanwhile.
+    pub fn delete(&self) -> Result<(), RunError> {
+        let lock = lock::RunLock::acquire(self)?;
+        let removed = std::fs::remove_dir_all(&self.path).map_err(|e| RunError::io(&self.path, e));
+        // The lock went with the directory; dropping it finds nothing to remove.
+        drop(lock);
+        removed?;
+        if let Some(root) = self.path.parent() {
+            let _ = atomic::sync_dir(root);
+        }
+        Ok(())
+    }
+
     /// Every batch and epoch record of the run, in order (e.g. to overlay its curve).
     pub fn metrics(&self) -> Result<Vec<MetricRecord>, RunError> {
         read_metrics(&self.metrics_path())
@@ -328,6 +347,36 @@ pub struct RunSummary {
     pub model: String,
     /// Whether the run kept its best-validation weights (`best.safetensors`).
     pub has_best: bool,
+    /// The name the user gave it (`label.txt`), if any.
+    pub label: Option<String>,
+}
+
+/// The order a list of runs is shown in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RunOrder {
+    /// Newest first.
+    #[default]
+    Date,
+    /// Best validation perplexity first (runs without one last, newest first among them).
+    Best,
+}
+
+impl RunOrder {
+    pub fn name(self) -> &'static str {
+        match self {
+            RunOrder::Date => "newest first",
+            RunOrder::Best => "best validation first",
+        }
+    }
+
+    /// Sort `runs` (given newest first, as [`list_runs`] lists them); `best` reads a run's best
+    /// validation perplexity (`None` or NaN: none). The sort is stable, so ties stay newest first.
+    pub fn sort<T>(self, runs: &mut [T], best: impl Fn(&T) -> Option<f64>) {
+        if self == RunOrder::Best {
+            let key = |r: &T| best(r).filter(|v| v.is_finite()).unwrap_or(f64::INFINITY);
+            runs.sort_by(|a, b| key(a).total_cmp(&key(b)));
+        }
+    }
 }
 
 impl RunListing {
@@ -357,6 +406,7 @@ impl RunListing {
             best_val_ppl: m.progress.best_val_ppl,
             model: hp.model_label(),
             has_best: self.dir.best_path().is_file(),
+            label: self.dir.label(),
         })
     }
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::eval::inspect::Probe;
-use crate::metrics::{BatchStats, EpochStats, MetricRecord};
+use crate::metrics::{BatchStats, EpochStats, MetricRecord, SampleRecord};
 use crate::model::ModelSnapshot;
 
 /// What the front end asks of the trainer.
@@ -27,6 +27,16 @@ pub enum Command {
     SetLearningRate(f64),
     /// New gradient-clipping threshold (global L2 norm), applied from the next batch on.
     SetClip(f64),
+    /// Train up to this many epochs in total (a run continued past its end, or cut short);
+    /// at least 1. Saved with the next checkpoint.
+    SetEpochs(usize),
+    /// What the sample at every epoch's end completes: this prefix (the cockpit's), with this
+    /// many characters (the run's `completion_len`, saved with the next checkpoint). Before
+    /// it arrives the trainer completes d2l's `it has`.
+    SetEpochSample {
+        prefix: String,
+        len: usize,
+    },
     /// Write a checkpoint now (the cockpit's `s` key). Answered by `Event::Saved`, or by
     /// `Event::Warning` when the trainer has no run directory or the write fails.
     Save,
@@ -81,6 +91,9 @@ pub enum Event {
     },
     Batch(BatchStats),
     Epoch(EpochStats),
+    /// The greedy completion at the end of an epoch (after its `Epoch`), as the run's
+    /// `samples.jsonl` stores it.
+    Sample(SampleRecord),
     /// The newest weights, for live completion and the heatmap. Not serialised.
     #[serde(skip)]
     Snapshot(Arc<ModelSnapshot>),

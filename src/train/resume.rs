@@ -15,6 +15,8 @@ pub struct ResumeOptions {
     pub epochs: Option<usize>,
     pub lr: Option<f64>,
     pub clip: Option<f64>,
+    /// Characters of the sample kept at every epoch's end (a setting, not the model's).
+    pub completion_len: Option<usize>,
     pub kernel: ComputePath,
     /// Keep saving checkpoints and metrics into the run's directory.
     pub record: bool,
@@ -46,6 +48,9 @@ pub fn resume_run(
     if let Some(c) = opts.clip {
         hp.clip = c;
         ckpt.meta.progress.clip = c;
+    }
+    if let Some(n) = opts.completion_len {
+        hp.completion_len = n;
     }
     let mut notes = Vec::new();
     if ckpt.meta.progress.epoch >= ckpt.meta.hparams.epochs {

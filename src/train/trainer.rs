@@ -19,7 +19,7 @@ use super::outbox::Outbox;
 use super::protocol::{Command, Event, Summary, TrainerState};
 use crate::data::{Batch, Dataset, EncodedCorpus};
 use crate::hparams::HParams;
-use crate::metrics::{BatchStats, EpochStats};
+use crate::metrics::{BatchStats, EpochStats, SampleRecord};
 use crate::model::host;
 use crate::model::{ComputePath, LanguageModel, NamedParams};
 use crate::number_format::compact;
@@ -90,6 +90,8 @@ pub struct Trainer {
     batches_run: usize,
     /// Reads a validation excerpt with each published snapshot (the neuron inspector).
     prober: Option<super::probe::Prober>,
+    /// The prefix every epoch's sample completes ([`Command::SetEpochSample`]).
+    sample_prefix: String,
 }
 
 impl Trainer {
@@ -195,6 +197,7 @@ impl Trainer {
             panic_after_batches: std::env::var(PANIC_ENV).ok().and_then(|v| v.parse().ok()),
             batches_run: 0,
             prober: None,
+            sample_prefix: SAMPLE_PREFIX.to_owned(),
             hp,
         }
     }
@@ -225,6 +228,13 @@ impl Trainer {
     /// an `Event::Warning` and training goes on unrecorded.
     pub fn record_on_start(&mut self, runs_root: std::path::PathBuf) {
         self.record_root = Some(runs_root);
+    }
+
+    /// Complete `prefix` with `len` characters in the sample at every epoch's end (the cockpit
+    /// gives its completion pane's; without it, d2l's `it has` and the run's `completion_len`).
+    pub fn set_epoch_sample(&mut self, prefix: &str, len: usize) {
+        self.sample_prefix = prefix.to_owned();
+        self.hp.completion_len = len.clamp(1, crate::hparams::MAX_COMPLETION_LEN);
     }
 
     /// Also write a checkpoint after every `n` batches (`None` or 0: only at epoch ends,
@@ -638,7 +648,32 @@ impl Trainer {
             });
         }
         self.save_and_report(out, false);
-        self.send_snapshot(out)
+        let snapshot = self.publish(out, true)?;
+        self.sample_epoch(&snapshot, out);
+        Ok(())
+    }
+
+    /// The greedy completion of the sample prefix by the weights at an epoch's end: kept in
+    /// the run's `samples.jsonl` and sent. A prefix the model cannot read (empty) is skipped.
+    fn sample_epoch(&mut self, snapshot: &crate::model::ModelSnapshot, out: &mut Outbox) {
+        let prefix = snapshot.vocab.read_prefix(&self.sample_prefix);
+        let Ok(c) = snapshot.complete(&prefix, self.hp.completion_len) else {
+            return;
+        };
+        let sample = SampleRecord {
+            epoch: self.progress.epoch,
+            val_ppl: self.progress.last_val_ppl,
+            prefix: c.prefix(),
+            completion: c.continuation(),
+        };
+        if let Some(rec) = self.recorder.as_mut() {
+            if let Err(e) = rec.log_sample(&sample) {
+                out.send(Event::Warning {
+                    message: format!("writing the epoch's sample failed: {e}"),
+                });
+            }
+        }
+        out.send(Event::Sample(sample));
     }
 
     /// d2l's evaluation after each epoch: the training perplexity over the epoch's batches,
@@ -735,18 +770,22 @@ impl Trainer {
 
     /// Show the front end the newest weights.
     fn send_snapshot(&mut self, out: &mut Outbox) -> Result<(), TrainError> {
-        self.publish(out, true)
+        self.publish(out, true).map(|_| ())
     }
 
     /// Send the newest weights, and the inspector's probe when it is due (or `force_probe`).
-    fn publish(&mut self, out: &mut Outbox, force_probe: bool) -> Result<(), TrainError> {
+    fn publish(
+        &mut self,
+        out: &mut Outbox,
+        force_probe: bool,
+    ) -> Result<Arc<crate::model::ModelSnapshot>, TrainError> {
         let snapshot = Arc::new(self.model.snapshot()?);
         out.send(Event::Snapshot(snapshot.clone()));
         if let Some(p) = &mut self.prober {
             p.send(&snapshot, force_probe, out);
         }
         self.last_snapshot = Instant::now();
-        Ok(())
+        Ok(snapshot)
     }
 
     fn apply_setting(&mut self, cmd: Command, out: &mut Outbox) {
@@ -765,6 +804,16 @@ impl Trainer {
             }
             Command::Save => {
                 self.save_and_report(out, true);
+                return;
+            }
+            // The epoch loop reads it before each epoch; the next checkpoint stores it.
+            Command::SetEpochs(n) if n >= 1 => {
+                self.hp.epochs = n;
+                self.dirty = true;
+                return;
+            }
+            Command::SetEpochSample { prefix, len } => {
+                self.set_epoch_sample(&prefix, len);
                 return;
             }
             _ => return,

@@ -15,12 +15,13 @@ use super::context::{Focus, Handled, Level};
 use super::launch::RunList;
 use super::layout::layout;
 use super::message;
+use super::panels::chart::ChartsState;
 use super::panels::completion::CompletionState;
 use super::panels::form::{self, FormOutcome, FormState};
 use super::panels::gradients::GradientState;
 use super::panels::heatmap::{self, HeatmapState, ViewKey};
 use super::panels::help;
-use super::panels::perplexity::{OverlayCurve, PerplexityState};
+use super::panels::perplexity::{legend_name, short_id, OverlayCurve, PerplexityState};
 use super::panels::runs::{PickerOutcome, RunsPicker};
 use super::panels::status::StatusState;
 use super::theme::Theme;
@@ -58,6 +59,18 @@ pub enum Action {
     Resume(PathBuf),
     /// Read this run's metrics and hand them to [`App::set_overlay`].
     LoadOverlay {
+        id: String,
+        path: PathBuf,
+    },
+    /// Name the run in this directory (an empty label removes it), then hand the result to
+    /// [`App::run_labelled`] and the fresh list to [`App::show_runs`].
+    LabelRun {
+        path: PathBuf,
+        label: String,
+    },
+    /// Delete the run in this directory (never the open one: the app refuses that first),
+    /// then hand the result to [`App::run_deleted`] and the fresh list to [`App::show_runs`].
+    DeleteRun {
         id: String,
         path: PathBuf,
     },
@@ -108,6 +121,8 @@ pub struct App {
     pub status: StatusState,
     pub perplexity: PerplexityState,
     pub gradients: GradientState,
+    /// What both charts share: the x-axis, the cursor and the timeline they read.
+    pub charts: ChartsState,
     pub completion: CompletionState,
     /// The heatmap's selected unit and the trainer's validation states (neuron inspector).
     pub heatmap: HeatmapState,
@@ -123,11 +138,14 @@ pub struct App {
 
 impl App {
     pub fn new(hp: HParams, theme: Theme) -> App {
+        let mut completion = CompletionState::default();
+        completion.set_len(hp.completion_len);
         App {
             status: StatusState::new(hp.epochs),
             perplexity: PerplexityState::default(),
             gradients: GradientState::new(hp.clip),
-            completion: CompletionState::default(),
+            charts: ChartsState::default(),
+            completion,
             heatmap: HeatmapState::default(),
             form: FormState::default(),
             hp,
@@ -223,9 +241,26 @@ impl App {
         }
     }
 
-    /// Connect to a trainer's command channel.
+    /// Connect to a trainer's command channel. (The event loop gives a new trainer the
+    /// prefix its epoch samples complete before spawning it; changes follow as commands.)
     pub fn attach(&mut self, commands: Sender<Command>) {
         self.commands = Some(commands);
+    }
+
+    /// Tell the trainer the prefix and length its sample at every epoch's end completes: the
+    /// completion pane's.
+    fn send_epoch_sample(&self) {
+        self.send(Command::SetEpochSample {
+            prefix: self.completion.prefix.clone(),
+            len: self.completion.len,
+        });
+    }
+
+    /// The samples a resumed run kept (its `samples.jsonl`), for the history.
+    pub fn show_samples(&mut self, samples: Vec<crate::metrics::SampleRecord>) {
+        for s in samples {
+            self.completion.push_sample(s);
+        }
     }
 
     fn send(&self, cmd: Command) {
@@ -241,15 +276,24 @@ impl App {
         self.say(Level::Info, format!("run {} started", self.runs_started));
     }
 
-    /// Fresh charts and status for a new trainer; the prefix, focus, theme and the overlaid
-    /// curve stay.
+    /// Fresh charts and status for a new trainer; the prefix, focus, theme, the overlaid
+    /// curves and how the charts are viewed (smoothing, scale, x-axis) stay.
     fn reset_for(&mut self, hp: HParams, commands: Sender<Command>) {
-        let overlay = self.perplexity.overlay.take();
+        let overlays = std::mem::take(&mut self.perplexity.overlays);
+        let smoothing = self.perplexity.smoothing;
         self.status = StatusState::new(hp.epochs);
         self.perplexity = PerplexityState::default();
-        self.perplexity.overlay = overlay;
+        self.perplexity.overlays = overlays;
+        self.perplexity.smoothing = smoothing;
+        let log = self.gradients.log;
         self.gradients = GradientState::new(hp.clip);
+        self.gradients.log = log;
+        self.charts = ChartsState {
+            x_axis: self.charts.x_axis,
+            ..ChartsState::default()
+        };
         self.completion.clear_model();
+        self.completion.set_len(hp.completion_len);
         self.heatmap.clear_model();
         self.hp = hp;
         self.commands = Some(commands);
@@ -276,7 +320,9 @@ impl App {
         // The log knows the epochs the run was started with; it may now train longer.
         self.status.epochs = self.hp.epochs;
         self.status.run_dir = Some(run_dir.to_owned());
-        let id = self.status.run_id().unwrap_or_default();
+        let id = self.status.run_id().unwrap_or_default().to_owned();
+        // The live curves are this run's now: never compare it with itself.
+        self.perplexity.remove_overlay(&id);
         let mut msg = format!(
             "run {id} loaded at epoch {} — press space to continue",
             self.status.epochs_done
@@ -288,6 +334,20 @@ impl App {
         self.say(Level::Info, msg);
     }
 
+    /// The loaded run had finished all its epochs and was loaded to train `more` epochs
+    /// beyond them (its epochs field now says the new total): say so, and how to change it.
+    pub fn offer_more_epochs(&mut self, more: usize) {
+        let id = self.status.run_id().unwrap_or_default().to_owned();
+        let done = self.status.epochs_done;
+        self.say(
+            Level::Info,
+            format!(
+                "run {id} finished its {done} epochs — space trains {more} more (to {}); change the number in the form's epochs field [5]",
+                self.hp.epochs
+            ),
+        );
+    }
+
     /// Restoring a saved run failed: say why, keep the current run.
     pub fn resume_failed(&mut self, message: String) {
         self.say(Level::Error, format!("not resumed: {message}"));
@@ -296,7 +356,11 @@ impl App {
     /// The saved runs, for the picker (or why they could not be listed).
     pub fn show_runs(&mut self, list: Result<RunList, RunError>) {
         match list {
-            Ok(list) => self.picker = Some(RunsPicker::new(list)),
+            Ok(list) => match self.picker.as_mut() {
+                // A fresh list after a label or a delete: same order, same run selected.
+                Some(p) => p.replace_list(list),
+                None => self.picker = Some(RunsPicker::new(list)),
+            },
             Err(e) => self.say(Level::Error, format!("cannot list runs: {e}")),
         }
     }
@@ -308,14 +372,58 @@ impl App {
                 self.say(Level::Warn, format!("run {id} has no metrics to compare"))
             }
             Ok(r) => {
+                let mut curve = OverlayCurve::from_records(id.clone(), &r);
+                if let Some(label) = self
+                    .picker
+                    .as_ref()
+                    .and_then(|p| p.list.runs.iter().find(|s| s.id == id))
+                    .and_then(|s| s.label.clone())
+                {
+                    curve.name = legend_name(&label);
+                }
+                self.perplexity.add_overlay(curve);
                 self.say(
                     Level::Info,
-                    format!("comparing with run {id} (dimmed); c in the runs picker removes it"),
+                    format!(
+                        "comparing with {} run(s) on the perplexity chart; c on a marked run removes it",
+                        self.perplexity.overlays.len()
+                    ),
                 );
-                self.perplexity.overlay = Some(OverlayCurve::from_records(id, &r));
             }
             Err(e) => self.say(Level::Error, format!("cannot read run {id}: {e}")),
         }
+    }
+
+    /// The result of naming a run from the picker.
+    pub fn run_labelled(&mut self, id: &str, result: Result<Option<String>, RunError>) {
+        let (level, text) = match result {
+            Ok(Some(label)) => {
+                if let Some(o) = self.perplexity.overlays.iter_mut().find(|o| o.id == id) {
+                    o.name = legend_name(&label);
+                }
+                (Level::Info, format!("run {id} labelled “{label}”"))
+            }
+            Ok(None) => {
+                if let Some(o) = self.perplexity.overlays.iter_mut().find(|o| o.id == id) {
+                    o.name = short_id(id);
+                }
+                (Level::Info, format!("run {id} has no label now"))
+            }
+            Err(e) => (Level::Error, format!("cannot label run {id}: {e}")),
+        };
+        self.say(level, text);
+    }
+
+    /// The result of deleting a run from the picker.
+    pub fn run_deleted(&mut self, id: &str, result: Result<(), RunError>) {
+        let (level, text) = match result {
+            Ok(()) => {
+                self.perplexity.remove_overlay(id);
+                (Level::Info, format!("run {id} deleted"))
+            }
+            Err(e) => (Level::Error, format!("run {id} not deleted: {e}")),
+        };
+        self.say(level, text);
     }
 
     /// Building the new trainer failed: say why, keep the current run and model.
@@ -340,9 +448,15 @@ impl App {
         // What the user does can change the size, the focus, the zoom or the prefix, and with
         // them how many characters fill the panes (trainer events cannot: they skip this).
         let from_user = !matches!(msg, Msg::Trainer(_) | Msg::Tick(_));
+        // However the prefix changed (typed, pasted, cleared, or the text's opening chosen for
+        // a new model), the epoch samples follow it.
+        let prefix = self.completion.prefix.clone();
         let action = self.route(msg);
         if from_user {
             self.fit_completion_length();
+        }
+        if self.completion.prefix != prefix {
+            self.send_epoch_sample();
         }
         action
     }
@@ -376,6 +490,10 @@ impl App {
     /// Pasted text is for the completion prefix (the only place that takes text, besides a
     /// form field being edited, which keeps it out): it focuses the pane and goes in whole.
     fn on_paste(&mut self, text: &str) {
+        // A label being typed in the runs picker takes it.
+        if self.dialog.is_none() && self.picker.as_mut().is_some_and(|p| p.paste(text)) {
+            return;
+        }
         if self.dialog.is_some() || self.picker.is_some() || self.form.is_editing() {
             self.say(
                 Level::Info,
@@ -430,12 +548,17 @@ impl App {
             Event::Batch(b) => {
                 self.perplexity.on_batch(b);
                 self.gradients.on_batch(b);
+                self.charts.timeline.on_batch(b);
             }
-            Event::Epoch(e) => self.perplexity.on_epoch(e),
+            Event::Epoch(e) => {
+                self.perplexity.on_epoch(e);
+                self.charts.timeline.on_epoch(e);
+            }
             Event::Snapshot(s) => {
                 self.completion.set_snapshot(s.clone());
                 self.prefer_text_opening();
             }
+            Event::Sample(s) => self.completion.push_sample(s.clone()),
             Event::Probe(p) => {
                 self.heatmap.set_probe(p.clone());
                 self.prefer_text_opening();
@@ -686,7 +809,21 @@ impl App {
                 self.zoomed = !self.zoomed;
                 Some(Action::None)
             }
-            Focus::Perplexity | Focus::Gradients => None,
+            // Each chart's own key (`e` smoothing, `l` log scale), then the keys both share
+            // (`x` axis, the cursor on a zoomed chart).
+            Focus::Perplexity | Focus::Gradients => {
+                let own = match self.focus {
+                    Focus::Perplexity => self.perplexity.on_key(key),
+                    _ => self.gradients.on_key(key),
+                };
+                match own {
+                    Handled::Yes => Some(Action::None),
+                    Handled::No => match self.charts.on_key(key, self.zoomed) {
+                        Handled::Yes => Some(Action::None),
+                        Handled::No => None,
+                    },
+                }
+            }
             Focus::Heatmap => {
                 let units = self.heatmap_units();
                 if self.heatmap.on_key(key, units) == Handled::Yes {
@@ -799,16 +936,20 @@ impl App {
                 self.picker = None;
                 Action::None
             }
+            // The picker stays open, so several runs can be laid over the chart in turn.
             PickerOutcome::Compare(run) => {
-                self.picker = None;
-                if self
-                    .perplexity
-                    .overlay
-                    .as_ref()
-                    .is_some_and(|o| o.id == run.id)
-                {
-                    self.perplexity.overlay = None;
+                if self.perplexity.remove_overlay(&run.id) {
                     self.say(Level::Info, format!("run {} no longer shown", run.id));
+                    return Action::None;
+                }
+                if self.is_open_run(&run.path) {
+                    self.say(
+                        Level::Info,
+                        format!(
+                            "run {} is the one open here: its curves are the live ones",
+                            run.id
+                        ),
+                    );
                     return Action::None;
                 }
                 Action::LoadOverlay {
@@ -816,6 +957,24 @@ impl App {
                     path: run.path,
                 }
             }
+            PickerOutcome::Label(run, label) => Action::LabelRun {
+                path: run.path,
+                label,
+            },
+            PickerOutcome::Delete(run) if self.is_open_run(&run.path) => {
+                self.say(
+                    Level::Warn,
+                    format!(
+                        "run {} is open in this cockpit: it cannot be deleted (open another run or start a new one first)",
+                        run.id
+                    ),
+                );
+                Action::None
+            }
+            PickerOutcome::Delete(run) => Action::DeleteRun {
+                id: run.id,
+                path: run.path,
+            },
             PickerOutcome::Continue(run) if self.watching.is_some() => {
                 self.picker = None;
                 self.unavailable(&format!("continuing run {}", run.id));
@@ -843,6 +1002,11 @@ impl App {
                 Action::Resume(run.path)
             }
         }
+    }
+
+    /// Whether `path` is the run this cockpit has open (training it, or watching it).
+    fn is_open_run(&self, path: &Path) -> bool {
+        self.status.run_dir.as_deref() == Some(path)
     }
 
     fn ask_restart(&mut self) -> Action {
@@ -891,6 +1055,26 @@ impl App {
                     Field::Clip => {
                         self.gradients.threshold = self.hp.clip;
                         self.send(Command::SetClip(self.hp.clip))
+                    }
+                    // A finished trainer has ended: the new count is for the next run (or for
+                    // continuing this one from the picker).
+                    Field::Epochs if self.state() == TrainerState::Done => {
+                        self.say(
+                            Level::Info,
+                            format!(
+                                "epochs = {}: this run has finished — o, Enter on it continues it to that many; r starts a new run",
+                                self.hp.epochs
+                            ),
+                        );
+                        return Action::None;
+                    }
+                    Field::Epochs => {
+                        self.status.epochs = self.hp.epochs;
+                        self.send(Command::SetEpochs(self.hp.epochs))
+                    }
+                    Field::CompletionLen => {
+                        self.completion.set_len(self.hp.completion_len);
+                        self.send_epoch_sample();
                     }
                     _ => {}
                 }

@@ -151,22 +151,31 @@ pub fn open(launcher: Launcher, opening: Opening, theme: Theme) -> i32 {
             epochs,
             lr,
             clip,
-        } => launcher
-            .resume(&dir, epochs, lr, clip)
-            .map(|r| (r.trainer, Some((r.dir, r.notes, r.history)))),
+        } => launcher.resume(&dir, epochs, lr, clip).map(|r| {
+            let more = r.more_epochs;
+            (
+                r.trainer,
+                Some((r.dir, r.notes, r.history, r.samples, more)),
+            )
+        }),
     };
-    let (trainer, resumed) = match built {
+    let (mut trainer, resumed) = match built {
         Ok(b) => b,
         Err(e) => return fail(e),
     };
     let hp = trainer.hp.clone();
     let log_path = log::init();
     log::line(format!("cockpit start: {hp:?}"));
-    let handle = trainer.spawn();
     let mut app = App::new(hp.clone(), theme);
+    trainer.set_epoch_sample(&app.completion.prefix, app.completion.len);
+    let handle = trainer.spawn();
     app.attach(handle.commands.clone());
-    if let Some((dir, notes, history)) = resumed {
+    if let Some((dir, notes, history, samples, more)) = resumed {
         app.start_resumed(&dir.path, hp, handle.commands.clone(), &history, &notes);
+        app.show_samples(samples);
+        if let Some(more) = more {
+            app.offer_more_epochs(more);
+        }
     }
     let Some(result) = in_terminal(&mut app, handle, &launcher) else {
         return EXIT_FAILURE;
@@ -419,9 +428,20 @@ fn cockpit_loop(
                 }
                 Action::ListRuns => app.show_runs(launcher.list()),
                 Action::LoadOverlay { id, path } => app.set_overlay(id, launch::history(&path)),
+                Action::LabelRun { path, label } => {
+                    let id = path.file_name().map(|n| n.to_string_lossy().into_owned());
+                    app.run_labelled(&id.unwrap_or_default(), launch::label(&path, &label));
+                    app.show_runs(launcher.list());
+                }
+                Action::DeleteRun { id, path } => {
+                    app.run_deleted(&id, launch::delete(&path));
+                    app.show_runs(launcher.list());
+                }
                 Action::Resume(path) => {
                     match launcher.resume_at(&path) {
-                        Ok(r) => {
+                        Ok(mut r) => {
+                            let len = r.trainer.hp.completion_len;
+                            r.trainer.set_epoch_sample(&app.completion.prefix, len);
                             // The old trainer stops and saves before the new one starts.
                             drop(handle.take());
                             let hp = r.trainer.hp.clone();
@@ -434,6 +454,10 @@ fn cockpit_loop(
                                 &r.history,
                                 &r.notes,
                             );
+                            app.show_samples(r.samples);
+                            if let Some(more) = r.more_epochs {
+                                app.offer_more_epochs(more);
+                            }
                             events = h.events.clone();
                             handle = Some(h);
                         }
@@ -444,7 +468,8 @@ fn cockpit_loop(
                     }
                 }
                 Action::Restart(hp) => match launcher.new_run(hp.clone()) {
-                    Ok(t) => {
+                    Ok(mut t) => {
+                        t.set_epoch_sample(&app.completion.prefix, hp.completion_len);
                         drop(handle.take());
                         let h = t.spawn();
                         h.send(Command::Start);

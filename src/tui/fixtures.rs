@@ -154,6 +154,23 @@ pub fn past_run_records(batches: usize) -> Vec<MetricRecord> {
     out
 }
 
+/// The sample of epoch `epoch`, as the trainer sends it at the epoch's end: a completion that
+/// gets better as the epochs go.
+pub fn sample(epoch: usize) -> crate::metrics::SampleRecord {
+    const SAID: [&str; 4] = [
+        "the the the the the the the the the the ",
+        "the time the time the time the time the ",
+        "the time traveller the time traveller th",
+        "the time traveller for so it will be con",
+    ];
+    crate::metrics::SampleRecord {
+        epoch,
+        val_ppl: 20.0 - 2.5 * epoch as f64,
+        prefix: "time traveller ".into(),
+        completion: SAID[(epoch - 1).min(SAID.len() - 1)].into(),
+    }
+}
+
 /// Three saved runs as the runs picker lists them, newest first.
 pub fn run_list() -> RunList {
     let run = |id: &str, corpus: &str, hiddens, epochs: &str, best| RunSummary {
@@ -177,17 +194,20 @@ pub fn run_list() -> RunList {
         best_val_ppl: best,
         model: format!("rnn H{hiddens} sgd"),
         has_best: false,
+        label: None,
     };
+    let mut labelled = run(
+        "20261127-184210-07c2",
+        "war_of_the_worlds.txt",
+        256,
+        "100/100",
+        6.02,
+    );
+    labelled.label = Some("war, wide".into());
     RunList {
         runs: vec![
             run("20261128-101500-a3f9", "timemachine", 32, "12+/100", 9.81),
-            run(
-                "20261127-184210-07c2",
-                "war_of_the_worlds.txt",
-                256,
-                "100/100",
-                6.02,
-            ),
+            labelled,
             run("20261127-090001-ffff", "timemachine", 32, "0/100", f64::NAN),
         ],
         unreadable: 1,

@@ -31,6 +31,11 @@ pub struct ResumedRun {
     /// Worth telling the user (a finished run, another kernel).
     pub notes: Vec<String>,
     pub history: Vec<MetricRecord>,
+    /// The run had trained all its epochs and was loaded to train this many more (its
+    /// epochs count raised by as much), so space continues it rather than ending at once.
+    pub more_epochs: Option<usize>,
+    /// Its epoch samples (`samples.jsonl`), for the completion pane's history.
+    pub samples: Vec<crate::metrics::SampleRecord>,
 }
 
 /// The saved runs as the picker lists them.
@@ -78,6 +83,8 @@ impl Launcher {
 
     /// Continue the run in `dir` where it stopped (its own hyperparameters, save for the
     /// overrides), saving into the same directory; with its metric history for the charts.
+    /// Without `epochs`, a run that had trained all its epochs is offered as many again
+    /// (100/100 → 200), which the form's epochs field can change before space starts them.
     pub fn resume(
         &self,
         dir: &RunDir,
@@ -85,10 +92,21 @@ impl Launcher {
         lr: Option<f64>,
         clip: Option<f64>,
     ) -> Result<ResumedRun, TrainError> {
+        let mut more_epochs = None;
+        let epochs = match epochs {
+            Some(e) => Some(e),
+            None => {
+                let meta = dir.meta()?;
+                let (done, total) = (meta.progress.epoch, meta.hparams.epochs);
+                more_epochs = (done >= total).then_some(total.max(1));
+                more_epochs.map(|m| done + m)
+            }
+        };
         let opts = ResumeOptions {
             epochs,
             lr,
             clip,
+            completion_len: None,
             kernel: self.kernel,
             record: self.runs_root.is_some(),
         };
@@ -99,15 +117,20 @@ impl Launcher {
         // Read after recording started: the log is cut back to the checkpoint by then.
         // A log that cannot be read only costs the charts their history.
         let history = dir.metrics().unwrap_or_default();
+        // Likewise the samples cost only the history list.
+        let samples = dir.samples().unwrap_or_default();
         Ok(ResumedRun {
             dir: dir.clone(),
             trainer,
             notes,
             history,
+            more_epochs,
+            samples,
         })
     }
 
-    /// Continue the run in the directory at `path` (the picker's choice), as it was saved.
+    /// Continue the run in the directory at `path` (the picker's choice), as it was saved
+    /// (a finished one offered more epochs, see [`Launcher::resume`]).
     pub fn resume_at(&self, path: &Path) -> Result<ResumedRun, TrainError> {
         let dir = RunDir::open(path)?;
         self.resume(&dir, None, None, None)
@@ -128,6 +151,16 @@ impl Launcher {
         }
         Ok(list)
     }
+}
+
+/// Name the run at `path` (an empty label removes it); the label stored.
+pub fn label(path: &Path, label: &str) -> Result<Option<String>, RunError> {
+    RunDir::open(path)?.set_label(label)
+}
+
+/// Delete the run at `path` (refused while a process, this one included, records into it).
+pub fn delete(path: &Path) -> Result<(), RunError> {
+    RunDir::open(path)?.delete()
 }
 
 /// Every batch and epoch record of the run at `path` (for its curve).

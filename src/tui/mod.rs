@@ -24,6 +24,7 @@ pub mod message;
 pub mod panels;
 pub mod series;
 pub mod theme;
+pub mod timeline;
 pub mod view;
 pub mod widgets;
 

@@ -327,6 +327,12 @@ impl Theme {
         Style::default().fg(self.fg).bg(self.bg)
     }
 
+    /// The colours of saved runs overlaid on the perplexity chart, one per slot: theme colours
+    /// the live curves (train, EMA, validation) do not use.
+    pub fn run_colours(&self) -> [Color; 4] {
+        [self.grad, self.continuation, self.title, self.clip]
+    }
+
     pub fn dim_style(&self) -> Style {
         Style::default().fg(self.dim)
     }

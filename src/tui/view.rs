@@ -12,7 +12,7 @@ use super::app::App;
 use super::context::{Ctx, Focus, KeyHelp, Panel};
 use super::layout::{layout, MIN_HEIGHT, MIN_WIDTH};
 use super::message;
-use super::panels::{form, heatmap, help};
+use super::panels::{chart, completion, form, heatmap, help, perplexity};
 use super::widgets::fit_spans;
 
 /// The message shown instead of the cockpit on a terminal smaller than 60×18.
@@ -185,11 +185,33 @@ pub fn draw(f: &mut Frame, app: &App) {
         width: a.status.width,
     };
     Panel::draw(&app.status, f, a.status, bar, ());
+    let charts = chart::Shows {
+        charts: &app.charts,
+        zoomed: app.zoomed,
+    };
     for (panel, r) in a.panels() {
         let c = ctx(panel, r);
         match panel {
-            Focus::Perplexity => Panel::draw(&app.perplexity, f, r, c, app.status.error.is_some()),
-            Focus::Completion => Panel::draw(&app.completion, f, r, c, app.heatmap.selected),
+            Focus::Perplexity => Panel::draw(
+                &app.perplexity,
+                f,
+                r,
+                c,
+                perplexity::Shows {
+                    trainer_failed: app.status.error.is_some(),
+                    chart: charts,
+                },
+            ),
+            Focus::Completion => Panel::draw(
+                &app.completion,
+                f,
+                r,
+                c,
+                completion::Shows {
+                    unit: app.heatmap.selected,
+                    zoomed: app.zoomed,
+                },
+            ),
             Focus::Heatmap => Panel::draw(
                 &app.heatmap,
                 f,
@@ -201,7 +223,7 @@ pub fn draw(f: &mut Frame, app: &App) {
                     snapshot: app.completion.snapshot.as_deref(),
                 },
             ),
-            Focus::Gradients => Panel::draw(&app.gradients, f, r, c, ()),
+            Focus::Gradients => Panel::draw(&app.gradients, f, r, c, charts),
             Focus::Form => Panel::draw(
                 &app.form,
                 f,
@@ -217,8 +239,13 @@ pub fn draw(f: &mut Frame, app: &App) {
     message::draw(f, a.message, t, message_shown(app));
     footer(f, a.footer, app);
     if let Some(p) = &app.picker {
-        let compared = app.perplexity.overlay.as_ref().map(|o| o.id.as_str());
-        p.draw(f, area, t, compared);
+        let overlaid: Vec<(String, usize)> = app
+            .perplexity
+            .overlays
+            .iter()
+            .map(|o| (o.id.clone(), o.slot))
+            .collect();
+        p.draw(f, area, t, &overlaid, app.status.run_id());
     }
     if app.help {
         help::draw(f, area, t, app.help_scroll);

@@ -129,6 +129,10 @@ pub struct Follower {
     tail: MetricsTail,
     model: FileWatch,
     state_file: FileWatch,
+    /// The run's `samples.jsonl`, re-read when it changes.
+    samples_file: FileWatch,
+    /// The newest epoch whose sample was sent (0: none).
+    sampled_epoch: usize,
     status: Option<WriterStatus>,
     lock: Option<LockInfo>,
     /// The newest checkpoint's progress.
@@ -173,6 +177,8 @@ impl Follower {
             tail: MetricsTail::new(&dir.metrics_path()),
             model: FileWatch::new(&dir.model_path()),
             state_file: FileWatch::new(&dir.path.join(STATE_FILE)),
+            samples_file: FileWatch::new(&dir.samples_path()),
+            sampled_epoch: 0,
             progress: meta.progress.clone(),
             dir,
             meta,
@@ -251,6 +257,9 @@ impl Follower {
             changed = true;
             self.status = WriterStatus::read(&self.dir.path);
         }
+        if self.samples_file.changed() {
+            self.read_samples(out);
+        }
         let lock = read_lock(&self.dir.path);
         if lock != self.lock {
             changed = true;
@@ -266,6 +275,24 @@ impl Follower {
             }
         }
         self.judge(out);
+    }
+
+    /// The epoch samples written since the last look, as the trainer sent them (a sample of
+    /// an earlier epoch than the newest sent means the run was resumed: it is sent again).
+    /// A log that cannot be read costs only the completion pane's history.
+    fn read_samples(&mut self, out: &mut Vec<Event>) {
+        let Ok(samples) = self.dir.samples() else {
+            return;
+        };
+        let newest = samples.last().map_or(0, |s| s.epoch);
+        if newest < self.sampled_epoch {
+            self.sampled_epoch = 0;
+        }
+        let sent = self.sampled_epoch;
+        for s in samples.into_iter().filter(|s| s.epoch > sent) {
+            self.sampled_epoch = s.epoch;
+            out.push(Event::Sample(s));
+        }
     }
 
     fn load_checkpoint(&mut self, out: &mut Vec<Event>) {
@@ -420,18 +447,20 @@ impl Follower {
 
     /// A command from the front end: pause, resume and save go to the run's control file.
     pub fn command(&mut self, cmd: Command) -> Option<Event> {
-        let control =
-            match cmd {
-                Command::Pause => ControlCommand::Pause,
-                Command::Resume | Command::Start => ControlCommand::Resume,
-                Command::Save => ControlCommand::Save,
-                Command::SetLearningRate(_) | Command::SetClip(_) => return Some(Event::Warning {
+        let control = match cmd {
+            Command::Pause => ControlCommand::Pause,
+            Command::Resume | Command::Start => ControlCommand::Resume,
+            Command::Save => ControlCommand::Save,
+            Command::SetLearningRate(_) | Command::SetClip(_) | Command::SetEpochs(_) => {
+                return Some(Event::Warning {
                     message:
                         "unavailable while watching: the settings belong to the training process"
                             .into(),
-                }),
-                Command::Stop => return None,
-            };
+                })
+            }
+            // The watched trainer samples with its own prefix.
+            Command::Stop | Command::SetEpochSample { .. } => return None,
+        };
         if self.ending.is_some() {
             return Some(Event::Warning {
                 message: format!(

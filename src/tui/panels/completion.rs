@@ -19,22 +19,26 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
+use crate::metrics::SampleRecord;
 use crate::model::snapshot::{Completion, StateView};
 use crate::model::{ModelSnapshot, Sampling};
 use crate::text_width;
 use crate::tui::context::{Ctx, Handled, KeyHelp, Panel};
 use crate::tui::panels::heatmap::activation_style;
 use crate::tui::theme::Theme;
-use crate::tui::widgets::{panel_block, title};
+use crate::tui::widgets::{fmt_ppl, panel_block, title};
 
-/// Characters generated after the prefix, at least (more where the panes have room: see
-/// [`CompletionState::set_fill_len`]).
-pub const CONTINUATION_LEN: usize = 40;
-/// Characters generated after the prefix, at most, however large the panes: each is a step of
-/// the model on every keystroke, and a big model's steps must stay within a frame.
+/// Characters generated after the prefix by default, and at least (the run's `completion_len`
+/// sets the least; more where the panes have room: see [`CompletionState::set_fill_len`]).
+pub const CONTINUATION_LEN: usize = crate::hparams::DEFAULT_COMPLETION_LEN;
+/// Characters generated to fill the panes, at most, however large they are (a longer
+/// `completion_len` is still generated whole): each is a step of the model on every
+/// keystroke, and a big model's steps must stay within a frame.
 pub const MAX_CONTINUATION_LEN: usize = 200;
 /// The longest opening of the text taken as the prefix (see [`opening`]).
 const OPENING_MAX_CHARS: usize = 24;
+/// Epoch samples the pane keeps (the newest).
+pub const MAX_SAMPLES: usize = 10_000;
 /// The prefix shown at start (d2l's own example).
 pub const DEFAULT_PREFIX: &str = "time traveller ";
 /// Longest prefix kept (the heatmap cannot show more anyway).
@@ -78,6 +82,11 @@ pub fn keys() -> &'static [KeyHelp] {
         KeyHelp::help_only(
             "Ctrl-→/←",
             "top-k up / down, past 40: every character (Alt-→/← too)",
+        ),
+        KeyHelp::new(
+            "↑/↓, PgUp/PgDn",
+            "history",
+            "zoomed (z): scroll the sample history, the greedy completion at each epoch's end",
         ),
     ];
     KEYS
@@ -176,9 +185,19 @@ pub struct CompletionState {
     /// Which state (layer, hidden or LSTM cell) the completion records after each character:
     /// the one the heatmap shows (its [`super::heatmap::HeatmapState::view`]).
     pub records: StateView,
-    /// Characters generated after the prefix: enough to fill the completion pane and the
-    /// heatmap's columns (the cockpit sets it from the layout).
+    /// The run's `completion_len`: the least the pane completes, and the length of the epoch
+    /// samples (the trainer's).
+    pub len: usize,
+    /// Characters generated after the prefix: `len`, or more to fill the completion pane and
+    /// the heatmap's columns (the cockpit gives their room from the layout).
     pub length: usize,
+    /// Characters the panes have room for, as the cockpit last said (see
+    /// [`CompletionState::set_fill_len`]).
+    pub fill: usize,
+    /// The sample kept at each epoch's end, oldest first (at most [`MAX_SAMPLES`]).
+    pub samples: Vec<SampleRecord>,
+    /// Samples scrolled past at the top of the history (newest first).
+    pub history_scroll: usize,
 }
 
 impl Default for CompletionState {
@@ -192,7 +211,11 @@ impl Default for CompletionState {
             sampling: PaneSampling::default(),
             computed: 0,
             records: StateView::default(),
+            len: CONTINUATION_LEN,
             length: CONTINUATION_LEN,
+            fill: 0,
+            samples: Vec::new(),
+            history_scroll: 0,
         }
     }
 }
@@ -203,10 +226,24 @@ impl CompletionState {
         self.recompute();
     }
 
-    /// Generate `n` characters after the prefix from now on (within [`CONTINUATION_LEN`] and
-    /// [`MAX_CONTINUATION_LEN`]), recomputing when that changes what is shown.
+    /// The panes have room for `n` characters after the prefix: generate that many from now
+    /// on (at least the run's `completion_len`, at most [`MAX_CONTINUATION_LEN`] unless the
+    /// run asks for more), recomputing when that changes what is shown.
     pub fn set_fill_len(&mut self, n: usize) {
-        let n = n.clamp(CONTINUATION_LEN, MAX_CONTINUATION_LEN);
+        self.fill = n;
+        self.fit_length();
+    }
+
+    /// The run's `completion_len` from now on: the least the pane completes.
+    pub fn set_len(&mut self, len: usize) {
+        self.len = len;
+        self.fit_length();
+    }
+
+    /// `length` from the setting and the room, recomputing when it changes.
+    fn fit_length(&mut self) {
+        let most = self.len.max(MAX_CONTINUATION_LEN);
+        let n = self.fill.clamp(self.len, most);
         if n != self.length {
             self.length = n;
             self.recompute();
@@ -237,6 +274,45 @@ impl CompletionState {
         self.snapshot = None;
         self.completion = None;
         self.error = None;
+        self.samples.clear();
+        self.history_scroll = 0;
+    }
+
+    /// An epoch's sample (a later one for the same epoch, after a resume, replaces it).
+    pub fn push_sample(&mut self, s: SampleRecord) {
+        while self.samples.last().is_some_and(|l| l.epoch >= s.epoch) {
+            self.samples.pop();
+        }
+        self.samples.push(s);
+        if self.samples.len() > MAX_SAMPLES {
+            self.samples.remove(0);
+        }
+        // Scrolled down, the view stays on the same samples.
+        if self.history_scroll > 0 {
+            self.history_scroll += 1;
+        }
+    }
+
+    /// ↑/↓ (one), PgUp/PgDn (ten), Home/End: scroll the history. Whether `key` was one.
+    fn on_history_key(&mut self, key: KeyEvent) -> bool {
+        if key
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+        {
+            return false;
+        }
+        let last = self.samples.len().saturating_sub(1);
+        let s = self.history_scroll;
+        self.history_scroll = match key.code {
+            KeyCode::Up => s.saturating_sub(1),
+            KeyCode::Down => (s + 1).min(last),
+            KeyCode::PageUp => s.saturating_sub(10),
+            KeyCode::PageDown => (s + 10).min(last),
+            KeyCode::Home if !self.typing => 0,
+            KeyCode::End if !self.typing => last,
+            _ => return false,
+        };
+        true
     }
 
     /// `c` as the model should read it: itself when the vocabulary has it, else its lower
@@ -369,7 +445,7 @@ impl CompletionState {
     /// otherwise Enter and `i` start typing and the rest is left to the cockpit. The Ctrl keys
     /// of [`keys`] work either way. The effects are all the pane's own.
     pub fn on_key(&mut self, key: KeyEvent) -> Handled {
-        if self.on_mode_key(key) {
+        if self.on_mode_key(key) || self.on_history_key(key) {
             return Handled::Yes;
         }
         if !self.typing {
@@ -451,12 +527,22 @@ impl CompletionState {
     }
 }
 
-impl Panel for CompletionState {
+/// What the completion pane shows from outside its state.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Shows {
     /// The heatmap's selected unit: each character of the completion gets its activation as
     /// its background (the neuron inspector).
-    type Shows<'a> = Option<usize>;
+    pub unit: Option<usize>,
+    /// The pane fills the body (`z`): the sample history fills the rows below the live
+    /// completion.
+    pub zoomed: bool,
+}
 
-    fn draw(&self, f: &mut Frame, area: Rect, ctx: Ctx, unit: Option<usize>) {
+impl Panel for CompletionState {
+    type Shows<'a> = Shows;
+
+    fn draw(&self, f: &mut Frame, area: Rect, ctx: Ctx, shows: Shows) {
+        let Shows { unit, zoomed } = shows;
         let t = ctx.theme;
         let c = self;
         let focused = ctx.focused;
@@ -549,7 +635,68 @@ impl Panel for CompletionState {
                 )
             })
             .collect();
+        let inner = block.inner(area);
+        let live_rows = wrapped.len() as u16;
         f.render_widget(Paragraph::new(wrapped).block(block), area);
+        if zoomed && inner.height > live_rows + 2 {
+            let rest = Rect::new(
+                inner.x,
+                inner.y + live_rows + 1,
+                inner.width,
+                inner.height - live_rows - 1,
+            );
+            self.draw_history(f, rest, t);
+        }
+    }
+}
+
+impl CompletionState {
+    /// The sample history, newest first, scrolled by `history_scroll`: one row per epoch
+    /// (more where a completion wraps), its epoch and validation perplexity first.
+    fn draw_history(&self, f: &mut Frame, area: Rect, t: &Theme) {
+        let n = self.samples.len();
+        let heading = if n == 0 {
+            "sample history: the greedy completion at each epoch's end (none yet)".to_owned()
+        } else {
+            format!(
+                "sample history ({n} epochs, newest first{}) · ↑/↓ PgUp/PgDn scroll",
+                if self.history_scroll > 0 {
+                    format!(", {} newer above", self.history_scroll)
+                } else {
+                    String::new()
+                }
+            )
+        };
+        let cols = area.width as usize;
+        let (heading, _) = text_width::truncate(&heading, cols);
+        let mut lines = vec![Line::from(Span::styled(
+            heading,
+            t.dim_style().add_modifier(Modifier::BOLD),
+        ))];
+        for s in self.samples.iter().rev().skip(self.history_scroll) {
+            if lines.len() >= area.height as usize {
+                break;
+            }
+            let head = format!("ep {:>4} · val {:>6} │ ", s.epoch, fmt_ppl(s.val_ppl));
+            let spans = [
+                (head.as_str(), t.dim_style()),
+                (
+                    s.prefix.as_str(),
+                    Style::default().fg(t.prefix).add_modifier(Modifier::BOLD),
+                ),
+                (s.completion.as_str(), Style::default().fg(t.continuation)),
+            ];
+            for parts in text_width::wrap_spans(&spans, cols) {
+                lines.push(Line::from(
+                    parts
+                        .into_iter()
+                        .map(|(text, style)| Span::styled(text, style))
+                        .collect::<Vec<_>>(),
+                ));
+            }
+        }
+        lines.truncate(area.height as usize);
+        f.render_widget(Paragraph::new(lines), area);
     }
 }
 

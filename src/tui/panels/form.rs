@@ -1,5 +1,5 @@
 //! The hyperparameter form. Every keystroke is checked with `HParams::set` (the one validator);
-//! lr and clip apply live, the rest asks for confirmation and rebuilds the model.
+//! lr, clip and epochs apply live, the rest asks for confirmation and rebuilds the model.
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -45,6 +45,7 @@ pub fn label(field: Field) -> &'static str {
         Field::Optimizer => "optimizer",
         Field::Dropout => "dropout",
         Field::LrDecay => "lr decay",
+        Field::CompletionLen => "completion len",
     }
 }
 
@@ -421,7 +422,7 @@ impl FormState {
                 Style::default().fg(t.warn),
             )),
             None => Line::from(Span::styled(
-                "~ live: lr and clip apply at the next batch",
+                "~ live: lr, clip, epochs, completion len apply at once",
                 t.dim_style(),
             )),
         };

@@ -48,7 +48,11 @@ pub const GLOBAL: &[KeyHelp] = &[
         "save",
         "save now (runs also save each epoch and on quit)",
     ),
-    KeyHelp::new("o", "runs", "runs picker: continue or compare a saved run"),
+    KeyHelp::new(
+        "o",
+        "runs",
+        "runs picker: continue, compare, label or delete saved runs",
+    ),
     KeyHelp::new("?", "help", "show this help"),
     KeyHelp::new("q", "quit", "quit (asks first while training)"),
     KeyHelp::help_only(
@@ -67,7 +71,13 @@ pub const PICKER: &[KeyHelp] = &[
         "↑/↓ or k/j, Enter",
         "select a run / continue it (saves the current one)",
     ),
-    KeyHelp::help_only("c", "overlay its curve, dimmed (press again to remove)"),
+    KeyHelp::help_only(
+        "c",
+        "overlay its curve in a colour of its own (several runs at once; again: remove)",
+    ),
+    KeyHelp::help_only("s", "sort: newest first ↔ best validation first"),
+    KeyHelp::help_only("n", "name (label) the run; an empty label removes it"),
+    KeyHelp::help_only("d", "delete the run (asks; never the run open here)"),
     KeyHelp::help_only("Esc, o or q", "close the picker"),
 ];
 

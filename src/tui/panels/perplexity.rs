@@ -1,84 +1,176 @@
 //! Perplexity: sparklines (train per batch, validation per epoch) and a log-scale chart of the
-//! raw and EMA-smoothed train curve with the validation points.
+//! raw and EMA-smoothed train curve with the validation points, and saved runs' curves
+//! overlaid, a colour each.
 
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Chart, Paragraph, Sparkline};
 use ratatui::Frame;
 
-use super::chart::{self, batch_x};
+use super::chart::{self, batch_x, ChartsState, XAxis};
 use crate::metrics::MetricRecord;
 use crate::metrics::{BatchStats, EpochStats};
-use crate::tui::context::{Ctx, KeyHelp, Panel};
+use crate::tui::context::{Ctx, Handled, KeyHelp, Panel};
 use crate::tui::series::{decimate, Series};
 use crate::tui::theme::Theme;
+use crate::tui::timeline::Place;
 use crate::tui::widgets::{fmt_ppl, framed, panel_block, placeholder, title};
 
 /// Narrower charts draw no legend box (it would cover the curves).
 pub const LEGEND_MIN_WIDTH: u16 = 40;
 
-/// Weight of the newest batch in the smoothed curve.
+/// Weight of the newest batch in the smoothed curve by default (smoothing 0.95).
 pub const EMA_ALPHA: f64 = 0.05;
+
+/// The smoothings `e` steps through (the share of the old average kept at each batch); the
+/// default, 0.95, is `1 - EMA_ALPHA`.
+pub const SMOOTHINGS: [f64; 5] = [0.0, 0.6, 0.9, 0.95, 0.99];
+
+/// Most runs overlaid at once (each has its colour from the theme).
+pub const MAX_OVERLAYS: usize = 4;
 
 /// The panel's own keys, for the help overlay and the footer (the app carries them out).
 pub fn keys() -> &'static [KeyHelp] {
-    const KEYS: &[KeyHelp] = &[KeyHelp::new(
-        "Enter",
-        "zoom",
-        "zoom the chart to the whole screen and back (as z)",
-    )];
+    const KEYS: &[KeyHelp] = &[
+        KeyHelp::new(
+            "Enter",
+            "zoom",
+            "zoom the chart to the whole screen and back (as z)",
+        ),
+        KeyHelp::new(
+            "e",
+            "smoothing",
+            "EMA smoothing of the train curve: 0 → 0.6 → 0.9 → 0.95 (default) → 0.99",
+        ),
+        chart::SHARED_KEYS[0],
+        chart::SHARED_KEYS[1],
+    ];
     KEYS
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct PerplexityState {
     /// Per-batch train perplexity, x in epochs (fractional).
     pub train: Series,
     /// EMA of the batch loss, shown as perplexity.
     pub ema: Series,
     ema_loss: Option<f64>,
+    /// The share of the old average the EMA keeps at each batch (`e` cycles [`SMOOTHINGS`]).
+    pub smoothing: f64,
     /// Validation perplexity per epoch, x = epoch.
     pub val: Series,
-    /// A saved run's curves drawn dimmed under the current ones (the runs picker's `c`).
-    pub overlay: Option<OverlayCurve>,
+    /// Saved runs' curves drawn under the current ones (the runs picker's `c`), oldest first.
+    pub overlays: Vec<OverlayCurve>,
+}
+
+impl Default for PerplexityState {
+    fn default() -> Self {
+        PerplexityState {
+            train: Series::default(),
+            ema: Series::default(),
+            ema_loss: None,
+            smoothing: 1.0 - EMA_ALPHA,
+            val: Series::default(),
+            overlays: Vec::new(),
+        }
+    }
 }
 
 /// Most points an overlaid train curve keeps.
 pub const OVERLAY_POINTS: usize = 1024;
 
-/// A past run's perplexity, ready to draw: its smoothed train curve and validation points.
+/// A past run's perplexity, ready to draw: its train curve (per batch, averaged down to
+/// [`OVERLAY_POINTS`]) and validation points, each where it lies on every x-axis.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OverlayCurve {
     pub id: String,
-    pub train: Vec<(f64, f64)>,
-    pub val: Vec<(f64, f64)>,
+    /// What the legend calls it: its label, else the end of its id.
+    pub name: String,
+    /// Its colour in [`Theme::run_colours`], kept while it is shown.
+    pub slot: usize,
+    pub train: Vec<(Place, f64)>,
+    pub val: Vec<(Place, f64)>,
+}
+
+/// Widest name in the chart's legend (a longer label is cut with `…`): the legend box must
+/// stay small beside the curves, or ratatui leaves it out.
+pub const LEGEND_NAME_COLS: usize = 16;
+
+/// A run's name as the legend shows it: its label, cut to [`LEGEND_NAME_COLS`].
+pub fn legend_name(label: &str) -> String {
+    crate::text_width::truncate(label, LEGEND_NAME_COLS).0
+}
+
+/// The legend's name of a run without a label: the last part of its id (the random part).
+pub fn short_id(id: &str) -> String {
+    let tail = id.rsplit('-').next().unwrap_or(id);
+    format!("run {}", tail.chars().take(8).collect::<String>())
 }
 
 impl OverlayCurve {
-    /// Smooth the batch losses with the same EMA as the live curve, so the two compare.
+    /// The run's curves from its metric log, named by the end of its id (the app renames it
+    /// when the run has a label).
     pub fn from_records(id: String, records: &[MetricRecord]) -> Self {
         let mut train = Vec::new();
         let mut val = Vec::new();
-        let mut ema: Option<f64> = None;
+        let mut last: Option<Place> = None;
         for r in records {
             match r {
                 MetricRecord::Batch(b) if b.loss.is_finite() => {
-                    let e = ema.map_or(b.loss, |p| EMA_ALPHA * b.loss + (1.0 - EMA_ALPHA) * p);
-                    ema = Some(e);
-                    train.push((batch_x(b), e.exp()));
+                    let p = Place::of_batch(b);
+                    last = Some(p);
+                    train.push((p, b.loss));
                 }
                 MetricRecord::Epoch(e) if e.val_ppl.is_finite() => {
-                    val.push((e.epoch as f64, e.val_ppl));
+                    let bpe = last.map_or(1.0, |p| p.step / p.epoch.max(1e-9));
+                    let p = Place {
+                        epoch: e.epoch as f64,
+                        step: (e.epoch as f64 * bpe).round(),
+                        time: e.elapsed,
+                    };
+                    val.push((p, e.val_ppl));
                 }
                 _ => {}
             }
         }
+        // Averaged in groups (losses, then back to perplexity), so the curve keeps its shape.
+        let per = train.len().div_ceil(OVERLAY_POINTS).max(1);
+        let train = train
+            .chunks(per)
+            .map(|c| {
+                let n = c.len() as f64;
+                let mean = |f: fn(&Place) -> f64| c.iter().map(|(p, _)| f(p)).sum::<f64>() / n;
+                let place = Place {
+                    epoch: mean(|p| p.epoch),
+                    step: mean(|p| p.step),
+                    time: mean(|p| p.time),
+                };
+                (place, (c.iter().map(|q| q.1).sum::<f64>() / n).exp())
+            })
+            .collect();
         OverlayCurve {
+            name: short_id(&id),
             id,
-            train: decimate(&train, OVERLAY_POINTS / 2),
+            slot: 0,
+            train,
             val,
         }
+    }
+
+    /// The train curve smoothed as the live one is (`smoothing`), on `axis`.
+    fn smoothed(&self, axis: XAxis, smoothing: f64) -> Vec<(f64, f64)> {
+        let mut ema: Option<f64> = None;
+        self.train
+            .iter()
+            .map(|&(p, ppl)| {
+                let loss = ppl.max(1e-300).ln();
+                let e = ema.map_or(loss, |prev| (1.0 - smoothing) * loss + smoothing * prev);
+                ema = Some(e);
+                (axis.pick(p), e.exp())
+            })
+            .collect()
     }
 }
 
@@ -89,9 +181,13 @@ impl PerplexityState {
         }
         let x = batch_x(b);
         self.train.push(x, b.loss.exp());
+        self.push_ema(x, b.loss);
+    }
+
+    fn push_ema(&mut self, x: f64, loss: f64) {
         let ema = match self.ema_loss {
-            None => b.loss,
-            Some(prev) => EMA_ALPHA * b.loss + (1.0 - EMA_ALPHA) * prev,
+            None => loss,
+            Some(prev) => (1.0 - self.smoothing) * loss + self.smoothing * prev,
         };
         self.ema_loss = Some(ema);
         self.ema.push(x, ema.exp());
@@ -104,7 +200,57 @@ impl PerplexityState {
     pub fn ema_ppl(&self) -> Option<f64> {
         self.ema_loss.map(f64::exp)
     }
+
+    /// `e`: the next smoothing; the smoothed curve is recomputed from the train points kept
+    /// (exact while they all fit the recent window, from the averaged history after).
+    pub fn on_key(&mut self, key: KeyEvent) -> Handled {
+        if key.code != KeyCode::Char('e')
+            || key
+                .modifiers
+                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+        {
+            return Handled::No;
+        }
+        let i = SMOOTHINGS
+            .iter()
+            .position(|&s| (s - self.smoothing).abs() < 1e-9)
+            .map_or(0, |i| (i + 1) % SMOOTHINGS.len());
+        self.set_smoothing(SMOOTHINGS[i]);
+        Handled::Yes
+    }
+
+    pub fn set_smoothing(&mut self, smoothing: f64) {
+        self.smoothing = smoothing;
+        self.ema.clear();
+        self.ema_loss = None;
+        for (x, ppl) in self.train.points() {
+            self.push_ema(x, ppl.max(1e-300).ln());
+        }
+    }
+
+    /// Overlay `curve` (replacing the same run's), in the lowest colour slot not in use; the
+    /// oldest overlay goes when [`MAX_OVERLAYS`] are shown.
+    pub fn add_overlay(&mut self, mut curve: OverlayCurve) {
+        self.overlays.retain(|o| o.id != curve.id);
+        if self.overlays.len() >= MAX_OVERLAYS {
+            self.overlays.remove(0);
+        }
+        curve.slot = (0..MAX_OVERLAYS)
+            .find(|s| self.overlays.iter().all(|o| o.slot != *s))
+            .unwrap_or(0);
+        self.overlays.push(curve);
+    }
+
+    /// Take run `id` off the chart; whether it was there.
+    pub fn remove_overlay(&mut self, id: &str) -> bool {
+        let before = self.overlays.len();
+        self.overlays.retain(|o| o.id != id);
+        self.overlays.len() != before
+    }
 }
+
+/// An overlaid run's train curve and validation points, ready for the chart.
+type Curves = (Vec<(f64, f64)>, Vec<(f64, f64)>);
 
 /// Perplexities as sparkline bar heights: log scale relative to the smallest shown.
 fn spark_values(values: &[f64]) -> Vec<u64> {
@@ -155,18 +301,30 @@ fn spark_row(
 
 impl PerplexityState {
     /// `trainer_failed`: the trainer stopped with an error, so no first batch is coming.
-    pub fn draw(&self, f: &mut Frame, area: Rect, ctx: Ctx, trainer_failed: bool) {
+    /// `charts`: the x-axis and the cursor (drawn when `zoomed`).
+    pub fn draw(
+        &self,
+        f: &mut Frame,
+        area: Rect,
+        ctx: Ctx,
+        trainer_failed: bool,
+        charts: &ChartsState,
+        zoomed: bool,
+    ) {
         let t = ctx.theme;
         let st = self;
-        let heading = match &st.overlay {
-            Some(o) => format!(" Perplexity · vs run {} (dimmed) ", o.id),
-            None => " Perplexity ".to_owned(),
-        };
+        let mut heading = format!(" Perplexity (log) · EMA {} ", st.smoothing);
+        match st.overlays.len() {
+            0 => {}
+            1 => heading.push_str(&format!("· vs {} ", st.overlays[0].name)),
+            n => heading.push_str(&format!("· vs {n} runs ")),
+        }
         let inner = framed(f, area, panel_block(title(heading, t), ctx));
         if inner.width < 4 || inner.height < 1 {
             return;
         }
-        if st.train.is_empty() {
+        // Overlaid runs are drawn before the first batch too (to compare before starting).
+        if st.train.is_empty() && st.overlays.is_empty() {
             let msg = if trainer_failed {
                 "no data"
             } else {
@@ -175,7 +333,7 @@ impl PerplexityState {
             placeholder(f, inner, msg, t);
             return;
         }
-        let chart_area = if inner.height >= 8 {
+        let chart_area = if inner.height >= 8 && !st.train.is_empty() {
             let [a, b, rest] = Layout::vertical([
                 Constraint::Length(1),
                 Constraint::Length(1),
@@ -192,40 +350,54 @@ impl PerplexityState {
         } else {
             inner
         };
+        let chart_area = chart::split_readout(f, chart_area, t, charts, zoomed);
         // No more points than the chart has braille columns.
         let cols = 2 * chart_area.width as usize;
-        let train = decimate(&st.train.points(), cols);
-        let ema = decimate(&st.ema.points(), cols);
-        let val = st.val.points();
+        let train = charts.on_axis(&decimate(&st.train.points(), cols));
+        let ema = charts.on_axis(&decimate(&st.ema.points(), cols));
+        let val = charts.on_axis(&st.val.points());
         let log = |v: &[(f64, f64)]| -> Vec<(f64, f64)> {
             v.iter().map(|&(x, y)| (x, y.max(1e-9).log10())).collect()
         };
         let (train_l, ema_l, val_l) = (log(&train), log(&ema), log(&val));
-        let past_train = st
-            .overlay
-            .as_ref()
-            .map(|o| decimate(&o.train, cols))
-            .unwrap_or_default();
-        let past_train = past_train.as_slice();
-        let past_val = st.overlay.as_ref().map_or(&[][..], |o| o.val.as_slice());
-        let (past_train_l, past_val_l) = (log(past_train), log(past_val));
+        let axis = charts.x_axis;
+        let past: Vec<Curves> = st
+            .overlays
+            .iter()
+            .map(|o| {
+                let train = decimate(&o.smoothed(axis, st.smoothing), cols);
+                let val: Vec<(f64, f64)> = o.val.iter().map(|&(p, v)| (axis.pick(p), v)).collect();
+                (train, val)
+            })
+            .collect();
         let Some((ybounds, ylabels)) = chart::log_axis(
             train
                 .iter()
                 .chain(&ema)
                 .chain(&val)
-                .chain(past_train)
-                .chain(past_val)
+                .chain(past.iter().flat_map(|(a, b)| a.iter().chain(b)))
                 .map(|p| p.1),
         ) else {
             return;
         };
-        let xb = chart::x_bounds(&[&train, &val, past_train, past_val]);
+        let mut all_x: Vec<&[(f64, f64)]> = vec![&train, &val];
+        for (a, b) in &past {
+            all_x.push(a);
+            all_x.push(b);
+        }
+        let xb = chart::x_bounds(&all_x);
+        let past_l: Vec<Curves> = past.iter().map(|(a, b)| (log(a), log(b))).collect();
+        let cursor = match charts.cursor_x().filter(|_| zoomed) {
+            Some(x) => chart::cursor_line(x, ybounds[0], ybounds[1]),
+            None => vec![],
+        };
+        let colours = t.run_colours();
         let mut datasets = Vec::new();
-        if st.overlay.is_some() {
-            // Drawn first, so the current run paints over it.
-            datasets.push(chart::line("past", t.dim_style(), &past_train_l));
-            datasets.push(chart::points("past val", t.dim_style(), &past_val_l));
+        // Drawn first, so the current run paints over them.
+        for (o, (train, val)) in st.overlays.iter().zip(&past_l) {
+            let style = Style::default().fg(colours[o.slot % colours.len()]);
+            datasets.push(chart::line(&o.name, style, train));
+            datasets.push(chart::unnamed_points(style, val));
         }
         datasets.extend([
             chart::line("train", Style::default().fg(t.train), &train_l),
@@ -235,10 +407,11 @@ impl PerplexityState {
                 Style::default().fg(t.val).add_modifier(Modifier::BOLD),
                 &val_l,
             ),
+            chart::unnamed_line(Style::default().fg(t.accent), &cursor),
         ]);
         let mut chart = Chart::new(datasets)
-            .x_axis(chart::epoch_axis(t, xb))
-            .y_axis(chart::value_axis(t, "ppl (log)", ybounds, ylabels))
+            .x_axis(charts.x_axis_widget(t, xb))
+            .y_axis(chart::value_axis(t, ybounds, ylabels))
             .hidden_legend_constraints((Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)));
         if chart_area.width < LEGEND_MIN_WIDTH {
             // A narrow chart needs every column for the curves.
@@ -248,11 +421,79 @@ impl PerplexityState {
     }
 }
 
-impl Panel for PerplexityState {
-    /// Whether the trainer stopped with an error (then no first batch is coming).
-    type Shows<'a> = bool;
+/// What the perplexity chart shows from outside its state.
+#[derive(Clone, Copy)]
+pub struct Shows<'a> {
+    /// The trainer stopped with an error (then no first batch is coming).
+    pub trainer_failed: bool,
+    /// The x-axis and the cursor both charts share, and whether the chart is zoomed.
+    pub chart: chart::Shows<'a>,
+}
 
-    fn draw(&self, f: &mut Frame, area: Rect, ctx: Ctx, shows: bool) {
-        PerplexityState::draw(self, f, area, ctx, shows)
+impl Panel for PerplexityState {
+    type Shows<'a> = Shows<'a>;
+
+    fn draw(&self, f: &mut Frame, area: Rect, ctx: Ctx, shows: Shows) {
+        PerplexityState::draw(
+            self,
+            f,
+            area,
+            ctx,
+            shows.trainer_failed,
+            shows.chart.charts,
+            shows.chart.zoomed,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::fixtures;
+
+    #[test]
+    fn e_cycles_the_smoothing_and_recomputes_the_curve() {
+        let mut p = PerplexityState::default();
+        for k in 0..30 {
+            p.on_batch(&fixtures::batch(k, 1.0));
+        }
+        assert_eq!(p.smoothing, 0.95);
+        let smooth = p.ema_ppl().unwrap();
+        p.on_key(KeyEvent::from(KeyCode::Char('e')));
+        assert_eq!(p.smoothing, 0.99);
+        p.on_key(KeyEvent::from(KeyCode::Char('e')));
+        assert_eq!(p.smoothing, 0.0);
+        // No smoothing: the curve is the raw one.
+        assert_eq!(p.ema.points(), p.train.points());
+        assert!((p.ema_ppl().unwrap() - p.train.last().unwrap().1).abs() < 1e-9);
+        assert_ne!(p.ema_ppl().unwrap(), smooth);
+        for want in [0.6, 0.9, 0.95] {
+            p.on_key(KeyEvent::from(KeyCode::Char('e')));
+            assert_eq!(p.smoothing, want);
+        }
+    }
+
+    #[test]
+    fn overlays_keep_their_colour_slot_and_the_oldest_goes_past_the_limit() {
+        let mut p = PerplexityState::default();
+        let curve =
+            |id: &str| OverlayCurve::from_records(id.into(), &fixtures::past_run_records(30));
+        for id in ["a", "b", "c", "d"] {
+            p.add_overlay(curve(id));
+        }
+        let slots: Vec<usize> = p.overlays.iter().map(|o| o.slot).collect();
+        assert_eq!(slots, [0, 1, 2, 3]);
+        assert!(p.remove_overlay("b"));
+        p.add_overlay(curve("e"));
+        assert_eq!(p.overlays.last().map(|o| o.slot), Some(1));
+        // A fifth: the oldest (a) leaves, its slot is the new one's.
+        p.add_overlay(curve("f"));
+        let ids: Vec<&str> = p.overlays.iter().map(|o| o.id.as_str()).collect();
+        assert_eq!(ids, ["c", "d", "e", "f"]);
+        assert_eq!(p.overlays[3].slot, 0);
+        assert_eq!(
+            legend_name("a very long label for a run"),
+            "a very long lab…"
+        );
     }
 }

@@ -385,7 +385,7 @@ impl App {
                 self.say(
                     Level::Info,
                     format!(
-                        "comparing with {} run(s) on the perplexity chart; c on a marked run removes it",
+                        "{} run(s) overlaid on the perplexity chart; c on a marked run removes it",
                         self.perplexity.overlays.len()
                     ),
                 );

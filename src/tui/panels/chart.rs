@@ -29,7 +29,7 @@ pub const SHARED_KEYS: [KeyHelp; 2] = [
     KeyHelp::new(
         "x",
         "x-axis",
-        "x-axis: epochs → steps (batches) → training time (both charts)",
+        "x-axis of both charts: epochs → steps → training time",
     ),
     KeyHelp::new(
         "←/→",

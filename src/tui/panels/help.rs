@@ -129,8 +129,9 @@ pub fn sections() -> Vec<(String, &'static [KeyHelp])> {
 /// What a panel without keys of its own says in the overlay.
 pub const NO_KEYS: &str = "no keys of its own (z zooms it, as any panel)";
 
-/// The overlay's width at most, border included.
-const WIDTH: u16 = 84;
+/// The overlay's width at most, border included (wide enough that on a wide terminal the
+/// sentences rarely wrap and the whole list fits 70 rows).
+const WIDTH: u16 = 110;
 
 /// The overlay's lines, headings included, for `cols` columns inside its border: a key's
 /// sentence that does not fit goes on under itself (broken between words), never cut.

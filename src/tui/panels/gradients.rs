@@ -193,6 +193,15 @@ impl GradientState {
     }
 }
 
+impl Panel for GradientState {
+    /// The x-axis and the cursor both charts share.
+    type Shows<'a> = chart::Shows<'a>;
+
+    fn draw(&self, f: &mut Frame, area: Rect, ctx: Ctx, shows: chart::Shows) {
+        GradientState::draw(self, f, area, ctx, shows.charts, shows.zoomed)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,14 +260,5 @@ mod tests {
         g.threshold = 0.3;
         let text = drawn(&g);
         assert!(text.contains("clip at 0.30 ·"), "{text}");
-    }
-}
-
-impl Panel for GradientState {
-    /// The x-axis and the cursor both charts share.
-    type Shows<'a> = chart::Shows<'a>;
-
-    fn draw(&self, f: &mut Frame, area: Rect, ctx: Ctx, shows: chart::Shows) {
-        GradientState::draw(self, f, area, ctx, shows.charts, shows.zoomed)
     }
 }

@@ -34,7 +34,7 @@ pub const SHARED_KEYS: [KeyHelp; 2] = [
     KeyHelp::new(
         "←/→",
         "cursor",
-        "zoomed: move a cursor along the curve and read its values (Home/End: ends, Esc: off)",
+        "zoomed: a cursor with exact values (Home/End; Esc: off)",
     ),
 ];
 

@@ -51,7 +51,7 @@ pub const GLOBAL: &[KeyHelp] = &[
     KeyHelp::new(
         "o",
         "runs",
-        "runs picker: continue, compare, label or delete saved runs",
+        "runs picker: continue, compare, label or delete runs",
     ),
     KeyHelp::new("?", "help", "show this help"),
     KeyHelp::new("q", "quit", "quit (asks first while training)"),

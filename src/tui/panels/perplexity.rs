@@ -42,7 +42,7 @@ pub fn keys() -> &'static [KeyHelp] {
         KeyHelp::new(
             "e",
             "smoothing",
-            "the train curve's EMA: 0 → 0.6 → 0.9 → 0.95 (default) → 0.99",
+            "EMA smoothing: 0 → 0.6 → 0.9 → 0.95 (default) → 0.99",
         ),
         chart::SHARED_KEYS[0],
         chart::SHARED_KEYS[1],

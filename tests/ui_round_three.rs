@@ -447,3 +447,22 @@ fn the_heatmap_title_keeps_the_unit_and_r_whole() {
         assert!(title.contains(&want), "{w}×{h}: {want:?} in {title}");
     }
 }
+
+/// Issue 24: the watcher said "after 15 epochs" where the trainer said "epoch 16" for the
+/// same save; the message names both counts.
+#[test]
+fn a_save_is_named_as_the_trainer_names_it() {
+    let (mut a, _rx) = training_app(HParams::default());
+    a.update(ch('s'));
+    a.update(Msg::Trainer(Event::Saved {
+        run_dir: "/d/runs/20261202-101500-a3f9".into(),
+        epoch: 15,
+        batch: 37,
+        asked: true,
+    }));
+    let (_, msg) = a.notice.clone().unwrap();
+    assert!(
+        msg.contains("after 15 epochs and 37 batches (at epoch 16 batch 37)"),
+        "{msg}"
+    );
+}

@@ -608,10 +608,17 @@ impl App {
                 ..
             } if self.save_requested => {
                 self.save_requested = false;
+                // Also as the trainer's own lines count it (`saved at epoch E batch B`, E the
+                // epoch in progress), so a watcher and the trainer name the same save alike.
+                let at = if *batch == 0 {
+                    format!("the end of epoch {epoch}")
+                } else {
+                    format!("epoch {} batch {batch}", epoch + 1)
+                };
                 self.say(
                     Level::Info,
                     format!(
-                        "saved after {epoch} epochs and {batch} batches to {}",
+                        "saved after {epoch} epochs and {batch} batches (at {at}) to {}",
                         run_dir.display()
                     ),
                 );

@@ -609,11 +609,11 @@ impl CompletionState {
                 }
             )
         };
+        let cols = area.width as usize;
         let mut lines = vec![Line::from(Span::styled(
-            heading,
+            text_width::truncate(&heading, cols).0,
             t.dim_style().add_modifier(Modifier::BOLD),
         ))];
-        let cols = area.width as usize;
         for s in self.samples.iter().rev().skip(self.history_scroll) {
             if lines.len() >= area.height as usize {
                 break;

@@ -14,10 +14,11 @@ use ratatui::Frame;
 
 use crate::metrics::BatchStats;
 use crate::number_format::{compact, compact_count};
+use crate::text_width::truncate;
 use crate::tui::context::{Handled, KeyHelp};
 use crate::tui::theme::Theme;
 use crate::tui::timeline::{Place, Timeline};
-use crate::tui::widgets::{fit_line, fmt_duration, fmt_norm, fmt_ppl};
+use crate::tui::widgets::{fmt_duration, fmt_norm, fmt_ppl};
 
 /// Position of a batch in epochs: batch k of epoch e is at `e - 1 + k / batches`.
 pub fn batch_x(b: &BatchStats) -> f64 {
@@ -162,9 +163,11 @@ impl ChartsState {
         value_axis(t, bounds, labels)
     }
 
-    /// One line that reads the batch under the cursor: where it is, its perplexity, the
-    /// validation perplexity of its epoch (once measured), its gradient norm and learning rate.
-    pub fn readout(&self, t: &Theme) -> Option<Line<'static>> {
+    /// One line of at most `cols` columns that reads the batch under the cursor: where it is,
+    /// its perplexity, the validation perplexity of its epoch (once measured), its gradient
+    /// norm and learning rate, its time. Narrow, the labels shorten; narrower still, the line
+    /// is cut with `…`.
+    pub fn readout(&self, t: &Theme, cols: usize) -> Option<Line<'static>> {
         let b = self.cursor_batch()?;
         let val = self
             .timeline
@@ -173,23 +176,46 @@ impl ChartsState {
         let clipped = if b.clipped { " clipped" } else { "" };
         let k = |s: &str| Span::styled(s.to_owned(), t.dim_style());
         let v = |s: String| Span::styled(s, Style::default().fg(t.fg).add_modifier(Modifier::BOLD));
-        Some(Line::from(vec![
-            Span::styled("▏", Style::default().fg(t.accent)),
-            k("batch "),
-            v(format!("{}/{}", b.batch, b.batches_per_epoch)),
-            k(" epoch "),
-            v(b.epoch.to_string()),
-            k(" · train ppl "),
-            v(fmt_ppl(b.loss.exp())),
-            k(" · val ppl "),
-            v(val),
-            k(" · ‖g‖ "),
-            v(format!("{}{clipped}", fmt_norm(b.grad_norm))),
-            k(" · lr "),
-            v(compact(b.lr)),
-            k(" · "),
-            v(fmt_duration(b.elapsed)),
-        ]))
+        let full = [
+            "batch ",
+            " epoch ",
+            " · train ppl ",
+            " · val ppl ",
+            " · ‖g‖ ",
+            " · lr ",
+            " · ",
+        ];
+        let short = ["b ", " ep ", " · ppl ", " val ", " ‖g‖ ", " lr ", " "];
+        let values = [
+            format!("{}/{}", b.batch, b.batches_per_epoch),
+            b.epoch.to_string(),
+            fmt_ppl(b.loss.exp()),
+            val,
+            format!("{}{clipped}", fmt_norm(b.grad_norm)),
+            compact(b.lr),
+            fmt_duration(b.elapsed),
+        ];
+        let line = |labels: [&str; 7]| {
+            let mut spans = vec![Span::styled("▏", Style::default().fg(t.accent))];
+            for (label, value) in labels.iter().zip(&values) {
+                spans.push(k(label));
+                spans.push(v(value.clone()));
+            }
+            Line::from(spans)
+        };
+        let wide = line(full);
+        if wide.width() <= cols {
+            return Some(wide);
+        }
+        let narrow = line(short);
+        if narrow.width() <= cols {
+            return Some(narrow);
+        }
+        let text: String = narrow.spans.iter().map(|s| s.content.as_ref()).collect();
+        Some(Line::from(Span::styled(
+            truncate(&text, cols).0,
+            Style::default().fg(t.fg),
+        )))
     }
 }
 
@@ -209,11 +235,15 @@ pub fn split_readout(
     charts: &ChartsState,
     zoomed: bool,
 ) -> Rect {
-    let Some(line) = charts.readout(t).filter(|_| zoomed && area.height > 3) else {
+    let cols = area.width as usize;
+    let Some(line) = charts
+        .readout(t, cols)
+        .filter(|_| zoomed && area.height > 3)
+    else {
         return area;
     };
     let row = Rect::new(area.x, area.y + area.height - 1, area.width, 1);
-    f.render_widget(Paragraph::new(fit_line(line, area.width as usize)), row);
+    f.render_widget(Paragraph::new(line), row);
     Rect::new(area.x, area.y, area.width, area.height - 1)
 }
 
@@ -366,6 +396,28 @@ mod tests {
         assert_eq!(c.cursor, None);
         // Esc without a cursor is the cockpit's (it unzooms).
         assert_eq!(c.on_key(key(KeyCode::Esc), true), Handled::No);
+    }
+
+    #[test]
+    fn the_readout_shortens_its_labels_then_cuts_with_an_ellipsis() {
+        let mut c = ChartsState::default();
+        for k in 0..30 {
+            c.timeline.on_batch(&fixtures::batch(k, 1.0));
+        }
+        c.cursor = Some(3);
+        let t = Theme::default_for(crate::tui::ColorMode::TrueColor);
+        let text = |cols| -> String {
+            let l = c.readout(&t, cols).unwrap();
+            assert!(l.width() <= cols, "{cols}");
+            l.spans.iter().map(|s| s.content.as_ref()).collect()
+        };
+        assert!(
+            text(120).starts_with("▏batch 4/20 epoch 1 · train ppl "),
+            "{}",
+            text(120)
+        );
+        assert!(text(60).starts_with("▏b 4/20 ep 1 · ppl "), "{}", text(60));
+        assert!(text(20).ends_with('…'), "{}", text(20));
     }
 
     #[test]

@@ -668,9 +668,8 @@ impl CompletionState {
             )
         };
         let cols = area.width as usize;
-        let (heading, _) = text_width::truncate(&heading, cols);
         let mut lines = vec![Line::from(Span::styled(
-            heading,
+            text_width::truncate(&heading, cols).0,
             t.dim_style().add_modifier(Modifier::BOLD),
         ))];
         for s in self.samples.iter().rev().skip(self.history_scroll) {

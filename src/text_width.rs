@@ -68,6 +68,30 @@ pub fn truncate(s: &str, cols: usize) -> (String, usize) {
     (out, used + 1)
 }
 
+/// The end of `s` in at most `cols` columns: whole when it fits, else `…` and as many of its
+/// last characters as fit (what is being typed shows where the cursor is).
+pub fn tail(s: &str, cols: usize) -> String {
+    if width(s) <= cols {
+        return printable(s).into_owned();
+    }
+    if cols == 0 {
+        return String::new();
+    }
+    let mut kept: Vec<char> = Vec::new();
+    let mut used = 1;
+    for c in s.chars().rev() {
+        let (c, w) = shown(c);
+        if used + w > cols {
+            break;
+        }
+        used += w;
+        kept.push(c);
+    }
+    let mut out = String::from(ELLIPSIS);
+    out.extend(kept.into_iter().rev());
+    out
+}
+
 /// `s` left-aligned in exactly `cols` columns: cut with `…` when longer, padded with spaces
 /// when shorter (also after a wide character that did not fit).
 pub fn fit_left(s: &str, cols: usize) -> String {

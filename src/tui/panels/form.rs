@@ -11,7 +11,7 @@ use ratatui::Frame;
 use crate::data::corpus::check_path;
 use crate::data::CorpusSource;
 use crate::hparams::{Field, HParams};
-use crate::text_width;
+use crate::text_width::{self, tail};
 use crate::tui::context::{Ctx, KeyHelp, Panel};
 use crate::tui::widgets::{fit_spans, framed, hinted_title, panel_block};
 
@@ -237,27 +237,6 @@ fn summary_order() -> Vec<Field> {
     ];
     let rest = Field::ALL.iter().copied().filter(|f| !FIRST.contains(f));
     FIRST.into_iter().chain(rest).collect()
-}
-
-/// The end of `s` in at most `cols` columns: whole when it fits, else `…` and as many of its
-/// last characters as fit.
-fn tail(s: &str, cols: usize) -> String {
-    if text_width::width(s) <= cols {
-        return s.to_owned();
-    }
-    let mut kept: Vec<char> = Vec::new();
-    let mut used = 1;
-    for c in s.chars().rev() {
-        let w = text_width::width(&c.to_string());
-        if used + w > cols {
-            break;
-        }
-        used += w;
-        kept.push(c);
-    }
-    let mut out = String::from("…");
-    out.extend(kept.into_iter().rev());
-    out
 }
 
 /// Rows the form wants: one per field, two for the message, two for the border.

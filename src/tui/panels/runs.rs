@@ -433,27 +433,46 @@ impl RunsPicker {
         }
         if inner.height > 0 {
             f.render_widget(
-                Paragraph::new(fit_line(self.hints(t), cols)).style(t.base()),
+                Paragraph::new(fit_line(self.hints(t, cols), cols)).style(t.base()),
                 Rect::new(inner.x, inner.y + inner.height - 1, inner.width, 1),
             );
         }
     }
 
     /// The last row: the keys, or the label being typed, or the delete question.
-    fn hints(&self, t: &Theme) -> Line<'static> {
+    fn hints(&self, t: &Theme, cols: usize) -> Line<'static> {
         let key = |s: &'static str| Span::styled(s, t.key_style());
         let dim = |s: String| Span::styled(s, t.dim_style());
         let id = self.selected().map(|r| r.id.clone()).unwrap_or_default();
         match &self.mode {
-            PickerMode::Labelling(text) => Line::from(vec![
-                dim(format!("label for {id}: ")),
-                Span::styled(format!("{text}▏"), Style::default().fg(t.fg)),
-                dim("  ".into()),
-                key("Enter"),
-                dim(" save (empty: none)  ".into()),
-                key("Esc"),
-                dim(" cancel".into()),
-            ]),
+            PickerMode::Labelling(text) => {
+                let keys = vec![
+                    dim("  ".into()),
+                    key("Enter"),
+                    dim(" save (empty: none)  ".into()),
+                    key("Esc"),
+                    dim(" cancel".into()),
+                ];
+                let keys_w: usize = keys.iter().map(|s| s.width()).sum();
+                // The label's end and the cursor stay in sight: the run's id gives way first,
+                // then the start of the label (marked with …).
+                let mut intro = format!("label for {id}: ");
+                if text_width::width(&intro) + text_width::width(text) + 1 + keys_w > cols {
+                    intro = "label: ".into();
+                }
+                let room = cols
+                    .saturating_sub(text_width::width(&intro) + keys_w + 1)
+                    .max(8);
+                let mut spans = vec![
+                    dim(intro),
+                    Span::styled(
+                        format!("{}▏", text_width::tail(text, room)),
+                        Style::default().fg(t.fg),
+                    ),
+                ];
+                spans.extend(keys);
+                Line::from(spans)
+            }
             PickerMode::ConfirmDelete => Line::from(vec![
                 Span::styled(
                     format!("Delete run {id} and all its files? "),
@@ -533,6 +552,24 @@ mod tests {
             p.on_key(key(KeyCode::Char('y'))),
             PickerOutcome::Delete(run)
         );
+    }
+
+    #[test]
+    fn a_long_label_being_typed_keeps_its_end_and_the_cursor_in_sight() {
+        let mut p = RunsPicker::new(fixtures::run_list());
+        p.on_key(key(KeyCode::Char('n')));
+        let label = "a label long enough to need the whole row and then more END";
+        for c in label.chars().take(MAX_LABEL_CHARS) {
+            p.on_key(key(KeyCode::Char(c)));
+        }
+        let t = Theme::default_for(crate::tui::ColorMode::TrueColor);
+        for cols in [58usize, 80, 94] {
+            let line = fit_line(p.hints(&t, cols), cols);
+            let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+            assert!(text_width::width(&text) <= cols, "{cols}: {text}");
+            assert!(text.contains("e END▏"), "{cols}: {text}");
+            assert!(text.contains('…'), "{cols}: {text}");
+        }
     }
 
     #[test]

@@ -732,3 +732,30 @@ fn shown(c: char) -> String {
         c => c.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_length_is_the_setting_at_least_and_fills_the_room_up_to_its_cap() {
+        let mut c = CompletionState::default();
+        assert_eq!(c.length, CONTINUATION_LEN);
+        // Room for 120 characters: filled.
+        c.set_fill_len(120);
+        assert_eq!(c.length, 120);
+        // Beyond the cap: the cap.
+        c.set_fill_len(10_000);
+        assert_eq!(c.length, MAX_CONTINUATION_LEN);
+        // Little room: the run's completion_len still.
+        c.set_fill_len(10);
+        assert_eq!(c.length, CONTINUATION_LEN);
+        // A shorter setting lets the room decide; a longer one than the cap is generated whole.
+        c.set_len(12);
+        assert_eq!(c.length, 12);
+        c.set_fill_len(90);
+        assert_eq!(c.length, 90);
+        c.set_len(500);
+        assert_eq!(c.length, 500);
+    }
+}

@@ -231,8 +231,9 @@ pub struct TrainArgs {
     /// learning rate by F (0 < F <= 1; 1: never) [default: 1]
     #[arg(long, global = true, allow_hyphen_values = true, value_name = "F")]
     pub lr_decay: Option<String>,
-    /// Characters the greedy completion adds to the prefix, in the cockpit and in the sample
-    /// kept at every epoch's end (samples.jsonl) [default: 40]
+    /// Characters the greedy completion adds to the prefix: in the sample kept at every epoch's
+    /// end (samples.jsonl), and at least in the cockpit (more where its panes have room)
+    /// [default: 40]
     #[arg(long, global = true, allow_negative_numbers = true, value_parser = flag::completion_len)]
     pub completion_len: Option<usize>,
     /// A UTF-8 text file to train on [default: the built-in Time Machine]

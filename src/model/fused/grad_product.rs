@@ -135,11 +135,17 @@ unsafe fn product_at_b<K: MicroKernel>(args: AtBArgs, bp: &mut [f32]) {
     } = args;
     let (nr, mr) = (K::NR, K::MR);
     let np = n.div_ceil(nr);
+    // A `b` of whole panels whose rows lie at most 256 bytes apart is read in place: where
+    // each element of `b` meets few columns of `a` (H = 32), packing it cost as much as half
+    // the product; wider rows, read in place, would fall on a few sets of L1 and evict
+    // one another, so they are packed.
+    let in_place = n % nr == 0 && ldb <= 64;
     let mut p0 = 0;
     while p0 < k {
         let kb = KC.min(k - p0);
-        // Panels of b: element (p, j·NR + q) at (j·kb + p)·NR + q, zero past column n.
-        for p in 0..kb {
+        // Panels of b: element (p, j·NR + q) at (j·kb + p)·NR + q, zero past column n; a
+        // narrow b is read in place instead (see `in_place`).
+        for p in (0..kb).filter(|_| !in_place) {
             let row = b.add((p0 + p) * ldb);
             for j in 0..np {
                 let dst = bp.as_mut_ptr().add((j * kb + p) * nr);
@@ -159,7 +165,11 @@ unsafe fn product_at_b<K: MicroKernel>(args: AtBArgs, bp: &mut [f32]) {
             let tiles = mb.div_ceil(mr);
             for j in 0..np {
                 let cols = nr.min(n - j * nr);
-                let bj = bp.as_ptr().add(j * kb * nr);
+                let bj = if in_place {
+                    (b.add(p0 * ldb + j * nr), ldb)
+                } else {
+                    (bp.as_ptr().add(j * kb * nr), nr)
+                };
                 for t in 0..tiles {
                     let at = a.add(p0 * lda + i0 + t * mr);
                     let ct = c.add((i0 + t * mr) * ldc + j * nr);

@@ -310,7 +310,15 @@ unsafe fn product<K: MicroKernel>(args: ProductArgs) {
                         Init::Bias(bias) => (bias.add(j * nr), 0),
                     };
                     // `lhs` in place: row i, step p at `i·lda + p`.
-                    K::tile(rows, kb, (ai, lda, 1), bj, (ci, ldc), (add, add_ld), cols);
+                    K::tile(
+                        rows,
+                        kb,
+                        (ai, lda, 1),
+                        (bj, nr),
+                        (ci, ldc),
+                        (add, add_ld),
+                        cols,
+                    );
                     i += rows;
                 }
             }

@@ -21,7 +21,7 @@ unsafe impl MicroKernel for Avx2 {
         rows: usize,
         kb: usize,
         a: (*const f32, usize, usize),
-        b: *const f32,
+        b: (*const f32, usize),
         c: (*mut f32, usize),
         add: (*const f32, usize),
         cols: usize,
@@ -46,7 +46,7 @@ const UNROLL: usize = 4;
 unsafe fn tile_of<const R: usize>(
     kb: usize,
     (a, a_row, a_step): (*const f32, usize, usize),
-    b: *const f32,
+    (b, b_step): (*const f32, usize),
     (c, ldc): (*mut f32, usize),
     (add, add_ld): (*const f32, usize),
     cols: usize,
@@ -56,20 +56,11 @@ unsafe fn tile_of<const R: usize>(
     // Four steps per iteration, the operands reached by advancing two pointers: fewer
     // address and loop instructions between the FMAs (about 5% faster than one step per
     // iteration with indexed addresses, measured on the two-layer GRU at H = 256).
-    let (mut ap, mut bp) = (a, b);
-    let mut left = kb;
-    while left >= UNROLL {
-        for u in 0..UNROLL {
-            step(&mut x, ap.add(u * a_step), a_row, bp.add(u * NR));
-        }
-        ap = ap.add(UNROLL * a_step);
-        bp = bp.add(UNROLL * NR);
-        left -= UNROLL;
-    }
-    for _ in 0..left {
-        step(&mut x, ap, a_row, bp);
-        ap = ap.add(a_step);
-        bp = bp.add(NR);
+    // (A packed panel's stride is the constant NR: that loop is compiled on its own.)
+    if b_step == NR {
+        steps(&mut x, kb, (a, a_row, a_step), (b, NR));
+    } else {
+        steps(&mut x, kb, (a, a_row, a_step), (b, b_step));
     }
     for (i, xi) in x.iter().enumerate() {
         let ci = c.add(i * ldc);
@@ -92,6 +83,31 @@ unsafe fn tile_of<const R: usize>(
             _mm256_storeu_ps(row.as_mut_ptr().add(8), xi[1]);
             store_part(&row[..cols], ci, ai);
         }
+    }
+}
+
+/// `kb` steps of the inner dimension, four per iteration.
+#[inline(always)]
+unsafe fn steps<const R: usize>(
+    x: &mut [[__m256; 2]; R],
+    kb: usize,
+    (a, a_row, a_step): (*const f32, usize, usize),
+    (b, b_step): (*const f32, usize),
+) {
+    let (mut ap, mut bp) = (a, b);
+    let mut left = kb;
+    while left >= UNROLL {
+        for u in 0..UNROLL {
+            step(x, ap.add(u * a_step), a_row, bp.add(u * b_step));
+        }
+        ap = ap.add(UNROLL * a_step);
+        bp = bp.add(UNROLL * b_step);
+        left -= UNROLL;
+    }
+    for _ in 0..left {
+        step(x, ap, a_row, bp);
+        ap = ap.add(a_step);
+        bp = bp.add(b_step);
     }
 }
 

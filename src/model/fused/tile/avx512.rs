@@ -22,7 +22,7 @@ unsafe impl MicroKernel for Avx512 {
         rows: usize,
         kb: usize,
         a: (*const f32, usize, usize),
-        b: *const f32,
+        b: (*const f32, usize),
         c: (*mut f32, usize),
         add: (*const f32, usize),
         cols: usize,
@@ -45,7 +45,7 @@ unsafe impl MicroKernel for Avx512 {
 unsafe fn tile_of<const R: usize>(
     kb: usize,
     (a, a_row, a_step): (*const f32, usize, usize),
-    b: *const f32,
+    (b, b_step): (*const f32, usize),
     (c, ldc): (*mut f32, usize),
     (add, add_ld): (*const f32, usize),
     cols: usize,
@@ -58,7 +58,7 @@ unsafe fn tile_of<const R: usize>(
     for _ in 0..kb {
         step(&mut x, ap, a_row, bp);
         ap = ap.add(a_step);
-        bp = bp.add(NR);
+        bp = bp.add(b_step);
     }
     // A partial last panel stores through masks: no scalar loop per row (the logits'
     // panel is 28 of 32 columns wide, at every one of thousands of rows).

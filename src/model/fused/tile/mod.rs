@@ -98,8 +98,9 @@ pub(super) unsafe trait MicroKernel {
     const MR: usize;
 
     /// One `rows × NR` tile of `c` (`rows` ≤ `MR`) over `kb` steps of the inner dimension:
-    /// element `(i, p)` of `a` at `a[i·a_row + p·a_step]` (a matrix read in place, or a
-    /// packed micro-panel), `b` a panel (`NR` per step); plus (unless `add` is null) the rows
+    /// element `(i, p)` of `a` at `a[i·a_row + p·a_step]`, row `p` of `b`'s `NR` columns at
+    /// `b + p·b_step` (a packed panel: `b_step` = `NR`; a narrow matrix read in place: its
+    /// row stride); plus (unless `add` is null) the rows
     /// at `add` (row stride `add_ld`: 0 repeats one row); only the first `cols` columns are
     /// read and stored (the rest of the panel is padding).
     ///
@@ -110,7 +111,7 @@ pub(super) unsafe trait MicroKernel {
         rows: usize,
         kb: usize,
         a: (*const f32, usize, usize),
-        b: *const f32,
+        b: (*const f32, usize),
         c: (*mut f32, usize),
         add: (*const f32, usize),
         cols: usize,

@@ -16,14 +16,7 @@ fn train(data: &Path, hiddens: &str) -> String {
         .env("RNN_TUI_DATA_DIR", data)
         .env("RNN_TUI_CONFIG_DIR", "/nonexistent/rnn-tui-test-config")
         .args(["train", "--headless", "--epochs", "2", "--threads", "1"])
-        .args([
-            "--num-train",
-            "2000",
-            "--num-val",
-            "500",
-            "--batch-size",
-            "256",
-        ])
+        .args(common::cli::SMALL_SPLIT)
         .args(["--hiddens", hiddens])
         .output()
         .unwrap();

@@ -288,27 +288,33 @@ impl EncodedCorpus {
 /// the path is typed; loading says the same words for the same faults.
 pub fn check_path(path: &Path) -> Result<(), CorpusError> {
     metadata(path)?;
-    let unreadable = |e: std::io::Error| CorpusError::Unreadable {
+    // The same non-blocking open as reading: a FIFO never holds the form up.
+    open_nonblocking(path)?;
+    Ok(())
+}
+
+/// The error for an I/O failure on `path`.
+fn unreadable(path: &Path, e: std::io::Error) -> CorpusError {
+    CorpusError::Unreadable {
         path: path.to_owned(),
         reason: e.to_string(),
-    };
-    // The same non-blocking open as reading: a FIFO never holds the form up.
+    }
+}
+
+/// Opens `path` for reading without blocking (a FIFO swapped in is refused, not waited on).
+fn open_nonblocking(path: &Path) -> Result<std::fs::File, CorpusError> {
     let mut opts = std::fs::OpenOptions::new();
     opts.read(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::custom_flags(&mut opts, libc::O_NONBLOCK);
-    opts.open(path).map_err(unreadable)?;
-    Ok(())
+    opts.open(path).map_err(|e| unreadable(path, e))
 }
 
 /// The file's metadata, refused as a corpus when it is not a regular file within the limit.
 fn metadata(path: &Path) -> Result<std::fs::Metadata, CorpusError> {
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => CorpusError::NotFound(path.to_owned()),
-        _ => CorpusError::Unreadable {
-            path: path.to_owned(),
-            reason: e.to_string(),
-        },
+        _ => unreadable(path, e),
     })?;
     if meta.is_dir() {
         return Err(CorpusError::IsDirectory(path.to_owned()));
@@ -330,19 +336,12 @@ fn metadata(path: &Path) -> Result<std::fs::Metadata, CorpusError> {
 
 fn read_text(path: &Path) -> Result<String, CorpusError> {
     let meta = metadata(path)?;
-    let unreadable = |e: std::io::Error| CorpusError::Unreadable {
-        path: path.to_owned(),
-        reason: e.to_string(),
-    };
+    let unreadable = |e: std::io::Error| unreadable(path, e);
     // Never more than the limit (+1 to notice a file that grew since), into one buffer of the
     // file's size; UTF-8 is checked in place.
     // Non-blocking open and a second look at what was opened: a FIFO swapped in since the
     // check above is refused, not waited on.
-    let mut opts = std::fs::OpenOptions::new();
-    opts.read(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut opts, libc::O_NONBLOCK);
-    let file = opts.open(path).map_err(unreadable)?;
+    let file = open_nonblocking(path)?;
     if !file.metadata().map_err(unreadable)?.is_file() {
         return Err(CorpusError::NotAFile(path.to_owned()));
     }

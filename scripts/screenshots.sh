@@ -71,20 +71,25 @@ start_cockpit() {
     tmux -S "$SOCKET" set-option -t "$SESSION" status off >/dev/null
 }
 
-# The cockpit mid-training: a GRU with 128 hidden units, 20 s into its run.
+# The cockpit mid-training: a GRU with 128 hidden units on batches of 64, 40 s into its run.
 start_cockpit --seed 0 --cell gru --hiddens 128 --batch-size 64 --epochs 200
 wait_for READY 30
 tmux -S "$SOCKET" send-keys -t "$SESSION" space
 wait_for TRAINING 30
-sleep 20
+sleep 40
 capture "$OUT/cockpit.png"
 tmux -S "$SOCKET" send-keys -t "$SESSION" space
 wait_for PAUSED 30
 
-# The runs picker overlaying the three models' curves on this run.
+# The runs picker overlaying the three labelled models' curves on this run (the first row is
+# this run itself, which is never overlaid on itself).
 tmux -S "$SOCKET" send-keys -t "$SESSION" o
-wait_for "LSTM" 10
-sleep 1
+wait_for "Runs —" 10
+for key in Down c Down c Down c; do
+    tmux -S "$SOCKET" send-keys -t "$SESSION" "$key"
+    sleep 0.3
+done
+wait_for "3 run(s) overlaid" 10
 capture "$OUT/picker.png"
 tmux -S "$SOCKET" kill-server
 

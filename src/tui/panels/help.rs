@@ -53,6 +53,10 @@ pub const GLOBAL: &[KeyHelp] = &[
         "runs",
         "runs picker: continue, compare, label or delete runs",
     ),
+    KeyHelp::help_only(
+        "p",
+        "save the focused chart (perplexity or gradients) as SVG in the run's plots/ folder",
+    ),
     KeyHelp::new("?", "help", "show this help"),
     KeyHelp::new("q", "quit", "quit (asks first while training)"),
     KeyHelp::help_only(
@@ -78,6 +82,10 @@ pub const PICKER: &[KeyHelp] = &[
     KeyHelp::help_only("s", "sort: newest first ↔ best validation first"),
     KeyHelp::help_only("n", "name (label) the run; an empty label removes it"),
     KeyHelp::help_only("d", "delete the run (asks; never the run open here)"),
+    KeyHelp::help_only(
+        "p",
+        "save the perplexity chart with the overlaid runs as SVG in the run's plots/ folder",
+    ),
     KeyHelp::help_only("Esc, o or q", "close the picker"),
 ];
 

@@ -496,10 +496,11 @@ impl RunsPicker {
                 dim(" label  ".into()),
                 key("d"),
                 dim(" delete  ".into()),
-                key("p"),
-                dim(" save chart  ".into()),
                 key("Esc"),
-                dim(" close".into()),
+                dim(" close  ".into()),
+                // Last: a narrow picker cuts it rather than the way out.
+                key("p"),
+                dim(" save chart".into()),
             ]),
         }
     }

@@ -80,7 +80,7 @@ impl From<PlotError> for CliError {
 
 /// A run's curves as the figure draws them: its records read as the watcher reads them (a
 /// torn last line of a run still training is skipped), named by its label, else its id.
-pub fn run_curves(data_dir: Option<&Path>, spec: &str) -> Result<RunCurves, CliError> {
+fn run_curves(data_dir: Option<&Path>, spec: &str) -> Result<RunCurves, CliError> {
     let dir = super::runs::find(data_dir, spec)?;
     let meta = dir.meta()?;
     let records = read_metrics(&dir.metrics_path())?;

@@ -43,7 +43,8 @@ pub enum ChartFileError {
 }
 
 impl ChartFile {
-    /// The metric of a stem: what the chart shows.
+    /// The file's name, without its extension, for a chart of `metric` with `overlays` runs
+    /// laid over it after `epochs_done` epochs: `ppl-epoch12`, `grad-epoch12`, `ppl-vs2-epoch12`.
     pub fn stem_for(metric: Metric, overlays: usize, epochs_done: usize) -> String {
         let what = match metric {
             Metric::Grad => "grad",
@@ -104,5 +105,38 @@ impl ChartFile {
             &records,
             self.smoothing,
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_say_the_chart_the_overlays_and_the_epoch() {
+        assert_eq!(ChartFile::stem_for(Metric::Ppl, 0, 12), "ppl-epoch12");
+        assert_eq!(ChartFile::stem_for(Metric::Grad, 0, 3), "grad-epoch3");
+        assert_eq!(ChartFile::stem_for(Metric::Ppl, 2, 0), "ppl-vs2-epoch0");
+    }
+
+    #[test]
+    fn a_directory_that_is_no_run_is_named_and_nothing_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let chart = ChartFile {
+            run_dir: dir.path().to_owned(),
+            with_open_run: true,
+            overlays: Vec::new(),
+            options: FigureOptions {
+                metric: Metric::Ppl,
+                x: plot::XAxis::Steps,
+                palette: plot::Palette::dark(),
+                grad_log: false,
+            },
+            smoothing: plot::DEFAULT_SMOOTHING,
+            stem: "ppl-epoch1".into(),
+        };
+        let e = chart.write(None).unwrap_err();
+        assert!(e.to_string().contains("not a run directory"), "{e}");
+        assert!(!dir.path().join(PLOTS_DIR).exists());
     }
 }

@@ -53,10 +53,8 @@ pub const GLOBAL: &[KeyHelp] = &[
         "runs",
         "runs picker: continue, compare, label or delete runs",
     ),
-    KeyHelp::help_only(
-        "p",
-        "save the focused chart (perplexity or gradients) as SVG in the run's plots/ folder",
-    ),
+    // One line at 80 columns: the help's first screen keeps showing `[2] Completion`.
+    KeyHelp::help_only("p", "save the focused chart as SVG into RUNDIR/plots/"),
     KeyHelp::new("?", "help", "show this help"),
     KeyHelp::new("q", "quit", "quit (asks first while training)"),
     KeyHelp::help_only(

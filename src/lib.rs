@@ -7,6 +7,7 @@
 //!   (`config.toml`); both read and write plain data only;
 //! - [`train`] (the trainer thread and its [`train::protocol`] of commands and events);
 //! - [`watch`] (following a run another process trains, speaking the same protocol);
+//! - [`plot`] (runs' curves drawn as SVG or PNG figures, from plain records and colours);
 //! - the front ends: [`cli`] (subcommands, the headless printer) and [`tui`] (the cockpit).
 //!
 //! [`device`] and [`signals`] are leaves any layer may use; so is [`text_width`] (text measured
@@ -22,6 +23,7 @@ pub mod hparams;
 pub mod metrics;
 pub mod model;
 pub mod number_format;
+pub mod plot;
 pub mod regular_file;
 pub mod runs;
 pub mod signals;

@@ -56,6 +56,16 @@ fn run(cli: &Cli) -> Result<i32, CliError> {
         }
         Some(Commands::Runs(cmd)) => cli::runs::run(data_dir, cmd).map(done),
         Some(Commands::Export(cmd)) => cli::export::run(data_dir, cmd).map(done),
+        Some(Commands::Plot(cmd)) => {
+            // The cockpit's themes, resolved as its --theme is; a figure is not a terminal,
+            // so its colours are taken at full depth whatever the terminal shows.
+            let theme = match cli.train.theme.as_deref() {
+                None => Theme::default_for(ColorMode::TrueColor),
+                Some(t) => Theme::load(t, ColorMode::TrueColor)
+                    .map_err(|e| CliError::Usage(e.to_string()))?,
+            };
+            cli::plot::run(data_dir, cmd, theme.figure_palette()).map(done)
+        }
         Some(Commands::Config(cmd)) => cli::config::run(cmd).map(done),
         Some(Commands::Watch(cmd)) => watch(&cli.train, data_dir, cmd),
         None => {

@@ -72,6 +72,17 @@ const LAYERS: &[(&str, &[&str])] = &[
             "train",
         ],
     ),
+    // Figures of runs' curves: plain records and colours in, SVG or PNG out.
+    (
+        "plot",
+        &[
+            "metrics",
+            "number_format",
+            "hparams",
+            "regular_file",
+            "runs",
+        ],
+    ),
     // The front ends: each may use everything below, neither the other.
     (
         "cli",
@@ -91,6 +102,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "text_width",
             "watch",
             "regular_file",
+            "plot",
         ],
     ),
     (
@@ -111,6 +123,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "text_width",
             "watch",
             "regular_file",
+            "plot",
         ],
     ),
 ];

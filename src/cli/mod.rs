@@ -10,6 +10,7 @@ pub mod eval;
 pub mod export;
 pub mod headless;
 pub mod output;
+pub mod plot;
 pub mod runs;
 pub mod sample;
 pub mod train;
@@ -61,6 +62,8 @@ pub enum Commands {
     Runs(RunsCmd),
     /// Write a run's metrics (every batch and epoch) as CSV.
     Export(ExportCmd),
+    /// Draw runs' curves (perplexity, gradient norm, learning rate) as an SVG or PNG figure.
+    Plot(plot::PlotCmd),
     /// Show where the config file is and what it sets.
     Config(ConfigCmd),
     /// Measure training tokens/s of both compute paths and completion latency.

@@ -11,6 +11,7 @@ use ratatui::crossterm::event::{
 };
 use ratatui::layout::{Position, Rect};
 
+use super::chart_file::{ChartFile, ChartFileError};
 use super::context::{Focus, Handled, Level};
 use super::launch::RunList;
 use super::layout::layout;
@@ -74,6 +75,9 @@ pub enum Action {
         id: String,
         path: PathBuf,
     },
+    /// Draw this chart into an SVG file in the run's directory, then hand the result to
+    /// [`App::chart_saved`] (`p`).
+    SaveChart(ChartFile),
 }
 
 /// A question waiting for y/n.
@@ -722,6 +726,7 @@ impl App {
             KeyCode::Char('r') => return self.ask_restart(),
             KeyCode::Char('s') => self.save(),
             KeyCode::Char('o') => return Action::ListRuns,
+            KeyCode::Char('p') => return self.save_chart(false),
             KeyCode::Char('?') => {
                 self.help = true;
                 self.help_scroll = 0;
@@ -964,6 +969,7 @@ impl App {
                     path: run.path,
                 }
             }
+            PickerOutcome::Plot => self.save_chart(true),
             PickerOutcome::Label(run, label) => Action::LabelRun {
                 path: run.path,
                 label,
@@ -1008,6 +1014,80 @@ impl App {
                 }
                 Action::Resume(run.path)
             }
+        }
+    }
+
+    /// `p`: the focused chart (or, from the picker, the perplexity chart with the runs laid
+    /// over it) as a file in the run's directory, as it is shown: its metric, x-axis,
+    /// smoothing and scale, over the whole run (the charts always span it, zoomed or not).
+    /// Refused, with the reason, on a run that is not saved or has nothing to draw yet.
+    fn save_chart(&mut self, from_picker: bool) -> Action {
+        use crate::plot::{FigureOptions, Metric, XAxis};
+        use crate::tui::panels::chart::XAxis as ChartAxis;
+        let metric = match self.focus {
+            _ if from_picker => Metric::Ppl,
+            Focus::Perplexity => Metric::Ppl,
+            Focus::Gradients => Metric::Grad,
+            _ => {
+                self.say(
+                    Level::Warn,
+                    "p saves a chart: focus the perplexity [1] or gradient norm [4] panel first",
+                );
+                return Action::None;
+            }
+        };
+        let overlays: Vec<String> = match metric {
+            Metric::Ppl => self
+                .perplexity
+                .overlays
+                .iter()
+                .map(|o| o.id.clone())
+                .collect(),
+            _ => Vec::new(),
+        };
+        let with_open_run = !self.perplexity.train.is_empty() || !self.gradients.norms.is_empty();
+        if !with_open_run && overlays.is_empty() {
+            self.say(
+                Level::Warn,
+                "nothing to save yet: no batch trained (space starts training)",
+            );
+            return Action::None;
+        }
+        let Some(run_dir) = self.status.run_dir.clone() else {
+            let why = if with_open_run {
+                "this run is not saved (--no-save): it has no directory to keep the chart in"
+            } else {
+                "the chart goes into the run's directory, made when training starts (space)"
+            };
+            self.say(Level::Warn, why);
+            return Action::None;
+        };
+        let x = match self.charts.x_axis {
+            ChartAxis::Epoch => XAxis::Epochs,
+            ChartAxis::Step => XAxis::Steps,
+            ChartAxis::Time => XAxis::Time,
+        };
+        let stem = ChartFile::stem_for(metric, overlays.len(), self.status.epochs_done);
+        Action::SaveChart(ChartFile {
+            run_dir,
+            with_open_run,
+            overlays,
+            options: FigureOptions {
+                metric,
+                x,
+                palette: self.theme.figure_palette(),
+                grad_log: self.gradients.log,
+            },
+            smoothing: self.perplexity.smoothing,
+            stem,
+        })
+    }
+
+    /// The result of saving a chart (`p`): where it went, or why it did not.
+    pub fn chart_saved(&mut self, result: Result<PathBuf, ChartFileError>) {
+        match result {
+            Ok(path) => self.say(Level::Info, format!("chart saved to {}", path.display())),
+            Err(e) => self.say(Level::Error, format!("chart not saved: {e}")),
         }
     }
 

@@ -428,6 +428,8 @@ fn cockpit_loop(
                 }
                 Action::ListRuns => app.show_runs(launcher.list()),
                 Action::LoadOverlay { id, path } => app.set_overlay(id, launch::history(&path)),
+                // A few milliseconds for a 100-epoch run (benches/plot.rs): done in place.
+                Action::SaveChart(chart) => app.chart_saved(chart.write(launcher.runs_root())),
                 Action::LabelRun { path, label } => {
                     let id = path.file_name().map(|n| n.to_string_lossy().into_owned());
                     app.run_labelled(&id.unwrap_or_default(), launch::label(&path, &label));

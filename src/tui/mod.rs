@@ -13,6 +13,7 @@
 //! [`message`] is the message line; [`widgets`] holds what panels draw alike.
 
 pub mod app;
+pub mod chart_file;
 pub mod cockpit;
 pub mod context;
 #[doc(hidden)]

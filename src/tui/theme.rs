@@ -333,6 +333,45 @@ impl Theme {
         [self.grad, self.continuation, self.title, self.clip]
     }
 
+    /// The theme's colours for a figure (`rnn-tui plot`, the cockpit's `p`), as RGB: 256-colour
+    /// indices and names as xterm shows them, a terminal's own background (`reset`) as a dark
+    /// or light one to suit the text, colours lost to `NO_COLOR` as the default theme's. Runs
+    /// overlaid take the live run's EMA colour, then the overlay slots' ([`Theme::run_colours`]).
+    pub fn figure_palette(&self) -> crate::plot::Palette {
+        use crate::plot::palette::{distinct, Palette, Rgb};
+        let fallback = Palette::dark();
+        let c = |colour: Color, or: Rgb| to_rgb(colour).map_or(or, |(r, g, b)| Rgb(r, g, b));
+        let foreground = c(self.fg, fallback.foreground);
+        let background = match to_rgb(self.bg) {
+            Some((r, g, b)) => Rgb(r, g, b),
+            None if foreground.luminance() < 0.4 => Rgb(0xff, 0xff, 0xff),
+            None => fallback.background,
+        };
+        let train_ema = c(self.train_ema, fallback.train_ema);
+        let mut runs = vec![train_ema];
+        let slots = fallback.runs[1..].iter();
+        runs.extend(
+            self.run_colours()
+                .iter()
+                .zip(slots)
+                .map(|(&k, &or)| c(k, or)),
+        );
+        runs.push(c(self.val, fallback.val));
+        runs.push(c(self.train, fallback.train));
+        Palette {
+            background,
+            foreground,
+            grid: c(self.border, fallback.grid),
+            train: c(self.train, fallback.train),
+            train_ema,
+            val: c(self.val, fallback.val),
+            grad: c(self.grad, fallback.grad),
+            clip: c(self.clip, fallback.clip),
+            lr: c(self.accent, fallback.lr),
+            runs: distinct(&runs),
+        }
+    }
+
     pub fn dim_style(&self) -> Style {
         Style::default().fg(self.dim)
     }
@@ -397,6 +436,61 @@ impl Theme {
     }
 }
 
+/// A terminal colour as RGB, as xterm shows it; `None` for the terminal's own (`reset`).
+pub fn to_rgb(c: Color) -> Option<(u8, u8, u8)> {
+    const BASE: [(u8, u8, u8); 16] = [
+        (0, 0, 0),
+        (205, 0, 0),
+        (0, 205, 0),
+        (205, 205, 0),
+        (0, 0, 238),
+        (205, 0, 205),
+        (0, 205, 205),
+        (229, 229, 229),
+        (127, 127, 127),
+        (255, 0, 0),
+        (0, 255, 0),
+        (255, 255, 0),
+        (92, 92, 255),
+        (255, 0, 255),
+        (0, 255, 255),
+        (255, 255, 255),
+    ];
+    let indexed = |n: u8| match n {
+        0..=15 => BASE[n as usize],
+        16..=231 => {
+            let i = n - 16;
+            let level = |v: u8| if v == 0 { 0 } else { 55 + 40 * v };
+            (level(i / 36), level((i / 6) % 6), level(i % 6))
+        }
+        _ => {
+            let v = 8 + 10 * (n - 232);
+            (v, v, v)
+        }
+    };
+    Some(match c {
+        Color::Reset => return None,
+        Color::Rgb(r, g, b) => (r, g, b),
+        Color::Indexed(n) => indexed(n),
+        Color::Black => BASE[0],
+        Color::Red => BASE[1],
+        Color::Green => BASE[2],
+        Color::Yellow => BASE[3],
+        Color::Blue => BASE[4],
+        Color::Magenta => BASE[5],
+        Color::Cyan => BASE[6],
+        Color::Gray => BASE[7],
+        Color::DarkGray => BASE[8],
+        Color::LightRed => BASE[9],
+        Color::LightGreen => BASE[10],
+        Color::LightYellow => BASE[11],
+        Color::LightBlue => BASE[12],
+        Color::LightMagenta => BASE[13],
+        Color::LightCyan => BASE[14],
+        Color::White => BASE[15],
+    })
+}
+
 fn adapt(c: Color, mode: ColorMode) -> Color {
     match (mode, c) {
         (ColorMode::NoColor, _) => Color::Reset,
@@ -434,6 +528,30 @@ mod tests {
             ColorMode::TrueColor
         );
         assert_eq!(ColorMode::from_env(None, None), ColorMode::Indexed256);
+    }
+
+    #[test]
+    fn figure_colours_are_the_themes_in_rgb() {
+        use crate::plot::Rgb;
+        let dark = Theme::default_for(ColorMode::TrueColor).figure_palette();
+        assert_eq!(dark.train_ema, Rgb(0xff, 0xaf, 0x00));
+        // `bg = "reset"` with light text: a dark background; the light theme's: white.
+        assert!(dark.background.luminance() < 0.1);
+        let light = Theme::shipped("light", ColorMode::TrueColor)
+            .unwrap()
+            .figure_palette();
+        assert_eq!(light.background, Rgb(255, 255, 255));
+        assert_eq!(light.val, Rgb(0, 0x87, 0));
+        // The overlay slots follow the live run's colour, as in the cockpit.
+        assert_eq!(light.runs[0], light.train_ema);
+        assert_eq!(light.runs[1], light.grad);
+        // A 256-colour theme reads back near its RGB; NO_COLOR falls back to the default's.
+        let indexed = Theme::default_for(ColorMode::Indexed256).figure_palette();
+        assert_eq!(indexed.train_ema, Rgb(255, 175, 0));
+        let none = Theme::default_for(ColorMode::NoColor).figure_palette();
+        assert_eq!(none.train_ema, dark.train_ema);
+        assert_eq!(to_rgb(Color::Indexed(196)), Some((255, 0, 0)));
+        assert_eq!(to_rgb(Color::Indexed(244)), Some((128, 128, 128)));
     }
 
     #[test]

@@ -53,6 +53,8 @@ pub const GLOBAL: &[KeyHelp] = &[
         "runs",
         "runs picker: continue, compare, label or delete runs",
     ),
+    // One line at 80 columns: the help's first screen keeps showing `[2] Completion`.
+    KeyHelp::help_only("p", "save the focused chart as SVG into RUNDIR/plots/"),
     KeyHelp::new("?", "help", "show this help"),
     KeyHelp::new("q", "quit", "quit (asks first while training)"),
     KeyHelp::help_only(
@@ -78,6 +80,10 @@ pub const PICKER: &[KeyHelp] = &[
     KeyHelp::help_only("s", "sort: newest first ↔ best validation first"),
     KeyHelp::help_only("n", "name (label) the run; an empty label removes it"),
     KeyHelp::help_only("d", "delete the run (asks; never the run open here)"),
+    KeyHelp::help_only(
+        "p",
+        "save the perplexity chart with the overlaid runs as SVG in the run's plots/ folder",
+    ),
     KeyHelp::help_only("Esc, o or q", "close the picker"),
 ];
 

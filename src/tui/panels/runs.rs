@@ -33,6 +33,8 @@ pub enum PickerOutcome {
     Label(RunSummary, String),
     /// Delete this run (`d`, then `y`).
     Delete(RunSummary),
+    /// Save the perplexity chart with the runs laid over it as a file (`p`).
+    Plot,
 }
 
 /// What the picker is doing besides listing.
@@ -143,6 +145,7 @@ impl RunsPicker {
                 }
                 PickerOutcome::Stay
             }
+            KeyCode::Char('p') => PickerOutcome::Plot,
             KeyCode::Char('c') => self
                 .selected()
                 .cloned()
@@ -494,7 +497,10 @@ impl RunsPicker {
                 key("d"),
                 dim(" delete  ".into()),
                 key("Esc"),
-                dim(" close".into()),
+                dim(" close  ".into()),
+                // Last: a narrow picker cuts it rather than the way out.
+                key("p"),
+                dim(" save chart".into()),
             ]),
         }
     }

@@ -548,7 +548,7 @@ impl App {
             Event::Batch(b) => {
                 self.perplexity.on_batch(b);
                 self.gradients.on_batch(b);
-                self.charts.timeline.on_batch(b);
+                self.charts.on_batch(b);
             }
             Event::Epoch(e) => {
                 self.perplexity.on_epoch(e);

@@ -445,9 +445,8 @@ fn at_60x18_the_completion_pane_shows_three_lines_of_completion() {
     let completion_rows = inside[1..]
         .iter()
         .filter(|l| {
-            l.trim_matches(|c: char| c == '│' || c.is_whitespace())
-                .len()
-                > 0
+            !l.trim_matches(|c: char| c == '│' || c.is_whitespace())
+                .is_empty()
         })
         .count();
     assert!(completion_rows >= 3, "{completion_rows} rows:\n{s}");

@@ -32,7 +32,10 @@ fn anchor_of(heading: &str) -> String {
 fn anchors_are_made_as_github_makes_them() {
     assert_eq!(anchor_of("## Perplexity panel"), "perplexity-panel");
     assert_eq!(anchor_of("### The runs picker (`o`)"), "the-runs-picker-o");
-    assert_eq!(anchor_of("# Form panel: hyper-parameters"), "form-panel-hyper-parameters");
+    assert_eq!(
+        anchor_of("# Form panel: hyper-parameters"),
+        "form-panel-hyper-parameters"
+    );
 }
 
 /// Read at run time, so the test follows the guide as it is (it fails until the guide's

@@ -167,7 +167,8 @@ impl ChartsState {
     /// The axes of a chart drawn in `area`: the x-axis over `x_bounds` (three labels, the
     /// unit in the last) and the value axis over `y_bounds` with `y_labels`, every label fitted
     /// to the room the chart widget gives it (see [`fit_labels`]); the x-axis's last label
-    /// drops its unit before it is cut.
+    /// drops its unit before it is cut. Also the plot's width between them (the legend's
+    /// room).
     pub fn axes(
         &self,
         t: &Theme,
@@ -175,7 +176,7 @@ impl ChartsState {
         x_bounds: [f64; 2],
         y_bounds: [f64; 2],
         y_labels: Vec<String>,
-    ) -> (Axis<'static>, Axis<'static>) {
+    ) -> (Axis<'static>, Axis<'static>, u16) {
         let [a, b] = x_bounds;
         let first = self.x_axis.label(a, false);
         let middle = self.x_axis.label((a + b) / 2.0, false);
@@ -187,7 +188,8 @@ impl ChartsState {
             self.x_axis.label(b, false)
         };
         let (x, y) = fit_labels(area, vec![first, middle, last], y_labels);
-        (value_axis(t, x_bounds, x), value_axis(t, y_bounds, y))
+        let plot = LabelRoom::of(area, text_width::width(&x[0]), &y).plot;
+        (value_axis(t, x_bounds, x), value_axis(t, y_bounds, y), plot)
     }
 
     /// One line of at most `cols` columns that reads the batch under the cursor: where it is,
@@ -579,6 +581,48 @@ mod tests {
         c.on_key(key(KeyCode::Char('x')), false);
         assert_eq!(c.x_axis, XAxis::Epoch);
         assert_eq!(XAxis::Epoch.label(2.4, true), "2.4 ep");
+    }
+
+    /// The room reproduced is the widget's own: labels fitted to it are drawn whole by
+    /// ratatui's `Chart` (or, cut, with their `…`), at every width and with long labels.
+    #[test]
+    fn fitted_labels_are_drawn_whole_by_the_chart_widget() {
+        use ratatui::backend::TestBackend;
+        use ratatui::widgets::Chart;
+        use ratatui::Terminal;
+        let t = Theme::default_for(crate::tui::ColorMode::TrueColor);
+        for w in 8..90u16 {
+            for (x, y) in [
+                (["0", "6.2k", "12.3k steps"], ["123456.7", "2e-3", "5"]),
+                (["0.0", "1.2", "2.4 ep"], ["33.13", "17.47", "9.21"]),
+                (["1h02m", "2h04m", "4h08m"], ["1", "2", "3"]),
+            ] {
+                let area = Rect::new(0, 0, w, 8);
+                let (xl, yl) = fit_labels(
+                    area,
+                    x.iter().map(|s| s.to_string()).collect(),
+                    y.iter().map(|s| s.to_string()).collect(),
+                );
+                let chart = Chart::new(vec![])
+                    .x_axis(value_axis(&t, [0.0, 1.0], xl.clone()))
+                    .y_axis(value_axis(&t, [0.0, 1.0], yl.clone()));
+                let mut term = Terminal::new(TestBackend::new(w, 8)).unwrap();
+                term.draw(|f| f.render_widget(chart, area)).unwrap();
+                let buf = term.backend().buffer();
+                let rows: Vec<String> = (0..8)
+                    .map(|r| (0..w).map(|c| buf[(c, r)].symbol()).collect())
+                    .collect();
+                for label in xl.iter().chain(&yl).filter(|l| !l.is_empty()) {
+                    assert!(
+                        rows.iter().any(|r| r.contains(label.as_str())),
+                        "{w}: {label:?} not whole in\n{}",
+                        rows.join("\n")
+                    );
+                }
+                let room = LabelRoom::of(area, text_width::width(&xl[0]), &yl);
+                assert!(room.plot > 0 || w < 3, "{w}");
+            }
+        }
     }
 
     #[test]

@@ -184,7 +184,7 @@ impl GradientState {
             ),
             chart::unnamed_line(Style::default().fg(t.accent), &cursor),
         ];
-        let (x_axis, y_axis) = charts.axes(t, chart_area, xb, ybounds, labels);
+        let (x_axis, y_axis, _) = charts.axes(t, chart_area, xb, ybounds, labels);
         let chart = Chart::new(datasets)
             .x_axis(x_axis)
             .y_axis(y_axis)

@@ -392,10 +392,9 @@ impl PerplexityState {
             None => vec![],
         };
         let colours = t.run_colours();
-        let (x_axis, y_axis) = charts.axes(t, chart_area, xb, ybounds, ylabels);
+        let (x_axis, y_axis, plot) = charts.axes(t, chart_area, xb, ybounds, ylabels);
         // The legend box may take half the plot's width (else the widget leaves it out): the
         // runs' names are cut to fit it, with `…`.
-        let plot = chart::LabelRoom::of(chart_area, 0, &[]).plot;
         let name_cols = (plot as usize / 2).saturating_sub(2).min(LEGEND_NAME_COLS);
         let names: Vec<String> = st
             .overlays

@@ -7,6 +7,7 @@
 //! printed: they are shown as `�`, one column wide.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 
 use unicode_width::UnicodeWidthChar;
 
@@ -14,6 +15,44 @@ use unicode_width::UnicodeWidthChar;
 const REPLACEMENT: char = '\u{FFFD}';
 /// What marks a cut.
 pub const ELLIPSIS: char = '…';
+
+thread_local! {
+    /// What the helpers below were asked to lay out, while [`recording_intended`] listens.
+    static INTENDED: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
+}
+
+/// Note `s` as text meant to be drawn whole, for [`recording_intended`]: the helpers below do
+/// it themselves; a caller that lays text out itself (an axis of per-character columns, the
+/// labels a chart widget draws) says so here.
+pub fn intended_whole(s: &str) {
+    intended_parts([s]);
+}
+
+/// [`intended_whole`] for a text in pieces (a line of styled spans): joined only while a test
+/// records.
+pub fn intended_parts<'a>(parts: impl IntoIterator<Item = &'a str>) {
+    INTENDED.with(|r| {
+        if let Some(list) = r.borrow_mut().as_mut() {
+            let whole: String = parts.into_iter().collect();
+            list.push(printable(&whole).into_owned());
+        }
+    });
+}
+
+/// Run `f` and return, with its result, every text the helpers of this module were handed on
+/// this thread meanwhile: the whole strings [`truncate`], [`fit_left`], [`fit_right`] and
+/// [`tail`] fit, and each line [`wrap_spans`] and [`wrap_words`] made (a wrap is not a cut).
+///
+/// For tests that prove no drawn text is cut without `…`: a run of text that ends against a
+/// border must be the end of one of these, or end with the mark. Off (one thread-local check
+/// per call) unless a test asks.
+#[doc(hidden)]
+pub fn recording_intended<R>(f: impl FnOnce() -> R) -> (R, Vec<String>) {
+    let outer = INTENDED.with(|r| r.borrow_mut().replace(Vec::new()));
+    let out = f();
+    let list = INTENDED.with(|r| std::mem::replace(&mut *r.borrow_mut(), outer));
+    (out, list.unwrap_or_default())
+}
 
 /// The character as it is printed, and its width in columns.
 fn shown(c: char) -> (char, usize) {
@@ -56,6 +95,7 @@ pub fn head(s: &str, cols: usize) -> (String, usize) {
 /// `s` in at most `cols` columns: whole when it fits, else cut between characters with `…`
 /// as the last column. Returns the text and its width.
 pub fn truncate(s: &str, cols: usize) -> (String, usize) {
+    intended_whole(s);
     let w = width(s);
     if w <= cols {
         return (printable(s).into_owned(), w);
@@ -71,6 +111,7 @@ pub fn truncate(s: &str, cols: usize) -> (String, usize) {
 /// The end of `s` in at most `cols` columns: whole when it fits, else `…` and as many of its
 /// last characters as fit (what is being typed shows where the cursor is).
 pub fn tail(s: &str, cols: usize) -> String {
+    intended_whole(s);
     if width(s) <= cols {
         return printable(s).into_owned();
     }
@@ -156,6 +197,9 @@ pub fn wrap_spans<S: Copy>(spans: &[(&str, S)], cols: usize) -> Vec<Vec<(String,
                 .push((piece, style));
         }
     }
+    for line in &lines {
+        intended_whole(&line.iter().map(|(s, _)| s.as_str()).collect::<String>());
+    }
     lines
 }
 
@@ -183,6 +227,9 @@ pub fn wrap_words(text: &str, cols: usize) -> Vec<String> {
     }
     if !line.is_empty() {
         lines.push(line);
+    }
+    for line in &lines {
+        intended_whole(line);
     }
     lines
 }

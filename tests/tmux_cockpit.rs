@@ -311,10 +311,14 @@ fn quitting_a_finished_run_says_how_to_train_it_longer() {
     t.keys(&["q"]);
     let s = t.wait_for("the shell again", |s| s.contains("COCKPIT-EXITED-0"));
     assert!(s.contains("finished and saved in"), "{s}");
+    // `train --resume` alone offers as many epochs again (it said `--epochs 4`, which the
+    // cockpit no longer needs).
     assert!(
-        s.contains("train it longer with: rnn-tui train --resume 20") && s.contains(" --epochs 4"),
+        s.contains("train it longer with: rnn-tui train --resume 20")
+            && s.contains("(offers 2 more epochs;"),
         "{s}"
     );
+    assert!(!s.contains(" --epochs 4"), "{s}");
 }
 
 /// A left click at 1-based (column, row), as an SGR mouse report the terminal would send.

@@ -422,6 +422,36 @@ fn the_completion_fills_the_panes_at_big_sizes() {
     assert!(comp.tokens.len() >= 194, "{}", comp.tokens.len());
 }
 
+/// Issue 24: at 60×18 the completion pane showed one line of completion; it shows three
+/// under the line being typed.
+#[test]
+fn at_60x18_the_completion_pane_shows_three_lines_of_completion() {
+    let (mut a, _rx) = training_app(HParams::default());
+    let s = screen(&mut a, 60, 18);
+    let rows: Vec<&str> = s.lines().collect();
+    let top = rows
+        .iter()
+        .position(|l| l.contains("[2] Completion"))
+        .unwrap();
+    // The pane's rows, from its title to its bottom border, in the right column.
+    let at = rows[top].find("┌ [2]").unwrap();
+    let col = rows[top][..at].chars().count();
+    let inside: Vec<String> = rows[top + 1..]
+        .iter()
+        .map(|l| l.chars().skip(col).collect::<String>())
+        .take_while(|l| !l.starts_with('└'))
+        .collect();
+    assert!(inside[0].starts_with("│› "), "{s}");
+    let completion_rows = inside[1..]
+        .iter()
+        .filter(|l| {
+            !l.trim_matches(|c: char| c == '│' || c.is_whitespace())
+                .is_empty()
+        })
+        .count();
+    assert!(completion_rows >= 3, "{completion_rows} rows:\n{s}");
+}
+
 /// The heatmap's title keeps its key figures (the unit and its r) whole at 60 columns: the
 /// grid's size and the panel's name give way first.
 #[test]

@@ -397,3 +397,71 @@ fn epoch_samples_fill_the_history_and_the_prefix_follows_the_typing() {
     assert_eq!(a.completion.history_scroll, 1);
     assert!(a.completion.prefix.ends_with('x'));
 }
+
+/// Issue 24: the line the cockpit leaves after closing on a finished run suggested
+/// `--epochs 2N`, though `train --resume` alone now opens it with more epochs offered. The line
+/// says what resuming does, and a real resume offers exactly the epochs the line names.
+#[test]
+fn the_closing_line_of_a_finished_run_says_what_resuming_offers() {
+    use rnn_tui::tui::cockpit::closing_line;
+    use rnn_tui::tui::launch::Launcher;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("runs");
+    let launcher = Launcher::new(
+        rnn_tui::device::DeviceChoice::Cpu,
+        rnn_tui::model::ComputePath::Auto,
+        Some(root.clone()),
+        None,
+    )
+    .unwrap();
+    // Trains `trainer` to its end in an app, as the cockpit would, and returns the app.
+    let run = |trainer: rnn_tui::train::Trainer, hp: HParams| -> App {
+        let mut a = App::new(
+            hp,
+            rnn_tui::tui::Theme::default_for(rnn_tui::tui::ColorMode::TrueColor),
+        );
+        let h = trainer.spawn();
+        a.attach(h.commands.clone());
+        h.send(Command::Start);
+        for ev in h.events.iter() {
+            let done = matches!(ev, Event::Finished(_));
+            if let Event::Error { message } = &ev {
+                panic!("{message}");
+            }
+            a.update(Msg::Trainer(ev));
+            if done {
+                break;
+            }
+        }
+        a
+    };
+    let hp = HParams {
+        epochs: 2,
+        ..common::corpus::tiny_hparams(common::corpus::slice_corpus(tmp.path()))
+    };
+    let a = run(launcher.new_run(hp.clone()).unwrap(), hp);
+    let id = a.status.run_id().unwrap().to_owned();
+    let line = closing_line(&a).unwrap();
+    assert!(
+        line.contains(&format!(
+            "train it longer with: rnn-tui train --resume {id} (offers 2 more epochs;"
+        )),
+        "{line}"
+    );
+    assert!(!line.contains("--epochs 4"), "{line}");
+    let dir = a.status.run_dir.clone().unwrap();
+    let resumed = launcher.resume_at(&dir).unwrap();
+    assert_eq!(resumed.more_epochs, Some(2), "what the line promised");
+
+    // Trained those 2 more: finished at 4/4, the line offers 4 more, as resuming does.
+    let hp = resumed.trainer.hp.clone();
+    assert_eq!(hp.epochs, 4);
+    let a = run(resumed.trainer, hp);
+    let line = closing_line(&a).unwrap();
+    assert!(line.contains("(offers 4 more epochs;"), "{line}");
+    assert_eq!(launcher.resume_at(&dir).unwrap().more_epochs, Some(4));
+    // Nothing saved (no run directory yet): nothing to say.
+    let (b, _rx) = app();
+    assert_eq!(closing_line(&b), None);
+}

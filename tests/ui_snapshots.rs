@@ -3,12 +3,17 @@
 
 mod common;
 
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::layout::Rect;
+use ratatui::Terminal;
 
 use common::screen::screen;
 use rnn_tui::hparams::HParams;
+use rnn_tui::text_width::{self, ELLIPSIS};
 use rnn_tui::train::{Event, TrainerState};
-use rnn_tui::tui::{fixtures, Action, App, ColorMode, Level, Msg, Theme};
+use rnn_tui::tui::{fixtures, view, Action, App, ColorMode, Level, Msg, Theme};
 
 const SIZES: [(u16, u16); 5] = [(120, 40), (80, 24), (30, 8), (60, 18), (200, 50)];
 
@@ -262,4 +267,218 @@ fn no_line_is_cut_without_a_mark() {
             }
         }
     }
+}
+
+/// A border or a chart's axis line: text that runs into one ends there.
+fn is_border(c: char) -> bool {
+    ('\u{2500}'..='\u{257F}').contains(&c)
+}
+
+/// A cell of a picture or a mark, not of text: braille curves, block bars and heat cells,
+/// geometric marks (`◆ ▶ ▸`), chart dots.
+fn is_graphic(c: char) -> bool {
+    ('\u{2800}'..='\u{28FF}').contains(&c) || ('\u{2580}'..='\u{25FF}').contains(&c) || c == '•'
+}
+
+/// The screen at `w`×`h` and every text the drawing helpers were handed for it (what was
+/// meant to be drawn; see [`text_width::recording_intended`]).
+fn drawn_with_intent(app: &mut App, w: u16, h: u16) -> (Buffer, Vec<String>) {
+    app.update(Msg::Resize(w, h));
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    let ((), intended) = text_width::recording_intended(|| {
+        term.draw(|f| view::draw(f, app)).unwrap();
+    });
+    (term.backend().buffer().clone(), intended)
+}
+
+/// Whether `text`, drawn up against a border or the screen's edge, is the whole end of a
+/// text meant to be drawn: some `intended` string ends with it, and it starts there at a word
+/// (or after a mark or a glyph), not inside one. A text cut on its left by a right-aligned
+/// label's room (`k steps` of `12.3k steps`) or on its right (`units 1` of `units 15`) is not.
+fn ends_an_intended_text(text: &str, intended: &[String]) -> bool {
+    intended.iter().any(|s| {
+        let s = s.trim_end();
+        let Some(before) = s.strip_suffix(text) else {
+            return false;
+        };
+        before
+            .chars()
+            .last()
+            .is_none_or(|c| c.is_whitespace() || is_border(c) || is_graphic(c) || c == ELLIPSIS)
+    })
+}
+
+/// Every run of text in `buf` that ends against a border glyph or the right edge without a
+/// space between, and is neither marked with `…` nor the end of an intended text: a text cut
+/// silently. A run is what lies after the last border, picture cell or double space before
+/// the border (table columns and axis labels are separated by two spaces or more).
+///
+/// `overlay`: where a popup (the help, the runs picker, a dialog) covers the panels. The
+/// panels' text it hides is covered, not cut: a run ending at its left border or starting
+/// after its right one is not judged.
+fn silent_cuts(buf: &Buffer, intended: &[String], overlay: Option<Rect>) -> Vec<String> {
+    let area = buf.area;
+    let mut found = Vec::new();
+    for y in area.top()..area.bottom() {
+        let beside = overlay.filter(|o| (o.top()..o.bottom()).contains(&y));
+        let mut run = String::new();
+        // The run began where the popup hid the rest of its text.
+        let mut uncovered = false;
+        let mut check = |run: &mut String, x: u16, uncovered: bool| {
+            let text = run.trim_start();
+            let last = text.chars().last();
+            let touches = last.is_some_and(|c| !c.is_whitespace());
+            let covered = uncovered || beside.is_some_and(|o| x == o.left());
+            if touches
+                && !covered
+                && last != Some(ELLIPSIS)
+                && !ends_an_intended_text(text, intended)
+            {
+                found.push(format!("row {y} column {x}: {text:?}"));
+            }
+            run.clear();
+        };
+        for x in area.left()..area.right() {
+            let sym = buf[(x, y)].symbol();
+            // The second column of a wide character.
+            if sym.is_empty() {
+                continue;
+            }
+            let c = sym.chars().next().unwrap_or(' ');
+            if is_border(c) {
+                check(&mut run, x, uncovered);
+                uncovered = beside.is_some_and(|o| x + 1 == o.right());
+            } else if is_graphic(c) {
+                run.clear();
+            } else {
+                run.push_str(sym);
+                if run.ends_with("  ") {
+                    run.clear();
+                    uncovered = false;
+                }
+            }
+        }
+        check(&mut run, area.right(), uncovered);
+    }
+    found
+}
+
+/// Where the popup open over the panels is, if one is: the cells that change when it is
+/// taken away (its border bounds it).
+fn overlay_area(app: &mut App, w: u16, h: u16, with: &Buffer) -> Option<Rect> {
+    let picker = app.picker.take();
+    let help = std::mem::take(&mut app.help);
+    let dialog = app.dialog.take();
+    if picker.is_none() && !help && dialog.is_none() {
+        return None;
+    }
+    let (without, _) = drawn_with_intent(app, w, h);
+    app.picker = picker;
+    app.help = help;
+    app.dialog = dialog;
+    let mut changed = None::<(u16, u16, u16, u16)>;
+    for y in 0..h {
+        for x in 0..w {
+            if with[(x, y)] != without[(x, y)] {
+                changed = Some(match changed {
+                    None => (x, y, x, y),
+                    Some((l, t, r, b)) => (l.min(x), t.min(y), r.max(x), b.max(y)),
+                });
+            }
+        }
+    }
+    changed.map(|(l, t, r, b)| Rect::new(l, t, r - l + 1, b - t + 1))
+}
+
+/// Issue 24: at 60×18, 80×24, 120×40 and 200×50, in every state, each text that ends against
+/// a border, an axis, a neighbouring panel or the screen's edge is the whole of what was meant
+/// to be drawn there, or says it was cut with `…`. Exact: the texts meant are recorded as the
+/// cockpit hands them to its layout helpers, not guessed from the screen.
+#[test]
+fn no_text_ends_against_a_border_cut_without_a_mark() {
+    let mut failures = Vec::new();
+    for (name, mut app) in states().into_iter().chain(more_states()) {
+        for (w, h) in SIZES.into_iter().filter(|&(w, _)| w >= 60) {
+            let (buf, intended) = drawn_with_intent(&mut app, w, h);
+            let overlay = overlay_area(&mut app, w, h, &buf);
+            for cut in silent_cuts(&buf, &intended, overlay) {
+                failures.push(format!("{name} {w}×{h} {cut}"));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "cut without …:\n{}",
+        failures.join("\n")
+    );
+}
+
+/// States besides the snapshots' where text meets borders: the charts on steps (past 4096
+/// batches, so the labels are long) and on training time, the picker typing a long label and
+/// asking to delete, the help over each panel.
+fn more_states() -> Vec<(&'static str, App)> {
+    let long = || {
+        let mut a = app();
+        fixtures::ready_app(&mut a);
+        fixtures::feed_training(&mut a, 5000);
+        a
+    };
+    let mut steps = long();
+    steps.update(key(KeyCode::Char('x')));
+    let mut steps_zoomed = long();
+    steps_zoomed.update(key(KeyCode::Char('x')));
+    steps_zoomed.update(key(KeyCode::Char('z')));
+    steps_zoomed.update(key(KeyCode::Left));
+    let mut time = overlaid3();
+    time.update(key(KeyCode::Char('x')));
+    time.update(key(KeyCode::Char('x')));
+    let mut labelling = overlaid3();
+    labelling.update(key(KeyCode::Char('o')));
+    labelling.show_runs(Ok(fixtures::run_list()));
+    labelling.update(key(KeyCode::Char('n')));
+    for c in "a label long enough to fill the picker's last row".chars() {
+        labelling.update(key(KeyCode::Char(c)));
+    }
+    let mut deleting = training();
+    deleting.update(key(KeyCode::Char('o')));
+    deleting.show_runs(Ok(fixtures::run_list()));
+    deleting.update(key(KeyCode::Char('d')));
+    let mut out = vec![
+        ("steps_axis", steps),
+        ("steps_axis_cursor", steps_zoomed),
+        ("time_axis", time),
+        ("picker_labelling", labelling),
+        ("picker_deleting", deleting),
+    ];
+    for c in ['2', '3', '4', '5'] {
+        let mut help = training();
+        help.update(key(KeyCode::Char(c)));
+        help.update(key(KeyCode::Esc));
+        help.update(key(KeyCode::Char('?')));
+        out.push(("help_on_a_panel", help));
+    }
+    out
+}
+
+/// The check itself: it finds a legend cut short, a label cut on its left, and lets a whole
+/// label or a marked cut pass.
+#[test]
+fn the_silent_cut_check_tells_a_cut_from_a_whole_text() {
+    let mut buf = Buffer::empty(Rect::new(0, 0, 16, 3));
+    buf.set_string(0, 0, "│units 1│", ratatui::style::Style::default());
+    buf.set_string(0, 1, "│ k steps│", ratatui::style::Style::default());
+    buf.set_string(0, 2, "│units …│ 2.4 ep", ratatui::style::Style::default());
+    let intended = vec![
+        "units 15".to_owned(),
+        "12.3k steps".to_owned(),
+        "2.4 ep".to_owned(),
+    ];
+    let cuts = silent_cuts(&buf, &intended, None);
+    assert_eq!(cuts.len(), 2, "{cuts:?}");
+    assert!(cuts[0].contains("\"units 1\""), "{cuts:?}");
+    assert!(cuts[1].contains("\"k steps\""), "{cuts:?}");
+    // Under a popup whose left border is the second `│` of row 0, the legend is covered.
+    let popup = Rect::new(8, 0, 4, 1);
+    let cuts = silent_cuts(&buf, &intended, Some(popup));
+    assert_eq!(cuts.len(), 1, "{cuts:?}");
 }

@@ -181,22 +181,29 @@ pub fn open(launcher: Launcher, opening: Opening, theme: Theme) -> i32 {
         return EXIT_FAILURE;
     };
     // The trainer has stopped and saved by now (dropping its handle waits for it).
-    if let (Some(id), Some(dir)) = (app.status.run_id(), &app.status.run_dir) {
-        let finished = app.status.summary.as_ref().is_some_and(|s| s.completed);
-        if finished {
-            eprintln!(
-                "run {id} finished and saved in {}; train it longer with: rnn-tui train --resume {id} --epochs {}",
-                dir.display(),
-                2 * app.status.epochs
-            );
-        } else {
-            eprintln!(
-                "run {id} saved in {}; continue it with: rnn-tui train --resume {id}",
-                dir.display()
-            );
-        }
+    if let Some(line) = closing_line(&app) {
+        eprintln!("{line}");
     }
     exit_code(result, "cockpit", log_path)
+}
+
+/// The line left on stderr when the cockpit closes on a saved run: where the run is and the
+/// command that goes on with it. A finished run needs no `--epochs`: `train --resume` opens
+/// it in the cockpit with as many epochs again offered (see [`Launcher::resume`]); only the
+/// headless trainer needs the new total. `None` when nothing was saved.
+pub fn closing_line(app: &App) -> Option<String> {
+    let id = app.status.run_id()?;
+    let dir = app.status.run_dir.as_ref()?.display();
+    let finished = app.status.summary.as_ref().is_some_and(|s| s.completed);
+    Some(if finished {
+        let epochs = app.status.epochs.max(1);
+        let plural = if epochs == 1 { "" } else { "s" };
+        format!(
+            "run {id} finished and saved in {dir}; train it longer with: rnn-tui train --resume {id} (offers {epochs} more epoch{plural}; headless: add --epochs N, the new total)"
+        )
+    } else {
+        format!("run {id} saved in {dir}; continue it with: rnn-tui train --resume {id}")
+    })
 }
 
 /// Open the cockpit on a run another process trains ([`crate::watch`]) and stay until the

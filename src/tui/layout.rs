@@ -35,6 +35,11 @@ pub const GRADIENTS_MIN_HEIGHT: u16 = 8;
 /// Fewest rows the heatmap is drawn in (border included); with less, the open form takes its
 /// place.
 pub const HEATMAP_MIN_HEIGHT: u16 = 6;
+/// Fewest rows of the completion pane (border included): the line being typed and three
+/// lines of completion, at every size (at 60×18 a quarter of the body left it one).
+pub const COMPLETION_MIN_HEIGHT: u16 = 6;
+/// Most rows of the completion pane outside the zoom: the heatmap below it gets the rest.
+pub const COMPLETION_MAX_HEIGHT: u16 = 8;
 
 /// Where each part of the screen goes. A panel not shown has an empty rectangle.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -133,9 +138,9 @@ pub fn layout(area: Rect, focus: Focus, zoomed: bool) -> Option<Areas> {
         a.perplexity = left;
     }
 
-    // Right: the completion, the heatmap in what is left, the form at the bottom (one line
-    // unless it has the focus).
-    let completion_h = (body.height / 4).clamp(4, 8);
+    // Right: the completion (a quarter of the body, within its bounds), the heatmap in what
+    // is left, the form at the bottom (one line unless it has the focus).
+    let completion_h = (body.height / 4).clamp(COMPLETION_MIN_HEIGHT, COMPLETION_MAX_HEIGHT);
     a.form_open = focus == Focus::Form;
     let rest = right.height.saturating_sub(completion_h);
     let mut form_h = if a.form_open {
@@ -247,6 +252,26 @@ mod tests {
         assert!(a.form.height >= 12, "{:?}", a.form);
         let a = at(120, 40, Focus::Form);
         assert!(a.form.height >= form::HEIGHT, "{:?}", a.form);
+    }
+
+    /// Issue 24: at 60×18 the pane showed one line of completion; it shows three, beside the
+    /// line being typed, and the heatmap keeps room to be drawn.
+    #[test]
+    fn the_completion_pane_has_three_lines_of_completion_at_every_size() {
+        for (w, h) in SIZES {
+            for focus in Focus::ORDER {
+                let a = at(w, h, focus);
+                let inner_rows = a.completion.height.saturating_sub(2);
+                assert!(inner_rows > 3, "{w}×{h} {focus:?}: {:?}", a.completion);
+                if focus != Focus::Form {
+                    assert!(
+                        a.heatmap.height >= HEATMAP_MIN_HEIGHT,
+                        "{w}×{h} {focus:?}: {:?}",
+                        a.heatmap
+                    );
+                }
+            }
+        }
     }
 
     #[test]

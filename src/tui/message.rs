@@ -92,7 +92,10 @@ pub fn draw(f: &mut Frame, area: Rect, t: &Theme, shown: Shown) {
     );
     let msg = Span::styled(text.to_owned(), Style::default().fg(color));
     let hint = Span::styled(hint, t.dim_style());
-    let line = Line::from(fit_message(mark, msg, hint, area.width as usize));
+    let row = fit_message(mark, msg, hint, area.width as usize);
+    // What is meant to be drawn: the message cut before its hint, the hint whole.
+    text_width::intended_parts(row.iter().map(|s| s.content.as_ref()));
+    let line = Line::from(row);
     f.render_widget(Paragraph::new(line).style(t.base()), area);
 }
 

@@ -26,10 +26,16 @@ impl Place {
     pub fn of_batch(b: &BatchStats) -> Place {
         Place {
             epoch: batch_x(b),
-            step: ((b.epoch.saturating_sub(1)) * b.batches_per_epoch + b.batch) as f64,
+            step: step_of(b) as f64,
             time: b.elapsed,
         }
     }
+}
+
+/// Batches (optimizer steps) from the start of the run to the end of `b`: what tells one
+/// batch from another, wherever the thinning has left it.
+pub fn step_of(b: &BatchStats) -> usize {
+    b.epoch.saturating_sub(1) * b.batches_per_epoch + b.batch
 }
 
 #[derive(Clone, Debug)]
@@ -111,6 +117,33 @@ impl Timeline {
         } else {
             None
         }
+    }
+
+    /// The index of the held batch nearest to `step` (the earlier of two as near), for a
+    /// cursor to stay on its batch, or the nearest one still held, when the history thins
+    /// itself or the newest batch is replaced. `None` when nothing is held.
+    pub fn nearest(&self, step: usize) -> Option<usize> {
+        let n = self.len();
+        if n == 0 {
+            return None;
+        }
+        let step_at = |i: usize| step_of(self.batch(i).expect("in range"));
+        // The first held batch at or after `step` (held batches are in training order).
+        let (mut lo, mut hi) = (0, n);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if step_at(mid) < step {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        Some(match lo {
+            0 => 0,
+            i if i == n => n - 1,
+            i if step - step_at(i - 1) <= step_at(i) - step => i - 1,
+            i => i,
+        })
     }
 
     /// The validation perplexity measured at the end of `epoch` (1-based), if it was.
@@ -201,6 +234,27 @@ mod tests {
         assert!(
             (1..t.len()).all(|i| batch_x(t.batch(i - 1).unwrap()) < batch_x(t.batch(i).unwrap()))
         );
+    }
+
+    #[test]
+    fn nearest_finds_a_held_batch_or_the_closest_one() {
+        let mut t = Timeline::default();
+        assert_eq!(t.nearest(5), None);
+        for k in 0..10_000 {
+            t.on_batch(&fixtures::batch(k, 1.0));
+        }
+        for i in [0, 1, 17, t.len() / 2, t.len() - 1] {
+            let step = step_of(t.batch(i).unwrap());
+            assert_eq!(t.nearest(step), Some(i), "held batch {i}");
+        }
+        // Past 8192 batches the stride is 4: a batch between two held ones goes to the nearer.
+        let (a, b) = (step_of(t.batch(3).unwrap()), step_of(t.batch(4).unwrap()));
+        assert_eq!(b - a, 4);
+        assert_eq!(t.nearest(a + 1), Some(3));
+        assert_eq!(t.nearest(a + 2), Some(3), "a tie goes to the earlier");
+        assert_eq!(t.nearest(a + 3), Some(4));
+        assert_eq!(t.nearest(0), Some(0));
+        assert_eq!(t.nearest(usize::MAX), Some(t.len() - 1));
     }
 
     #[test]

@@ -248,7 +248,7 @@ pub fn draw(f: &mut Frame, app: &App) {
         p.draw(f, area, t, &overlaid, app.status.run_id());
     }
     if app.help {
-        help::draw(f, area, t, app.help_scroll);
+        help::draw(f, area, t, app.help_scroll, app.focus);
     }
     if let Some(d) = &app.dialog {
         help::draw_dialog(f, area, t, d.question());

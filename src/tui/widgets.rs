@@ -143,6 +143,7 @@ pub fn fmt_duration(s: f64) -> String {
 /// is built on, so every cut looks the same.
 pub fn fit_spans<'a>(spans: impl IntoIterator<Item = Span<'a>>, cols: usize) -> Vec<Span<'static>> {
     let spans: Vec<Span<'a>> = spans.into_iter().collect();
+    text_width::intended_parts(spans.iter().map(|s| s.content.as_ref()));
     let total: usize = spans.iter().map(|s| text_width::width(&s.content)).sum();
     let printable = |s: &Span<'a>| {
         let content = text_width::printable(&s.content).into_owned();

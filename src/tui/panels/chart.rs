@@ -14,11 +14,11 @@ use ratatui::Frame;
 
 use crate::metrics::BatchStats;
 use crate::number_format::{compact, compact_count};
-use crate::text_width::truncate;
+use crate::text_width::{self, truncate};
 use crate::tui::context::{Handled, KeyHelp};
 use crate::tui::theme::Theme;
-use crate::tui::timeline::{Place, Timeline};
-use crate::tui::widgets::{fmt_duration, fmt_norm, fmt_ppl};
+use crate::tui::timeline::{step_of, Place, Timeline};
+use crate::tui::widgets::{fit_line, fmt_duration, fmt_norm, fmt_ppl};
 
 /// Position of a batch in epochs: batch k of epoch e is at `e - 1 + k / batches`.
 pub fn batch_x(b: &BatchStats) -> f64 {
@@ -104,6 +104,18 @@ pub struct ChartsState {
 }
 
 impl ChartsState {
+    /// A batch trained: the timeline keeps it, and the cursor stays on the batch it was on,
+    /// or moves to the nearest one still held when the timeline thins itself (past
+    /// [`crate::tui::timeline::BATCH_BUDGET`] batches it keeps every other one) or the
+    /// newest batch it was on is replaced.
+    pub fn on_batch(&mut self, b: &BatchStats) {
+        let on = self.cursor_batch().map(step_of);
+        self.timeline.on_batch(b);
+        if let Some(step) = on {
+            self.cursor = self.timeline.nearest(step);
+        }
+    }
+
     /// `x` and, on a zoomed chart, the cursor keys. A key the charts do not use is left.
     pub fn on_key(&mut self, key: KeyEvent, zoomed: bool) -> Handled {
         if key
@@ -152,15 +164,32 @@ impl ChartsState {
             .map(|b| self.x_axis.pick(Place::of_batch(b)))
     }
 
-    /// The x-axis over `bounds`, three labels, the unit in the last.
-    pub fn x_axis_widget(&self, t: &Theme, bounds: [f64; 2]) -> Axis<'static> {
-        let [a, b] = bounds;
-        let labels = vec![
-            self.x_axis.label(a, false),
-            self.x_axis.label((a + b) / 2.0, false),
-            self.x_axis.label(b, true),
-        ];
-        value_axis(t, bounds, labels)
+    /// The axes of a chart drawn in `area`: the x-axis over `x_bounds` (three labels, the
+    /// unit in the last) and the value axis over `y_bounds` with `y_labels`, every label fitted
+    /// to the room the chart widget gives it (see [`fit_labels`]); the x-axis's last label
+    /// drops its unit before it is cut. Also the plot's width between them (the legend's
+    /// room).
+    pub fn axes(
+        &self,
+        t: &Theme,
+        area: Rect,
+        x_bounds: [f64; 2],
+        y_bounds: [f64; 2],
+        y_labels: Vec<String>,
+    ) -> (Axis<'static>, Axis<'static>, u16) {
+        let [a, b] = x_bounds;
+        let first = self.x_axis.label(a, false);
+        let middle = self.x_axis.label((a + b) / 2.0, false);
+        let with_unit = self.x_axis.label(b, true);
+        let room = LabelRoom::of(area, text_width::width(&first), &y_labels);
+        let last = if text_width::width(&with_unit) <= room.last_x {
+            with_unit
+        } else {
+            self.x_axis.label(b, false)
+        };
+        let (x, y) = fit_labels(area, vec![first, middle, last], y_labels);
+        let plot = LabelRoom::of(area, text_width::width(&x[0]), &y).plot;
+        (value_axis(t, x_bounds, x), value_axis(t, y_bounds, y), plot)
     }
 
     /// One line of at most `cols` columns that reads the batch under the cursor: where it is,
@@ -219,6 +248,57 @@ impl ChartsState {
     }
 }
 
+/// The room ratatui's `Chart` gives each axis label in an area (its layout, reproduced): the
+/// y labels share a column as wide as the widest of them or of the first x label less one,
+/// at most a third of the area; the plot takes the rest after the axis line; the x labels
+/// get a third of the plot's width each (the middle one a column less), the first the
+/// y labels' column and the axis line. The widget cuts a longer label without a mark.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LabelRoom {
+    pub y: usize,
+    pub first_x: usize,
+    pub middle_x: usize,
+    pub last_x: usize,
+    /// Columns of the plot itself (where the legend goes too).
+    pub plot: u16,
+}
+
+impl LabelRoom {
+    /// The room for three x labels, the first `first_x` columns wide, and `y` labels.
+    pub fn of(area: Rect, first_x: usize, y: &[String]) -> LabelRoom {
+        let widest_y = y.iter().map(|l| text_width::width(l)).max().unwrap_or(0);
+        let y_cols = widest_y
+            .max(first_x.saturating_sub(1))
+            .min(area.width as usize / 3);
+        // The axis line takes a column when there is one to spare.
+        let axis = usize::from(y_cols + 1 < area.width as usize);
+        let plot = (area.width as usize).saturating_sub(y_cols + axis);
+        let between = plot / 3;
+        LabelRoom {
+            y: (y_cols + axis).saturating_sub(1),
+            first_x: y_cols + axis,
+            middle_x: between.saturating_sub(1),
+            last_x: between,
+            plot: plot as u16,
+        }
+    }
+}
+
+/// Three x labels and the y labels cut to the room a chart in `area` gives them (with `…`
+/// where one is longer), so the widget never cuts one silently.
+pub fn fit_labels(area: Rect, x: Vec<String>, y: Vec<String>) -> (Vec<String>, Vec<String>) {
+    let first_w = x.first().map_or(0, |l| text_width::width(l));
+    let room = LabelRoom::of(area, first_w, &y);
+    let rooms = [room.first_x, room.middle_x, room.last_x];
+    let x = x
+        .iter()
+        .zip(rooms)
+        .map(|(l, cols)| truncate(l, cols).0)
+        .collect();
+    let y = y.iter().map(|l| truncate(l, room.y).0).collect();
+    (x, y)
+}
+
 /// The cursor as a vertical line from `lo` to `hi` at `x`.
 pub fn cursor_line(x: f64, lo: f64, hi: f64) -> Vec<(f64, f64)> {
     (0..=16)
@@ -243,12 +323,14 @@ pub fn split_readout(
         return area;
     };
     let row = Rect::new(area.x, area.y + area.height - 1, area.width, 1);
-    f.render_widget(Paragraph::new(line), row);
+    f.render_widget(Paragraph::new(fit_line(line, cols)), row);
     Rect::new(area.x, area.y, area.width, area.height - 1)
 }
 
-/// A series drawn as a braille line.
+/// A series drawn as a braille line, named in the legend (the name is drawn whole: the
+/// legend box is as wide as its longest name, or left out).
 pub fn line<'a>(name: &'a str, style: Style, data: &'a [(f64, f64)]) -> Dataset<'a> {
+    text_width::intended_whole(name);
     Dataset::default()
         .name(name)
         .marker(ratatui::symbols::Marker::Braille)
@@ -268,6 +350,7 @@ pub fn unnamed_line(style: Style, data: &[(f64, f64)]) -> Dataset<'_> {
 
 /// A series drawn as separate dots.
 pub fn points<'a>(name: &'a str, style: Style, data: &'a [(f64, f64)]) -> Dataset<'a> {
+    text_width::intended_whole(name);
     Dataset::default()
         .name(name)
         .marker(ratatui::symbols::Marker::Dot)
@@ -398,6 +481,65 @@ mod tests {
         assert_eq!(c.on_key(key(KeyCode::Esc), true), Handled::No);
     }
 
+    /// Past 4096 batches the timeline keeps every other one: the cursor stays on the batch it
+    /// reads (or the nearest one held), and ←/→ step through the held batches in order.
+    #[test]
+    fn the_cursor_keeps_its_batch_when_the_timeline_thins_itself() {
+        let mut c = ChartsState::default();
+        for k in 0..4000 {
+            c.on_batch(&fixtures::batch(k, 1.0));
+        }
+        c.on_key(key(KeyCode::Home), true);
+        for _ in 0..1001 {
+            c.on_key(key(KeyCode::Right), true);
+        }
+        let pick = |c: &ChartsState| {
+            let b = c.cursor_batch().unwrap();
+            (b.epoch, b.batch, step_of(b))
+        };
+        let before = pick(&c);
+        assert_eq!(before.2, 1002);
+        // Thinned twice on the way to 10,000 batches.
+        for k in 4000..10_000 {
+            c.on_batch(&fixtures::batch(k, 1.0));
+            let now = pick(&c);
+            let held = (0..c.timeline.len()).any(|i| {
+                let b = c.timeline.batch(i).unwrap();
+                (b.epoch, b.batch) == (now.0, now.1)
+            });
+            assert!(held, "after batch {k} the cursor reads {now:?}, not held");
+            assert!(
+                now.2.abs_diff(before.2) <= 2,
+                "after batch {k}: {before:?} → {now:?}"
+            );
+        }
+        // Steps 1, 5, 9, …: batch 1002 went; the cursor is on 1001, the nearest held.
+        assert_eq!(pick(&c).2, 1001);
+        let b = c.cursor_batch().unwrap().clone();
+        let readout = |c: &ChartsState| -> String {
+            let t = Theme::default_for(crate::tui::ColorMode::TrueColor);
+            let l = c.readout(&t, 200).unwrap();
+            l.spans.iter().map(|s| s.content.as_ref()).collect()
+        };
+        assert!(
+            readout(&c).starts_with(&format!("▏batch {}/20 epoch {} ", b.batch, b.epoch)),
+            "{}",
+            readout(&c)
+        );
+        // ←/→ go through every held batch in order, one at a time.
+        c.on_key(key(KeyCode::Home), true);
+        let mut seen = vec![pick(&c).2];
+        for _ in 1..c.timeline.len() {
+            c.on_key(key(KeyCode::Right), true);
+            seen.push(pick(&c).2);
+        }
+        assert_eq!(seen.len(), c.timeline.len());
+        assert!(seen.windows(2).all(|w| w[0] < w[1]), "in training order");
+        assert_eq!(*seen.last().unwrap(), 10_000, "the newest batch is held");
+        c.on_key(key(KeyCode::Left), true);
+        assert_eq!(pick(&c).2, seen[seen.len() - 2]);
+    }
+
     #[test]
     fn the_readout_shortens_its_labels_then_cuts_with_an_ellipsis() {
         let mut c = ChartsState::default();
@@ -439,6 +581,48 @@ mod tests {
         c.on_key(key(KeyCode::Char('x')), false);
         assert_eq!(c.x_axis, XAxis::Epoch);
         assert_eq!(XAxis::Epoch.label(2.4, true), "2.4 ep");
+    }
+
+    /// The room reproduced is the widget's own: labels fitted to it are drawn whole by
+    /// ratatui's `Chart` (or, cut, with their `…`), at every width and with long labels.
+    #[test]
+    fn fitted_labels_are_drawn_whole_by_the_chart_widget() {
+        use ratatui::backend::TestBackend;
+        use ratatui::widgets::Chart;
+        use ratatui::Terminal;
+        let t = Theme::default_for(crate::tui::ColorMode::TrueColor);
+        for w in 8..90u16 {
+            for (x, y) in [
+                (["0", "6.2k", "12.3k steps"], ["123456.7", "2e-3", "5"]),
+                (["0.0", "1.2", "2.4 ep"], ["33.13", "17.47", "9.21"]),
+                (["1h02m", "2h04m", "4h08m"], ["1", "2", "3"]),
+            ] {
+                let area = Rect::new(0, 0, w, 8);
+                let (xl, yl) = fit_labels(
+                    area,
+                    x.iter().map(|s| s.to_string()).collect(),
+                    y.iter().map(|s| s.to_string()).collect(),
+                );
+                let chart = Chart::new(vec![])
+                    .x_axis(value_axis(&t, [0.0, 1.0], xl.clone()))
+                    .y_axis(value_axis(&t, [0.0, 1.0], yl.clone()));
+                let mut term = Terminal::new(TestBackend::new(w, 8)).unwrap();
+                term.draw(|f| f.render_widget(chart, area)).unwrap();
+                let buf = term.backend().buffer();
+                let rows: Vec<String> = (0..8)
+                    .map(|r| (0..w).map(|c| buf[(c, r)].symbol()).collect())
+                    .collect();
+                for label in xl.iter().chain(&yl).filter(|l| !l.is_empty()) {
+                    assert!(
+                        rows.iter().any(|r| r.contains(label.as_str())),
+                        "{w}: {label:?} not whole in\n{}",
+                        rows.join("\n")
+                    );
+                }
+                let room = LabelRoom::of(area, text_width::width(&xl[0]), &yl);
+                assert!(room.plot > 0 || w < 3, "{w}");
+            }
+        }
     }
 
     #[test]

@@ -184,9 +184,10 @@ impl GradientState {
             ),
             chart::unnamed_line(Style::default().fg(t.accent), &cursor),
         ];
+        let (x_axis, y_axis, _) = charts.axes(t, chart_area, xb, ybounds, labels);
         let chart = Chart::new(datasets)
-            .x_axis(charts.x_axis_widget(t, xb))
-            .y_axis(chart::value_axis(t, ybounds, labels))
+            .x_axis(x_axis)
+            .y_axis(y_axis)
             // The title names the three series; a legend would cover the curve.
             .legend_position(None);
         f.render_widget(chart, chart_area);

@@ -447,13 +447,17 @@ pub fn render_with(
     let selected = opts.selected.filter(|&u| u < hiddens);
     let first = first_row(selected, per_row, rows);
     let labels = labels(completion, opts.typed);
-    // Each character's x and width, as far as they fit.
+    // Each character's x and width, as far as they fit; when not all do, the last column says
+    // so with `…` on the character axis.
     let right = area.x + area.width;
+    let all_w: u16 = labels.iter().map(|(l, _)| label_width(l)).sum();
+    let all_fit = GUTTER + all_w <= area.width;
+    let end = if all_fit { right } else { right - 1 };
     let mut cols = Vec::new();
     let mut x = area.x + GUTTER;
     for (label, _) in &labels {
         let w = label_width(label);
-        if x + w > right {
+        if x + w > end {
             break;
         }
         cols.push((x, w));
@@ -518,6 +522,13 @@ pub fn render_with(
         };
         buf.set_stringn(x, y, label, w as usize, style);
     }
+    if all_fit {
+        text_width::intended_parts(
+            std::iter::once("chr ").chain(labels.iter().map(|(l, _)| l.as_str())),
+        );
+    } else {
+        buf.set_stringn(x, y, text_width::ELLIPSIS.to_string(), 1, dim);
+    }
     Shown {
         first_unit: first * per_row,
         units: (rows * per_row).min(hiddens - first * per_row),
@@ -542,6 +553,8 @@ pub fn render_strip(
     let right = area.x + area.width;
     let (mut x, mut y) = (left, area.y);
     let mut drawn = 0;
+    // Each row's text: the excerpt wraps between characters, as the completion does.
+    let mut row = String::new();
     for (tok, state) in probe.tokens().iter().zip(probe.states()) {
         let label = match tok.as_str() {
             " " => " ".to_owned(),
@@ -549,6 +562,7 @@ pub fn render_strip(
         };
         let w = label_width(&label);
         if x + w > right {
+            text_width::intended_whole(&std::mem::take(&mut row));
             x = left;
             y += 1;
         }
@@ -557,13 +571,16 @@ pub fn render_strip(
         }
         let v = state.get(unit).copied().unwrap_or(0.0);
         buf.set_stringn(x, y, &label, w as usize, activation_style(theme, v));
+        row.push_str(&label);
         drawn += 1;
         x += w;
         if tok == "\n" {
+            text_width::intended_whole(&std::mem::take(&mut row));
             x = left;
             y += 1;
         }
     }
+    text_width::intended_whole(&row);
     drawn
 }
 

@@ -117,6 +117,23 @@ pub fn panel_keys(panel: Focus) -> &'static [KeyHelp] {
     }
 }
 
+/// The guide, in the repository: a page section per panel and one for the runs picker.
+pub const GUIDE: &str = "docs/cockpit.md";
+
+/// Where the guide explains a panel: [`GUIDE`] and the section's anchor.
+pub fn guide_page(panel: Focus) -> &'static str {
+    match panel {
+        Focus::Perplexity => "docs/cockpit.md#perplexity-panel",
+        Focus::Completion => "docs/cockpit.md#completion-panel",
+        Focus::Heatmap => "docs/cockpit.md#heatmap-panel",
+        Focus::Gradients => "docs/cockpit.md#gradients-panel",
+        Focus::Form => "docs/cockpit.md#form-panel",
+    }
+}
+
+/// Where the guide explains the runs picker.
+pub const PICKER_GUIDE: &str = "docs/cockpit.md#runs-picker";
+
 /// Every section of the overlay: a heading and its keys, in the order shown.
 pub fn sections() -> Vec<(String, &'static [KeyHelp])> {
     let mut out = vec![("Anywhere (not while typing)".to_owned(), GLOBAL)];
@@ -139,9 +156,10 @@ pub const NO_KEYS: &str = "no keys of its own (z zooms it, as any panel)";
 /// sentences rarely wrap and the whole list fits 70 rows).
 const WIDTH: u16 = 110;
 
-/// The overlay's lines, headings included, for `cols` columns inside its border: a key's
-/// sentence that does not fit goes on under itself (broken between words), never cut.
-pub fn lines(t: &Theme, cols: u16) -> Vec<Line<'static>> {
+/// The overlay's lines, headings included, for `cols` columns inside its border: first the
+/// guide's page on the `focused` panel, then the keys. A key's sentence that does not fit goes
+/// on under itself (broken between words), never cut.
+pub fn lines(t: &Theme, cols: u16, focused: Focus) -> Vec<Line<'static>> {
     let sections = sections();
     let key_w = sections
         .iter()
@@ -177,9 +195,24 @@ pub fn lines(t: &Theme, cols: u16) -> Vec<Line<'static>> {
             ]));
         }
     };
+    push_text(
+        &mut lines,
+        Span::styled(format!("{:<key_w$}", "Guide"), t.title_style()),
+        &format!("{} (the focused panel)", guide_page(focused)),
+        Style::default().fg(t.fg),
+    );
     for (heading, keys) in sections {
         let (heading, _) = text_width::truncate(&heading, cols as usize);
+        let picker = keys == PICKER;
         lines.push(Line::from(Span::styled(heading, t.title_style())));
+        if picker {
+            push_text(
+                &mut lines,
+                Span::styled(format!("  {:<w$}", "guide", w = key_w - 2), t.dim_style()),
+                PICKER_GUIDE,
+                t.dim_style(),
+            );
+        }
         if keys.is_empty() {
             push_text(
                 &mut lines,
@@ -202,15 +235,16 @@ fn inner_cols(area: Rect) -> u16 {
 }
 
 /// How far the overlay can scroll at this terminal size (0 when it fits).
-pub fn max_scroll(area: Rect, t: &Theme) -> u16 {
-    let rows = lines(t, inner_cols(area)).len() as u16;
+pub fn max_scroll(area: Rect, t: &Theme, focused: Focus) -> u16 {
+    let rows = lines(t, inner_cols(area), focused).len() as u16;
     rows.saturating_sub(area.height.saturating_sub(2))
 }
 
-/// The key list over `area`, scrolled down `scroll` lines when it does not fit.
-pub fn draw(f: &mut Frame, area: Rect, t: &Theme, scroll: u16) {
-    let lines = lines(t, inner_cols(area));
-    let max = max_scroll(area, t);
+/// The key list over `area`, scrolled down `scroll` lines when it does not fit, the guide's
+/// page on the `focused` panel first.
+pub fn draw(f: &mut Frame, area: Rect, t: &Theme, scroll: u16, focused: Focus) {
+    let lines = lines(t, inner_cols(area), focused);
+    let max = max_scroll(area, t, focused);
     let title = if max > 0 {
         " Keys — press any key to close · ↑/↓ PgUp/PgDn scroll "
     } else {
@@ -253,6 +287,24 @@ pub fn draw_dialog(f: &mut Frame, area: Rect, t: &Theme, question: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_overlay_names_the_focused_panels_guide_page_first() {
+        let t = Theme::default_for(crate::tui::ColorMode::TrueColor);
+        for panel in Focus::ORDER {
+            for cols in [58u16, 108] {
+                let text: Vec<String> = lines(&t, cols, panel)
+                    .iter()
+                    .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+                    .collect();
+                let head = text[..2].join(" ");
+                assert!(head.starts_with("Guide"), "{cols}: {head}");
+                assert!(head.contains(guide_page(panel)), "{cols}: {head}");
+                assert!(text.iter().any(|l| l.contains(PICKER_GUIDE)));
+            }
+            assert!(guide_page(panel).starts_with(GUIDE));
+        }
+    }
 
     #[test]
     fn the_panel_key_range_matches_the_panels() {

@@ -392,11 +392,20 @@ impl PerplexityState {
             None => vec![],
         };
         let colours = t.run_colours();
+        let (x_axis, y_axis, plot) = charts.axes(t, chart_area, xb, ybounds, ylabels);
+        // The legend box may take half the plot's width (else the widget leaves it out): the
+        // runs' names are cut to fit it, with `…`.
+        let name_cols = (plot as usize / 2).saturating_sub(2).min(LEGEND_NAME_COLS);
+        let names: Vec<String> = st
+            .overlays
+            .iter()
+            .map(|o| crate::text_width::truncate(&o.name, name_cols).0)
+            .collect();
         let mut datasets = Vec::new();
         // Drawn first, so the current run paints over them.
-        for (o, (train, val)) in st.overlays.iter().zip(&past_l) {
+        for ((o, (train, val)), name) in st.overlays.iter().zip(&past_l).zip(&names) {
             let style = Style::default().fg(colours[o.slot % colours.len()]);
-            datasets.push(chart::line(&o.name, style, train));
+            datasets.push(chart::line(name, style, train));
             datasets.push(chart::unnamed_points(style, val));
         }
         datasets.extend([
@@ -410,8 +419,8 @@ impl PerplexityState {
             chart::unnamed_line(Style::default().fg(t.accent), &cursor),
         ]);
         let mut chart = Chart::new(datasets)
-            .x_axis(charts.x_axis_widget(t, xb))
-            .y_axis(chart::value_axis(t, ybounds, ylabels))
+            .x_axis(x_axis)
+            .y_axis(y_axis)
             .hidden_legend_constraints((Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)));
         if chart_area.width < LEGEND_MIN_WIDTH {
             // A narrow chart needs every column for the curves.

@@ -210,6 +210,12 @@ fn check_link(page: &Path, target: &str) -> Option<String> {
     if !resolved.starts_with(&root) {
         return Some(format!("{target}: outside the repository"));
     }
+    // The pages under docs/ are also a book built from docs/ alone: a link out of it breaks there.
+    if page.starts_with("docs") && !resolved.starts_with(root.join("docs")) {
+        return Some(format!(
+            "{target}: out of docs/, which the book (mdbook build docs) cannot follow"
+        ));
+    }
     let anchor = anchor?;
     if resolved.extension().is_none_or(|e| e != "md") {
         return Some(format!(
@@ -251,6 +257,38 @@ fn every_relative_link_and_image_in_the_readmes_and_the_guide_resolves() {
     );
 }
 
+/// A word in angle brackets outside code (`read as <unk>`) is an HTML tag to a forge, which
+/// hides it: the pages keep such text in code spans.
+#[test]
+fn no_page_hides_text_in_what_a_forge_reads_as_html() {
+    let mut hidden = Vec::new();
+    for page in markdown_files() {
+        let text = read(&page);
+        for line in lines(&text).into_iter().filter(|l| !l.code) {
+            let prose = without_code_spans(line.text);
+            let mut rest = prose.as_str();
+            while let Some(at) = rest.find('<') {
+                let tag = &rest[at + 1..];
+                if tag.starts_with(|c: char| c.is_ascii_alphabetic() || c == '/') {
+                    let end = tag.find('>').map_or(tag.len(), |e| e + 1);
+                    hidden.push(format!(
+                        "{}:{}: <{}",
+                        page.display(),
+                        line.number,
+                        &tag[..end]
+                    ));
+                }
+                rest = tag;
+            }
+        }
+    }
+    assert!(
+        hidden.is_empty(),
+        "raw HTML in prose (put it in `code`):\n{}",
+        hidden.join("\n")
+    );
+}
+
 /// The scanner and the slugs themselves: links in code are not links, anchors follow GitHub.
 #[test]
 fn the_link_scanner_reads_links_and_headings_as_a_forge_renders_them() {
@@ -279,6 +317,12 @@ fn the_link_scanner_reads_links_and_headings_as_a_forge_renders_them() {
         Some("docs/nope.md: no such file".to_owned())
     );
     assert!(check_link(Path::new("README.md"), "../../etc/passwd").is_some());
+    assert!(check_link(Path::new("docs/runs.md"), "../README.md")
+        .is_some_and(|p| p.contains("out of docs/")));
+    assert_eq!(
+        check_link(Path::new("README.md"), "docs/runs.md#resume"),
+        None
+    );
     assert!(
         check_link(Path::new("docs/runs.md"), "cockpit.md#no-such-panel")
             .is_some_and(|p| p.contains("no heading with the anchor #no-such-panel"))

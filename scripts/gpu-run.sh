@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The prepared GPU run: on a machine with an NVIDIA GPU and a driver but no Rust toolchain, run
 # the CUDA binary built by scripts/check-gpu-build.sh (carried along with the repository) and
-# print the figures the README quotes. Stays under 10 minutes on one H200.
+# print the figures the guide (docs/gpu.md, docs/performance.md) quotes. Stays under 10 minutes on one H200.
 #
 #   BIN=target/cuda/release/rnn-tui.stripped bash scripts/gpu-run.sh
 #

@@ -1,8 +1,8 @@
 //! Bad input, case by case (issue "Hard to break"): each bad corpus and each bad
 //! hyperparameter gives the same one-line message from the command line (with its exit code),
 //! from the config file and in the cockpit (status bar / form), and loses nothing; a diverging
-//! run and a crashing trainer are reported and recoverable. The README table "What rnn-tui does
-//! with bad input" points at these tests.
+//! run and a crashing trainer are reported and recoverable. The guide's table "What rnn-tui does
+//! with bad input" (docs/reliability.md) points at these tests.
 
 mod common;
 

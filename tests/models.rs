@@ -257,7 +257,7 @@ fn every_model_resumes_mid_epoch_exactly_and_round_trips() {
 }
 
 /// The safetensors crate alone reads a GRU and an LSTM checkpoint with the names and shapes the
-/// README documents (PyTorch's `nn.GRU` / `nn.LSTM` + `nn.Linear` (+ `nn.Embedding`)).
+/// guide documents in docs/models.md (PyTorch's `nn.GRU` / `nn.LSTM` + `nn.Linear` (+ `nn.Embedding`)).
 #[test]
 fn gru_and_lstm_checkpoints_have_pytorchs_names_and_shapes() {
     let tmp = tempfile::tempdir().unwrap();

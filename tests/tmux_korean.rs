@@ -223,10 +223,10 @@ fn completion_pane(screen: &str) -> (String, String) {
     (prefix, completion)
 }
 
-/// Issue 24: README's Korean command. The pane starts from the story's own first words (the
+/// Issue 24: the guide's Korean command (docs/text.md, docs/ko/tour.md). The pane starts from the story's own first words (the
 /// built-in `time traveller` is all `<unk>` in its vocabulary) and, after 20 s of training,
 /// continues them in Hangul. (With the default batch of 1024 the story is one step an epoch
-/// and the model says only spaces after 100 epochs: the README's command sets batches of 32.)
+/// and the model says only spaces after 100 epochs: the guide's command sets batches of 32.)
 #[test]
 #[cfg_attr(not(has_tmux), ignore = "tmux is not installed")]
 fn the_readmes_korean_command_completes_in_hangul() {
@@ -235,7 +235,7 @@ fn the_readmes_korean_command_completes_in_hangul() {
         .join("sample_texts")
         .join("dongbaekkkot_kim_yujeong.txt");
     let bin = env!("CARGO_BIN_EXE_rnn-tui");
-    // README: `--corpus sample_texts/dongbaekkkot_kim_yujeong.txt --text letters --split
+    // docs/text.md: `--corpus sample_texts/dongbaekkkot_kim_yujeong.txt --text letters --split
     // whole --batch-size 32 --hiddens 128` (one thread here: the test shares the machine).
     let script = format!(
         "RNN_TUI_CONFIG_DIR=/nonexistent/rnn-tui-test-config RNN_TUI_DATA_DIR='{}' RNN_TUI_LOG=/dev/null COLORTERM=truecolor '{bin}' --corpus '{}' --text letters --split whole --batch-size 32 --hiddens 128 --threads 1; echo COCKPIT-EXITED-$?; sleep 600",

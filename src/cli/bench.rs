@@ -22,6 +22,9 @@ use crate::train::clip::clip_and_read;
 use crate::train::TrainError;
 
 #[derive(Debug, Args, Clone)]
+#[command(
+    after_help = "Example:\n  rnn-tui bench --cell gru --sizes 32,256 --thread-counts 1,2\n\nGuide: docs/performance.md"
+)]
 pub struct BenchCmd {
     /// Hidden sizes to measure
     #[arg(long, value_delimiter = ',', default_value = "32,256")]

@@ -38,7 +38,8 @@ pub use error::CliError;
     about = "Train the d2l §9.5 character RNN and watch it learn, in the terminal",
     long_about = "Train the d2l §9.5 character-level RNN (from scratch, on candle) on The Time \
                   Machine or any text, and watch perplexity, gradients, hidden states and live \
-                  completions in a terminal cockpit. With no subcommand the cockpit opens."
+                  completions in a terminal cockpit. With no subcommand the cockpit opens.",
+    after_help = "Example:\n  rnn-tui --corpus sample_texts/war_of_the_worlds.txt --hiddens 64\n\nGuide: docs/introduction.md"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -74,6 +75,9 @@ pub enum Commands {
 }
 
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Example:\n  rnn-tui train --headless --cell gru --lr 4 --epochs 50\n\nGuide: docs/headless.md"
+)]
 pub struct TrainCmd {
     /// No UI: print one line per epoch and a summary (also used when stdout is not a terminal).
     #[arg(long)]
@@ -95,7 +99,9 @@ pub struct TrainCmd {
 }
 
 #[derive(Debug, Args)]
-#[command(after_help = "The global --seed (default 0) seeds the sampling.")]
+#[command(
+    after_help = "The global --seed (default 0) seeds the sampling.\n\nExample:\n  rnn-tui sample --run latest --len 200 --temperature 0.8 --top-k 5\n\nGuide: docs/runs.md"
+)]
 pub struct SampleCmd {
     /// The run (id, id prefix, `latest` or path)
     #[arg(long, value_name = "RUN", required_unless_present = "history")]
@@ -122,7 +128,9 @@ pub struct SampleCmd {
 }
 
 #[derive(Debug, Args)]
-#[command(after_help = "The text to score is given with the global --corpus FILE.")]
+#[command(
+    after_help = "The text to score is given with the global --corpus FILE.\n\nExample:\n  rnn-tui eval --run latest --corpus sample_texts/war_of_the_worlds.txt\n\nGuide: docs/runs.md"
+)]
 pub struct EvalCmd {
     /// The run (id, id prefix, `latest` or path)
     #[arg(long, value_name = "RUN")]
@@ -134,7 +142,7 @@ pub struct EvalCmd {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "EPOCHS reads done/total; a + (12+/100) marks a run stopped inside an epoch: 12 epochs done and part of the 13th, which `train --resume` repeats from its start."
+    after_help = "EPOCHS reads done/total; a + (12+/100) marks a run stopped inside an epoch: 12 epochs done and part of the 13th, which `train --resume` repeats from its start.\n\nExample:\n  rnn-tui runs --sort best\n\nGuide: docs/runs.md"
 )]
 pub struct RunsCmd {
     /// The order: date (newest first) or best (lowest best validation perplexity first)
@@ -165,6 +173,9 @@ impl RunSort {
 }
 
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Example:\n  rnn-tui export --run latest --csv --output metrics.csv\n\nGuide: docs/runs.md"
+)]
 pub struct ExportCmd {
     /// The run (id, id prefix, `latest` or path)
     #[arg(long, value_name = "RUN")]
@@ -178,6 +189,7 @@ pub struct ExportCmd {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = "Example:\n  rnn-tui config --path\n\nGuide: docs/configuration.md")]
 pub struct ConfigCmd {
     /// Only print the path of the config file
     #[arg(long)]

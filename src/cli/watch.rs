@@ -20,7 +20,7 @@ use crate::watch::{self, Watch, WatchOptions};
 #[command(
     after_help = "Space pauses and resumes the run, s saves it, q leaves the watcher (the \
                         run goes on). Commands reach the trainer through the run's `control` \
-                        file; see the README."
+                        file.\n\nExample:\n  rnn-tui watch latest\n\nGuide: docs/headless.md"
 )]
 pub struct WatchCmd {
     /// The run (id, id prefix, `latest` or path)

@@ -14,7 +14,7 @@ unsafe impl MicroKernel for Avx512 {
     const NR: usize = NR;
     /// 8 × 2 accumulators and two vectors of the panel: 18 of the 32 registers. Eight rows
     /// divide the kernels' 64-row blocks exactly; 12 and 14 rows (24 and 28 accumulators)
-    /// were measured too (see the README's products table).
+    /// were measured too (see the products table in docs/performance.md).
     const MR: usize = 8;
 
     #[inline(always)]

@@ -531,7 +531,7 @@ fn the_help_scrolls_where_it_does_not_fit() {
     let (mut a, rx) = app();
     a.update(Msg::Resize(80, 24));
     a.update(ch('?'));
-    let max = help::max_scroll(a.area, &a.theme, a.focus);
+    let max = help::max_scroll(a.area, &a.theme);
     assert!(max > 0, "the key list is longer than 24 rows");
     let top = common::screen::screen(&mut a, 80, 24);
     assert!(top.contains("↑/↓ PgUp/PgDn scroll"), "{top}");

@@ -70,8 +70,8 @@ fn every_guide_section_the_help_names_has_its_heading_in_the_guide() {
     }
 }
 
-/// `?` over each panel: the overlay's first row names that panel's section of the guide, at the
-/// smallest size and a common one.
+/// `?` over each panel: the overlay's bottom border names that panel's section of the guide,
+/// whole, at the smallest size and a common one.
 #[test]
 fn the_help_overlay_names_the_focused_panels_guide_page() {
     let (mut a, _rx) = training_app(HParams::default());
@@ -81,9 +81,12 @@ fn the_help_overlay_names_the_focused_panels_guide_page() {
         assert!(a.help);
         for (w, h) in [(60, 18), (120, 40)] {
             let s = screen(&mut a, w, h);
-            let guide = s.lines().nth(1).unwrap();
+            let guide = s
+                .lines()
+                .find(|l| l.contains("Guide "))
+                .unwrap_or_else(|| panic!("{panel:?} {w}×{h}: no guide line\n{s}"));
             assert!(
-                guide.contains("Guide") && guide.contains(guide_page(panel)),
+                guide.contains(&format!("Guide {} ", guide_page(panel))) && guide.contains('└'),
                 "{panel:?} {w}×{h}: {guide}\n{s}"
             );
         }

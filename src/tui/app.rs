@@ -771,7 +771,7 @@ impl App {
     /// A key while the help overlay is open: the arrows (and k/j, PgUp/PgDn, Home/End) scroll
     /// it where it does not fit, any other key closes it and does nothing else.
     fn on_help_key(&mut self, key: KeyEvent) {
-        let max = help::max_scroll(self.area, &self.theme, self.focus);
+        let max = help::max_scroll(self.area, &self.theme);
         let s = self.help_scroll;
         self.help_scroll = match key.code {
             KeyCode::Up | KeyCode::Char('k') => s.saturating_sub(1),

@@ -156,10 +156,10 @@ pub const NO_KEYS: &str = "no keys of its own (z zooms it, as any panel)";
 /// sentences rarely wrap and the whole list fits 70 rows).
 const WIDTH: u16 = 110;
 
-/// The overlay's lines, headings included, for `cols` columns inside its border: first the
-/// guide's page on the `focused` panel, then the keys. A key's sentence that does not fit goes
-/// on under itself (broken between words), never cut.
-pub fn lines(t: &Theme, cols: u16, focused: Focus) -> Vec<Line<'static>> {
+/// The overlay's lines, headings included, for `cols` columns inside its border. A key's
+/// sentence that does not fit goes on under itself (broken between words), never cut. (The
+/// guide's page on the focused panel is on the bottom border: [`guide_title`].)
+pub fn lines(t: &Theme, cols: u16) -> Vec<Line<'static>> {
     let sections = sections();
     let key_w = sections
         .iter()
@@ -195,24 +195,15 @@ pub fn lines(t: &Theme, cols: u16, focused: Focus) -> Vec<Line<'static>> {
             ]));
         }
     };
-    push_text(
-        &mut lines,
-        Span::styled(format!("{:<key_w$}", "Guide"), t.title_style()),
-        &format!("{} (the focused panel)", guide_page(focused)),
-        Style::default().fg(t.fg),
-    );
     for (heading, keys) in sections {
+        // The picker's guide section goes on its heading's row: at 200×70 the whole list fits.
+        let heading = if keys == PICKER {
+            format!("{heading} · guide {PICKER_GUIDE}")
+        } else {
+            heading
+        };
         let (heading, _) = text_width::truncate(&heading, cols as usize);
-        let picker = keys == PICKER;
         lines.push(Line::from(Span::styled(heading, t.title_style())));
-        if picker {
-            push_text(
-                &mut lines,
-                Span::styled(format!("  {:<w$}", "guide", w = key_w - 2), t.dim_style()),
-                PICKER_GUIDE,
-                t.dim_style(),
-            );
-        }
         if keys.is_empty() {
             push_text(
                 &mut lines,
@@ -235,16 +226,29 @@ fn inner_cols(area: Rect) -> u16 {
 }
 
 /// How far the overlay can scroll at this terminal size (0 when it fits).
-pub fn max_scroll(area: Rect, t: &Theme, focused: Focus) -> u16 {
-    let rows = lines(t, inner_cols(area), focused).len() as u16;
+pub fn max_scroll(area: Rect, t: &Theme) -> u16 {
+    let rows = lines(t, inner_cols(area)).len() as u16;
     rows.saturating_sub(area.height.saturating_sub(2))
 }
 
+/// The bottom border's text: the guide's page on the `focused` panel, fitted to `cols`. On the
+/// border it stays in sight however far the keys are scrolled, and takes no row from them (at
+/// 80×24 the first screen shows the global keys and the first two panels' sections).
+pub fn guide_title(focused: Focus, cols: u16) -> String {
+    let text = format!(" Guide {} (this panel) ", guide_page(focused));
+    let text = if text_width::width(&text) <= cols as usize {
+        text
+    } else {
+        format!(" Guide {} ", guide_page(focused))
+    };
+    text_width::truncate(&text, cols as usize).0
+}
+
 /// The key list over `area`, scrolled down `scroll` lines when it does not fit, the guide's
-/// page on the `focused` panel first.
+/// page on the `focused` panel on its bottom border.
 pub fn draw(f: &mut Frame, area: Rect, t: &Theme, scroll: u16, focused: Focus) {
-    let lines = lines(t, inner_cols(area), focused);
-    let max = max_scroll(area, t, focused);
+    let lines = lines(t, inner_cols(area));
+    let max = max_scroll(area, t);
     let title = if max > 0 {
         " Keys — press any key to close · ↑/↓ PgUp/PgDn scroll "
     } else {
@@ -256,7 +260,12 @@ pub fn draw(f: &mut Frame, area: Rect, t: &Theme, scroll: u16, focused: Focus) {
         Paragraph::new(lines)
             .style(t.base())
             .scroll((scroll.min(max), 0))
-            .block(popup_block(title, t, t.border_focused)),
+            .block(
+                popup_block(title, t, t.border_focused).title_bottom(Line::from(Span::styled(
+                    guide_title(focused, inner_cols(area)),
+                    t.title_style(),
+                ))),
+            ),
         area,
     );
 }
@@ -289,17 +298,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_overlay_names_the_focused_panels_guide_page_first() {
+    fn the_overlay_names_the_focused_panels_guide_page_whole() {
         let t = Theme::default_for(crate::tui::ColorMode::TrueColor);
         for panel in Focus::ORDER {
             for cols in [58u16, 108] {
-                let text: Vec<String> = lines(&t, cols, panel)
+                let title = guide_title(panel, cols);
+                assert!(title.trim_start().starts_with("Guide"), "{cols}: {title}");
+                assert!(title.contains(guide_page(panel)), "{cols}: {title}");
+                assert!(!title.contains('…'), "{cols}: {title}");
+                let text: Vec<String> = lines(&t, cols)
                     .iter()
                     .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
                     .collect();
-                let head = text[..2].join(" ");
-                assert!(head.starts_with("Guide"), "{cols}: {head}");
-                assert!(head.contains(guide_page(panel)), "{cols}: {head}");
                 assert!(text.iter().any(|l| l.contains(PICKER_GUIDE)));
             }
             assert!(guide_page(panel).starts_with(GUIDE));

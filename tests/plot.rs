@@ -29,13 +29,7 @@ impl Env {
     }
 
     fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        common::cli::success_stdout(self.run(args), args)
     }
 
     /// Train a tiny model for `epochs`; its id and directory.

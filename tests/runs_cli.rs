@@ -40,13 +40,7 @@ impl Env {
 
     /// Run and expect success; returns stdout.
     fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        common::cli::success_stdout(self.run(args), args)
     }
 
     /// Expect exit code `code` and a single `error:` line containing `needle` (clap adds a

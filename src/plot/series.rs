@@ -191,7 +191,7 @@ impl RunCurves {
 
 /// At most about `2 * buckets` points with the same shape: the points split into `buckets`
 /// runs, each kept as its lowest and highest point (in order), so spikes survive. A figure
-/// needs no more points than it has pixel columns.
+/// or a cockpit chart needs no more points than it has pixel columns (both draw through this).
 pub fn decimate(points: &[(f64, f64)], buckets: usize) -> Vec<(f64, f64)> {
     let buckets = buckets.max(1);
     if points.len() <= 2 * buckets {

@@ -2,7 +2,7 @@
 #![allow(dead_code)] // each test file uses a different part
 
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Output};
 
 /// A d2l-shaped run small enough for tests: 2000 training and 500 validation windows, batches
 /// of 256.
@@ -36,4 +36,15 @@ pub fn private_dir() -> tempfile::TempDir {
     .unwrap();
     std::fs::create_dir_all(tmp.path().join("config")).unwrap();
     tmp
+}
+
+/// The stdout of a command that must have succeeded; on failure the panic names the arguments
+/// and shows stderr.
+pub fn success_stdout(out: Output, args: &[&str]) -> String {
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
 }

@@ -10,8 +10,9 @@ use ratatui::Frame;
 
 use super::chart::{self, batch_x, ChartsState};
 use crate::metrics::BatchStats;
+use crate::plot::series::decimate;
 use crate::tui::context::{Ctx, Handled, KeyHelp, Panel};
-use crate::tui::series::{decimate, Series};
+use crate::tui::series::Series;
 use crate::tui::widgets::{fmt_norm, framed, panel_block, placeholder, title};
 
 /// The panel's own keys, for the help overlay and the footer (the app carries them out).

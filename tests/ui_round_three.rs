@@ -219,6 +219,27 @@ fn a_refusal_goes_stale_when_the_value_becomes_valid() {
     assert_eq!(a.notice, None);
 }
 
+/// The finished message writes the rate as the status bar does, so at 80 columns its way on
+/// (`r`) is in sight rather than cut behind seven digits.
+#[test]
+fn the_finished_message_fits_80_columns_with_its_way_on() {
+    let (mut a, _rx) = training_app(HParams::default());
+    a.update(Msg::Trainer(Event::Finished(rnn_tui::train::Summary {
+        epochs: 100,
+        completed: true,
+        train_ppl: 6.137,
+        val_ppl: 7.181,
+        tokens_per_s: 4_136_546.0,
+        seconds: 8.1,
+        sample: "it has a said the time the".into(),
+    })));
+    let row = message_row(&mut a, 80, 24);
+    assert_eq!(
+        row.trim_end(),
+        " • run finished: 100 epochs, val ppl 7.18, 4.14M tok/s — press r for a new run"
+    );
+}
+
 #[test]
 fn the_trainers_error_is_on_the_message_line_with_its_way_out() {
     let (mut a, _rx) = training_app(HParams::default());

@@ -590,8 +590,11 @@ impl App {
                 self.say(
                     Level::Info,
                     format!(
-                        "run finished: {} epochs, val ppl {:.2}, {:.0} tokens/s — press r for a new run",
-                        s.epochs, s.val_ppl, s.tokens_per_s
+                        "run finished: {} epochs, val ppl {:.2}, {} tok/s — press r for a new run",
+                        s.epochs,
+                        s.val_ppl,
+                        // As the status bar writes it, so the two read alike.
+                        super::widgets::fmt_rate(s.tokens_per_s)
                     ),
                 );
             }
